@@ -1,0 +1,1 @@
+"""What osquery knows: event tables and their publishers per platform, status-log markers."""

@@ -1,0 +1,1 @@
+"""The headless twin: ``osquery-inspector scan`` and friends (no Qt imported here)."""

@@ -1,0 +1,37 @@
+"""Command-line entry for the headless subcommands.
+
+``ui.entry.main`` (the ``osquery-inspector`` console script) sends ``scan`` here, so that the
+command line never loads Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from inspector import __version__
+from inspector.cli import scan
+
+SUBCOMMANDS = ("scan",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="osquery-inspector",
+        description="Inspect what an osquery agent left on disk: logs, configs, databases.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    scan.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a headless subcommand; return the exit status (0 done, 1 findings, 2 bad usage/input)."""
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""``osquery-inspector scan PATH... [--json]``: load inputs and summarise them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from inspector.cli.summary import summary_json, summary_text
+from inspector.progress import Progress
+from inspector.readers.registry import LoadOptions
+from inspector.timezones import check_timezone
+from inspector.workspace import load
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scan",
+        help="load inputs and print a summary (sources, rejected lines, hosts, queries, markers)",
+        description="Load files and directories (recursively) and summarise what they hold.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to read")
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    p.add_argument(
+        "--tz", metavar="ZONE", help="time zone of glog status logs (default: this machine's)"
+    )
+    p.add_argument(
+        "--year", type=int, metavar="YEAR", help="year of glog lines when the file does not say"
+    )
+    p.add_argument(
+        "--all-bad-lines", action="store_true", help="list every rejected line in the text summary"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        tz = check_timezone(args.tz) if args.tz else None
+    except ValueError as exc:
+        print(f"osquery-inspector scan: {exc}", file=sys.stderr)
+        return 2
+    progress = None if args.quiet or not sys.stderr.isatty() else Progress(_stderr_progress)
+    ws = load(args.paths, LoadOptions(tz=tz, year=args.year), progress)
+    if progress is not None:
+        print(file=sys.stderr)
+    if args.json:
+        json.dump(summary_json(ws), sys.stdout, indent=2, default=str)
+        print()
+    else:
+        print(summary_text(ws, all_bad_lines=args.all_bad_lines))
+    if not ws.readable:
+        print("osquery-inspector scan: no readable input", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _stderr_progress(fraction: float, message: str) -> None:
+    print(f"\r{fraction * 100:5.1f}%  {message[-70:]:<70}", end="", file=sys.stderr, flush=True)

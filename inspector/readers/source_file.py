@@ -1,0 +1,133 @@
+"""Opening an input file: transparent zstd/gzip decompression and chunked reading on line bounds.
+
+Compression is recognised by magic bytes, not by the file name, so a renamed ``.2.zst`` still reads.
+Chunks always end on a line boundary (except the last), so line numbers stay exact across chunks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import zstandard
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+GZIP_MAGIC = b"\x1f\x8b"
+DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+
+
+def detect_compression(head: bytes) -> str | None:
+    """Return ``"zstd"``, ``"gzip"`` or None for the first bytes of a file."""
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    return None
+
+
+def file_compression(path: str) -> str | None:
+    """The compression of the file at ``path`` (by magic bytes)."""
+    with open(path, "rb") as f:
+        return detect_compression(f.read(4))
+
+
+class _CountingReader(io.RawIOBase):
+    """Wraps a raw file and counts bytes read, so progress can follow the compressed position."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        n = self.raw.readinto(b)
+        self.consumed += n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def open_decompressed(path: str) -> tuple[BinaryIO, _CountingReader]:
+    """Open ``path`` for reading its decompressed bytes; also return the raw byte counter."""
+    raw = _CountingReader(open(path, "rb"))  # noqa: SIM115 - closed by the caller via the stream
+    head = raw.raw.read(4)
+    raw.raw.seek(0)
+    kind = detect_compression(head)
+    stream: BinaryIO
+    if kind == "zstd":
+        stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[assignment]
+    elif kind == "gzip":
+        stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+    else:
+        stream = io.BufferedReader(raw)  # type: ignore[assignment]
+    return stream, raw
+
+
+def read_head(path: str, size: int = 65536) -> bytes:
+    """The first ``size`` decompressed bytes of ``path`` (fewer if the file is shorter or broken)."""
+    stream, _ = open_decompressed(path)
+    try:
+        out = bytearray()
+        while len(out) < size:
+            block = stream.read(size - len(out))
+            if not block:
+                break
+            out += block
+        return bytes(out)
+    except (OSError, EOFError, zstandard.ZstdError):
+        return bytes(out)
+    finally:
+        stream.close()
+
+
+@dataclass
+class Chunk:
+    """A run of whole lines: ``data`` ends with ``\\n`` unless ``final``."""
+
+    data: bytes
+    final: bool
+    fraction: float  # share of the (compressed) file consumed so far
+
+
+class StreamError(Exception):
+    """The decompressed stream broke off (truncated or corrupt compressed data)."""
+
+
+def iter_chunks(path: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[Chunk]:
+    """Yield the decompressed content of ``path`` in chunks that end on line boundaries.
+
+    A corrupt compressed stream yields what was readable as a final chunk, then raises
+    ``StreamError`` so the caller can report it.
+    """
+    total = max(os.path.getsize(path), 1)
+    stream, counter = open_decompressed(path)
+    carry = b""
+    try:
+        while True:
+            try:
+                block = stream.read(chunk_bytes)
+            except (OSError, EOFError, zstandard.ZstdError) as exc:
+                if carry:
+                    yield Chunk(carry, True, 1.0)
+                raise StreamError(str(exc) or type(exc).__name__) from exc
+            if not block:
+                if carry:
+                    yield Chunk(carry, True, 1.0)
+                return
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data  # one long line: keep reading until it ends
+                continue
+            carry = data[cut + 1 :]
+            yield Chunk(data[: cut + 1], False, min(counter.consumed / total, 1.0))
+    finally:
+        stream.close()

@@ -1,0 +1,110 @@
+"""The canonical Arrow schemas.
+
+Every record keeps where it came from (``source`` file and 1-based ``line``, or a database ``key``),
+and its columns exactly as osquery wrote them, as the JSON text of the ``columns`` object: strings
+stay strings, numbers stay numbers and ``\\xHH`` escapes are kept as written. Repeated strings are
+dictionary-encoded so that millions of rows stay small and group quickly.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+DICT = pa.dictionary(pa.int32(), pa.string())
+
+RECORDS = pa.schema(
+    [
+        pa.field("source", DICT, nullable=False),  # input file path as given
+        pa.field("line", pa.int64(), nullable=False),  # 1-based line (decompressed stream)
+        pa.field("item", pa.int32()),  # row index inside a batch/snapshot/envelope line
+        pa.field("key", pa.string()),  # database key, for records read from osquery.db
+        pa.field("format", DICT),  # event | batch | snapshot | snapshot_row | database
+        pa.field("host", DICT),
+        pa.field("query", DICT),  # scheduled query name as logged
+        pa.field("subscriber", DICT),  # event table (e.g. process_events), null if unknown
+        pa.field("publisher", DICT),  # publisher type (e.g. openbsm), null if unknown
+        pa.field("action", DICT),  # added | removed | snapshot
+        pa.field("log_time", TIMESTAMP),  # unixTime: when the query ran (UTC)
+        pa.field("event_time", TIMESTAMP),  # the row's own `time` column (UTC)
+        pa.field("counter", pa.int64()),
+        pa.field("epoch", pa.int64()),
+        pa.field("numerics", pa.bool_()),
+        pa.field("eid", pa.string()),  # the row's `eid` when the query selected it
+        pa.field("decorations", pa.string()),  # JSON object text, nested or top-level ones
+        pa.field("columns", pa.string(), nullable=False),  # JSON object text of the row
+    ]
+)
+
+STATUS = pa.schema(
+    [
+        pa.field("source", DICT, nullable=False),
+        pa.field("line", pa.int64(), nullable=False),  # first line of the (multi-line) message
+        pa.field("item", pa.int32()),
+        pa.field("format", DICT),  # glog | json | json_short | glog_in_json
+        pa.field("host", DICT),
+        pa.field("severity", DICT),  # INFO | WARNING | ERROR | FATAL
+        pa.field("log_time", TIMESTAMP),  # UTC
+        pa.field("thread", pa.int64()),
+        pa.field("file", pa.string()),  # osquery source file, e.g. config.cpp
+        pa.field("src_line", pa.int32()),
+        pa.field("message", pa.string(), nullable=False),
+        pa.field("marker", DICT),  # class of the line (config_change, worker_restart, ...)
+        pa.field("subject", pa.string()),  # what the marker is about: publisher, query, pid ...
+        pa.field("version", pa.string()),  # osquery version when the line says it
+    ]
+)
+
+SUBSCRIPTIONS = pa.schema(
+    [
+        pa.field("source", DICT, nullable=False),
+        pa.field("line", pa.int64(), nullable=False),
+        pa.field("host", DICT),
+        pa.field("query", DICT),
+        pa.field("log_time", TIMESTAMP),
+        pa.field("action", DICT),
+        pa.field("name", pa.string()),  # publisher type or subscriber table
+        pa.field("publisher", pa.string()),
+        pa.field("type", pa.string()),  # publisher | subscriber
+        pa.field("subscriptions", pa.int64()),
+        pa.field("events", pa.int64()),
+        pa.field("refreshes", pa.int64()),
+        pa.field("active", pa.int64()),
+    ]
+)
+
+QUERIES = pa.schema(
+    [
+        pa.field("query", pa.string(), nullable=False),  # name as it appears in results logs
+        pa.field("pack", pa.string()),
+        pa.field("sql", pa.string()),
+        pa.field("tables", pa.list_(pa.string())),
+        pa.field("subscriber", pa.string()),
+        pa.field("interval", pa.int64()),
+        pa.field("snapshot", pa.bool_()),
+        pa.field("removed", pa.bool_()),
+        pa.field("platform", pa.string()),
+        pa.field("source", pa.string()),
+    ]
+)
+
+HOSTS = pa.schema(
+    [
+        pa.field("host", pa.string(), nullable=False),
+        pa.field("platform", pa.string()),  # darwin | linux | windows | null
+        pa.field("evidence", pa.string()),  # how the platform was inferred
+    ]
+)
+
+BAD_LINES = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("line", pa.int64(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+    ]
+)
+
+
+def empty_table(schema: pa.Schema) -> pa.Table:
+    """An empty table of ``schema``."""
+    return schema.empty_table()

@@ -1,0 +1,289 @@
+"""A loaded run: its sources with their accounting, and the tables every other layer uses.
+
+``load`` reads every input with the reader its content calls for, then joins what the files say
+about each other: status-log markers, the config's queries, each host's platform, and each
+query's subscriber and publisher.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from inspector import enrich
+from inspector.catalog.markers import classify
+from inspector.inputs import InputFile, collect_inputs
+from inspector.platform import infer_platforms
+from inspector.progress import Cancelled, Progress, report
+from inspector.readers.config import queries_from_pack, queries_table
+from inspector.readers.json_lines import connect
+from inspector.readers.registry import LoadOptions, choose_reader
+from inspector.readers.result import ReaderResult, SkipFile
+from inspector.readers.sniff import Head
+from inspector.schema import BAD_LINES, HOSTS, QUERIES, RECORDS, STATUS, SUBSCRIPTIONS
+from inspector.subscriptions import subscriptions_table
+
+
+@dataclass
+class SourceReport:
+    """One input file: what it was taken for and how every one of its lines was accounted for."""
+
+    path: str
+    kind: str  # results_log, snapshot_log, status_log_glog, config, ... or skipped/error/duplicate
+    status: str  # loaded | skipped | error | duplicate
+    size: int = 0
+    compression: str | None = None
+    lines_read: int = 0
+    lines_loaded: int = 0
+    lines_rejected: int = 0
+    rows: int = 0
+    reason: str | None = None  # why skipped / the error
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self, bad_lines: pa.Table | None = None) -> dict:
+        out = {
+            "path": self.path,
+            "kind": self.kind,
+            "status": self.status,
+            "rows": self.rows,
+            "lines": self.lines_read,
+            "lines_loaded": self.lines_loaded,
+            "lines_rejected": self.lines_rejected,
+            "size": self.size,
+            "compression": self.compression,
+            "reason": self.reason,
+            "notes": self.notes,
+            "bad_lines": [],
+        }
+        if bad_lines is not None:
+            mine = bad_lines.filter(pc.equal(bad_lines.column("source"), self.path))
+            out["bad_lines"] = [
+                {"line": line, "reason": reason}
+                for line, reason in zip(
+                    mine.column("line").to_pylist(), mine.column("reason").to_pylist(), strict=True
+                )
+            ]
+        return out
+
+
+@dataclass
+class Workspace:
+    """Everything loaded from one run's inputs."""
+
+    sources: list[SourceReport]
+    records: pa.Table
+    status: pa.Table
+    queries: pa.Table
+    hosts: pa.Table
+    mapping: pa.Table
+    subscriptions: pa.Table
+    bad_lines: pa.Table
+    options: LoadOptions = field(default_factory=LoadOptions)
+
+    @property
+    def loaded_sources(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.status == "loaded"]
+
+    @property
+    def readable(self) -> bool:
+        """At least one input could be opened (even if it held nothing osquery wrote)."""
+        return any(s.status in ("loaded", "skipped", "duplicate") for s in self.sources)
+
+
+def load(
+    paths: list[str], options: LoadOptions | None = None, progress: Progress | None = None
+) -> Workspace:
+    """Load every input under ``paths``; a bad file is reported and the rest still loads."""
+    options = options or LoadOptions()
+    files, problems = collect_inputs(paths)
+    sources = [SourceReport(p.path, "error", "error", reason=p.reason) for p in problems]
+    results: list[tuple[SourceReport, ReaderResult]] = []
+    total = sum(_size(f.path) for f in files if f.duplicate_of is None) or 1
+    done = 0
+    for f in files:
+        size = _size(f.path)
+        share = (
+            progress.scaled(done / total * 0.9, (done + size) / total * 0.9) if progress else None
+        )
+        report(progress, done / total * 0.9, f"reading {f.path}")
+        source, result = _read_one(f, options, share)
+        sources.append(source)
+        if result is not None:
+            results.append((source, result))
+        if f.duplicate_of is None:
+            done += size
+    report(progress, 0.92, "linking queries, hosts and markers")
+    ws = _assemble(sources, results, options)
+    report(progress, 1.0, "loaded")
+    return ws
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _read_one(
+    f: InputFile, options: LoadOptions, progress: Progress | None
+) -> tuple[SourceReport, ReaderResult | None]:
+    source = SourceReport(f.path, "unknown", "loaded", size=_size(f.path))
+    if f.duplicate_of is not None:
+        source.kind, source.status = "duplicate", "duplicate"
+        source.reason = f"same file as {f.duplicate_of} (symbolic link); loaded once"
+        return source, None
+    started = time.perf_counter()
+    try:
+        head = Head.of(f.path)
+        source.compression = head.compression
+        reader = choose_reader(head)
+        result = reader.read(f.path, f.path, options, progress)
+    except SkipFile as exc:
+        source.kind, source.status, source.reason = "skipped", "skipped", str(exc)
+        return source, None
+    except PermissionError as exc:
+        source.kind, source.status = "error", "error"
+        source.reason = f"permission denied: {exc.filename or f.path}"
+        return source, None
+    except Cancelled:
+        raise
+    except (OSError, ValueError, RuntimeError) as exc:
+        source.kind, source.status = "error", "error"
+        source.reason = f"{type(exc).__name__}: {exc}"
+        return source, None
+    source.seconds = time.perf_counter() - started
+    source.kind = result.kind
+    source.lines_read = result.lines_read
+    source.lines_loaded = result.lines_loaded
+    source.lines_rejected = len(result.bad)
+    source.rows = result.rows
+    source.notes = list(result.notes)
+    return source, result
+
+
+def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    tables = [t for t in tables if t is not None and t.num_rows]
+    if not tables:
+        return schema.empty_table()
+    return pa.concat_tables([t.cast(schema) for t in tables]).unify_dictionaries()
+
+
+def _assemble(
+    sources: list[SourceReport],
+    results: list[tuple[SourceReport, ReaderResult]],
+    options: LoadOptions,
+) -> Workspace:
+    records = _concat([r.records for _, r in results], RECORDS)
+    status = _with_status_hosts(results)
+    status = _concat(status, STATUS)
+    if status.num_rows:
+        marker, subject = classify(status.column("message"))
+        status = status.set_column(status.schema.get_field_index("marker"), "marker", marker)
+        status = status.set_column(status.schema.get_field_index("subject"), "subject", subject)
+    queries = _config_queries(results)
+    bad = _concat([r.bad.table(s.path) for s, r in results], BAD_LINES)
+
+    con = connect()
+    try:
+        config_tables = {
+            q: t
+            for q, t in zip(
+                queries.column("query").to_pylist(),
+                queries.column("tables").to_pylist(),
+                strict=True,
+            )
+        }
+        keys = enrich.query_keys(con, records)
+        names = sorted(keys)
+        query_subscriber = {
+            q: enrich.subscriber_of(q, config_tables.get(q), keys.get(q, set())) for q in names
+        }
+        events_queries = [
+            q
+            for q in names
+            if enrich.is_osquery_events(q, config_tables.get(q), keys.get(q, set()))
+        ]
+        hosts = infer_platforms(
+            con,
+            records,
+            status,
+            queries,
+            config_tables,
+            {q: s for q, (s, _) in query_subscriber.items()},
+        )
+        host_names = hosts.column("host").to_pylist()
+        single = host_names[0] if len(host_names) == 1 else None
+        platform = dict(zip(host_names, hosts.column("platform").to_pylist(), strict=True))
+        mapping = enrich.build_mapping(
+            enrich.host_query_pairs(con, records),
+            query_subscriber,
+            platform,
+            enrich.publishers_by_host(status, single),
+        )
+        records = enrich.apply_mapping(records, mapping)
+        subscriptions = subscriptions_table(con, records, events_queries)
+    finally:
+        con.close()
+    return Workspace(
+        sources=sources,
+        records=records,
+        status=status,
+        queries=queries,
+        hosts=hosts if hosts.num_rows else HOSTS.empty_table(),
+        mapping=mapping,
+        subscriptions=subscriptions if subscriptions.num_rows else SUBSCRIPTIONS.empty_table(),
+        bad_lines=bad,
+        options=options,
+    )
+
+
+def _with_status_hosts(results: list[tuple[SourceReport, ReaderResult]]) -> list[pa.Table]:
+    """Status tables, with the host of a glog header filled in where lines have none."""
+    out = []
+    for _, r in results:
+        table = r.status
+        if table is None or not table.num_rows:
+            continue
+        host = r.meta.get("host")
+        if host:
+            filled = pc.fill_null(table.column("host").cast(pa.string()), host)
+            table = table.set_column(
+                table.schema.get_field_index("host"), "host", pc.dictionary_encode(filled)
+            )
+        out.append(table)
+    return out
+
+
+def _config_queries(results: list[tuple[SourceReport, ReaderResult]]) -> pa.Table:
+    """Queries of every config, with packs stored in separate files named as the config names them."""
+    tables = []
+    packs = {os.path.basename(s.path): (s, r) for s, r in results if r.kind == "pack"}
+    referenced: set[str] = set()
+    for source, result in results:
+        if result.kind != "config" or result.queries is None:
+            continue
+        tables.append(result.queries)
+        delimiter = result.meta.get("pack_delimiter", "_")
+        for pack, ref in result.meta.get("pack_refs", {}).items():
+            match = packs.get(os.path.basename(ref))
+            if match is None:
+                source.notes.append(f"pack {pack!r} refers to {ref}, which is not among the inputs")
+                continue
+            pack_source, pack_result = match
+            rows, _ = queries_from_pack(
+                pack_result.meta["pack_doc"], pack, delimiter, pack_source.path
+            )
+            tables.append(queries_table(rows))
+            referenced.add(os.path.basename(ref))
+    for name, (_, result) in packs.items():
+        if name not in referenced and result.queries is not None:
+            tables.append(result.queries)
+    if not tables:
+        return QUERIES.empty_table()
+    return pa.concat_tables(tables)
