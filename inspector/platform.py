@@ -53,14 +53,19 @@ def infer_platforms(
 ) -> pa.Table:
     """A ``HOSTS`` table: each host seen, its platform (or null) and the evidence for it."""
     scores: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    reasons: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    # host -> platform -> (weight, label) -> items
+    reasons: dict[str, dict[str, dict[tuple[float, str], set[str]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(set))
+    )
     hosts = _hosts(con, records, status)
     single = hosts[0] if len(hosts) == 1 else None
 
-    def add(host: str, platform: str, kind: str, why: str) -> None:
-        scores[host][platform] += WEIGHTS[kind]
-        if why not in reasons[host][platform]:
-            reasons[host][platform].append(why)
+    def add(host: str, platform: str, kind: str, label: str, item: str) -> None:
+        """One piece of evidence: ``label: item`` (items of one label are listed together)."""
+        items = reasons[host][platform][(WEIGHTS[kind], label)]
+        if item not in items:
+            scores[host][platform] += WEIGHTS[kind]
+            items.add(item)
 
     _status_evidence(con, status, single, add)
     _table_evidence(con, records, query_tables, add)
@@ -114,7 +119,7 @@ def _status_evidence(con, status: pa.Table, single: str | None, add) -> None:
             marker, "stopped"
         )
         attributed = "" if host else " (status log without host name; the run's only host)"
-        add(target, platform, "status", f"status log: publisher {publisher} {state}{attributed}")
+        add(target, platform, "status", f"status log{attributed}", f"publisher {publisher} {state}")
 
 
 def _table_evidence(con, records: pa.Table, query_tables: dict[str, list[str]], add) -> None:
@@ -136,11 +141,11 @@ def _table_evidence(con, records: pa.Table, query_tables: dict[str, list[str]], 
             continue
         tables = set(query_tables.get(query, []))
         for name in tables & set(only):
-            add(host, only[name], "tables", f"query {query} reads {name}")
+            add(host, only[name], "tables", "configured queries read", name)
         if query in query_tables:
             continue  # the config's SQL says what it reads: the name adds nothing
         for name in _names_in(query.lower(), only):
-            add(host, only[name], "tables", f"query name {query} names {name}")
+            add(host, only[name], "tables", "query names name tables", name)
 
 
 def _names_in(text: str, names: dict[str, str]) -> list[str]:
@@ -169,8 +174,8 @@ def _content_evidence(con, records: pa.Table, add) -> None:
                 ).fetchall()
                 for host, n in rows:
                     if host is not None and n:
-                        shown = needle.replace("\\\\", "\\").strip('"')
-                        add(host, platform, "content", f"{n:,} rows contain {shown!r}")
+                        shown = needle.replace("\\\\", "\\")
+                        add(host, platform, "content", "rows contain", f"{shown!r} ({n:,})")
     finally:
         con.unregister("r")
 
@@ -192,12 +197,7 @@ def _uptime_evidence(con, records: pa.Table, query_subscriber: dict[str, str | N
         con.unregister("r")
     for host, query, n in rows:
         if host is not None:
-            add(
-                host,
-                "linux",
-                "tables",
-                f"{n:,} {query_subscriber[query]} rows of {query} have uptime (audit)",
-            )
+            add(host, "linux", "tables", "audit columns (uptime) in", f"{query} ({n:,} rows)")
 
 
 def _config_evidence(con, records: pa.Table, queries: pa.Table, add) -> None:
@@ -221,19 +221,31 @@ def _config_evidence(con, records: pa.Table, queries: pa.Table, add) -> None:
         con.unregister("r")
     for host, query in pairs:
         if host is not None and query in platforms:
-            add(host, platforms[query], "config", f"config restricts {query} to {platforms[query]}")
+            add(host, platforms[query], "config", "config restricts queries to the platform", query)
 
 
-def _decide(scores: dict[str, float], reasons: dict[str, list[str]]) -> tuple[str | None, str]:
+def _decide(
+    scores: dict[str, float], reasons: dict[str, dict[tuple[float, str], set[str]]]
+) -> tuple[str | None, str]:
     if not scores:
         return None, "no evidence"
-    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     best, best_score = ranked[0]
     contrary = [p for p, s in ranked[1:] if s > 0]
-    summary = "; ".join(reasons[best][:4])
+    summary = _describe(reasons[best])
     if len(ranked) > 1 and ranked[1][1] >= best_score / 2:
-        others = "; ".join(f"{p}: {', '.join(reasons[p][:2])}" for p in contrary)
+        others = "; ".join(f"{p}: {_describe(reasons[p])}" for p in contrary)
         return None, f"contradictory evidence: {best}: {summary}; {others}"
     if contrary:
         summary += f" (weaker contrary evidence for {', '.join(contrary)})"
     return best, summary
+
+
+def _describe(groups: dict[tuple[float, str], set[str]], shown: int = 5) -> str:
+    """Strongest evidence first; the same input always gives the same text."""
+    parts = []
+    for (_, label), items in sorted(groups.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
+        listed = sorted(items)
+        more = f" (+{len(listed) - shown} more)" if len(listed) > shown else ""
+        parts.append(f"{label}: {', '.join(listed[:shown])}{more}")
+    return "; ".join(parts)

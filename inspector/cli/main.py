@@ -30,7 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run a headless subcommand; return the exit status (0 done, 1 findings, 2 bad usage/input)."""
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`): not an error of ours.
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

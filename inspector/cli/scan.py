@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from inspector.cli.summary import summary_json, summary_text
+from inspector.cli.summary import json_default, summary_json, summary_text
 from inspector.progress import Progress
 from inspector.readers.registry import LoadOptions
 from inspector.timezones import check_timezone
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if progress is not None:
         print(file=sys.stderr)
     if args.json:
-        json.dump(summary_json(ws), sys.stdout, indent=2, default=str)
+        json.dump(summary_json(ws), sys.stdout, indent=2, default=json_default)
         print()
     else:
         print(summary_text(ws, all_bad_lines=args.all_bad_lines))

@@ -15,6 +15,17 @@ def _when(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
 
+def json_default(value: object) -> object:
+    """JSON for values the standard encoder does not know (times as ISO 8601 UTC)."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return str(value)
+
+
 def summary_json(ws: Workspace) -> dict:
     """The ``scan --json`` document (product.md contract: ``sources`` and ``findings``)."""
     ov = overview(ws)

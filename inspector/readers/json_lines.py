@@ -172,8 +172,8 @@ def _build_rows(
     present = {c["values"]: c["counts"] for c in counts if c["values"] is not None}
     for name, n in present.items():
         got.shapes[name] = got.shapes.get(name, 0) + n
-    loaded = pc.fill_null(pc.is_in(shape, pa.array(["unknown"]), skip_nulls=True), True)
-    loaded = np.asarray(pc.invert(loaded))  # loaded = valid and not unknown
+    # A line loaded when it parsed (shape not null) into something osquery writes.
+    loaded = np.asarray(pc.fill_null(pc.not_equal(shape, "unknown"), False).combine_chunks())
     con.register("flat", flat)
     try:
         parts = []
@@ -185,9 +185,12 @@ def _build_rows(
             parts.append(con.sql(json_sql.SNAPSHOT).to_arrow_table())
         if "batch" in present or "snapshot" in present:
             got.dropped_rows += con.sql(json_sql.NON_OBJECT_ROWS).fetchall()[0][0]
-        for part in parts:
-            if part.num_rows:
-                got.records.append(_records_from(part, source))
+        built = [_records_from(part, source) for part in parts if part.num_rows]
+        if len(built) > 1:
+            # Keep file order when one chunk mixes event, batch and snapshot lines.
+            merged = pa.concat_tables(built).unify_dictionaries()
+            built = [merged.sort_by([("line", "ascending"), ("item", "ascending")])]
+        got.records.extend(built)
         if "status" in present or "status_short" in present:
             got.status.append(_status_from(con.sql(json_sql.STATUS).to_arrow_table(), source))
         if "glog_in_json" in present:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from inspector.progress import Progress
-from inspector.readers.config import config_kind, parse_json_document, read_config
+from inspector.readers.config import config_kind, parse_json_document, read_config, strip_comments
 from inspector.readers.glog import GlogOptions, looks_like_glog, read_glog
 from inspector.readers.json_lines import read_json_lines
 from inspector.readers.result import ReaderResult, SkipFile
@@ -69,7 +69,7 @@ def _sniff_json_lines(head: Head) -> float:
 def _document(head: Head) -> object | None:
     if "document" not in head._cache:
         doc = None
-        text = head.text.lstrip("\ufeff")
+        text = strip_comments(head.text.lstrip("\ufeff"))
         if head.complete and text.strip()[:1] in ("{", "["):
             try:
                 doc = parse_json_document(text)
@@ -84,7 +84,7 @@ def _sniff_config(head: Head) -> float:
     if doc is not None:
         return 0.95 if config_kind(doc) is not None else 0.0
     # A config too large for the head: a multi-line document naming a schedule or packs.
-    multi_line = head.text.lstrip()[:1] == "{" and head.json_objects(1) == [None]
+    multi_line = strip_comments(head.text).lstrip()[:1] == "{" and head.json_objects(1) == [None]
     if not head.complete and multi_line and ('"schedule"' in head.text or '"packs"' in head.text):
         return 0.6
     return 0.0

@@ -55,6 +55,50 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
+class _ZstdReader:
+    """Streams zstd frames one after another and notices a stream that ends mid-frame.
+
+    (``zstandard``'s ``stream_reader`` reports a truncated file as a clean end of data.)
+    """
+
+    def __init__(self, raw: _CountingReader) -> None:
+        self.raw = raw
+        self.dobj = zstandard.ZstdDecompressor().decompressobj()
+        self.pending = b""
+        self.in_frame = False
+        self.truncated = False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.truncated and not self.pending:
+            raise zstandard.ZstdError("compressed stream ends in the middle of a frame")
+        out = bytearray(self.pending)
+        self.pending = b""
+        want = size if size > 0 else 1 << 62
+        while len(out) < want:
+            block = self.raw.raw.read(1 << 20)
+            self.raw.consumed += len(block)
+            if not block:
+                # Hand out what was decompressed; the next read reports the truncation.
+                self.truncated = self.in_frame
+                break
+            while block:
+                self.in_frame = True
+                out += self.dobj.decompress(block)
+                if self.dobj.eof:
+                    block = self.dobj.unused_data
+                    self.dobj = zstandard.ZstdDecompressor().decompressobj()
+                    self.in_frame = False
+                else:
+                    block = b""
+        if len(out) > want:
+            self.pending = bytes(out[want:])
+            del out[want:]
+        return bytes(out)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 def open_decompressed(path: str) -> tuple[BinaryIO, _CountingReader]:
     """Open ``path`` for reading its decompressed bytes; also return the raw byte counter."""
     raw = _CountingReader(open(path, "rb"))  # noqa: SIM115 - closed by the caller via the stream
@@ -63,7 +107,7 @@ def open_decompressed(path: str) -> tuple[BinaryIO, _CountingReader]:
     kind = detect_compression(head)
     stream: BinaryIO
     if kind == "zstd":
-        stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[assignment]
+        stream = _ZstdReader(raw)  # type: ignore[assignment]
     elif kind == "gzip":
         stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
     else:
