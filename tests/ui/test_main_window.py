@@ -1,0 +1,98 @@
+"""The window as a person uses it: open the demo, look at the tabs, open more, cancel."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.readers.registry import LoadOptions
+from tests.osquery_lines import event_line
+from ui.main_window import MainWindow
+from ui.models.arrow_table_model import PAGE_ROWS, ArrowTableModel
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(LoadOptions(tz="UTC"))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.loader.cancel()
+    win.loader.wait()
+
+
+def test_welcome_page_then_demo_run(window, qtbot, tmp_path) -> None:
+    assert window.stack.currentWidget() is window.welcome
+    with qtbot.waitSignal(window.run_loaded, timeout=60_000):
+        window.open_demo()
+    assert window.stack.currentWidget() is window.tabs
+    ws = window.workspace
+    assert window.records_panel.model.rowCount() == ws.records.num_rows > 1000
+    assert window.tabs.tabText(5) == "Problems (1)"
+    assert "osqueryd.results.log" in window.problems_panel.model.data(
+        window.problems_panel.model.index(0, 0)
+    )
+    assert "mbp-alice.local" in window.windowTitle()
+    assert "darwin" in window.overview_panel.label.text()
+    assert "1,793 records" in window.message.text()
+    for i in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(i)
+        image = window.grab()
+        assert not image.isNull() and image.width() >= 800
+        image.save(str(tmp_path / f"tab{i}.png"))
+
+
+def test_records_table_shows_cells_from_the_arrow_table(window, qtbot) -> None:
+    with qtbot.waitSignal(window.run_loaded, timeout=60_000):
+        window.open_demo()
+    model = window.records_panel.model
+    headers = [model.headerData(i, Qt_Horizontal()) for i in range(model.columnCount())]
+    assert headers[:4] == ["log_time", "event_time", "host", "query"]
+    host_col = headers.index("host")
+    assert model.data(model.index(0, host_col)) == "mbp-alice.local"
+    last = model.rowCount() - 1
+    assert model.data(model.index(last, headers.index("line"))) == "12"
+    assert model.data(model.index(last, headers.index("source"))).endswith("osqueryd.snapshots.log")
+
+
+def test_a_newer_open_replaces_a_running_one(window, qtbot, tmp_path) -> None:
+    path = tmp_path / "osqueryd.results.log"
+    path.write_text("\n".join(event_line("q", {"n": str(i)}) for i in range(3)) + "\n")
+    window.open_demo()
+    with qtbot.waitSignal(window.run_loaded, timeout=60_000) as blocker:
+        window.open_paths([str(path)])
+    assert blocker.args[0].workspace.records.num_rows == 3
+    qtbot.wait(200)
+    assert window.workspace.records.num_rows == 3  # the demo's late result never arrived
+
+
+def test_unreadable_input_is_reported_and_the_rest_loads(window, qtbot, tmp_path) -> None:
+    good = tmp_path / "r.log"
+    good.write_text(event_line("q", {"n": "1"}) + "\n")
+    with qtbot.waitSignal(window.run_loaded, timeout=60_000):
+        window.open_paths([str(tmp_path / "missing"), str(good)])
+    assert window.workspace.records.num_rows == 1
+    assert "could not be read" in window.message.text()
+
+
+def test_model_pages_rows_without_copying(qapp) -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "n": pa.array(np.arange(PAGE_ROWS * 40)),
+            "s": pa.array([str(i) for i in range(PAGE_ROWS * 40)]),
+        }
+    )
+    model = ArrowTableModel(table)
+    assert model.table is table
+    assert model.data(model.index(PAGE_ROWS * 39 + 5, 1)) == str(PAGE_ROWS * 39 + 5)
+    assert len(model._pages) == 1
+    model.set_table(table, ["s"], index=np.array([7, 3]))
+    assert model.rowCount() == 2 and model.data(model.index(1, 0)) == "3"
+
+
+def Qt_Horizontal():
+    from PySide6.QtCore import Qt
+
+    return Qt.Orientation.Horizontal

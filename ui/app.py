@@ -1,0 +1,109 @@
+"""Starting the desktop app: arguments, fonts, the window, and headless screenshots."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from inspector import __version__
+from inspector.readers.registry import LoadOptions
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="osquery-inspector",
+        description="Desktop app for what an osquery agent left on disk. "
+        "Subcommands: 'osquery-inspector scan --help' for the headless summary.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to open")
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo run")
+    parser.add_argument(
+        "--screenshot", metavar="FILE.png", help="render the window to a PNG once loaded, then exit"
+    )
+    parser.add_argument(
+        "--tz", metavar="ZONE", help="time zone of glog status logs (default: this machine's)"
+    )
+    parser.add_argument(
+        "--year", type=int, metavar="YEAR", help="year of glog lines when the file does not say"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def run_app(argv: list[str]) -> int:
+    """Start the GUI; return its exit status."""
+    args = build_parser().parse_args(argv)
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    )
+    if headless:
+        # Without a display Qt would abort; render offscreen and say where the picture went.
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+        if not args.screenshot:
+            args.screenshot = _fallback_screenshot_path()
+            print(
+                "No display found (DISPLAY and WAYLAND_DISPLAY are unset): the window is rendered "
+                f"offscreen to {args.screenshot}.\nRun on a desktop session, or under xvfb-run, to "
+                "use the window; 'osquery-inspector scan PATH' works without one.",
+                file=sys.stderr,
+            )
+    from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+    from ui.style import apply_style
+
+    QCoreApplication.setOrganizationName("osquery-inspector")
+    QCoreApplication.setApplicationName("osquery Event Inspector")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_style(app)
+    window = MainWindow(LoadOptions(tz=args.tz, year=args.year))
+    window.show()
+    if args.screenshot:
+        return _screenshot(app, window, args)
+    if args.demo:
+        QTimer.singleShot(0, window.open_demo)
+    elif args.paths:
+        QTimer.singleShot(0, lambda: window.open_paths(args.paths))
+    return app.exec()
+
+
+def _fallback_screenshot_path() -> str:
+    from platformdirs import user_cache_dir
+
+    folder = os.path.join(user_cache_dir("osquery-inspector"), "screenshots")
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, "window.png")
+
+
+def _screenshot(app, window, args) -> int:
+    """Load, render the window to ``args.screenshot``, exit (0, or 1 if loading failed)."""
+    from PySide6.QtCore import QTimer
+
+    status = {"code": 0}
+
+    def save(_run=None) -> None:
+        app.processEvents()
+        window.grab().save(args.screenshot)
+        print(f"saved {args.screenshot}")
+        app.quit()
+
+    def failed(message: str) -> None:
+        print(f"loading failed: {message}", file=sys.stderr)
+        status["code"] = 1
+        save()
+
+    window.run_loaded.connect(lambda _run: QTimer.singleShot(50, save))
+    window.loader.failed.connect(failed)
+    if args.demo:
+        QTimer.singleShot(0, window.open_demo)
+    elif args.paths:
+        QTimer.singleShot(0, lambda: window.open_paths(args.paths))
+    else:
+        QTimer.singleShot(100, save)
+    app.exec()
+    return status["code"]

@@ -1,0 +1,249 @@
+"""The main window: wiring only (menus, drag and drop, loading, panels)."""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow as pa
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+)
+
+from inspector import __version__
+from inspector.readers.registry import LoadOptions
+from inspector.workspace import Workspace
+from ui.resources import sample_run_dir
+from ui.widgets.overview_panel import OverviewPanel
+from ui.widgets.table_panel import TablePanel
+from ui.widgets.welcome_page import WelcomePage
+from ui.workers import LoadedRun, Loader
+
+RECORD_COLUMNS = [
+    "log_time", "event_time", "host", "query", "subscriber", "publisher", "action", "counter",
+    "eid", "columns", "source", "line", "item",
+]  # fmt: skip
+STATUS_COLUMNS = [
+    "log_time",
+    "severity",
+    "marker",
+    "subject",
+    "message",
+    "host",
+    "file",
+    "src_line",
+    "source",
+    "line",
+]
+SOURCE_COLUMNS = [
+    "path",
+    "kind",
+    "status",
+    "rows",
+    "lines",
+    "rejected",
+    "compression",
+    "reason",
+    "notes",
+]
+
+
+def sources_table(ws: Workspace) -> pa.Table:
+    """The workspace's source reports as a table for display."""
+    return pa.table(
+        {
+            "path": [s.path for s in ws.sources],
+            "kind": [s.kind for s in ws.sources],
+            "status": [s.status for s in ws.sources],
+            "rows": pa.array([s.rows for s in ws.sources], pa.int64()),
+            "lines": pa.array([s.lines_read for s in ws.sources], pa.int64()),
+            "rejected": pa.array([s.lines_rejected for s in ws.sources], pa.int64()),
+            "compression": [s.compression for s in ws.sources],
+            "reason": [s.reason for s in ws.sources],
+            "notes": ["; ".join(s.notes) for s in ws.sources],
+        }
+    )
+
+
+class MainWindow(QMainWindow):
+    """Open inputs, watch them load, and browse what they hold."""
+
+    run_loaded = Signal(object)  # LoadedRun, after the panels show it
+
+    def __init__(self, options: LoadOptions | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("osquery Event Inspector")
+        self.setAcceptDrops(True)
+        self.options = options or LoadOptions()
+        self.workspace: Workspace | None = None
+        self.loader = Loader(self)
+        self.loader.progressed.connect(self._on_progress)
+        self.loader.loaded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_failed)
+        self.loader.busy_changed.connect(self._on_busy)
+
+        self.welcome = WelcomePage(self)
+        self.welcome.open_files_requested.connect(self.open_files_dialog)
+        self.welcome.open_folder_requested.connect(self.open_folder_dialog)
+        self.welcome.open_demo_requested.connect(self.open_demo)
+        self.tabs = QTabWidget(self)
+        self.overview_panel = OverviewPanel(self)
+        self.records_panel = TablePanel("No records", self)
+        self.status_panel = TablePanel("No status lines", self)
+        self.sources_panel = TablePanel("No sources", self)
+        self.problems_panel = TablePanel("No rejected lines", self)
+        self.queries_panel = TablePanel("No queries", self)
+        for panel, title in (
+            (self.overview_panel, "Overview"),
+            (self.records_panel, "Records"),
+            (self.status_panel, "Status log"),
+            (self.queries_panel, "Queries"),
+            (self.sources_panel, "Sources"),
+            (self.problems_panel, "Problems"),
+        ):
+            self.tabs.addTab(panel, title)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.tabs)
+        self.setCentralWidget(self.stack)
+
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(240)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.clicked.connect(self.cancel_loading)
+        self.message = QLabel("Ready", self)
+        bar = self.statusBar()
+        bar.addWidget(self.message, 1)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        self._on_busy(False)
+        self._build_menus()
+        self.resize(1280, 800)
+
+    # -- menus ----------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, shortcut, slot in (
+            ("&Open Files…", QKeySequence.StandardKey.Open, self.open_files_dialog),
+            ("Open &Folder…", QKeySequence("Ctrl+Shift+O"), self.open_folder_dialog),
+            ("Open &Demo Run", None, self.open_demo),
+            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+        ):
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About osquery Event Inspector",
+            f"osquery Event Inspector {__version__}\nReads osquery's logs, configs and databases.",
+        )
+
+    # -- opening ----------------------------------------------------------------------------------
+    def open_files_dialog(self) -> None:
+        start = str(QSettings().value("last_folder", os.path.expanduser("~")))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open osquery files", start)
+        if paths:
+            self.open_paths(paths)
+
+    def open_folder_dialog(self) -> None:
+        start = str(QSettings().value("last_folder", os.path.expanduser("~")))
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of osquery files", start)
+        if path:
+            self.open_paths([path])
+
+    def open_demo(self) -> None:
+        # The sample host logged in UTC.
+        self.open_paths([str(sample_run_dir())], LoadOptions(tz="UTC"))
+
+    def open_paths(self, paths: list[str], options: LoadOptions | None = None) -> None:
+        """Load ``paths`` in the background; a newer request replaces a running one."""
+        if not paths:
+            return
+        QSettings().setValue("last_folder", os.path.dirname(os.path.abspath(paths[0])))
+        self.message.setText(f"Opening {', '.join(os.path.basename(p) or p for p in paths)}…")
+        self.loader.start(paths, options or self.options)
+
+    def cancel_loading(self) -> None:
+        self.loader.cancel()
+        self.message.setText("Loading cancelled")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    # -- loading feedback ----------------------------------------------------------------------
+    def _on_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.progress.setValue(0)
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.message.setText(message)
+
+    def _on_failed(self, message: str) -> None:
+        self.message.setText(f"Loading failed: {message}")
+        QMessageBox.warning(self, "Loading failed", message)
+
+    def _on_loaded(self, run: LoadedRun) -> None:
+        ws = run.workspace
+        self.workspace = ws
+        self.overview_panel.show_run(ws, run.overview)
+        self.records_panel.show_table(
+            ws.records, RECORD_COLUMNS, f"{ws.records.num_rows:,} records"
+        )
+        self.status_panel.show_table(
+            ws.status, STATUS_COLUMNS, f"{ws.status.num_rows:,} status lines"
+        )
+        self.sources_panel.show_table(sources_table(ws), SOURCE_COLUMNS, f"{len(ws.sources)} files")
+        self.problems_panel.show_table(
+            ws.bad_lines, None, f"{ws.bad_lines.num_rows:,} rejected lines (file, line, reason)"
+        )
+        queries = ws.mapping
+        self.queries_panel.show_table(queries, None, f"{queries.num_rows:,} host × query pairs")
+        self.tabs.setTabText(5, f"Problems ({ws.bad_lines.num_rows:,})")
+        self.stack.setCurrentWidget(self.tabs)
+        loaded = len(ws.loaded_sources)
+        problems = [s for s in ws.sources if s.status == "error"]
+        text = f"{loaded} files loaded, {ws.records.num_rows:,} records, {ws.bad_lines.num_rows:,} rejected lines"
+        if problems:
+            text += f" — {len(problems)} could not be read (see Sources)"
+        self.message.setText(text)
+        self.setWindowTitle(f"osquery Event Inspector — {self._title(ws)}")
+        self.run_loaded.emit(run)
+
+    @staticmethod
+    def _title(ws: Workspace) -> str:
+        hosts = ws.hosts.column("host").to_pylist()
+        if len(hosts) == 1:
+            return hosts[0]
+        return f"{len(hosts)} hosts"
+
+    def closeEvent(self, event) -> None:
+        self.loader.cancel()
+        self.loader.wait(10_000)
+        super().closeEvent(event)

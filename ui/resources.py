@@ -1,0 +1,23 @@
+"""Where the app's bundled files are: fonts, the sample run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def resources_dir() -> Path:
+    """``resources/`` next to the packages (a source checkout, or a PyInstaller bundle)."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def sample_run_dir() -> Path:
+    """The small sample run opened by ``--demo`` until the demo generator lands."""
+    return resources_dir() / "sample-run"
+
+
+def font_files() -> list[Path]:
+    return sorted((resources_dir() / "fonts").glob("*.ttf"))
