@@ -9,6 +9,7 @@ on Linux); where the platform is unknown, the publishers the host's status log n
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,19 +33,26 @@ KEY_SAMPLE = 200
 
 
 def query_keys(con: duckdb.DuckDBPyConnection, records: pa.Table) -> dict[str, set[str]]:
-    """Column names seen in the first rows of each query."""
+    """Column names seen in the first rows of each query (a sample: the text is not re-read)."""
     if not records.num_rows:
         return {}
-    con.register("r", records.select(["query", "columns"]))
+    queries = records.select(["query"]).append_column("i", pa.array(np.arange(records.num_rows)))
+    con.register("r", queries)
     try:
-        rows = con.sql(
-            f"""SELECT q, list_distinct(flatten(list(k))) FROM (
-                    SELECT CAST(query AS VARCHAR) q, json_keys(columns) k,
-                           row_number() OVER (PARTITION BY query) rn FROM r)
-                WHERE rn <= {KEY_SAMPLE} GROUP BY q"""
-        ).fetchall()
+        picked = con.sql(
+            f"""SELECT i FROM (SELECT i, row_number() OVER (PARTITION BY query ORDER BY i) rn FROM r)
+                WHERE rn <= {KEY_SAMPLE} ORDER BY i"""
+        ).to_arrow_table()
     finally:
         con.unregister("r")
+    sample = records.select(["query", "columns"]).take(picked.column("i"))
+    con.register("s", sample)
+    try:
+        rows = con.sql(
+            "SELECT CAST(query AS VARCHAR) q, list_distinct(flatten(list(json_keys(columns)))) FROM s GROUP BY q"
+        ).fetchall()
+    finally:
+        con.unregister("s")
     return {q: set(keys or []) for q, keys in rows if q is not None}
 
 

@@ -33,6 +33,7 @@ from inspector.readers.source_file import DEFAULT_CHUNK_BYTES, Chunk, StreamErro
 from inspector.schema import RECORDS, STATUS, TIMESTAMP
 
 MAX_REASON_SAMPLE = 60
+BATCH_ROWS = 16_384
 
 
 @dataclass
@@ -112,7 +113,13 @@ def _line_table(lines: LineChunk, got: _Collected) -> tuple[pa.Table, dict[int, 
     """The chunk as an Arrow table (line, item, text, ok) sharing the chunk's buffer."""
     arr = np.frombuffer(lines.data, dtype=np.uint8)
     starts, ends = lines.starts, lines.ends
-    brace = first_byte_at_or_after(arr, ord("{"), starts, ends)
+    # Nearly every line starts with "{": only the others need a search for their first brace.
+    brace = np.where(
+        (ends > starts) & (arr[np.minimum(starts, len(arr) - 1)] == ord("{")), starts, -1
+    )
+    others = np.flatnonzero(brace < 0)
+    if len(others):
+        brace[others] = first_byte_at_or_after(arr, ord("{"), starts[others], ends[others])
     has_brace = brace >= 0
     prefix_end = np.where(has_brace, brace, starts)
     prefixed = prefix_end > starts
@@ -146,7 +153,8 @@ def _line_table(lines: LineChunk, got: _Collected) -> tuple[pa.Table, dict[int, 
             "ok": pa.array(ok),
         }
     )
-    return table, pre_bad
+    # Several record batches let DuckDB parse them on all cores (slices share the buffer).
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)), pre_bad
 
 
 def _parse_texts(con: duckdb.DuckDBPyConnection, lines_tbl: pa.Table) -> pa.Table:

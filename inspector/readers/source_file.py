@@ -136,7 +136,7 @@ def read_head(path: str, size: int = 65536) -> bytes:
 class Chunk:
     """A run of whole lines: ``data`` ends with ``\\n`` unless ``final``."""
 
-    data: bytes
+    data: bytes | bytearray | memoryview
     final: bool
     fraction: float  # share of the (compressed) file consumed so far
 
@@ -148,30 +148,54 @@ class StreamError(Exception):
 def iter_chunks(path: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[Chunk]:
     """Yield the decompressed content of ``path`` in chunks that end on line boundaries.
 
-    A corrupt compressed stream yields what was readable as a final chunk, then raises
-    ``StreamError`` so the caller can report it.
+    Each chunk is a fresh buffer (the caller may keep or modify it). A corrupt compressed stream
+    yields what was readable as a final chunk, then raises ``StreamError`` so the caller can
+    report it.
     """
     total = max(os.path.getsize(path), 1)
     stream, counter = open_decompressed(path)
     carry = b""
+    error: Exception | None = None
     try:
-        while True:
-            try:
-                block = stream.read(chunk_bytes)
-            except (OSError, EOFError, zstandard.ZstdError) as exc:
-                if carry:
-                    yield Chunk(carry, True, 1.0)
-                raise StreamError(str(exc) or type(exc).__name__) from exc
-            if not block:
-                if carry:
-                    yield Chunk(carry, True, 1.0)
-                return
-            data = carry + block if carry else block
-            cut = data.rfind(b"\n")
+        while error is None:
+            buf = bytearray(len(carry) + chunk_bytes)
+            buf[: len(carry)] = carry
+            with memoryview(buf) as whole, whole[len(carry) :] as free:
+                got, error = _fill(stream, free)
+            size = len(carry) + got
+            if got == 0 or error is not None:
+                if size:
+                    del buf[size:]
+                    yield Chunk(buf, True, 1.0)
+                break
+            cut = buf.rfind(b"\n", 0, size)
             if cut < 0:
-                carry = data  # one long line: keep reading until it ends
+                carry = bytes(buf[:size])  # one long line: keep reading until it ends
                 continue
-            carry = data[cut + 1 :]
-            yield Chunk(data[: cut + 1], False, min(counter.consumed / total, 1.0))
+            carry = bytes(buf[cut + 1 : size])
+            del buf[cut + 1 :]  # shrinks in place, no copy of the kept part
+            yield Chunk(buf, False, min(counter.consumed / total, 1.0))
     finally:
         stream.close()
+    if error is not None:
+        raise StreamError(str(error) or type(error).__name__) from error
+
+
+def _fill(stream: BinaryIO, view: memoryview) -> tuple[int, Exception | None]:
+    """Read into ``view`` until full or the stream ends; return the count and any stream error."""
+    done = 0
+    readinto = getattr(stream, "readinto", None)
+    while done < len(view):
+        try:
+            if readinto is not None:
+                n = readinto(view[done:])
+            else:
+                block = stream.read(len(view) - done)
+                n = len(block)
+                view[done : done + n] = block
+        except (OSError, EOFError, zstandard.ZstdError) as exc:
+            return done, exc
+        if not n:
+            break
+        done += n
+    return done, None
