@@ -16,10 +16,13 @@ from inspector.workspace import Workspace
 
 @dataclass
 class Overview:
-    """Figures over a workspace's tables."""
+    """Figures over a workspace's tables. Record times are log times (``unixTime``)."""
 
-    first: dt.datetime | None
+    first: dt.datetime | None  # first record logged
     last: dt.datetime | None
+    status_first: dt.datetime | None  # first status line
+    status_last: dt.datetime | None
+    assumed_year_sources: list[str]  # status files whose year was assumed
     per_query: list[dict]  # host, query, subscriber, publisher, how, rows, first, last
     markers: list[dict]  # marker, host, count, first, last
 
@@ -31,10 +34,9 @@ def overview(ws: Workspace) -> Overview:
         con.register("records", ws.records)
         con.register("status", ws.status)
         con.register("mapping", ws.mapping)
-        span = con.sql(
-            """SELECT min(t), max(t) FROM (
-                   SELECT coalesce(event_time, log_time) AS t FROM records
-                   UNION ALL SELECT log_time FROM status)"""
+        first, last = con.sql("SELECT min(log_time), max(log_time) FROM records").fetchall()[0]
+        status_first, status_last = con.sql(
+            "SELECT min(log_time), max(log_time) FROM status"
         ).fetchall()[0]
         per_query = _dicts(
             con.sql(
@@ -46,21 +48,52 @@ def overview(ws: Workspace) -> Overview:
                    FROM records r LEFT JOIN mapping m
                      ON m.query = CAST(r.query AS VARCHAR)
                     AND coalesce(m.host, '') = coalesce(CAST(r.host AS VARCHAR), '')
-                   GROUP BY 1, 2 ORDER BY rows DESC, query"""
+                   GROUP BY 1, 2 ORDER BY rows DESC, query, host"""
             )
         )
         markers = _dicts(
             con.sql(
                 """SELECT CAST(marker AS VARCHAR) AS marker, CAST(host AS VARCHAR) AS host,
                           count(*) AS count, min(log_time) AS first, max(log_time) AS last
-                   FROM status WHERE marker IS NOT NULL GROUP BY 1, 2 ORDER BY first"""
+                   FROM status WHERE marker IS NOT NULL GROUP BY 1, 2 ORDER BY first, marker"""
             )
         )
     finally:
         con.close()
-    return Overview(span[0], span[1], per_query, markers)
+    assumed = [s.path for s in ws.sources if s.year_assumed]
+    return Overview(first, last, status_first, status_last, assumed, per_query, markers)
 
 
 def _dicts(rel: duckdb.DuckDBPyRelation) -> list[dict]:
     table: pa.Table = rel.to_arrow_table()
     return table.to_pylist()
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files`` (with thousands separators)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def when(value: dt.datetime | None) -> str:
+    """A UTC time as shown everywhere: ``2026-08-04 12:34:56 UTC``."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "none"
+
+
+def span(first: dt.datetime | None, last: dt.datetime | None) -> str:
+    """``first → last``, or one time when they are the same, or ``none``."""
+    if first is None:
+        return "none"
+    if last is None or last == first:
+        return when(first)
+    return f"{when(first)} → {when(last)}"
+
+
+def loaded_line(ws: Workspace) -> str:
+    """``5 of 6 files loaded (1 is a link to a file already read)``."""
+    loaded = len(ws.loaded_sources)
+    links = sum(1 for s in ws.sources if s.status == "duplicate")
+    total = len(ws.sources) - links
+    text = f"{loaded} of {plural(total, 'file')} loaded"
+    if links:
+        text += f" ({plural(links, 'link')} to a file already read)"
+    return text

@@ -35,7 +35,14 @@ PLATFORM_TABLES = {
 }  # fmt: skip
 
 CONTENT_HINTS = {
-    "darwin": ("/Users/", "/Applications/", "/System/Library/", "/private/var/"),
+    "darwin": (
+        "/Users/",
+        "/Applications/",
+        "/System/Library/",
+        "/private/var/",
+        "/sbin/launchd",
+        "/Library/",
+    ),
     "linux": ("/home/", "/proc/", "/usr/lib/systemd/", "/lib/x86_64-linux-gnu/"),
     "windows": ("C:\\\\", "\\\\Windows\\\\", "HKEY_"),
 }
@@ -141,11 +148,11 @@ def _table_evidence(con, records: pa.Table, query_tables: dict[str, list[str]], 
             continue
         tables = set(query_tables.get(query, []))
         for name in tables & set(only):
-            add(host, only[name], "tables", "configured queries read", name)
+            add(host, only[name], "tables", "its configured queries read", name)
         if query in query_tables:
             continue  # the config's SQL says what it reads: the name adds nothing
         for name in _names_in(query.lower(), only):
-            add(host, only[name], "tables", "query names name tables", name)
+            add(host, only[name], "tables", "query names mention", name)
 
 
 def _names_in(text: str, names: dict[str, str]) -> list[str]:
@@ -221,7 +228,7 @@ def _config_evidence(con, records: pa.Table, queries: pa.Table, add) -> None:
         con.unregister("r")
     for host, query in pairs:
         if host is not None and query in platforms:
-            add(host, platforms[query], "config", "config restricts queries to the platform", query)
+            add(host, platforms[query], "config", f"configured for {platforms[query]} only", query)
 
 
 def _decide(

@@ -44,6 +44,7 @@ class SourceReport:
     reason: str | None = None  # why skipped / the error
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    year_assumed: bool = False  # glog without a year: taken from the file's modification time
 
     def to_json(self, bad_lines: pa.Table | None = None) -> dict:
         out = {
@@ -58,6 +59,7 @@ class SourceReport:
             "compression": self.compression,
             "reason": self.reason,
             "notes": self.notes,
+            "year_assumed": self.year_assumed,
             "bad_lines": [],
         }
         if bad_lines is not None:
@@ -164,6 +166,7 @@ def _read_one(
     source.lines_rejected = len(result.bad)
     source.rows = result.rows
     source.notes = list(result.notes)
+    source.year_assumed = bool(result.meta.get("year_assumed"))
     return source, result
 
 
@@ -250,7 +253,7 @@ def _with_status_hosts(results: list[tuple[SourceReport, ReaderResult]]) -> list
         table = r.status
         if table is None or not table.num_rows:
             continue
-        host = r.meta.get("host")
+        host = r.meta.get("host") or _announced_host(table)
         if host:
             filled = pc.fill_null(table.column("host").cast(pa.string()), host)
             table = table.set_column(
@@ -258,6 +261,13 @@ def _with_status_hosts(results: list[tuple[SourceReport, ReaderResult]]) -> list
             )
         out.append(table)
     return out
+
+
+def _announced_host(status: pa.Table) -> str | None:
+    """The host a status log names itself ("Using host identifier: X"), if it names one."""
+    found = pc.extract_regex(status.column("message"), r"^Using host identifier: (?P<host>\S+)")
+    hosts = {h for h in pc.struct_field(found.combine_chunks(), "host").to_pylist() if h}
+    return hosts.pop() if len(hosts) == 1 else None
 
 
 def _config_queries(results: list[tuple[SourceReport, ReaderResult]]) -> pa.Table:

@@ -13,8 +13,9 @@ from inspector.readers.registry import LoadOptions
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="osquery-inspector",
-        description="Desktop app for what an osquery agent left on disk. "
-        "Subcommands: 'osquery-inspector scan --help' for the headless summary.",
+        description="Desktop app for what an osquery agent left on disk (logs, configs).",
+        epilog="Headless: 'osquery-inspector scan PATH... [--json]' prints a summary without a "
+        "display ('osquery-inspector scan --help').",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to open")
     parser.add_argument("--demo", action="store_true", help="open the bundled demo run")
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--tz", metavar="ZONE", help="time zone of glog status logs (default: this machine's)"
     )
     parser.add_argument(
-        "--year", type=int, metavar="YEAR", help="year of glog lines when the file does not say"
+        "--year", type=glog_year, metavar="YEAR", help="year of glog lines when the file does not say"
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -57,6 +58,7 @@ def run_app(argv: list[str]) -> int:
     from ui.main_window import MainWindow
     from ui.style import apply_style
 
+    _quiet_offscreen_warnings()
     QCoreApplication.setOrganizationName("osquery-inspector")
     QCoreApplication.setApplicationName("osquery Event Inspector")
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -70,6 +72,24 @@ def run_app(argv: list[str]) -> int:
     elif args.paths:
         QTimer.singleShot(0, lambda: window.open_paths(args.paths))
     return app.exec()
+
+
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns about window hints it cannot honour; that is not news."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    previous = None
+
+    def handler(mode, context, message: str) -> None:
+        if "propagateSizeHints" in message:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            sys.stderr.write(message + "\n")
+
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        previous = qInstallMessageHandler(handler)
 
 
 def _fallback_screenshot_path() -> str:
@@ -88,8 +108,11 @@ def _screenshot(app, window, args) -> int:
 
     def save(_run=None) -> None:
         app.processEvents()
-        window.grab().save(args.screenshot)
-        print(f"saved {args.screenshot}")
+        if window.grab().save(args.screenshot):
+            print(f"saved {args.screenshot}")
+        else:
+            print(f"could not write the screenshot to {args.screenshot}", file=sys.stderr)
+            status["code"] = 1
         app.quit()
 
     def failed(message: str) -> None:

@@ -13,17 +13,13 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from inspector.cli.main import SUBCOMMANDS
 
-    if args and args[0] in (*SUBCOMMANDS, "-h", "--help", "--version") and not _gui_flags(args):
+    if args and args[0] in SUBCOMMANDS:
         from inspector.cli.main import main as cli_main
 
         return cli_main(args)
     from ui.app import run_app
 
     return run_app(args)
-
-
-def _gui_flags(args: list[str]) -> bool:
-    return args[0] in ("-h", "--help") and False
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import __version__
+from inspector.overview import loaded_line, plural
 from inspector.readers.registry import LoadOptions
 from inspector.workspace import Workspace
 from ui.resources import sample_run_dir
@@ -29,7 +30,7 @@ from ui.workers import LoadedRun, Loader
 
 RECORD_COLUMNS = [
     "log_time", "event_time", "host", "query", "subscriber", "publisher", "action", "counter",
-    "eid", "columns", "source", "line", "item",
+    "eid", "source", "line", "columns",
 ]  # fmt: skip
 STATUS_COLUMNS = [
     "log_time",
@@ -54,6 +55,19 @@ SOURCE_COLUMNS = [
     "reason",
     "notes",
 ]
+
+
+def problems_table(ws: Workspace) -> pa.Table:
+    """Rejected lines, then files that could not be read or were skipped (line empty)."""
+    files = [s for s in ws.sources if s.status in ("error", "skipped")]
+    file_rows = pa.table(
+        {
+            "source": pa.array([s.path for s in files], pa.string()),
+            "line": pa.nulls(len(files), pa.int64()),
+            "reason": pa.array([f"{s.status}: {s.reason}" for s in files], pa.string()),
+        }
+    )
+    return pa.concat_tables([ws.bad_lines.cast(file_rows.schema), file_rows])
 
 
 def sources_table(ws: Workspace) -> pa.Table:
@@ -219,19 +233,25 @@ class MainWindow(QMainWindow):
         self.status_panel.show_table(
             ws.status, STATUS_COLUMNS, f"{ws.status.num_rows:,} status lines"
         )
-        self.sources_panel.show_table(sources_table(ws), SOURCE_COLUMNS, f"{len(ws.sources)} files")
+        self.sources_panel.show_table(sources_table(ws), SOURCE_COLUMNS, loaded_line(ws))
+        problems = problems_table(ws)
         self.problems_panel.show_table(
-            ws.bad_lines, None, f"{ws.bad_lines.num_rows:,} rejected lines (file, line, reason)"
+            problems,
+            None,
+            f"{plural(ws.bad_lines.num_rows, 'rejected line')} and "
+            f"{plural(problems.num_rows - ws.bad_lines.num_rows, 'file')} not loaded",
         )
         queries = ws.mapping
         self.queries_panel.show_table(queries, None, f"{queries.num_rows:,} host × query pairs")
-        self.tabs.setTabText(5, f"Problems ({ws.bad_lines.num_rows:,})")
+        self.tabs.setTabText(5, f"Problems ({problems.num_rows:,})")
         self.stack.setCurrentWidget(self.tabs)
-        loaded = len(ws.loaded_sources)
-        problems = [s for s in ws.sources if s.status == "error"]
-        text = f"{loaded} files loaded, {ws.records.num_rows:,} records, {ws.bad_lines.num_rows:,} rejected lines"
-        if problems:
-            text += f" — {len(problems)} could not be read (see Sources)"
+        unreadable = [s for s in ws.sources if s.status == "error"]
+        text = (
+            f"{loaded_line(ws)}: {plural(ws.records.num_rows, 'record')}, "
+            f"{plural(ws.bad_lines.num_rows, 'rejected line')}"
+        )
+        if unreadable:
+            text += f" — {plural(len(unreadable), 'file')} could not be read (see Problems)"
         self.message.setText(text)
         self.setWindowTitle(f"osquery Event Inspector — {self._title(ws)}")
         self.run_loaded.emit(run)

@@ -44,7 +44,8 @@ _ALTERNATIVES: list[tuple[str, list[str]]] = [
         r"Too many worker restarts",
         r"Worker returned exit status",
     ]),
-    ("worker_start", [r"executing worker \((?P<subject>\d+)\)", r"osquery worker initialized"]),
+    # The watcher's line only: the worker's own "osquery worker initialized" is the same start.
+    ("worker_start", [r"executing worker \((?P<subject>\d+)\)"]),
     ("agent_start", [
         r"osquery initialized \[version=(?P<subject>[^\]]+)\]",
         r"started \[version=(?P<subject2>[^\]]+)\]",

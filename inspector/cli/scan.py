@@ -25,13 +25,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--tz", metavar="ZONE", help="time zone of glog status logs (default: this machine's)"
     )
     p.add_argument(
-        "--year", type=int, metavar="YEAR", help="year of glog lines when the file does not say"
+        "--year", type=glog_year, metavar="YEAR", help="year of glog lines when the file does not say"
     )
     p.add_argument(
         "--all-bad-lines", action="store_true", help="list every rejected line in the text summary"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.set_defaults(run=run)
+
+
+def glog_year(text: str) -> int:
+    """``--year``: a year osquery could have written (1970–2200)."""
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}") from None
+    if not 1970 <= year <= 2200:
+        raise argparse.ArgumentTypeError(f"year {year} is outside 1970–2200")
+    return year
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
         print()
     else:
         print(summary_text(ws, all_bad_lines=args.all_bad_lines))
-    if not ws.readable:
-        print("osquery-inspector scan: no readable input", file=sys.stderr)
+    if not ws.loaded_sources:
+        print(
+            "osquery-inspector scan: no readable input (nothing in an osquery format was loaded)",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from inspector import __version__
-from inspector.overview import overview
+from inspector.overview import loaded_line, overview, plural, span
 from inspector.workspace import Workspace
 
 MAX_BAD_LINES_SHOWN = 10
-
-
-def _when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
 
 def json_default(value: object) -> object:
@@ -33,7 +30,13 @@ def summary_json(ws: Workspace) -> dict:
         "app": {"name": "osquery-inspector", "version": __version__},
         "sources": [s.to_json(ws.bad_lines) for s in ws.sources],
         "hosts": ws.hosts.to_pylist(),
-        "time_span": {"first": ov.first, "last": ov.last},
+        "time_span": {
+            "first": ov.first,
+            "last": ov.last,
+            "status_first": ov.status_first,
+            "status_last": ov.status_last,
+            "status_year_assumed_in": ov.assumed_year_sources,
+        },
         "queries": ov.per_query,
         "markers": ov.markers,
         "totals": {
@@ -48,69 +51,85 @@ def summary_json(ws: Workspace) -> dict:
     }
 
 
+def _display_paths(ws: Workspace) -> dict[str, str]:
+    """Source paths relative to what they share, so the table stays narrow."""
+    paths = [s.path for s in ws.sources]
+    if len(paths) < 2:
+        return {p: p for p in paths}
+    try:
+        base = os.path.commonpath([os.path.abspath(p) for p in paths])
+    except ValueError:
+        return {p: p for p in paths}
+    if os.path.isfile(base):
+        base = os.path.dirname(base)
+    return {p: os.path.relpath(os.path.abspath(p), base) for p in paths}
+
+
 def summary_text(ws: Workspace, *, all_bad_lines: bool = False) -> str:
     """A human summary: sources, rejected lines, hosts, time span, rows per query, markers."""
     ov = overview(ws)
-    out: list[str] = []
-    loaded = [s for s in ws.sources if s.status == "loaded"]
+    shown = _display_paths(ws)
+    out: list[str] = [f"osquery Event Inspector {__version__}", ""]
+    loaded = ws.loaded_sources
     others = [s for s in ws.sources if s.status != "loaded"]
-    out.append(f"osquery Event Inspector {__version__}")
-    out.append("")
-    out.append(f"Sources: {len(ws.sources)} files, {len(loaded)} loaded, {len(others)} not")
-    width = max((len(s.path) for s in ws.sources), default=10)
-    width = min(width, 70)
+    out.append(f"Sources: {loaded_line(ws)}")
+    width = min(max((len(v) for v in shown.values()), default=10), 60)
     for s in loaded:
         comp = f" [{s.compression}]" if s.compression else ""
         rejected = f", {s.lines_rejected:,} rejected" if s.lines_rejected else ""
         out.append(
-            f"  {s.kind:<16} {s.path:<{width}}  {s.rows:>9,} rows  {s.lines_read:>9,} lines{rejected}{comp}"
+            f"  {s.kind:<16} {shown[s.path]:<{width}} {plural(s.rows, 'row'):>13} "
+            f"{plural(s.lines_read, 'line'):>14}{rejected}{comp}"
         )
         for note in s.notes:
             out.append(f"  {'':<16}   note: {note}")
     for s in others:
-        out.append(f"  {s.status:<16} {s.path:<{width}}  {s.reason}")
+        out.append(f"  {s.status:<16} {shown[s.path]:<{width}} {s.reason}")
 
-    out.append("")
-    out.append(f"Rejected lines: {ws.bad_lines.num_rows:,}")
+    out += ["", f"Rejected lines: {ws.bad_lines.num_rows:,}"]
     by_source: dict[str, list[tuple[int, str]]] = {}
     for row in ws.bad_lines.to_pylist():
         by_source.setdefault(row["source"], []).append((row["line"], row["reason"]))
     for source, rows in by_source.items():
-        shown = rows if all_bad_lines else rows[:MAX_BAD_LINES_SHOWN]
-        for line, reason in shown:
-            out.append(f"  {source}:{line}: {reason}")
-        if len(shown) < len(rows):
+        listed = rows if all_bad_lines else rows[:MAX_BAD_LINES_SHOWN]
+        for line, reason in listed:
+            out.append(f"  {shown.get(source, source)}:{line}: {reason}")
+        if len(listed) < len(rows):
             out.append(
-                f"  … and {len(rows) - len(shown):,} more in {source} (--all-bad-lines or --json)"
+                f"  … and {len(rows) - len(listed):,} more in {shown.get(source, source)} (--all-bad-lines or --json)"
             )
 
-    out.append("")
-    out.append(f"Hosts: {ws.hosts.num_rows}")
+    out += ["", f"Hosts: {ws.hosts.num_rows}"]
     for h in ws.hosts.to_pylist():
         out.append(f"  {h['host']:<28} {h['platform'] or 'platform unknown':<17} {h['evidence']}")
 
     out.append("")
-    out.append(f"Time span: {_when(ov.first)} → {_when(ov.last)}")
+    out.append(f"Records logged: {span(ov.first, ov.last)}")
+    status = f"Status lines:   {span(ov.status_first, ov.status_last)}"
+    if ov.assumed_year_sources:
+        status += f"  (year assumed for {plural(len(ov.assumed_year_sources), 'file')}; see notes, or pass --year)"
+    out.append(status)
     out.append(
         f"Records: {ws.records.num_rows:,}   status lines: {ws.status.num_rows:,}   "
         f"config queries: {ws.queries.num_rows:,}   osquery_events rows: {ws.subscriptions.num_rows:,}"
     )
 
     if ov.per_query:
-        out.append("")
-        out.append("Rows per query:")
-        out.append(f"  {'rows':>9}  {'host':<24} {'query':<44} subscriber ← publisher")
+        out += [
+            "",
+            "Rows per query:",
+            f"  {'rows':>9}  {'host':<24} {'query':<44} subscriber ← publisher",
+        ]
         for q in ov.per_query:
             pipe = "—"
             if q["subscriber"]:
                 pipe = f"{q['subscriber']} ← {q['publisher'] or '?'}  ({q['how']})"
             out.append(f"  {q['rows']:>9,}  {(q['host'] or '?'):<24} {q['query']:<44} {pipe}")
 
-    out.append("")
-    out.append(f"Markers: {sum(m['count'] for m in ov.markers):,}")
+    out += ["", f"Markers: {sum(m['count'] for m in ov.markers):,}"]
     for m in ov.markers:
         host = m["host"] or "(no host)"
         out.append(
-            f"  {m['marker']:<20} {m['count']:>6,}  {host:<24} {_when(m['first'])} → {_when(m['last'])}"
+            f"  {m['marker']:<20} {m['count']:>6,}  {host:<24} {span(m['first'], m['last'])}"
         )
     return "\n".join(out)

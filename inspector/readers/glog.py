@@ -102,6 +102,7 @@ def read_glog(
     year, how = _base_year(path, header_year, options, texts, n_header)
     if how:
         result.notes.append(how)
+        result.meta["year_assumed"] = options.year is None
     if host:
         result.meta["host"] = host
 

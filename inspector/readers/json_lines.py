@@ -383,9 +383,12 @@ def _reason(
 def _unknown_reason(raw: bytes) -> str:
     try:
         obj = json.loads(raw[raw.index(b"{") :])
-        keys = ", ".join(list(obj)[:8]) if isinstance(obj, dict) else type(obj).__name__
     except (ValueError, RecursionError):
-        keys = "?"
+        obj = None
+    if isinstance(obj, dict) and isinstance(obj.get("msg"), str):
+        sample = obj["msg"].split("\n", 1)[0][:50]
+        return f"launcher log line whose msg holds no osquery status line: {sample!r}"
+    keys = ", ".join(list(obj)[:8]) if isinstance(obj, dict) else "?"
     return f"JSON object but not an osquery result or status record (keys: {keys})"
 
 

@@ -47,7 +47,7 @@ def test_text_summary_names_sources_hosts_queries_and_markers(tmp_path) -> None:
         "process_events ← openbsm",
         "config_change",
         "worker_restart",
-        "Time span: 2026-08-04",
+        "Status lines:   2026-08-04",
     ):
         assert expected in out, expected
 
@@ -61,6 +61,15 @@ def test_exit_status_2_without_readable_input(tmp_path) -> None:
 def test_exit_status_2_on_bad_usage() -> None:
     assert scan().returncode == 2
     assert scan("x", "--tz", "Mars/Olympus").returncode == 2
+    done = scan("x", "--year", "0")
+    assert done.returncode == 2 and "outside 1970" in done.stderr
+
+
+def test_exit_status_2_when_nothing_loads(tmp_path) -> None:
+    (tmp_path / "notes.md").write_text("# not osquery\n")
+    done = scan(str(tmp_path))
+    assert done.returncode == 2 and "no readable input" in done.stderr
+    assert "skipped" in done.stdout
 
 
 def test_scan_does_not_load_qt(tmp_path) -> None:

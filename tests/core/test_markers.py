@@ -31,6 +31,8 @@ CASES = [
     ("[Ref #1629] osqueryd initialize failed: Could not open RocksDB", "database_error", None),
     ("Opening RocksDB handle: /var/osquery/osquery.db", "database_open", "/var/osquery/osquery.db"),
     ("Executing scheduled query foobar: SELECT 1", None, None),
+    # The worker's own line repeats the watcher's "executing worker": not a second start.
+    ("osquery worker initialized [watcher=35549]", None, None),
 ]  # fmt: skip
 
 

@@ -110,7 +110,12 @@ def test_launcher_wrapped_glog_takes_year_and_offset_from_ts(samples) -> None:
     triple = [r for r in ws.status.to_pylist() if r["line"] == 11]
     assert len(triple) == 3  # three glog lines joined by \r\n in one record
     reasons = ws.bad_lines.column("reason").to_pylist()
-    assert all("not an osquery" in r for r in reasons)
+    assert all("msg holds no osquery status line" in r for r in reasons)
+    assert "Thrift" in reasons[1]
+    # "Using host identifier: …" names the host of a status log that has no host field.
+    assert {h["host"]: h["platform"] for h in ws.hosts.to_pylist()} == {
+        "EC2A2676-862D-E047-8AB3-6F2316829FE1": "windows"
+    }
 
 
 def test_zentral_markers(samples) -> None:

@@ -34,6 +34,7 @@ def test_welcome_page_then_demo_run(window, qtbot, tmp_path) -> None:
     assert "mbp-alice.local" in window.windowTitle()
     assert "darwin" in window.overview_panel.label.text()
     assert "1,793 records" in window.message.text()
+    assert "5 of 5 files loaded (1 link to a file already read)" in window.message.text()
     for i in range(window.tabs.count()):
         window.tabs.setCurrentIndex(i)
         image = window.grab()
@@ -71,7 +72,28 @@ def test_unreadable_input_is_reported_and_the_rest_loads(window, qtbot, tmp_path
     with qtbot.waitSignal(window.run_loaded, timeout=60_000):
         window.open_paths([str(tmp_path / "missing"), str(good)])
     assert window.workspace.records.num_rows == 1
-    assert "could not be read" in window.message.text()
+    assert "1 file could not be read (see Problems)" in window.message.text()
+    assert window.tabs.tabText(5) == "Problems (1)"
+    model = window.problems_panel.model
+    assert model.data(model.index(0, 0)).endswith("missing")
+    assert model.data(model.index(0, 2)) == "error: no such file or directory"
+
+
+def test_screenshot_that_cannot_be_written_fails(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "no-such-dir" / "shot.png"
+    code = "import sys; from ui.entry import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--demo", "--screenshot", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 1 and "could not write the screenshot" in done.stderr
+    assert not target.exists()
 
 
 def test_model_pages_rows_without_copying(qapp) -> None:

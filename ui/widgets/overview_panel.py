@@ -7,12 +7,8 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from inspector.overview import Overview
+from inspector.overview import Overview, loaded_line, plural, span
 from inspector.workspace import Workspace
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
 
 class OverviewPanel(QWidget):
@@ -35,13 +31,18 @@ class OverviewPanel(QWidget):
 
     def show_run(self, ws: Workspace, ov: Overview) -> None:
         e = html.escape
-        loaded = ws.loaded_sources
+        assumed = ""
+        if ov.assumed_year_sources:
+            assumed = (
+                f" <small>(year assumed for {plural(len(ov.assumed_year_sources), 'file')})</small>"
+            )
         parts = [
-            f"<h2>{len(loaded)} of {len(ws.sources)} files loaded</h2>",
-            f"<p><b>{ws.records.num_rows:,}</b> records · <b>{ws.status.num_rows:,}</b> status lines · "
-            f"<b>{ws.queries.num_rows:,}</b> configured queries · "
-            f"<b>{ws.bad_lines.num_rows:,}</b> rejected line{'' if ws.bad_lines.num_rows == 1 else 's'}<br>"
-            f"Time span: {_when(ov.first)} → {_when(ov.last)}</p>",
+            f"<h2>{e(loaded_line(ws))}</h2>",
+            f"<p><b>{plural(ws.records.num_rows, 'record')}</b> · <b>{plural(ws.status.num_rows, 'status line')}</b> · "
+            f"<b>{plural(ws.queries.num_rows, 'configured query', 'configured queries')}</b> · "
+            f"<b>{plural(ws.bad_lines.num_rows, 'rejected line')}</b><br>"
+            f"Records logged: {span(ov.first, ov.last)}<br>"
+            f"Status lines: {span(ov.status_first, ov.status_last)}{assumed}</p>",
             "<h3>Hosts</h3><table cellspacing=6>",
         ]
         for h in ws.hosts.to_pylist():
@@ -51,19 +52,24 @@ class OverviewPanel(QWidget):
             )
         parts.append("</table><h3>Queries</h3><table cellspacing=6>")
         parts.append(
-            "<tr><th align=right>rows</th><th align=left>query</th>"
+            "<tr><th align=right>rows</th><th align=left>host</th><th align=left>query</th>"
             "<th align=left>subscriber ← publisher</th></tr>"
         )
-        for q in ov.per_query[:60]:
+        for q in ov.per_query[:100]:
             pipe = f"{e(q['subscriber'])} ← {e(q['publisher'] or '?')}" if q["subscriber"] else "—"
             parts.append(
-                f"<tr><td align=right>{q['rows']:,}</td><td>{e(q['query'])}</td><td>{pipe}</td></tr>"
+                f"<tr><td align=right>{q['rows']:,}</td><td>{e(q['host'] or '?')}</td>"
+                f"<td>{e(q['query'])}</td><td>{pipe}</td></tr>"
+            )
+        if len(ov.per_query) > 100:
+            parts.append(
+                f"<tr><td></td><td colspan=3>… {len(ov.per_query) - 100:,} more (Queries tab)</td></tr>"
             )
         parts.append("</table><h3>Status-log markers</h3><table cellspacing=6>")
         for m in ov.markers:
             parts.append(
                 f"<tr><td>{e(m['marker'])}</td><td align=right>{m['count']:,}</td>"
-                f"<td>{_when(m['first'])} → {_when(m['last'])}</td></tr>"
+                f"<td>{e(m['host'] or '(no host)')}</td><td>{span(m['first'], m['last'])}</td></tr>"
             )
         parts.append("</table>")
         self.label.setText("".join(parts))
