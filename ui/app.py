@@ -7,6 +7,7 @@ import os
 import sys
 
 from inspector import __version__
+from inspector.cli.scan import glog_year
 from inspector.readers.registry import LoadOptions
 
 
