@@ -120,7 +120,7 @@ def load(
         if f.duplicate_of is None:
             done += size
     report(progress, 0.92, "linking queries, hosts and markers")
-    ws = _assemble(sources, results, options)
+    ws = _assemble(sources, results, options, progress)
     report(progress, 1.0, "loaded")
     return ws
 
@@ -138,7 +138,8 @@ def _read_one(
     source = SourceReport(f.path, "unknown", "loaded", size=_size(f.path))
     if f.duplicate_of is not None:
         source.kind, source.status = "duplicate", "duplicate"
-        source.reason = f"same file as {f.duplicate_of} (symbolic link); loaded once"
+        how = "symbolic link" if os.path.islink(f.path) else "given twice"
+        source.reason = f"same file as {f.duplicate_of} ({how}); loaded once"
         return source, None
     started = time.perf_counter()
     try:
@@ -155,9 +156,13 @@ def _read_one(
         return source, None
     except Cancelled:
         raise
-    except (OSError, ValueError, RuntimeError) as exc:
+    except OSError as exc:
         source.kind, source.status = "error", "error"
-        source.reason = f"{type(exc).__name__}: {exc}"
+        source.reason = f"cannot read {exc.filename or f.path}: {exc.strerror or exc}"
+        return source, None
+    except Exception as exc:  # one broken file must not stop the others
+        source.kind, source.status = "error", "error"
+        source.reason = f"could not be read ({type(exc).__name__}: {exc}); please report this file"
         return source, None
     source.seconds = time.perf_counter() - started
     source.kind = result.kind
@@ -181,6 +186,7 @@ def _assemble(
     sources: list[SourceReport],
     results: list[tuple[SourceReport, ReaderResult]],
     options: LoadOptions,
+    progress: Progress | None = None,
 ) -> Workspace:
     records = _concat([r.records for _, r in results], RECORDS)
     status = _with_status_hosts(results)
@@ -202,6 +208,7 @@ def _assemble(
                 strict=True,
             )
         }
+        report(progress, 0.94, "mapping queries to subscribers")
         keys = enrich.query_keys(con, records)
         names = sorted(keys)
         query_subscriber = {
@@ -220,6 +227,7 @@ def _assemble(
             config_tables,
             {q: s for q, (s, _) in query_subscriber.items()},
         )
+        report(progress, 0.97, "mapping publishers")
         host_names = hosts.column("host").to_pylist()
         single = host_names[0] if len(host_names) == 1 else None
         platform = dict(zip(host_names, hosts.column("platform").to_pylist(), strict=True))

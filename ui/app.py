@@ -27,7 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--tz", metavar="ZONE", help="time zone of glog status logs (default: this machine's)"
     )
     parser.add_argument(
-        "--year", type=glog_year, metavar="YEAR", help="year of glog lines when the file does not say"
+        "--year",
+        type=glog_year,
+        metavar="YEAR",
+        help="year of glog lines when the file does not say",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser

@@ -264,6 +264,7 @@ class MainWindow(QMainWindow):
         return f"{len(hosts)} hosts"
 
     def closeEvent(self, event) -> None:
+        # A cancelled load stops at its next checkpoint; wait for it so no thread outlives us.
         self.loader.cancel()
-        self.loader.wait(10_000)
+        self.loader.wait(60_000)
         super().closeEvent(event)

@@ -1,7 +1,8 @@
 """Background loading: the GUI thread never waits on I/O or parsing.
 
-A ``LoadTask`` runs ``inspector.workspace.load`` on a QThread and reports progress; starting a
-new load cancels the previous one and drops its results (the latest request wins).
+A load runs ``inspector.workspace.load`` (and the overview figures) on a QThread and reports
+progress; starting a new load cancels the previous one, and only the newest load's results reach
+the window (the latest request wins — also for results already queued when it was cancelled).
 """
 
 from __future__ import annotations
@@ -29,19 +30,23 @@ class _LoadThread(QThread):
     loaded = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, paths: list[str], options: LoadOptions) -> None:
-        super().__init__()
+    def __init__(self, paths: list[str], options: LoadOptions, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.paths = paths
         self.options = options
-        self.progress = Progress(lambda f, m: self.progressed.emit(f, m))
+        self.progress = Progress(self._forward)
+
+    def _forward(self, fraction: float, message: str) -> None:
+        self.progressed.emit(fraction, message)
 
     def run(self) -> None:
         try:
             ws = load(self.paths, self.options, self.progress)
+            self.progress.check()
             summary = overview(ws)
         except Cancelled:
             return
-        except Exception as exc:
+        except Exception as exc:  # a worker must report, never die silently
             self.failed.emit(f"{type(exc).__name__}: {exc}")
             return
         self.loaded.emit(LoadedRun(ws, summary))
@@ -58,49 +63,55 @@ class Loader(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._current: _LoadThread | None = None
-        self._old: list[_LoadThread] = []
+        self._threads: set[_LoadThread] = set()
 
     def start(self, paths: list[str], options: LoadOptions) -> None:
         self.cancel()
-        thread = _LoadThread(paths, options)
-        thread.progressed.connect(self.progressed)
+        thread = _LoadThread(paths, options, self)
+        thread.progressed.connect(self._on_progressed)
         thread.loaded.connect(self._on_loaded)
         thread.failed.connect(self._on_failed)
-        thread.finished.connect(lambda t=thread: self._on_finished(t))
+        thread.finished.connect(self._on_finished)
         self._current = thread
+        self._threads.add(thread)
         self.busy_changed.emit(True)
         thread.start()
 
     def cancel(self) -> None:
-        """Stop the running load (its results are dropped)."""
+        """Stop the running load; whatever it still sends is ignored."""
         thread = self._current
         if thread is None:
             return
         thread.progress.cancel()
-        for signal in (thread.progressed, thread.loaded, thread.failed):
-            signal.disconnect()
-        self._old.append(thread)
         self._current = None
         self.busy_changed.emit(False)
 
     def is_busy(self) -> bool:
         return self._current is not None
 
-    def wait(self, ms: int = 30_000) -> None:
-        """Wait for every thread (used at shutdown)."""
-        for thread in [*self._old, self._current]:
-            if thread is not None:
-                thread.wait(ms)
+    def wait(self, ms: int = 30_000) -> bool:
+        """Wait for every thread to end (at shutdown); False if one is still running."""
+        return all(thread.wait(ms) for thread in list(self._threads))
+
+    # Each slot checks that the signal comes from the current load: a cancelled or replaced
+    # load may still have results queued on the GUI thread.
+    def _on_progressed(self, fraction: float, message: str) -> None:
+        if self.sender() is self._current:
+            self.progressed.emit(fraction, message)
 
     def _on_loaded(self, run: LoadedRun) -> None:
-        self.loaded.emit(run)
+        if self.sender() is self._current:
+            self.loaded.emit(run)
 
     def _on_failed(self, message: str) -> None:
-        self.failed.emit(message)
+        if self.sender() is self._current:
+            self.failed.emit(message)
 
-    def _on_finished(self, thread: _LoadThread) -> None:
+    def _on_finished(self) -> None:
+        thread = self.sender()
         if thread is self._current:
             self._current = None
             self.busy_changed.emit(False)
-        elif thread in self._old:
-            self._old.remove(thread)
+        if isinstance(thread, _LoadThread):
+            self._threads.discard(thread)
+            thread.deleteLater()

@@ -25,7 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--tz", metavar="ZONE", help="time zone of glog status logs (default: this machine's)"
     )
     p.add_argument(
-        "--year", type=glog_year, metavar="YEAR", help="year of glog lines when the file does not say"
+        "--year",
+        type=glog_year,
+        metavar="YEAR",
+        help="year of glog lines when the file does not say",
     )
     p.add_argument(
         "--all-bad-lines", action="store_true", help="list every rejected line in the text summary"

@@ -69,10 +69,12 @@ def read_config(path: str, source: str | None = None, *, text: str | None = None
         if os.path.getsize(path) > MAX_CONFIG_BYTES:
             raise SkipFile("JSON document larger than 64 MB: not an osquery config")
         with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
+            text = f.read().decode("utf-8-sig", "replace")
     lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     try:
         doc = parse_json_document(text)
+    except RecursionError:
+        raise SkipFile("JSON document nested too deeply to be an osquery config") from None
     except json.JSONDecodeError as exc:
         result = ReaderResult(kind="config", lines_read=lines)
         result.bad.add(exc.lineno, f"config is not valid JSON: {exc.msg} at column {exc.colno}")

@@ -15,7 +15,7 @@ from inspector.readers.config import config_kind, parse_json_document, read_conf
 from inspector.readers.glog import GlogOptions, looks_like_glog, read_glog
 from inspector.readers.json_lines import read_json_lines
 from inspector.readers.result import ReaderResult, SkipFile
-from inspector.readers.sniff import Head
+from inspector.readers.sniff import RECORD_START, Head
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ def _is_record(obj: object) -> bool:
 def _sniff_json_lines(head: Head) -> float:
     objects = head.json_objects()
     if not objects:
-        return 0.0
+        # One line longer than the head: judge by how it starts.
+        cut = head.cut_first_line
+        return 0.6 if cut is not None and RECORD_START.match(cut) else 0.0
     hits = sum(1 for o in objects if _is_record(o))
     if hits == 0:
         return 0.0
@@ -73,7 +75,7 @@ def _document(head: Head) -> object | None:
         if head.complete and text.strip()[:1] in ("{", "["):
             try:
                 doc = parse_json_document(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 doc = None
         head._cache["document"] = doc
     return head._cache["document"]
@@ -84,7 +86,7 @@ def _sniff_config(head: Head) -> float:
     if doc is not None:
         return 0.95 if config_kind(doc) is not None else 0.0
     # A config too large for the head: a multi-line document naming a schedule or packs.
-    multi_line = strip_comments(head.text).lstrip()[:1] == "{" and head.json_objects(1) == [None]
+    multi_line = strip_comments(head.text).lstrip()[:1] == "{" and head.json_objects(1) in ([None], [])
     if not head.complete and multi_line and ('"schedule"' in head.text or '"packs"' in head.text):
         return 0.6
     return 0.0
@@ -127,8 +129,11 @@ def _read_document(
     """A pretty-printed JSON document: a TLS envelope loads; anything else osquery never writes."""
     with open(path, "rb") as f:
         raw = f.read()
-    text = raw.decode("utf-8", "replace")
-    doc = parse_json_document(text)
+    text = raw.decode("utf-8-sig", "replace")
+    try:
+        doc = parse_json_document(text)
+    except (ValueError, RecursionError) as exc:
+        raise SkipFile(f"a JSON document that does not parse: {exc}") from None
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if isinstance(doc, list):
         raise SkipFile(
@@ -157,6 +162,8 @@ READERS: tuple[Reader, ...] = (
 def choose_reader(head: Head) -> Reader:
     """The best reader for ``head``; raises ``SkipFile`` with a reason when none fits."""
     if not head.data:
+        if head.size and head.compression:
+            raise SkipFile(f"{head.compression} data that yields nothing (truncated or corrupt)")
         raise SkipFile("empty file")
     if not head.data.strip(b"\x00 \t\r\n"):
         raise SkipFile("only NUL bytes or whitespace")

@@ -6,9 +6,9 @@ Chunks always end on a line boundary (except the last), so line numbers stay exa
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -55,45 +55,64 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
-class _ZstdReader:
-    """Streams zstd frames one after another and notices a stream that ends mid-frame.
+class _FrameReader:
+    """Decompresses frames (zstd) or members (gzip) one after another from a raw file.
 
-    (``zstandard``'s ``stream_reader`` reports a truncated file as a clean end of data.)
+    Unlike ``zstandard.stream_reader`` and ``gzip.GzipFile`` it hands out everything it could
+    decompress before reporting a truncated or corrupt stream (on the next read), and trailing
+    padding after the last frame is reported rather than fatal to what came before.
     """
 
-    def __init__(self, raw: _CountingReader) -> None:
+    def __init__(self, raw: _CountingReader, kind: str) -> None:
         self.raw = raw
-        self.dobj = zstandard.ZstdDecompressor().decompressobj()
+        self.kind = kind
+        self.dobj = self._new()
         self.pending = b""
         self.in_frame = False
-        self.truncated = False
+        self.error: Exception | None = None
+
+    def _new(self):
+        if self.kind == "zstd":
+            return zstandard.ZstdDecompressor().decompressobj()
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
 
     def read(self, size: int = -1) -> bytes:
-        if self.truncated and not self.pending:
-            raise zstandard.ZstdError("compressed stream ends in the middle of a frame")
+        if self.error is not None and not self.pending:
+            raise self.error
         out = bytearray(self.pending)
         self.pending = b""
         want = size if size > 0 else 1 << 62
-        while len(out) < want:
+        while len(out) < want and self.error is None:
             block = self.raw.raw.read(1 << 20)
             self.raw.consumed += len(block)
             if not block:
-                # Hand out what was decompressed; the next read reports the truncation.
-                self.truncated = self.in_frame
+                if self.in_frame:
+                    self.error = EOFError("the compressed stream ends in the middle of a frame")
                 break
-            while block:
-                self.in_frame = True
-                out += self.dobj.decompress(block)
-                if self.dobj.eof:
-                    block = self.dobj.unused_data
-                    self.dobj = zstandard.ZstdDecompressor().decompressobj()
-                    self.in_frame = False
-                else:
-                    block = b""
+            self._feed(block, out)
         if len(out) > want:
             self.pending = bytes(out[want:])
             del out[want:]
+        if not out and self.error is not None:
+            raise self.error
         return bytes(out)
+
+    def _feed(self, block: bytes, out: bytearray) -> None:
+        while block:
+            if not self.in_frame and not block.strip(b"\x00"):
+                return  # zero padding after the last frame (preallocated files)
+            self.in_frame = True
+            try:
+                out += self.dobj.decompress(block)
+            except (zstandard.ZstdError, zlib.error) as exc:
+                self.error = exc
+                return
+            if self.dobj.eof:
+                block = self.dobj.unused_data
+                self.dobj = self._new()
+                self.in_frame = False
+            else:
+                block = b""
 
     def close(self) -> None:
         self.raw.close()
@@ -105,14 +124,8 @@ def open_decompressed(path: str) -> tuple[BinaryIO, _CountingReader]:
     head = raw.raw.read(4)
     raw.raw.seek(0)
     kind = detect_compression(head)
-    stream: BinaryIO
-    if kind == "zstd":
-        stream = _ZstdReader(raw)  # type: ignore[assignment]
-    elif kind == "gzip":
-        stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-    else:
-        stream = io.BufferedReader(raw)  # type: ignore[assignment]
-    return stream, raw
+    stream = _FrameReader(raw, kind) if kind in ("zstd", "gzip") else io.BufferedReader(raw)
+    return stream, raw  # type: ignore[return-value]
 
 
 def read_head(path: str, size: int = 65536) -> bytes:
@@ -126,7 +139,7 @@ def read_head(path: str, size: int = 65536) -> bytes:
                 break
             out += block
         return bytes(out)
-    except (OSError, EOFError, zstandard.ZstdError):
+    except (OSError, EOFError, zstandard.ZstdError, zlib.error):
         return bytes(out)
     finally:
         stream.close()
@@ -193,7 +206,7 @@ def _fill(stream: BinaryIO, view: memoryview) -> tuple[int, Exception | None]:
                 block = stream.read(len(view) - done)
                 n = len(block)
                 view[done : done + n] = block
-        except (OSError, EOFError, zstandard.ZstdError) as exc:
+        except (OSError, EOFError, zstandard.ZstdError, zlib.error) as exc:
             return done, exc
         if not n:
             break

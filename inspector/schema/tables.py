@@ -17,7 +17,8 @@ RECORDS = pa.schema(
     [
         pa.field("source", DICT, nullable=False),  # input file path as given
         pa.field("line", pa.int64(), nullable=False),  # 1-based line (decompressed stream)
-        pa.field("item", pa.int32()),  # row index inside a batch/snapshot/envelope line
+        pa.field("item", pa.int32()),  # row inside a batch/snapshot line, or item of a TLS envelope
+        pa.field("part", pa.int32()),  # row inside a batch/snapshot record that is an envelope item
         pa.field("key", pa.string()),  # database key, for records read from osquery.db
         pa.field("format", DICT),  # event | batch | snapshot | snapshot_row | database
         pa.field("host", DICT),

@@ -118,3 +118,22 @@ def Qt_Horizontal():
     from PySide6.QtCore import Qt
 
     return Qt.Orientation.Horizontal
+
+
+def test_results_queued_by_a_cancelled_load_never_arrive(window, qtbot, tmp_path) -> None:
+    first = tmp_path / "a.log"
+    first.write_text(event_line("first", {"n": "1"}) + "\n")
+    second = tmp_path / "b.log"
+    second.write_text(event_line("second", {"n": "1"}) + "\n")
+    arrived = []
+    window.loader.loaded.connect(
+        lambda run: arrived.append(run.workspace.records.column("query")[0].as_py())
+    )
+    window.open_paths([str(first)])
+    window.loader._current.wait()  # finished: its result is queued, not yet delivered
+    window.cancel_loading()
+    with qtbot.waitSignal(window.run_loaded, timeout=60_000):
+        window.open_paths([str(second)])
+    qtbot.wait(100)
+    assert arrived == ["second"]
+    qtbot.waitUntil(lambda: not window.loader._threads, timeout=10_000)  # threads are released

@@ -126,6 +126,12 @@ class ArrowTableModel(QAbstractTableModel):
 
     def _load_page(self, page_no: int) -> list[tuple]:
         rows = self._index[page_no * PAGE_ROWS : (page_no + 1) * PAGE_ROWS]
-        part = self._table.select(self._columns).take(pa.array(rows))
+        if not len(rows):
+            return []
+        selected = self._table.select(self._columns)
+        if rows[-1] - rows[0] == len(rows) - 1 and bool(np.all(np.diff(rows) == 1)):
+            part = selected.slice(int(rows[0]), len(rows))  # in file order: a zero-copy slice
+        else:
+            part = selected.take(pa.array(rows))
         columns = [part.column(i).to_pylist() for i in range(part.num_columns)]
         return list(zip(*columns, strict=True)) if columns else [() for _ in rows]
