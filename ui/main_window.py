@@ -30,7 +30,7 @@ from ui.workers import LoadedRun, Loader
 
 RECORD_COLUMNS = [
     "log_time", "event_time", "host", "query", "subscriber", "publisher", "action", "counter",
-    "eid", "source", "line", "columns",
+    "eid", "line", "source", "columns",
 ]  # fmt: skip
 STATUS_COLUMNS = [
     "log_time",
@@ -114,6 +114,8 @@ class MainWindow(QMainWindow):
         self.status_panel = TablePanel("No status lines", self)
         self.sources_panel = TablePanel("No sources", self)
         self.problems_panel = TablePanel("No rejected lines", self)
+        for panel in (self.records_panel, self.status_panel):
+            panel.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
         for panel, title in (
             (self.overview_panel, "Overview"),

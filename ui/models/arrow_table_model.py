@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -26,8 +27,8 @@ def format_value(value: object) -> str:
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC)
-        text = value.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0").rstrip(".")
-        return text
+        text = value.strftime("%Y-%m-%d %H:%M:%S")
+        return f"{text}.{value.microsecond // 1000:03d}" if value.microsecond else text
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -43,6 +44,8 @@ class ArrowTableModel(QAbstractTableModel):
         self, table: pa.Table | None = None, columns: list[str] | None = None, parent=None
     ) -> None:
         super().__init__(parent)
+        # Per-column display functions (e.g. a file name for a path); the tooltip keeps the value.
+        self.formatters: dict[str, Callable[[object], str]] = {}
         self._table = pa.table({})
         self._columns: list[str] = []
         self._numeric: list[bool] = []
@@ -108,8 +111,9 @@ class ArrowTableModel(QAbstractTableModel):
         value = self._row(index.row())[index.column()]
         text = format_value(value)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return text if len(text) > 40 else None
-        return text
+            return text if len(text) > 40 or self._columns[index.column()] in self.formatters else None
+        formatter = self.formatters.get(self._columns[index.column()])
+        return formatter(value) if formatter is not None and value is not None else text
 
     # -- page cache --------------------------------------------------------------------------
     def _row(self, row: int) -> tuple:
