@@ -30,7 +30,9 @@ class _LoadThread(QThread):
     loaded = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, paths: list[str], options: LoadOptions, parent: QObject | None = None) -> None:
+    def __init__(
+        self, paths: list[str], options: LoadOptions, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.paths = paths
         self.options = options

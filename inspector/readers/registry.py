@@ -86,7 +86,10 @@ def _sniff_config(head: Head) -> float:
     if doc is not None:
         return 0.95 if config_kind(doc) is not None else 0.0
     # A config too large for the head: a multi-line document naming a schedule or packs.
-    multi_line = strip_comments(head.text).lstrip()[:1] == "{" and head.json_objects(1) in ([None], [])
+    multi_line = strip_comments(head.text).lstrip()[:1] == "{" and head.json_objects(1) in (
+        [None],
+        [],
+    )
     if not head.complete and multi_line and ('"schedule"' in head.text or '"packs"' in head.text):
         return 0.6
     return 0.0

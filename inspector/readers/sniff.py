@@ -13,7 +13,9 @@ from inspector.readers.source_file import file_compression, read_head
 HEAD_BYTES = 65536
 DEEP_HEAD_BYTES = 4 * 1024 * 1024  # looked at when the start is a NUL block
 MAX_SNIFF_LINES = 200
-RECORD_START = re.compile(r'^\s*\{\s*"(snapshot|diffResults|name|action|hostIdentifier|columns)"\s*:')
+RECORD_START = re.compile(
+    r'^\s*\{\s*"(snapshot|diffResults|name|action|hostIdentifier|columns)"\s*:'
+)
 
 
 @dataclass

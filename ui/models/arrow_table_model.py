@@ -103,15 +103,20 @@ class ArrowTableModel(QAbstractTableModel):
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ):
-        if not index.isValid() or role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-        ):
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            numeric = self._numeric[index.column()]
+            horizontal = Qt.AlignmentFlag.AlignRight if numeric else Qt.AlignmentFlag.AlignLeft
+            return horizontal | Qt.AlignmentFlag.AlignVCenter
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         value = self._row(index.row())[index.column()]
         text = format_value(value)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return text if len(text) > 40 or self._columns[index.column()] in self.formatters else None
+            return (
+                text if len(text) > 40 or self._columns[index.column()] in self.formatters else None
+            )
         formatter = self.formatters.get(self._columns[index.column()])
         return formatter(value) if formatter is not None and value is not None else text
 
