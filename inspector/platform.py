@@ -56,7 +56,6 @@ def infer_platforms(
     status: pa.Table,
     queries: pa.Table,
     query_tables: dict[str, list[str]],
-    query_subscriber: dict[str, str | None],
 ) -> pa.Table:
     """A ``HOSTS`` table: each host seen, its platform (or null) and the evidence for it."""
     scores: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -77,7 +76,6 @@ def infer_platforms(
     _status_evidence(con, status, single, add)
     _table_evidence(con, records, query_tables, add)
     _content_evidence(con, records, add)
-    _uptime_evidence(con, records, query_subscriber, add)
     _config_evidence(con, records, queries, add)
 
     rows = []
@@ -185,26 +183,6 @@ def _content_evidence(con, records: pa.Table, add) -> None:
                         add(host, platform, "content", "rows contain", f"{shown!r} ({n:,})")
     finally:
         con.unregister("r")
-
-
-def _uptime_evidence(con, records: pa.Table, query_subscriber: dict[str, str | None], add) -> None:
-    """Only Linux audit tables have ``uptime``; macOS openbsm's process_events does not."""
-    audit = {"process_events", "socket_events", "user_events"}
-    queries = [q for q, s in query_subscriber.items() if s in audit]
-    if not queries or not records.num_rows:
-        return
-    con.register("r", records.select(["host", "query", "columns"]).slice(0, CONTENT_SAMPLE * 4))
-    try:
-        rows = con.sql(
-            "SELECT CAST(host AS VARCHAR), CAST(query AS VARCHAR), count(*) FROM r "
-            "WHERE list_contains(?, CAST(query AS VARCHAR)) AND contains(columns, '\"uptime\":') GROUP BY 1, 2",
-            params=[queries],
-        ).fetchall()
-    finally:
-        con.unregister("r")
-    for host, query, n in rows:
-        if host is not None:
-            add(host, "linux", "tables", "audit columns (uptime) in", f"{query} ({n:,} rows)")
 
 
 def _config_evidence(con, records: pa.Table, queries: pa.Table, add) -> None:

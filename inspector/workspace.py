@@ -219,14 +219,7 @@ def _assemble(
             for q in names
             if enrich.is_osquery_events(q, config_tables.get(q), keys.get(q, set()))
         ]
-        hosts = infer_platforms(
-            con,
-            records,
-            status,
-            queries,
-            config_tables,
-            {q: s for q, (s, _) in query_subscriber.items()},
-        )
+        hosts = infer_platforms(con, records, status, queries, config_tables)
         report(progress, 0.97, "mapping publishers")
         host_names = hosts.column("host").to_pylist()
         single = host_names[0] if len(host_names) == 1 else None
