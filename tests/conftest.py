@@ -9,6 +9,13 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_dir(tmp_path_factory):
+    """Caches (the demo run, screenshots) go to a private folder, not the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "real"
 
 

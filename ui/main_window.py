@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import __version__
+from inspector.demo.cache import ensure_demo_run
 from inspector.overview import loaded_line, plural
 from inspector.readers.registry import LoadOptions
 from inspector.workspace import Workspace
-from ui.resources import sample_run_dir
 from ui.widgets.overview_panel import OverviewPanel
 from ui.widgets.table_panel import TablePanel
 from ui.widgets.welcome_page import WelcomePage
@@ -185,8 +185,12 @@ class MainWindow(QMainWindow):
             self.open_paths([path])
 
     def open_demo(self) -> None:
-        # The sample host logged in UTC.
-        self.open_paths([str(sample_run_dir())], LoadOptions(tz="UTC"))
+        """Open the openbsm-double demo run, writing it into the cache first if needed."""
+        self.message.setText("Opening the demo run…")
+        # The demo host keeps its clock in UTC.
+        self.loader.start(
+            [], LoadOptions(tz="UTC"), prepare=lambda progress: [ensure_demo_run(progress=progress)]
+        )
 
     def open_paths(self, paths: list[str], options: LoadOptions | None = None) -> None:
         """Load ``paths`` in the background; a newer request replaces a running one."""

@@ -14,10 +14,5 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
-def sample_run_dir() -> Path:
-    """The small sample run opened by ``--demo`` until the demo generator lands."""
-    return resources_dir() / "sample-run"
-
-
 def font_files() -> list[Path]:
     return sorted((resources_dir() / "fonts").glob("*.ttf"))

@@ -7,6 +7,7 @@ the window (the latest request wins — also for results already queued when it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -31,11 +32,16 @@ class _LoadThread(QThread):
     failed = Signal(str)
 
     def __init__(
-        self, paths: list[str], options: LoadOptions, parent: QObject | None = None
+        self,
+        paths: list[str],
+        options: LoadOptions,
+        prepare: Callable[[Progress], list[str]] | None = None,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.paths = paths
         self.options = options
+        self.prepare = prepare  # e.g. write the demo run first; returns the paths to load
         self.progress = Progress(self._forward)
 
     def _forward(self, fraction: float, message: str) -> None:
@@ -43,7 +49,11 @@ class _LoadThread(QThread):
 
     def run(self) -> None:
         try:
-            ws = load(self.paths, self.options, self.progress)
+            paths, progress = self.paths, self.progress
+            if self.prepare is not None:
+                paths = self.prepare(self.progress.scaled(0.0, 0.4))
+                progress = self.progress.scaled(0.4, 1.0)
+            ws = load(paths, self.options, progress)
             self.progress.check()
             summary = overview(ws)
         except Cancelled:
@@ -67,9 +77,14 @@ class Loader(QObject):
         self._current: _LoadThread | None = None
         self._threads: set[_LoadThread] = set()
 
-    def start(self, paths: list[str], options: LoadOptions) -> None:
+    def start(
+        self,
+        paths: list[str],
+        options: LoadOptions,
+        prepare: Callable[[Progress], list[str]] | None = None,
+    ) -> None:
         self.cancel()
-        thread = _LoadThread(paths, options, self)
+        thread = _LoadThread(paths, options, prepare, self)
         thread.progressed.connect(self._on_progressed)
         thread.loaded.connect(self._on_loaded)
         thread.failed.connect(self._on_failed)

@@ -10,9 +10,9 @@ import argparse
 import sys
 
 from inspector import __version__
-from inspector.cli import scan
+from inspector.cli import demo, scan
 
-SUBCOMMANDS = ("scan",)
+SUBCOMMANDS = ("scan", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     scan.add_parser(sub)
+    demo.add_parser(sub)
     return parser
 
 

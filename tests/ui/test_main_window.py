@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import pytest
 
+from inspector.demo.cache import ensure_demo_run
+from inspector.demo.writer import write_run
 from inspector.readers.registry import LoadOptions
 from tests.osquery_lines import event_line
 from ui.main_window import MainWindow
@@ -22,19 +27,18 @@ def window(qtbot):
 
 def test_welcome_page_then_demo_run(window, qtbot, tmp_path) -> None:
     assert window.stack.currentWidget() is window.welcome
-    with qtbot.waitSignal(window.run_loaded, timeout=60_000):
-        window.open_demo()
+    with qtbot.waitSignal(window.run_loaded, timeout=120_000):
+        window.open_demo()  # writes the openbsm-double run into the (test's) cache first
     assert window.stack.currentWidget() is window.tabs
     ws = window.workspace
-    assert window.records_panel.model.rowCount() == ws.records.num_rows > 1000
-    assert window.tabs.tabText(5) == "Problems (1)"
-    assert "osqueryd.results.log" in window.problems_panel.model.data(
-        window.problems_panel.model.index(0, 0)
-    )
-    assert "mbp-alice.local" in window.windowTitle()
+    truth = json.loads((pathlib.Path(ensure_demo_run()) / "truth.json").read_text())
+    assert window.records_panel.model.rowCount() == ws.records.num_rows > 50_000
+    assert (
+        window.tabs.tabText(5) == f"Problems ({len(truth['damaged_lines']) + 1})"
+    )  # + truth.json skipped
+    assert "mbp-demo-01" in window.windowTitle()
     assert "darwin" in window.overview_panel.label.text()
-    assert "1,793 records" in window.message.text()
-    assert "5 of 5 files loaded (1 link to a file already read)" in window.message.text()
+    assert "1 link to a file already read" in window.message.text()
     for i in range(window.tabs.count()):
         window.tabs.setCurrentIndex(i)
         image = window.grab()
@@ -42,17 +46,19 @@ def test_welcome_page_then_demo_run(window, qtbot, tmp_path) -> None:
         image.save(str(tmp_path / f"tab{i}.png"))
 
 
-def test_records_table_shows_cells_from_the_arrow_table(window, qtbot) -> None:
+def test_records_table_shows_cells_from_the_arrow_table(window, qtbot, tmp_path) -> None:
+    write_run(str(tmp_path), "openbsm-double", seed=2, hours=1, size=300_000)
     with qtbot.waitSignal(window.run_loaded, timeout=60_000):
-        window.open_demo()
+        window.open_paths([str(tmp_path)])
     model = window.records_panel.model
     headers = [model.headerData(i, Qt_Horizontal()) for i in range(model.columnCount())]
     assert headers[:4] == ["log_time", "event_time", "host", "query"]
-    host_col = headers.index("host")
-    assert model.data(model.index(0, host_col)) == "mbp-alice.local"
+    assert model.data(model.index(0, headers.index("host"))) == "mbp-demo-01"
+    assert model.data(model.index(0, headers.index("source"))) == "osquery.conf" or model.data(
+        model.index(0, headers.index("source"))
+    ).startswith("osqueryd.results.log")
     last = model.rowCount() - 1
-    assert model.data(model.index(last, headers.index("line"))) == "12"
-    assert model.data(model.index(last, headers.index("source"))).endswith("osqueryd.snapshots.log")
+    assert model.data(model.index(last, headers.index("source"))) == "osqueryd.snapshots.log"
 
 
 def test_a_newer_open_replaces_a_running_one(window, qtbot, tmp_path) -> None:

@@ -1,0 +1,1 @@
+"""Demo runs: realistic osquery agent output with known ground truth (truth.json)."""

@@ -1,0 +1,37 @@
+"""The demo run the app opens with ``--demo``: generated on first use into the user's cache."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from platformdirs import user_cache_dir
+
+from inspector import __version__
+from inspector.demo.scenarios import DEFAULT_SCENARIO
+from inspector.demo.writer import write_run
+from inspector.progress import Progress
+
+DEMO_SEED = 1
+DEMO_HOURS = 6.0
+DEMO_SIZE = 40_000_000
+
+
+def demo_dir(scenario: str = DEFAULT_SCENARIO) -> str:
+    """Where the demo run of ``scenario`` lives (it is rebuilt when the app version changes)."""
+    return os.path.join(user_cache_dir("osquery-inspector"), "demo", f"{scenario}-{__version__}")
+
+
+def ensure_demo_run(scenario: str = DEFAULT_SCENARIO, progress: Progress | None = None) -> str:
+    """The demo run's folder, writing it first if it is missing or from another version."""
+    folder = demo_dir(scenario)
+    truth = os.path.join(folder, "truth.json")
+    try:
+        with open(truth, encoding="utf-8") as f:
+            if json.load(f)["generator"]["app_version"] == __version__:
+                return folder
+    except (OSError, ValueError, KeyError):
+        pass
+    os.makedirs(folder, exist_ok=True)
+    write_run(folder, scenario, seed=DEMO_SEED, hours=DEMO_HOURS, size=DEMO_SIZE, progress=progress)
+    return folder

@@ -1,0 +1,233 @@
+"""Writing a whole demo run: per host what the agent leaves on disk, and ``truth.json``.
+
+``write_run`` is deterministic for a seed. Sizes are met by measuring a small pilot first and
+then setting the event rates, so ``--size 1GB`` writes about 1 GB in one vectorised pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+
+import numpy as np
+import pyarrow as pa
+
+from inspector import __version__
+from inspector.demo import lines as L
+from inspector.demo.config_file import DECORATIONS, SNAPSHOT_INTERVAL, SNAPSHOT_QUERY, config_text
+from inspector.demo.differential import differential_rows
+from inspector.demo.events import StreamRows, stream_rows
+from inspector.demo.osquery_events import snapshot_rows
+from inspector.demo.results_file import differential_lines, merge, stream_lines, write_rotated
+from inspector.demo.scenarios import SCENARIOS, Scenario
+from inspector.demo.status_log import WATCHER_PID, status_lines
+from inspector.demo.timeline import Timeline
+from inspector.progress import Progress, report
+
+START = 1793577600  # 2026-11-02 00:00:00 UTC: a Monday
+RESULTS = "osqueryd.results.log"
+SNAPSHOTS = "osqueryd.snapshots.log"
+MIN_ROTATE, MAX_ROTATE = 256 * 1024, 25 * 1024 * 1024  # osquery's default rotation is 25 MiB
+
+
+def parse_size(text: str) -> int:
+    """``"1GB"``, ``"500MB"``, ``"20M"``, ``"4096"`` → bytes (powers of 1000, as disks count)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*", text)
+    if m is None:
+        raise ValueError(f"not a size: {text!r} (try 50MB or 1GB)")
+    factor = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[m.group(2).lower()]
+    return int(float(m.group(1)) * factor)
+
+
+def write_run(
+    out_dir: str,
+    scenario_name: str = "openbsm-double",
+    *,
+    seed: int = 1,
+    hours: float = 6.0,
+    size: int = 40_000_000,
+    progress: Progress | None = None,
+) -> dict:
+    """Write the run into ``out_dir`` (replacing an earlier run there); return the truth."""
+    scenario = SCENARIOS[scenario_name]
+    timeline = Timeline.of(scenario, START, hours)
+    host_dir = os.path.join(out_dir, scenario.host)
+    if os.path.isdir(host_dir):
+        shutil.rmtree(host_dir)
+    os.makedirs(host_dir)
+    decorations = DECORATIONS[scenario.platform] if scenario.decorations else None
+    rotate = int(min(MAX_ROTATE, max(MIN_ROTATE, size // 8)))
+
+    report(progress, 0.02, "measuring a pilot")
+    rates = _calibrate(scenario, timeline, seed, size, decorations)
+    rng = np.random.default_rng(seed)
+    streams: list[StreamRows] = []
+    parts = []
+    for k, stream in enumerate(scenario.streams):
+        report(progress, 0.05 + 0.5 * k / len(scenario.streams), f"generating {stream.table}")
+        sr = stream_rows(rng, scenario, timeline, stream, k, rates[k])
+        streams.append(sr)
+        parts.append(stream_lines(scenario, sr, k, decorations))
+    diffs = []
+    for k, spec in enumerate(scenario.differentials):
+        d = differential_rows(rng, scenario, timeline, spec, k)
+        diffs.append(d)
+        parts.append(differential_lines(scenario, d, len(scenario.streams) + k, decorations))
+    report(progress, 0.6, "writing results logs")
+    written = write_rotated(host_dir, RESULTS, merge(parts), rotate, rng)
+
+    report(progress, 0.85, "writing snapshots, status log and config")
+    snapshots = _write_snapshots(host_dir, scenario, timeline, streams, decorations)
+    rebaselines = sorted((at, d.query, cause) for d in diffs for at, cause in d.rebaselines)
+    markers = _write_status(host_dir, scenario, timeline, rebaselines)
+    with open(os.path.join(host_dir, "osquery.conf"), "w", encoding="utf-8") as f:
+        f.write(config_text(scenario, rotate))
+
+    truth = _truth(
+        scenario,
+        timeline,
+        seed,
+        hours,
+        size,
+        streams,
+        diffs,
+        snapshots,
+        markers,
+        written,
+        host_dir,
+        out_dir,
+    )
+    with open(os.path.join(out_dir, "truth.json"), "w", encoding="utf-8") as f:
+        json.dump(truth, f, indent=2)
+        f.write("\n")
+    report(progress, 1.0, "done")
+    return truth
+
+
+def _calibrate(
+    scenario: Scenario, timeline: Timeline, seed: int, size: int, decorations: dict | None
+) -> list[float]:
+    """Events per second for each stream so that the results logs come to about ``size`` bytes."""
+    rng = np.random.default_rng(seed + 7919)
+    seconds = timeline.end - timeline.start
+    pilot_rate = 2000 / seconds
+    bytes_per_event = 0.0
+    for k, stream in enumerate(scenario.streams):
+        sr = stream_rows(rng, scenario, timeline, stream, k, pilot_rate * stream.share / 0.25)
+        text = stream_lines(scenario, sr, k, decorations).text
+        written = sum(len(x) for x in text.to_pylist()) + len(text)
+        events = max(float(np.sum(1.0 / sr.factor)), 1.0)  # each event's copies sum to one
+        rows_per_event = len(sr.time) / events
+        per_row = written / max(len(sr.time), 1)
+        bytes_per_event += stream.share * per_row * rows_per_event
+    total_events = max(size, 10_000) / max(bytes_per_event, 1.0)
+    return [total_events * s.share / seconds for s in scenario.streams]
+
+
+def _write_snapshots(host_dir, scenario, timeline, streams, decorations) -> int:
+    lines = []
+    for at in range(timeline.start + 23 + SNAPSHOT_INTERVAL, timeline.end + 1, SNAPSHOT_INTERVAL):
+        if timeline.running(np.array([at]))[0]:
+            rows = snapshot_rows(scenario, timeline, streams, at)
+            lines.append(L.snapshot_line(SNAPSHOT_QUERY, scenario.host, at, rows, decorations))
+    with open(os.path.join(host_dir, SNAPSHOTS), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return len(lines)
+
+
+def _write_status(
+    host_dir: str, scenario: Scenario, timeline: Timeline, rebaselines: list
+) -> list[dict]:
+    lines, markers = status_lines(
+        scenario, timeline, [s.query for s in scenario.streams], rebaselines
+    )
+    stamp = dt.datetime.fromtimestamp(timeline.start, dt.UTC).strftime("%Y%m%d-%H%M%S")
+    name = f"osqueryd.INFO.{stamp}.{WATCHER_PID}"
+    with open(os.path.join(host_dir, name), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    link = os.path.join(host_dir, "osqueryd.INFO")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(name, link)
+    return markers
+
+
+def _iso(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _marker(m: dict | None) -> dict | None:
+    return {"kind": m["kind"], "at": _iso(m["at"]), "message": m["message"]} if m else None
+
+
+def _truth(
+    scenario,
+    timeline,
+    seed,
+    hours,
+    size,
+    streams,
+    diffs,
+    snapshots,
+    markers,
+    written,
+    host_dir,
+    out_dir,
+):
+    faults = []
+    change_markers = [m for m in markers if m["kind"] == "config_change"]
+    for sr in streams:
+        if not sr.stream.doubles:
+            continue
+        for lo, hi, factor in timeline.segments():
+            if factor <= 1:
+                continue
+            in_segment = (sr.time >= lo) & (sr.time < hi)
+            rows = int(np.count_nonzero(in_segment))
+            cause = max(
+                (m for m in change_markers if m["at"] <= lo), key=lambda m: m["at"], default=None
+            )
+            faults.append({
+                "kind": "duplicate_delivery",
+                "signature": "same_content_different_eid",
+                "host": scenario.host, "subscriber": sr.stream.table, "publisher": sr.publisher,
+                "query": sr.stream.query, "start": _iso(lo), "end": _iso(hi), "factor": float(factor),
+                "rows": rows, "extra_rows": round(rows * (1 - 1 / factor)),
+                "marker": _marker(cause),
+            })  # fmt: skip
+    rebaselines = []
+    for d in diffs:
+        for at, cause in d.rebaselines:
+            # The line osquery writes when the query runs ("New Epoch …", "Storing initial …").
+            m = max((m for m in markers if m["kind"] == "query_updated" and m["message"].endswith(d.query)
+                     and m["at"] <= at), key=lambda m: m["at"], default=None)  # fmt: skip
+            rebaselines.append({"host": scenario.host, "query": d.query, "at": _iso(at), "cause": cause,
+                                "marker": _marker(m)})  # fmt: skip
+    rows_per_query = {sr.stream.query: len(sr.time) for sr in streams}
+    rows_per_query.update({d.query: len(d.rows) for d in diffs})
+    rel = os.path.relpath(host_dir, out_dir)
+    return {
+        "generator": {"app_version": __version__, "scenario": scenario.name, "seed": seed, "hours": hours,
+                      "size": size, "description": scenario.description},
+        "time_zone": "UTC",
+        "start": _iso(timeline.start), "end": _iso(timeline.end),
+        "hosts": [{"host": scenario.host, "platform": scenario.platform, "dir": rel}],
+        "subscribers": [{"host": scenario.host, "query": sr.stream.query, "subscriber": sr.stream.table,
+                         "publisher": sr.publisher, "doubles": sr.stream.doubles, "events": sr.events,
+                         "rows": len(sr.time), "legitimate_twins": sr.twins} for sr in streams],
+        "faults": faults,
+        "rebaselines": rebaselines,
+        "markers": [{"host": scenario.host, "kind": m["kind"], "at": _iso(m["at"]), "message": m["message"]}
+                    for m in markers],
+        "rows_per_query": {scenario.host: rows_per_query},
+        "snapshot_lines": {scenario.host: {SNAPSHOT_QUERY: snapshots}},
+        "results_files": [os.path.join(rel, os.path.basename(p)) for p in written.files],
+        "damaged_lines": [dict(d, file=os.path.join(rel, d["file"])) for d in written.damaged],
+        "result_lines": written.lines,
+    }  # fmt: skip
+
+
+__all__ = ["START", "pa", "parse_size", "write_run"]
