@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import __version__
-from inspector.demo.cache import ensure_demo_run
+from inspector.demo.cache import demo_inputs, ensure_demo_run
 from inspector.overview import loaded_line, plural
 from inspector.readers.registry import LoadOptions
 from inspector.workspace import Workspace
@@ -189,7 +189,9 @@ class MainWindow(QMainWindow):
         self.message.setText("Opening the demo run…")
         # The demo host keeps its clock in UTC.
         self.loader.start(
-            [], LoadOptions(tz="UTC"), prepare=lambda progress: [ensure_demo_run(progress=progress)]
+            [],
+            LoadOptions(tz="UTC"),
+            prepare=lambda progress: demo_inputs(ensure_demo_run(progress=progress)),
         )
 
     def open_paths(self, paths: list[str], options: LoadOptions | None = None) -> None:

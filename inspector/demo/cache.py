@@ -35,3 +35,10 @@ def ensure_demo_run(scenario: str = DEFAULT_SCENARIO, progress: Progress | None 
     os.makedirs(folder, exist_ok=True)
     write_run(folder, scenario, seed=DEMO_SEED, hours=DEMO_HOURS, size=DEMO_SIZE, progress=progress)
     return folder
+
+
+def demo_inputs(folder: str) -> list[str]:
+    """The host folders of a demo run (what an agent left on disk; truth.json is not part of it)."""
+    with open(os.path.join(folder, "truth.json"), encoding="utf-8") as f:
+        truth = json.load(f)
+    return [os.path.join(folder, host["dir"]) for host in truth["hosts"]]
