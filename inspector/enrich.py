@@ -141,12 +141,13 @@ def apply_mapping(records: pa.Table, mapping: pa.Table) -> pa.Table:
     subscribers = pc.dictionary_encode(mapping.column("subscriber")).combine_chunks()
     publishers = pc.dictionary_encode(mapping.column("publisher")).combine_chunks()
     sub_chunks, pub_chunks = [], []
-    for batch in records.select(["host", "query"]).to_batches():
+    for batch in records.select(["host", "query", "subscriber", "publisher"]).to_batches():
         host = pc.fill_null(batch.column(0).cast(pa.string()), "")
         query = pc.fill_null(batch.column(1).cast(pa.string()), "")
         idx = pc.index_in(pc.binary_join_element_wise(host, query, sep), value_set=map_keys)
-        sub_chunks.append(_take_dict(subscribers, idx))
-        pub_chunks.append(_take_dict(publishers, idx))
+        # Rows that know their subscriber already (database events) keep it.
+        sub_chunks.append(_keep_known(batch.column(2), _take_dict(subscribers, idx)))
+        pub_chunks.append(_keep_known(batch.column(3), _take_dict(publishers, idx)))
     field_type = records.schema.field("subscriber").type
     records = records.set_column(
         records.schema.get_field_index("subscriber"),
@@ -158,6 +159,13 @@ def apply_mapping(records: pa.Table, mapping: pa.Table) -> pa.Table:
         "publisher",
         pa.chunked_array(pub_chunks, field_type),
     )
+
+
+def _keep_known(known: pa.Array, mapped: pa.DictionaryArray) -> pa.Array:
+    if known.null_count == len(known):
+        return mapped
+    merged = pc.coalesce(known.cast(pa.string()), mapped.cast(pa.string()))
+    return pc.dictionary_encode(merged)
 
 
 def _take_dict(values: pa.DictionaryArray, idx: pa.Array) -> pa.DictionaryArray:

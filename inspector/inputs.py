@@ -1,8 +1,9 @@
 """Turning the paths a user gives into an ordered list of distinct input files.
 
-Directories are walked recursively. A symlink and its target are one file (glog's
-``osqueryd.INFO`` points at ``osqueryd.INFO.<stamp>.<pid>``): the real file is kept under its own
-name and the link is reported as a duplicate. Rotated sets are put in time order: oldest
+Directories are walked recursively; a RocksDB directory (an ``osquery.db``) is one input. A
+symlink and its target are one file (glog's ``osqueryd.INFO`` points at
+``osqueryd.INFO.<stamp>.<pid>``): the real file is kept under its own name and the link is
+reported as a duplicate. Rotated sets are put in time order: oldest
 rotation first (``.N.zst`` … ``.2.zst``, ``.1``), the live file last.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+
+from inspector.readers.rocksdb_db import looks_like_rocksdb
 
 _ROTATED = re.compile(r"^(?P<base>.+?)\.(?P<n>\d{1,4})(?P<ext>\.(?:zst|gz|zstd|bz2))?$")
 _DATED = re.compile(r"^(?P<base>.+?)-(?P<date>\d{8}(?:\d{2,6})?)(?P<ext>\.(?:zst|gz))?$")
@@ -53,6 +56,8 @@ def collect_inputs(paths: list[str]) -> tuple[list[InputFile], list[InputProblem
     for given in paths:
         if not os.path.lexists(given):
             problems.append(InputProblem(given, "no such file or directory"))
+        elif os.path.isdir(given) and looks_like_rocksdb(given):
+            found.append(given)
         elif os.path.isdir(given):
             walked, errors = _walk(given)
             found.extend(walked)
@@ -76,7 +81,10 @@ def _walk(root: str) -> tuple[list[str], list[InputProblem]]:
         )
 
     for directory, dirs, files in os.walk(root, onerror=onerror, followlinks=False):
-        dirs.sort()
+        # A RocksDB directory (osquery.db) is one input: its files are not read one by one.
+        databases = [d for d in dirs if looks_like_rocksdb(os.path.join(directory, d))]
+        out.extend(os.path.join(directory, d) for d in sorted(databases))
+        dirs[:] = sorted(d for d in dirs if d not in databases)
         for name in sorted(files):
             path = os.path.join(directory, name)
             if os.path.isfile(path):

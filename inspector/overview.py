@@ -41,14 +41,15 @@ def overview(ws: Workspace) -> Overview:
         per_query = _dicts(
             con.sql(
                 """SELECT CAST(r.host AS VARCHAR) AS host, CAST(r.query AS VARCHAR) AS query,
-                          any_value(CAST(r.subscriber AS VARCHAR)) AS subscriber,
-                          any_value(CAST(r.publisher AS VARCHAR)) AS publisher,
-                          any_value(m.how) AS how, count(*) AS rows,
+                          CAST(r.subscriber AS VARCHAR) AS subscriber,
+                          CAST(r.publisher AS VARCHAR) AS publisher,
+                          coalesce(any_value(m.how), CASE WHEN any_value(r.query) IS NULL
+                              THEN 'buffered in osquery.db' END) AS how, count(*) AS rows,
                           min(r.log_time) AS first, max(r.log_time) AS last
                    FROM records r LEFT JOIN mapping m
                      ON m.query = CAST(r.query AS VARCHAR)
                     AND coalesce(m.host, '') = coalesce(CAST(r.host AS VARCHAR), '')
-                   GROUP BY 1, 2 ORDER BY rows DESC, query, host"""
+                   GROUP BY 1, 2, 3, 4 ORDER BY rows DESC, query, host"""
             )
         )
         markers = _dicts(

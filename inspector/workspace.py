@@ -23,6 +23,7 @@ from inspector.readers.config import queries_from_pack, queries_table
 from inspector.readers.json_lines import connect
 from inspector.readers.registry import LoadOptions, choose_reader
 from inspector.readers.result import ReaderResult, SkipFile
+from inspector.readers.rocksdb_db import DatabaseError, read_rocksdb
 from inspector.readers.sniff import Head
 from inspector.schema import BAD_LINES, HOSTS, QUERIES, RECORDS, STATUS, SUBSCRIPTIONS
 from inspector.subscriptions import subscriptions_table
@@ -127,6 +128,10 @@ def load(
 
 def _size(path: str) -> int:
     try:
+        if os.path.isdir(path):
+            return sum(
+                e.stat().st_size for e in os.scandir(path) if e.is_file(follow_symlinks=False)
+            )
         return os.path.getsize(path)
     except OSError:
         return 0
@@ -143,10 +148,16 @@ def _read_one(
         return source, None
     started = time.perf_counter()
     try:
-        head = Head.of(f.path)
-        source.compression = head.compression
-        reader = choose_reader(head)
-        result = reader.read(f.path, f.path, options, progress)
+        if os.path.isdir(f.path):
+            result = read_rocksdb(f.path, f.path, progress)
+        else:
+            head = Head.of(f.path)
+            source.compression = head.compression
+            reader = choose_reader(head)
+            result = reader.read(f.path, f.path, options, progress)
+    except DatabaseError as exc:
+        source.kind, source.status, source.reason = "error", "error", str(exc)
+        return source, None
     except SkipFile as exc:
         source.kind, source.status, source.reason = "skipped", "skipped", str(exc)
         return source, None
@@ -231,6 +242,7 @@ def _assemble(
             enrich.publishers_by_host(status, single),
         )
         records = enrich.apply_mapping(records, mapping)
+        records = _hostless_rows(records, single, sources)
         subscriptions = subscriptions_table(con, records, events_queries)
     finally:
         con.close()
@@ -264,6 +276,22 @@ def _with_status_hosts(results: list[tuple[SourceReport, ReaderResult]]) -> list
     return out
 
 
+def _hostless_rows(records: pa.Table, single: str | None, sources: list[SourceReport]) -> pa.Table:
+    """Database rows carry no host name: when the run has exactly one host, they are its rows."""
+    if single is None or not records.num_rows or records.column("host").null_count == 0:
+        return records
+    hostless = pc.is_null(records.column("host"))
+    for s in sources:
+        if s.kind in ("osquery_db", "database_dump"):
+            s.notes.append(
+                f"the database names no host; its rows are attributed to the run's only host, {single}"
+            )
+    filled = pc.if_else(hostless, pa.scalar(single), records.column("host").cast(pa.string()))
+    return records.set_column(
+        records.schema.get_field_index("host"), "host", pc.dictionary_encode(filled)
+    )
+
+
 def _announced_host(status: pa.Table) -> str | None:
     """The host a status log names itself ("Using host identifier: X"), if it names one."""
     found = pc.extract_regex(status.column("message"), r"^Using host identifier: (?P<host>\S+)")
@@ -295,6 +323,17 @@ def _config_queries(results: list[tuple[SourceReport, ReaderResult]]) -> pa.Tabl
     for name, (_, result) in packs.items():
         if name not in referenced and result.queries is not None:
             tables.append(result.queries)
+    # Queries the database remembers (query.<name>, a stored config) fill in what no config file says.
+    named = {q for t in tables for q in t.column("query").to_pylist()}
+    for _, result in results:
+        if result.kind in ("osquery_db", "database_dump") and result.queries is not None:
+            extra = result.queries.filter(
+                pc.invert(
+                    pc.is_in(result.queries.column("query"), pa.array(sorted(named), pa.string()))
+                )
+            )
+            tables.append(extra)
+            named.update(extra.column("query").to_pylist())
     if not tables:
         return QUERIES.empty_table()
     return pa.concat_tables(tables)

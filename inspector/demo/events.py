@@ -32,6 +32,7 @@ class StreamRows:
     counter: np.ndarray  # int64
     epoch: np.ndarray  # int64
     columns: dict[str, pa.Array]  # column name -> string values (what SELECT returns)
+    eid: pa.Array  # the row's event id (stored in the database whether or not SELECT asks)
     factor: np.ndarray  # int64: copies delivered of this row's event
     events: int  # distinct events before duplication (twins included)
     twins: int  # legitimately identical extra events
@@ -106,14 +107,16 @@ def stream_rows(
             pa.array(row_base)
         )
         columns["cmdline"] = pc.binary_join_element_wise(columns["path"], args, "")
+    eids = _eids(timeline, row_time)
     if stream.select_eid:
-        columns["eid"] = _eids(timeline, row_time)
+        columns["eid"] = eids
 
     log_time = _run_times(timeline, row_time, run_offset(index), scenario.interval)
     logged = log_time <= timeline.end  # the last events wait for a run after the end
     if not logged.all():
         keep = pa.array(logged)
         columns = {k: v.filter(keep) for k, v in columns.items()}
+        eids = eids.filter(keep)
         log_time, row_time, row_event = log_time[logged], row_time[logged], row_event[logged]
     counter = _counters(timeline, log_time)
     return StreamRows(
@@ -124,6 +127,7 @@ def stream_rows(
         counter=counter,
         epoch=timeline.epoch(log_time),
         columns=columns,
+        eid=eids,
         factor=factor[row_event],
         events=len(event_of),
         twins=int(twin.sum()),

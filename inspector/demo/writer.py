@@ -18,6 +18,7 @@ import pyarrow as pa
 from inspector import __version__
 from inspector.demo import lines as L
 from inspector.demo.config_file import DECORATIONS, SNAPSHOT_INTERVAL, SNAPSHOT_QUERY, config_text
+from inspector.demo.database import write_database
 from inspector.demo.differential import differential_rows
 from inspector.demo.events import StreamRows, stream_rows
 from inspector.demo.osquery_events import snapshot_rows
@@ -83,8 +84,13 @@ def write_run(
     snapshots = _write_snapshots(host_dir, scenario, timeline, streams, decorations)
     rebaselines = sorted((at, d.query, cause) for d in diffs for at, cause in d.rebaselines)
     markers = _write_status(host_dir, scenario, timeline, rebaselines)
+    conf = config_text(scenario, rotate)
     with open(os.path.join(host_dir, "osquery.conf"), "w", encoding="utf-8") as f:
-        f.write(config_text(scenario, rotate))
+        f.write(conf)
+    report(progress, 0.92, "writing osquery.db")
+    database = write_database(
+        os.path.join(host_dir, "osquery.db"), scenario, timeline, streams, diffs, _sql(conf)
+    )
 
     truth = _truth(
         scenario,
@@ -100,6 +106,7 @@ def write_run(
         host_dir,
         out_dir,
     )
+    truth["database"] = {"path": os.path.join(scenario.host, "osquery.db"), **database}
     with open(os.path.join(out_dir, "truth.json"), "w", encoding="utf-8") as f:
         json.dump(truth, f, indent=2)
         f.write("\n")
@@ -157,6 +164,14 @@ def _write_status(
 
 def _iso(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _sql(conf: str) -> dict[str, str]:
+    """Scheduled query name → SQL, as the config names them (what osquery stores as query.<name>)."""
+    from inspector.readers.config import parse_json_document, queries_from_config
+
+    rows, _, _ = queries_from_config(parse_json_document(conf), "osquery.conf")
+    return {r["query"]: r["sql"] for r in rows if r["sql"]}
 
 
 def _marker(m: dict | None) -> dict | None:

@@ -124,7 +124,7 @@ def queries_from_config(doc: dict, source: str) -> tuple[list[dict], dict[str, s
     schedule = doc.get("schedule")
     if isinstance(schedule, dict):
         for name, spec in schedule.items():
-            rows.append(_query_row(name, None, spec, None, source))
+            rows.append(query_row(name, None, spec, None, source))
     packs = doc.get("packs")
     if isinstance(packs, dict):
         for pack, spec in packs.items():
@@ -152,11 +152,11 @@ def queries_from_pack(
     platform = doc.get("platform") if isinstance(doc.get("platform"), str) else None
     for name, spec in queries.items():
         full = f"pack{delimiter}{pack}{delimiter}{name}"
-        rows.append(_query_row(full, pack, spec, platform, source))
+        rows.append(query_row(full, pack, spec, platform, source))
     return rows, []
 
 
-def _query_row(name: str, pack: str | None, spec: Any, platform: str | None, source: str) -> dict:
+def query_row(name: str, pack: str | None, spec: Any, platform: str | None, source: str) -> dict:
     spec = spec if isinstance(spec, dict) else {}
     sql = spec.get("query") if isinstance(spec.get("query"), str) else None
     tables = tables_in_sql(sql or "")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from inspector.progress import Progress
 from inspector.readers.config import config_kind, parse_json_document, read_config, strip_comments
+from inspector.readers.database_dump import looks_like_dump, read_database_dump
 from inspector.readers.glog import GlogOptions, looks_like_glog, read_glog
 from inspector.readers.json_lines import read_json_lines
 from inspector.readers.result import ReaderResult, SkipFile
@@ -108,6 +109,16 @@ def _sniff_glog(head: Head) -> float:
     return 0.9 if looks_like_glog(head.lines[:60]) else 0.0
 
 
+def _sniff_dump(head: Head) -> float:
+    return 0.92 if looks_like_dump(head.lines[:40]) else 0.0
+
+
+def _read_dump(
+    path: str, source: str, options: LoadOptions, progress: Progress | None
+) -> ReaderResult:
+    return read_database_dump(path, source)
+
+
 def _read_json_lines(
     path: str, source: str, options: LoadOptions, progress: Progress | None
 ) -> ReaderResult:
@@ -159,6 +170,7 @@ READERS: tuple[Reader, ...] = (
     Reader("json_lines", _sniff_json_lines, _read_json_lines),
     Reader("glog", _sniff_glog, _read_glog),
     Reader("json_document", _sniff_document, _read_document),
+    Reader("database_dump", _sniff_dump, _read_dump),
 )
 
 

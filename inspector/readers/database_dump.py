@@ -1,0 +1,55 @@
+"""Reader for the text ``osqueryd --database_dump`` prints: ``domain[key]: value`` lines.
+
+A value may span lines (a stored config is pretty-printed JSON): lines that do not start a new
+``domain[key]:`` continue the previous value.
+"""
+
+from __future__ import annotations
+
+import re
+
+from inspector.readers.osquery_db import DOMAINS, Pairs, database_tables
+from inspector.readers.result import ReaderResult
+
+LINE = re.compile(r"^(" + "|".join(DOMAINS) + r")\[(.*?)\]: ?(.*)$")
+
+
+def looks_like_dump(lines: list[str]) -> bool:
+    body = [ln for ln in lines if ln.strip()][:20]
+    return (
+        bool(body)
+        and sum(1 for ln in body if LINE.match(ln)) >= max(1, len(body) // 2)
+        and bool(LINE.match(body[0]))
+    )
+
+
+def read_database_dump(path: str, source: str | None = None) -> ReaderResult:
+    source = source or path
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8", "replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    domains: dict[str, Pairs] = {}
+    current: list | None = None
+    result = ReaderResult(kind="database_dump")
+    orphans: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        m = LINE.match(line.rstrip("\r"))
+        if m is not None:
+            current = [m.group(2).encode(), m.group(3).encode()]
+            domains.setdefault(m.group(1), []).append(current)  # type: ignore[arg-type]
+        elif current is not None:
+            current[1] += b"\n" + line.encode()
+        else:
+            orphans.append(number)
+    pairs = {d: [(k, v) for k, v in kv] for d, kv in domains.items()}
+    database_tables(pairs, source, result)
+    # Accounting is per key in the database reader; a dump is counted in text lines.
+    key_bad = len(result.bad)
+    result.lines_read = len(lines)
+    for number in orphans:
+        result.bad.add(number, "not a domain[key]: value line")
+    result.lines_loaded = len(lines) - key_bad - len(orphans)
+    result.notes.append("rejected keys are numbered by their position in their domain")
+    return result

@@ -1,0 +1,167 @@
+"""Reading an agent's RocksDB ``osquery.db`` without changing anything in its directory.
+
+The binding (rocksdict) writes ``rocksdict-config.json`` into every database it opens and needs
+the ``LOCK`` a live osqueryd holds, so the database is copied file by file into a private scratch
+folder in the user's cache (retrying if a compaction removes a file meanwhile), opened there
+read-only, and the copy is deleted afterwards. The physical column families are then mapped to
+osquery's logical domains by what they hold, not by their names (osquery stores domain *n* in
+column family *n − 1*).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from platformdirs import user_cache_dir
+
+from inspector.progress import Progress, report
+from inspector.readers.osquery_db import DOMAINS, Pairs, database_tables
+from inspector.readers.result import ReaderResult
+
+SKIP_FILES = {"LOCK", "rocksdict-config.json"}
+COPY_TRIES = 3
+
+
+class DatabaseError(Exception):
+    """The directory is not a RocksDB database osquery wrote (or it cannot be read)."""
+
+
+def looks_like_rocksdb(path: str) -> bool:
+    """A directory with RocksDB's ``CURRENT`` file and a ``MANIFEST-*``."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return "CURRENT" in names and any(n.startswith("MANIFEST-") for n in names)
+
+
+def read_rocksdb(
+    path: str, source: str | None = None, progress: Progress | None = None
+) -> ReaderResult:
+    """Read every domain of the database at ``path`` into records, status and queries."""
+    source = source or path
+    scratch_root = os.path.join(user_cache_dir("osquery-inspector"), "scratch")
+    os.makedirs(scratch_root, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="osquery-db-", dir=scratch_root)
+    try:
+        report(progress, 0.05, f"{source}: copying the database")
+        _copy(path, scratch)
+        report(progress, 0.3, f"{source}: reading the database")
+        physical = _read_all(scratch, path)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if not set(physical) & set(DOMAINS):
+        names = ", ".join(sorted(physical))
+        raise DatabaseError(
+            f"{path}: a RocksDB database, but not osquery's (column families: {names})"
+        )
+    mapping, how = map_domains(physical)
+    result = ReaderResult(kind="osquery_db")
+    result.meta["column_families"] = {cf: len(pairs) for cf, pairs in physical.items()}
+    result.meta["domain_mapping"] = mapping
+    result.notes.append(how)
+    domains = {logical: physical[cf] for logical, cf in mapping.items()}
+    unmapped = [cf for cf in physical if cf not in mapping.values() and physical[cf]]
+    if unmapped:
+        result.notes.append(f"column families with keys but no known domain: {', '.join(unmapped)}")
+    report(progress, 0.7, f"{source}: building tables")
+    database_tables(domains, source, result)
+    return result
+
+
+def _copy(path: str, scratch: str) -> None:
+    """Copy the database's files; a file that vanishes (compaction) restarts the copy."""
+    for attempt in range(COPY_TRIES):
+        try:
+            for name in os.listdir(path):
+                src = os.path.join(path, name)
+                if name in SKIP_FILES or not os.path.isfile(src):
+                    continue
+                shutil.copyfile(src, os.path.join(scratch, name))
+            return
+        except FileNotFoundError:
+            if attempt == COPY_TRIES - 1:
+                raise DatabaseError(
+                    f"{path}: files kept changing while being copied (a busy osqueryd?)"
+                ) from None
+            for name in os.listdir(scratch):
+                os.remove(os.path.join(scratch, name))
+        except PermissionError as exc:
+            raise DatabaseError(f"{path}: permission denied reading {exc.filename}") from None
+
+
+def _read_all(scratch: str, path: str) -> dict[str, Pairs]:
+    try:
+        from rocksdict import AccessType, Options, Rdict
+    except ImportError as exc:  # pragma: no cover - rocksdict is a dependency
+        raise DatabaseError(f"{path}: the RocksDB binding is not installed ({exc})") from None
+    try:
+        families = Rdict.list_cf(scratch)
+        options = {cf: Options(raw_mode=True) for cf in families if cf != "default"}
+        db = Rdict(scratch, options=Options(raw_mode=True), column_families=options,
+                   access_type=AccessType.read_only())  # fmt: skip
+    except Exception as exc:  # rocksdict raises plain Exceptions with RocksDB's status text
+        raise DatabaseError(f"{path}: not a readable RocksDB database ({_short(exc)})") from None
+    try:
+        out: dict[str, Pairs] = {}
+        for cf in families:
+            handle = db if cf == "default" else db.get_column_family(cf)
+            out[cf] = list(handle.items())
+        return out
+    except Exception as exc:
+        raise DatabaseError(f"{path}: the database is damaged ({_short(exc)})") from None
+    finally:
+        db.close()
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def map_domains(physical: dict[str, Pairs]) -> tuple[dict[str, str], str]:
+    """Logical domain → physical column family, verified from what the families hold."""
+
+    def holds(cf: str, test) -> bool:
+        return any(test(k) for k, _ in physical.get(cf, []))
+
+    events = [cf for cf in physical if holds(cf, lambda k: k.startswith(b"data."))]
+    config = [
+        cf for cf in physical if holds(cf, lambda k: k in (b"results_version", b"executing_query"))
+    ]
+    queries = [
+        cf
+        for cf in physical
+        if holds(cf, lambda k: k.endswith((b"counter", b"epoch")) or k.startswith(b"query."))
+    ]
+    shifted = {DOMAINS[i]: cf for i, cf in enumerate(["default", *DOMAINS[:-1]]) if cf in physical}
+    by_name = {d: d for d in DOMAINS if d in physical}
+    evidence = {"events": events, "configurations": config, "queries": queries}
+
+    def agrees(candidate: dict[str, str]) -> int:
+        return sum(1 for domain, cfs in evidence.items() if candidate.get(domain) in cfs)
+
+    found = sum(1 for cfs in evidence.values() if cfs)
+    if found == 0:
+        return (
+            shifted,
+            "no domain could be verified from the data (empty database?): osquery's usual off-by-one mapping assumed",
+        )
+    if agrees(shifted) >= agrees(by_name) and agrees(shifted) == found:
+        return (
+            shifted,
+            "column families map to domains off by one (osquery's normal layout), verified from the data",
+        )
+    if agrees(by_name) == found:
+        return (
+            by_name,
+            "column families hold the domains of their own names (not osquery's usual off-by-one layout)",
+        )
+    guessed = dict(shifted)
+    for domain, cfs in evidence.items():
+        if len(cfs) == 1:
+            guessed[domain] = cfs[0]
+    return guessed, "unusual layout: domains placed by what their column families hold " + str(
+        {d: c for d, c in guessed.items() if d in evidence}
+    )

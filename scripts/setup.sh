@@ -1,0 +1,20 @@
+#!/bin/sh
+# Set up .venv with the app. With --test: also the test tools, and Debian's rocksdb-tools (ldb,
+# a second RocksDB version for the database tests) where this machine lets us install it.
+set -e
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+if [ "${1:-}" = "--test" ]; then
+    .venv/bin/pip install -q -e '.[test]'
+    if ! command -v ldb >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rocksdb-tools; } >/dev/null 2>&1; then
+                echo "note: could not install rocksdb-tools (ldb); the test that needs it will be skipped" >&2
+            fi
+        else
+            echo "note: rocksdb-tools (ldb) is not installed and cannot be installed here; its test will be skipped" >&2
+        fi
+    fi
+else
+    .venv/bin/pip install -q -e .
+fi
