@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from inspector.readers.osquery_db import DOMAINS, Pairs, database_tables
+from inspector.readers.osquery_db import DOMAINS, Domain, database_tables
 from inspector.readers.result import ReaderResult
 
 LINE = re.compile(r"^(" + "|".join(DOMAINS) + r")\[(.*?)\]: ?(.*)$")
@@ -30,7 +30,7 @@ def read_database_dump(path: str, source: str | None = None) -> ReaderResult:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    domains: dict[str, Pairs] = {}
+    domains: dict[str, list] = {}
     current: list | None = None
     result = ReaderResult(kind="database_dump")
     orphans: list[int] = []
@@ -43,8 +43,8 @@ def read_database_dump(path: str, source: str | None = None) -> ReaderResult:
             current[1] += b"\n" + line.encode()
         else:
             orphans.append(number)
-    pairs = {d: [(k, v) for k, v in kv] for d, kv in domains.items()}
-    database_tables(pairs, source, result)
+    tables = {d: Domain.of([k for k, _ in kv], [v for _, v in kv]) for d, kv in domains.items()}
+    database_tables(tables, source, result)
     # Accounting is per key in the database reader; a dump is counted in text lines.
     key_bad = len(result.bad)
     result.lines_read = len(lines)

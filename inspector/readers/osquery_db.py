@@ -8,6 +8,8 @@ parsed like their log-file twins; the stored config names the scheduled queries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -24,11 +26,64 @@ from inspector.readers.json_lines import connect, read_json_lines
 from inspector.readers.result import ReaderResult
 from inspector.schema import RECORDS
 
+KNOWN_EVENT_PREFIXES = ("data.", "eid.", "indexes.", "records.", "optimize.", "optimize_eid.")
+
 DOMAINS = (
     "configurations", "queries", "events", "logs", "carves", "distributed", "distributed_running",
     "query_performance",
 )  # fmt: skip
 Pairs = list[tuple[bytes, bytes]]
+
+
+@dataclass
+class Domain:
+    """One domain's keys and values as Arrow string arrays (position = key order)."""
+
+    keys: pa.Array
+    values: pa.Array
+
+    @classmethod
+    def of(cls, keys: list[bytes], values: list[bytes]) -> Domain:
+        return cls(_strings(keys), _strings(values))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def pairs(self, mask: pa.Array | None = None) -> list[tuple[str, str]]:
+        """(key, value) as Python strings — for the small domains and filtered subsets only."""
+        keys, values = (
+            (self.keys, self.values)
+            if mask is None
+            else (self.keys.filter(mask), self.values.filter(mask))
+        )
+        return list(zip(keys.to_pylist(), values.to_pylist(), strict=True))
+
+    def starts(self, prefix: str) -> pa.Array:
+        return pc.starts_with(self.keys, prefix)
+
+
+def _strings(raw: list[bytes]) -> pa.Array:
+    """Bytes → Arrow strings; invalid UTF-8 (never written by osquery) is replaced, not fatal.
+
+    The array is assembled from one joined buffer and its offsets: far faster than letting
+    pyarrow convert a million ``bytes`` objects one by one.
+    """
+    lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+    offsets = np.zeros(len(raw) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = b"".join(raw)
+    binary = pa.Array.from_buffers(
+        pa.large_binary(), len(raw), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    try:
+        return binary.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return pa.array([b.decode("utf-8", "replace") for b in raw], pa.string())
+
+
+def empty_domain() -> Domain:
+    return Domain(pa.array([], pa.string()), pa.array([], pa.string()))
+
 
 _EVENTS_SQL = """
 SELECT k AS key, idx,
@@ -46,25 +101,21 @@ WHERE left(row, 1) = '{'
 """
 
 
-def _text(b: bytes) -> str:
-    return b.decode("utf-8", "replace")
-
-
-def database_tables(domains: dict[str, Pairs], source: str, result: ReaderResult) -> None:
+def database_tables(domains: dict[str, Domain], source: str, result: ReaderResult) -> None:
     """Fill ``result`` (records, status, queries, notes, accounting) from the domains."""
     total = sum(len(p) for p in domains.values())
     result.lines_read = total
     con = connect()
     try:
         parts: list[pa.Table] = []
-        events = domains.get("events", [])
+        events = domains.get("events", empty_domain())
         parts.append(_event_records(con, events, source, result))
         _legacy_index_check(events, result)
-        queries = domains.get("queries", [])
-        parts.append(_stored_results(con, queries, source, result))
-        logs = domains.get("logs", [])
-        statuses = _logs(logs, source, result, parts)
-        _configurations(domains.get("configurations", []), source, result)
+        parts.append(
+            _stored_results(con, domains.get("queries", empty_domain()).pairs(), source, result)
+        )
+        statuses = _logs(domains.get("logs", empty_domain()).pairs(), source, result, parts)
+        _configurations(domains.get("configurations", empty_domain()).pairs(), source, result)
     finally:
         con.close()
     parts = [p for p in parts if p is not None and p.num_rows]
@@ -74,58 +125,57 @@ def database_tables(domains: dict[str, Pairs], source: str, result: ReaderResult
 
 
 def _event_records(
-    con: duckdb.DuckDBPyConnection, pairs: Pairs, source: str, result: ReaderResult
+    con: duckdb.DuckDBPyConnection, events: Domain, source: str, result: ReaderResult
 ) -> pa.Table | None:
-    data = [(i, k, v) for i, (k, v) in enumerate(pairs) if k.startswith(b"data.")]
-    optimize = {
-        _text(k[len(b"optimize.") :]): _text(v) for k, v in pairs if k.startswith(b"optimize.")
+    is_data = events.starts("data.")
+    known = is_data
+    for prefix in KNOWN_EVENT_PREFIXES[1:]:
+        known = pc.or_(known, events.starts(prefix))
+    for i in np.flatnonzero(~np.asarray(known, dtype=bool)).tolist():
+        result.bad.add(
+            i + 1, f"events domain key osquery does not write: {events.keys[i].as_py()[:60]!r}"
+        )
+    optimize = dict(events.pairs(events.starts("optimize.")))
+    optimize_eid = dict(events.pairs(events.starts("optimize_eid.")))
+    state = {
+        k.removeprefix("optimize."): {
+            "time": v,
+            "eid": optimize_eid.get("optimize_eid." + k.removeprefix("optimize.")),
+        }
+        for k, v in optimize.items()
     }
-    optimize_eid = {
-        _text(k[len(b"optimize_eid.") :]): _text(v)
-        for k, v in pairs
-        if k.startswith(b"optimize_eid.")
-    }
-    result.meta["optimize"] = {
-        q: {"time": t, "eid": optimize_eid.get(q)} for q, t in optimize.items()
-    }
-    for q, info in sorted(result.meta["optimize"].items()):
+    result.meta["optimize"] = state
+    for q, info in sorted(state.items()):
         result.notes.append(
             f"optimize state of {q}: last event time {info['time']}, last eid {info['eid']}"
         )
-    for i, (k, _) in enumerate(pairs):
-        if not k.startswith(
-            (b"data.", b"eid.", b"indexes.", b"records.", b"optimize.", b"optimize_eid.")
-        ):
-            result.bad.add(i + 1, f"events domain key osquery does not write: {_text(k)[:60]!r}")
-    if not data:
+    if not pc.any(is_data).as_py():
         return None
     table = pa.table(
         {
-            "idx": pa.array([i + 1 for i, _, _ in data], pa.int64()),
-            "k": pa.array([_text(k) for _, k, _ in data], pa.string()),
-            "v": pa.array([_text(v) for _, _, v in data], pa.string()),
+            "idx": pa.array(np.flatnonzero(np.asarray(is_data, dtype=bool)) + 1, pa.int64()),
+            "k": events.keys.filter(is_data),
+            "v": events.values.filter(is_data),
         }
     )
     con.register("ev", table)
     try:
         rows = con.sql(_EVENTS_SQL).to_arrow_table()
+        per = con.sql(
+            "SELECT split_part(k, '.', 2), split_part(k, '.', 3), count(*) FROM ev GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
     finally:
         con.unregister("ev")
-    ok = np.asarray(pc.fill_null(rows.column("ok"), False))
+    bad = pc.invert(pc.fill_null(rows.column("ok"), False))
     for idx, key in zip(
-        rows.column("idx").filter(pa.array(~ok)).to_pylist(),
-        rows.column("key").filter(pa.array(~ok)).to_pylist(),
+        rows.column("idx").filter(bad).to_pylist(),
+        rows.column("key").filter(bad).to_pylist(),
         strict=True,
     ):
         result.bad.add(idx, f"event row {key} is not valid JSON")
-    rows = rows.filter(pa.array(ok))
-    per = {}
-    for pub, sub in zip(
-        rows.column("publisher").to_pylist(), rows.column("subscriber").to_pylist(), strict=True
-    ):
-        per[(pub, sub)] = per.get((pub, sub), 0) + 1
-    result.meta["events_per_subscriber"] = {f"{p}.{s}": n for (p, s), n in sorted(per.items())}
-    for (pub, sub), n in sorted(per.items()):
+    rows = rows.filter(pc.invert(bad))
+    result.meta["events_per_subscriber"] = {f"{p}.{s}": n for p, s, n in per}
+    for pub, sub, n in per:
         result.notes.append(f"events buffered: {pub} → {sub}: {n:,}")
     return _records(rows, source, fmt="database_event")
 
@@ -182,24 +232,20 @@ def _records(rows: pa.Table, source: str, fmt: str, query: pa.Array | None = Non
     return table.cast(RECORDS)
 
 
-def _legacy_index_check(pairs: Pairs, result: ReaderResult) -> None:
+def _legacy_index_check(events: Domain, result: ReaderResult) -> None:
     """≤ 4.6 layout: ``records.<ns>.60.<bin>`` lists ``eid:time``; compare with the data rows."""
-    indexed: set[tuple[str, str]] = set()
-    for k, v in pairs:
-        if k.startswith(b"records."):
-            ns = _text(k[len(b"records.") :]).rsplit(".", 2)[0]
-            for entry in _text(v).split(","):
-                if ":" in entry:
-                    indexed.add((ns, entry.split(":", 1)[0]))
-    if not indexed:
+    records = events.pairs(events.starts("records."))
+    if not records:
         return
-    stored = {
-        (".".join(parts[1:3]), parts[3])
-        for parts in (_text(k).split(".") for k, _ in pairs if k.startswith(b"data."))
-        if len(parts) >= 4
-    }
+    indexed: set[tuple[str, str]] = set()
+    for k, v in records:
+        ns = k[len("records.") :].rsplit(".", 2)[0]
+        indexed.update((ns, entry.split(":", 1)[0]) for entry in v.split(",") if ":" in entry)
+    data_keys = events.keys.filter(events.starts("data.")).to_pylist()
+    stored = {(".".join(p[1:3]), p[3]) for p in (k.split(".") for k in data_keys) if len(p) >= 4}
+    namespaces = {ns for ns, _ in indexed}
     dangling = indexed - stored
-    missing = {(ns, eid) for ns, eid in stored if any(n == ns for n, _ in indexed)} - indexed
+    missing = {(ns, eid) for ns, eid in stored if ns in namespaces} - indexed
     result.notes.append(
         f"≤ 4.6 layout: the records. index lists {len(indexed):,} events; {len(dangling):,} without a data "
         f"row (dangling), {len(missing):,} data rows not indexed (missing)"
@@ -212,9 +258,9 @@ def _legacy_index_check(pairs: Pairs, result: ReaderResult) -> None:
 
 
 def _stored_results(
-    con: duckdb.DuckDBPyConnection, pairs: Pairs, source: str, result: ReaderResult
+    con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], source: str, result: ReaderResult
 ) -> pa.Table | None:
-    keys = {_text(k): (i + 1, _text(v)) for i, (k, v) in enumerate(pairs)}
+    keys = {k: (i + 1, v) for i, (k, v) in enumerate(pairs)}
     sqls = {k[len("query.") :]: v for k, (_, v) in keys.items() if k.startswith("query.")}
     names = [k for k in keys if not k.startswith(("query.", "cache.", "config_views.", "distributed."))
              and not (k.endswith(("epoch", "counter")) and k[:-5 if k.endswith("epoch") else -7] in keys)]  # fmt: skip
@@ -256,13 +302,15 @@ def _stored_results(
     return _records(table, source, fmt="database_stored", query=rows.column("name"))
 
 
-def _logs(pairs: Pairs, source: str, result: ReaderResult, parts: list) -> pa.Table | None:
+def _logs(
+    pairs: list[tuple[str, str]], source: str, result: ReaderResult, parts: list
+) -> pa.Table | None:
     """Buffered result/status lines of the TLS/AWS loggers: parsed like a log file."""
     if not pairs:
         return None
-    data = b"\n".join(v.replace(b"\n", b" ") for _, v in pairs) + b"\n"
+    data = ("\n".join(v.replace("\n", " ") for _, v in pairs) + "\n").encode()
     sub = read_json_lines(source, source, data=data)
-    keys = pa.array([_text(k) for k, _ in pairs], pa.string())
+    keys = pa.array([k for k, _ in pairs], pa.string())
     for line, reason in zip(sub.bad.lines, sub.bad.reasons, strict=True):
         result.bad.add(line, f"buffered log {keys[line - 1].as_py()}: {reason}")
     if sub.records is not None:
@@ -276,8 +324,8 @@ def _logs(pairs: Pairs, source: str, result: ReaderResult, parts: list) -> pa.Ta
     return sub.status
 
 
-def _configurations(pairs: Pairs, source: str, result: ReaderResult) -> None:
-    values = {_text(k): _text(v) for k, v in pairs}
+def _configurations(pairs: list[tuple[str, str]], source: str, result: ReaderResult) -> None:
+    values = dict(pairs)
     for key in ("results_version", "executing_query", "failed_queries"):
         if key in values:
             result.meta[key] = values[key]

@@ -14,10 +14,12 @@ import os
 import shutil
 import tempfile
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from platformdirs import user_cache_dir
 
 from inspector.progress import Progress, report
-from inspector.readers.osquery_db import DOMAINS, Pairs, database_tables
+from inspector.readers.osquery_db import DOMAINS, Domain, database_tables
 from inspector.readers.result import ReaderResult
 
 SKIP_FILES = {"LOCK", "rocksdict-config.json"}
@@ -59,11 +61,11 @@ def read_rocksdb(
         )
     mapping, how = map_domains(physical)
     result = ReaderResult(kind="osquery_db")
-    result.meta["column_families"] = {cf: len(pairs) for cf, pairs in physical.items()}
+    result.meta["column_families"] = {cf: len(domain) for cf, domain in physical.items()}
     result.meta["domain_mapping"] = mapping
     result.notes.append(how)
     domains = {logical: physical[cf] for logical, cf in mapping.items()}
-    unmapped = [cf for cf in physical if cf not in mapping.values() and physical[cf]]
+    unmapped = [cf for cf in physical if cf not in mapping.values() and len(physical[cf])]
     if unmapped:
         result.notes.append(f"column families with keys but no known domain: {', '.join(unmapped)}")
     report(progress, 0.7, f"{source}: building tables")
@@ -92,7 +94,7 @@ def _copy(path: str, scratch: str) -> None:
             raise DatabaseError(f"{path}: permission denied reading {exc.filename}") from None
 
 
-def _read_all(scratch: str, path: str) -> dict[str, Pairs]:
+def _read_all(scratch: str, path: str) -> dict[str, Domain]:
     try:
         from rocksdict import AccessType, Options, Rdict
     except ImportError as exc:  # pragma: no cover - rocksdict is a dependency
@@ -105,10 +107,10 @@ def _read_all(scratch: str, path: str) -> dict[str, Pairs]:
     except Exception as exc:  # rocksdict raises plain Exceptions with RocksDB's status text
         raise DatabaseError(f"{path}: not a readable RocksDB database ({_short(exc)})") from None
     try:
-        out: dict[str, Pairs] = {}
+        out: dict[str, Domain] = {}
         for cf in families:
             handle = db if cf == "default" else db.get_column_family(cf)
-            out[cf] = list(handle.items())
+            out[cf] = Domain.of(list(handle.keys()), list(handle.values()))
         return out
     except Exception as exc:
         raise DatabaseError(f"{path}: the database is damaged ({_short(exc)})") from None
@@ -120,21 +122,26 @@ def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
-def map_domains(physical: dict[str, Pairs]) -> tuple[dict[str, str], str]:
+def map_domains(physical: dict[str, Domain]) -> tuple[dict[str, str], str]:
     """Logical domain → physical column family, verified from what the families hold."""
 
     def holds(cf: str, test) -> bool:
-        return any(test(k) for k, _ in physical.get(cf, []))
+        return bool(len(physical[cf])) and bool(pc.any(test(physical[cf].keys)).as_py())
 
-    events = [cf for cf in physical if holds(cf, lambda k: k.startswith(b"data."))]
+    events = [cf for cf in physical if holds(cf, lambda k: pc.starts_with(k, "data."))]
     config = [
-        cf for cf in physical if holds(cf, lambda k: k in (b"results_version", b"executing_query"))
-    ]
-    queries = [
         cf
         for cf in physical
-        if holds(cf, lambda k: k.endswith((b"counter", b"epoch")) or k.startswith(b"query."))
+        if holds(cf, lambda k: pc.is_in(k, pa.array(["results_version", "executing_query"])))
     ]
+
+    def query_keys(k: pa.Array) -> pa.Array:
+        return pc.or_(
+            pc.or_(pc.ends_with(k, "counter"), pc.ends_with(k, "epoch")),
+            pc.starts_with(k, "query."),
+        )
+
+    queries = [cf for cf in physical if holds(cf, query_keys)]
     shifted = {DOMAINS[i]: cf for i, cf in enumerate(["default", *DOMAINS[:-1]]) if cf in physical}
     by_name = {d: d for d in DOMAINS if d in physical}
     evidence = {"events": events, "configurations": config, "queries": queries}
