@@ -299,6 +299,10 @@ def _stored_results(
     result.notes.append(
         f"stored results of {len(names):,} scheduled queries ({table.num_rows:,} rows)"
     )
+    for name in sorted(names):
+        count = keys.get(name + "counter", (0, "—"))[1]
+        epoch = keys.get(name + "epoch", (0, "—"))[1]
+        result.notes.append(f"query {name}: counter {count}, epoch {epoch}")
     return _records(table, source, fmt="database_stored", query=rows.column("name"))
 
 

@@ -47,6 +47,7 @@ def read_rocksdb(
     scratch_root = os.path.join(user_cache_dir("osquery-inspector"), "scratch")
     os.makedirs(scratch_root, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="osquery-db-", dir=scratch_root)
+    before = _fingerprint(path)
     try:
         report(progress, 0.05, f"{source}: copying the database")
         _copy(path, scratch)
@@ -54,6 +55,7 @@ def read_rocksdb(
         physical = _read_all(scratch, path)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    after = _fingerprint(path)
     if not set(physical) & set(DOMAINS):
         names = ", ".join(sorted(physical))
         raise DatabaseError(
@@ -64,6 +66,13 @@ def read_rocksdb(
     result.meta["column_families"] = {cf: len(domain) for cf, domain in physical.items()}
     result.meta["domain_mapping"] = mapping
     result.notes.append(how)
+    if after == before:
+        result.notes.append(f"the database directory is unchanged after reading ({len(after)} files checked)")
+    else:
+        result.notes.append(
+            "the database changed while it was read (a live osqueryd writing?); the copy that was read "
+            "is consistent, nothing was written by this app"
+        )
     domains = {logical: physical[cf] for logical, cf in mapping.items()}
     unmapped = [cf for cf in physical if cf not in mapping.values() and len(physical[cf])]
     if unmapped:
@@ -71,6 +80,18 @@ def read_rocksdb(
     report(progress, 0.7, f"{source}: building tables")
     database_tables(domains, source, result)
     return result
+
+
+def _fingerprint(path: str) -> dict[str, tuple[int, int]]:
+    """Name → (size, modification time) of every file in the directory."""
+    out = {}
+    for entry in os.scandir(path):
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        out[entry.name] = (info.st_size, info.st_mtime_ns)
+    return out
 
 
 def _copy(path: str, scratch: str) -> None:

@@ -242,3 +242,21 @@ def test_database_written_by_another_rocksdb_version(tmp_path) -> None:
         "0000000002",
     )
     assert row_read["event_time"].timestamp() == 1785846891
+
+
+def test_scan_lists_the_database(demo) -> None:
+    out, truth, db = demo
+    before = fingerprint(db)
+    code = "import sys; from ui.entry import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "scan", str(out), "--tz", "UTC"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    for ns, n in truth["database"]["buffered_events"].items():
+        publisher, subscriber = ns.split(".")
+        assert f"events buffered: {publisher} → {subscriber}: {n:,}" in done.stdout
+    assert "query pack_audit_process_events: counter" in done.stdout
+    assert "the database directory is unchanged after reading" in done.stdout
+    assert fingerprint(db) == before
