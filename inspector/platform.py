@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from inspector.catalog.event_tables import event_tables, publisher_platforms
+from inspector.enrich import host_query_pairs
 
 PLATFORM_TABLES = {
     "darwin": (
@@ -130,13 +131,7 @@ def _status_evidence(con, status: pa.Table, single: str | None, add) -> None:
 def _table_evidence(con, records: pa.Table, query_tables: dict[str, list[str]], add) -> None:
     if not records.num_rows:
         return
-    con.register("r", records.select(["host", "query"]))
-    try:
-        pairs = con.sql(
-            "SELECT DISTINCT CAST(host AS VARCHAR), CAST(query AS VARCHAR) FROM r"
-        ).fetchall()
-    finally:
-        con.unregister("r")
+    pairs = host_query_pairs(con, records)
     only = {name: p for p, names in PLATFORM_TABLES.items() for name in names}
     for name, table in event_tables().items():
         if len(table.publishers) == 1:
@@ -197,13 +192,7 @@ def _config_evidence(con, records: pa.Table, queries: pa.Table, add) -> None:
     }
     if not platforms:
         return
-    con.register("r", records.select(["host", "query"]))
-    try:
-        pairs = con.sql(
-            "SELECT DISTINCT CAST(host AS VARCHAR), CAST(query AS VARCHAR) FROM r"
-        ).fetchall()
-    finally:
-        con.unregister("r")
+    pairs = host_query_pairs(con, records)
     for host, query in pairs:
         if host is not None and query in platforms:
             add(host, platforms[query], "config", f"configured for {platforms[query]} only", query)
