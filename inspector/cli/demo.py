@@ -10,12 +10,29 @@ import time
 from inspector.demo.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from inspector.demo.writer import parse_size, write_run
 
+MAX_SIZE = 8 * 10**9
+
 
 def _size(text: str) -> int:
     try:
-        return parse_size(text)
+        size = parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if size > MAX_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_SIZE // 10**9} GB (the run is built in memory)"
+        )
+    return size
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError("the seed must be 0 or more")
+    return seed
 
 
 def _hours(text: str) -> float:
@@ -39,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("out_dir", metavar="OUT_DIR")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default=DEFAULT_SCENARIO)
-    p.add_argument("--seed", type=int, default=1, help="random seed (same seed, same run)")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed (same seed, same run)")
     p.add_argument("--hours", type=_hours, default=6.0, help="duration of the run (default 6)")
     p.add_argument(
         "--size", type=_size, default=parse_size("40MB"), help="results log size, e.g. 40MB, 1GB"
@@ -48,6 +65,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
+        print(f"osquery-inspector demo: {args.out_dir} exists and is not a folder", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     truth = write_run(args.out_dir, args.scenario, seed=args.seed, hours=args.hours, size=args.size)
     seconds = time.perf_counter() - started

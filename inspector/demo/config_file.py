@@ -13,7 +13,7 @@ SNAPSHOT_QUERY = "pack_monitor_osquery_events"
 SNAPSHOT_INTERVAL = 300
 
 
-def config_text(scenario: Scenario, rotate_bytes: int) -> str:
+def config_text(scenario: Scenario, rotate_bytes: int, epoch: int = 0) -> str:
     """The osquery.conf the demo host ran with (pretty-printed, with a comment as osquery allows)."""
     packs: dict[str, dict] = {}
     for stream in scenario.streams:
@@ -43,7 +43,7 @@ def config_text(scenario: Scenario, rotate_bytes: int) -> str:
         "logger_event_type": scenario.event_format,
         "logger_numerics": scenario.numerics,
         "decorations_top_level": scenario.decorations_top_level,
-        "schedule_epoch": 0,
+        "schedule_epoch": epoch,  # the config as it was at the end of the run
     }
     config: dict = {"options": options}
     if scenario.decorations:

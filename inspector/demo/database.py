@@ -40,14 +40,20 @@ def write_database(
     sql: dict[str, str],
 ) -> dict:
     """Write the database; return what truth.json says about it."""
-    from rocksdict import Options, Rdict
+    from rocksdict import BlockBasedOptions, Options, Rdict
 
-    options = Options(raw_mode=True)
-    options.create_if_missing(True)
-    options.create_missing_column_families(True)
-    db = Rdict(
-        path, options=options, column_families={cf: Options(raw_mode=True) for cf in DOMAINS}
-    )
+    def options() -> Options:
+        # SST format 5: what RocksDB 6.x (osquery's) and Debian's 7.x can read; newer default is 6.
+        table = BlockBasedOptions()
+        table.set_format_version(5)
+        opts = Options(raw_mode=True)
+        opts.set_block_based_table_factory(table)
+        return opts
+
+    main = options()
+    main.create_if_missing(True)
+    main.create_missing_column_families(True)
+    db = Rdict(path, options=main, column_families={cf: options() for cf in DOMAINS})
 
     def family(domain: str):
         cf = physical_family(domain)
@@ -59,7 +65,10 @@ def write_database(
         config[b"executing_query"] = b""
         events = family("events")
         buffered: dict[str, int] = {}
-        cutoff = timeline.end - EVENTS_EXPIRY
+        # Buffered: the last events_expiry of events, and none from before a wiped database.
+        cutoff = max(
+            [timeline.end - EVENTS_EXPIRY, *[t for t in timeline.db_wipes if t <= timeline.end]]
+        )
         for sr in streams:
             keep = np.flatnonzero(sr.time >= cutoff)
             if not len(keep):
@@ -107,7 +116,11 @@ def write_database(
 def _final_state(d: DiffRows) -> list[dict]:
     """The result set a differential query last stored (numbers as numbers, as since 4.0)."""
     state: list[dict] = []
-    for action, row in zip(d.action, d.rows, strict=True):
+    previous_run = None
+    for run, counter, action, row in zip(d.log_time, d.counter, d.action, d.rows, strict=True):
+        if counter == 0 and run != previous_run:
+            state = []  # a full-state run (first, new epoch, fresh database) replaces what was stored
+        previous_run = run
         if action == "added":
             state.append(row)
         elif row in state:

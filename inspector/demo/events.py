@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from inspector.demo.scenarios import Scenario, Stream
 from inspector.demo.timeline import Timeline, diurnal
-from inspector.demo.values import ARGS, default_value, generators
+from inspector.demo.values import ARGS, FILE_ACTIONS, choose, default_value, generators
 
 
 @dataclass
@@ -101,6 +101,10 @@ def stream_rows(
             )
         )
         columns[name] = values.take(pa.array(row_base))
+    if stream.table == "file_events":
+        # File events have their own actions and the config's one FIM category.
+        columns["action"] = choose(rng, FILE_ACTIONS, base).take(pa.array(row_base))
+        columns["category"] = pa.array(["documents"] * base, pa.string()).take(pa.array(row_base))
     if "cmdline" in columns and "path" in columns:
         # A command line starts with the program that ran.
         args = pc.take(pa.array(ARGS), pa.array(rng.integers(0, len(ARGS), base))).take(

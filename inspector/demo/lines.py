@@ -116,20 +116,36 @@ def _grouped(rows: pa.Array, lo: np.ndarray, hi: np.ndarray) -> pa.Array:
 
 
 def snapshot_line(
-    name: str, host: str, unix: int, rows: list[dict], decorations: dict | None
+    name: str,
+    host: str,
+    unix: int,
+    rows: list[dict],
+    decorations: dict | None,
+    *,
+    numerics: bool = False,
+    top_level: bool = False,
+    epoch: int = 0,
+    numeric_columns: tuple[str, ...] = (),
 ) -> str:
     """Snapshot format: the whole result set in one line (small; built with json)."""
+
+    def value(key: str, v: str) -> object:
+        return int(v) if numerics and key in numeric_columns and v.lstrip("-").isdigit() else v
+
     obj: dict = {
-        "snapshot": [dict(sorted(r.items())) for r in rows],
+        "snapshot": [{k: value(k, v) for k, v in sorted(r.items())} for r in rows],
         "action": "snapshot",
         "name": name,
         "hostIdentifier": host,
         "calendarTime": calendar_times(np.array([unix]))[0].as_py(),
         "unixTime": unix,
-        "epoch": 0,
+        "epoch": epoch,
         "counter": 0,
-        "numerics": False,
+        "numerics": numerics,
     }
     if decorations:
-        obj["decorations"] = dict(sorted(decorations.items()))
+        if top_level:
+            obj.update(dict(sorted(decorations.items())))
+        else:
+            obj["decorations"] = dict(sorted(decorations.items()))
     return json.dumps(obj, separators=(",", ":"))

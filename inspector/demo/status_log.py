@@ -40,7 +40,13 @@ def status_lines(
         tuple[float, str, str, str, int, str | None]
     ] = []  # t, sev, where, msg, tid, marker
     publishers = sorted({scenario.publisher(s.table) for s in scenario.streams})
-    worker = [WATCHER_PID + 8]
+    # The worker's pid (and thread ids) change at each watchdog restart and agent restart.
+    boots = sorted(
+        [(t + 3.5, 311) for t in timeline.restarts] + [(t + 12, 97) for t in timeline.db_wipes]
+    )
+
+    def pid_at(t: float) -> int:
+        return WATCHER_PID + 8 + sum(step for when, step in boots if when <= t)
 
     def boot(t: float, first: bool) -> None:
         if first:
@@ -59,7 +65,7 @@ def status_lines(
                 t + 0.2,
                 "I",
                 "watcher.cpp:721",
-                f"osqueryd watcher ({WATCHER_PID}) executing worker ({worker[0]})",
+                f"osqueryd watcher ({WATCHER_PID}) executing worker ({pid_at(t)})",
                 WATCHER_PID + 1,
                 "worker_start",
             )
@@ -70,7 +76,7 @@ def status_lines(
                 "I",
                 "rocksdb.cpp:90",
                 f"Opening RocksDB handle: {DB_PATH}",
-                worker[0],
+                pid_at(t),
                 "database_open",
             )
         )
@@ -81,7 +87,7 @@ def status_lines(
                     "I",
                     "eventfactory.cpp:156",
                     f"Starting event publisher run loop: {publisher}",
-                    worker[0] + 50 + k,
+                    pid_at(t) + 50 + k,
                     "publisher_started",
                 )
             )
@@ -92,7 +98,7 @@ def status_lines(
                     "I",
                     "eventfactory.cpp:163",
                     f"Event publisher not enabled: {publisher}: {reason}",
-                    worker[0],
+                    pid_at(t),
                     "publisher_disabled",
                 )
             )
@@ -105,7 +111,7 @@ def status_lines(
                 "I",
                 "config.cpp:1012",
                 "Calling configure for logger filesystem",
-                worker[0],
+                pid_at(t),
                 "config_change",
             )
         )
@@ -115,12 +121,11 @@ def status_lines(
                 t,
                 "W",
                 "watcher.cpp:721",
-                f"osqueryd worker ({worker[0]}) stopping: Memory limits exceeded: 412000256 bytes (limit is 200MB)",
+                f"osqueryd worker ({pid_at(t)}) stopping: Memory limits exceeded: 412000256 bytes (limit is 200MB)",
                 WATCHER_PID + 1,
                 "worker_restart",
             )
         )
-        worker[0] += 311
         boot(t + 3.5, False)
         if queries:
             events.append(
@@ -129,7 +134,7 @@ def status_lines(
                     "W",
                     "config.cpp:363",
                     f"Scheduled query may have failed: {queries[0]}",
-                    worker[0],
+                    pid_at(t + 3.9),
                     "worker_restart",
                 )
             )
@@ -139,7 +144,7 @@ def status_lines(
             if cause == "epoch_change"
             else f"Storing initial results for new scheduled query: {query}"
         )
-        events.append((t - 0.05, "I", "query.cpp:131", message, worker[0], "query_updated"))
+        events.append((t - 0.05, "I", "query.cpp:131", message, pid_at(t), "query_updated"))
     for t in timeline.db_wipes:
         events.append(
             (
@@ -148,7 +153,7 @@ def status_lines(
                 "rocksdb.cpp:142",
                 "Rocksdb open failed (2:0) Corruption: block checksum mismatch: stored = 1813392409, "
                 f"computed = 2217306457 in {DB_PATH}/000051.sst",
-                worker[0],
+                pid_at(t),
                 "database_error",
             )
         )
@@ -158,7 +163,7 @@ def status_lines(
                 "W",
                 "rocksdb.cpp:170",
                 f"Backing up RocksDB database: {DB_PATH}.backup",
-                worker[0],
+                pid_at(t),
                 "database_error",
             )
         )
@@ -168,11 +173,10 @@ def status_lines(
                 "W",
                 "rocksdb.cpp:176",
                 "Destroying RocksDB database due to corruption",
-                worker[0],
+                pid_at(t),
                 "database_error",
             )
         )
-        worker[0] += 97
         boot(t + 12, True)
     events.sort(key=lambda e: e[0])
     lines = header + [glog_line(t, sev, where, msg, tid) for t, sev, where, msg, tid, _ in events]

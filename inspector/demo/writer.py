@@ -55,6 +55,7 @@ def write_run(
     """Write the run into ``out_dir`` (replacing an earlier run there); return the truth."""
     scenario = SCENARIOS[scenario_name]
     timeline = Timeline.of(scenario, START, hours)
+    _remove_previous_run(out_dir)
     host_dir = os.path.join(out_dir, scenario.host)
     if os.path.isdir(host_dir):
         shutil.rmtree(host_dir)
@@ -84,7 +85,7 @@ def write_run(
     snapshots = _write_snapshots(host_dir, scenario, timeline, streams, decorations)
     rebaselines = sorted((at, d.query, cause) for d in diffs for at, cause in d.rebaselines)
     markers = _write_status(host_dir, scenario, timeline, rebaselines)
-    conf = config_text(scenario, rotate)
+    conf = config_text(scenario, rotate, epoch=int(timeline.epoch(np.array([timeline.end]))[0]))
     with open(os.path.join(host_dir, "osquery.conf"), "w", encoding="utf-8") as f:
         f.write(conf)
     report(progress, 0.92, "writing osquery.db")
@@ -114,6 +115,19 @@ def write_run(
     return truth
 
 
+def _remove_previous_run(out_dir: str) -> None:
+    """A run written here before is replaced whole: its host folders go (only those it wrote)."""
+    try:
+        with open(os.path.join(out_dir, "truth.json"), encoding="utf-8") as f:
+            hosts = [h["dir"] for h in json.load(f).get("hosts", [])]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    for rel in hosts:
+        path = os.path.normpath(os.path.join(out_dir, rel))
+        if os.path.dirname(path) == os.path.normpath(out_dir) and os.path.isdir(path):
+            shutil.rmtree(path)
+
+
 def _calibrate(
     scenario: Scenario, timeline: Timeline, seed: int, size: int, decorations: dict | None
 ) -> list[float]:
@@ -139,7 +153,14 @@ def _write_snapshots(host_dir, scenario, timeline, streams, decorations) -> int:
     for at in range(timeline.start + 23 + SNAPSHOT_INTERVAL, timeline.end + 1, SNAPSHOT_INTERVAL):
         if timeline.running(np.array([at]))[0]:
             rows = snapshot_rows(scenario, timeline, streams, at)
-            lines.append(L.snapshot_line(SNAPSHOT_QUERY, scenario.host, at, rows, decorations))
+            lines.append(
+                L.snapshot_line(
+                    SNAPSHOT_QUERY, scenario.host, at, rows, decorations,
+                    numerics=scenario.numerics, top_level=scenario.decorations_top_level,
+                    epoch=int(timeline.epoch(np.array([at]))[0]),
+                    numeric_columns=("subscriptions", "events", "refreshes", "active"),
+                )
+            )  # fmt: skip
     with open(os.path.join(host_dir, SNAPSHOTS), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     return len(lines)

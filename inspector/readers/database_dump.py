@@ -37,13 +37,16 @@ def read_database_dump(path: str, source: str | None = None) -> ReaderResult:
     for number, line in enumerate(lines, start=1):
         m = LINE.match(line.rstrip("\r"))
         if m is not None:
-            current = [m.group(2).encode(), m.group(3).encode()]
+            current = [m.group(2).encode(), m.group(3).encode(), number]
             domains.setdefault(m.group(1), []).append(current)  # type: ignore[arg-type]
         elif current is not None:
             current[1] += b"\n" + line.encode()
         else:
             orphans.append(number)
-    tables = {d: Domain.of([k for k, _ in kv], [v for _, v in kv]) for d, kv in domains.items()}
+    tables = {
+        d: Domain.of([k for k, _, _ in kv], [v for _, v, _ in kv], [n for _, _, n in kv])
+        for d, kv in domains.items()
+    }
     database_tables(tables, source, result)
     # Accounting is per key in the database reader; a dump is counted in text lines.
     key_bad = len(result.bad)
@@ -51,5 +54,4 @@ def read_database_dump(path: str, source: str | None = None) -> ReaderResult:
     for number in orphans:
         result.bad.add(number, "not a domain[key]: value line")
     result.lines_loaded = len(lines) - key_bad - len(orphans)
-    result.notes.append("rejected keys are numbered by their position in their domain")
     return result

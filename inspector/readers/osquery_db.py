@@ -23,6 +23,7 @@ from inspector.readers.config import (
     query_row,
 )
 from inspector.readers.json_lines import connect, read_json_lines
+from inspector.readers.json_sql import SECONDS_TO_US
 from inspector.readers.result import ReaderResult
 from inspector.schema import RECORDS
 
@@ -41,10 +42,17 @@ class Domain:
 
     keys: pa.Array
     values: pa.Array
+    lines: np.ndarray | None = None  # where each key is in its file (a dump), else its position
 
     @classmethod
-    def of(cls, keys: list[bytes], values: list[bytes]) -> Domain:
-        return cls(_strings(keys), _strings(values))
+    def of(cls, keys: list[bytes], values: list[bytes], lines: list[int] | None = None) -> Domain:
+        return cls(
+            _strings(keys), _strings(values), np.asarray(lines, dtype=np.int64) if lines else None
+        )
+
+    def line(self, i: int | np.ndarray) -> int | np.ndarray:
+        """1-based locator of key ``i``: its text line in a dump, its position in a database."""
+        return self.lines[i] if self.lines is not None else np.asarray(i) + 1
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -88,10 +96,14 @@ def empty_domain() -> Domain:
 _EVENTS_SQL = """
 SELECT k AS key, idx,
     split_part(k, '.', 2) AS publisher, split_part(k, '.', 3) AS subscriber,
-    split_part(k, '.', 4) AS eid, json_valid(v) AS ok,
-    CASE WHEN json_valid(v) THEN json_extract_string(v, '$.time') END AS t, v AS columns
+    split_part(k, '.', 4) AS eid,
+    json_valid(v) AND regexp_full_match(k, 'data\\.[^.]+\\.[^.]+\\.[0-9]+') AS ok,
+    CASE WHEN json_valid(v) THEN {seconds} END AS event_us, v AS columns
 FROM ev
 """
+_EVENTS_SQL = _EVENTS_SQL.replace(
+    "{seconds}", SECONDS_TO_US.format(x="json_extract_string(v, '$.time')")
+)
 _STORED_SQL = """
 SELECT name, idx, CAST(i - 1 AS INTEGER) AS item, row
 FROM (SELECT name, idx, generate_subscripts(rows, 1) AS i, unnest(rows) AS row
@@ -111,10 +123,8 @@ def database_tables(domains: dict[str, Domain], source: str, result: ReaderResul
         events = domains.get("events", empty_domain())
         parts.append(_event_records(con, events, source, result))
         _legacy_index_check(events, result)
-        parts.append(
-            _stored_results(con, domains.get("queries", empty_domain()).pairs(), source, result)
-        )
-        statuses = _logs(domains.get("logs", empty_domain()).pairs(), source, result, parts)
+        parts.append(_stored_results(con, domains.get("queries", empty_domain()), source, result))
+        statuses = _logs(domains.get("logs", empty_domain()), source, result, parts)
         _configurations(domains.get("configurations", empty_domain()).pairs(), source, result)
     finally:
         con.close()
@@ -133,7 +143,8 @@ def _event_records(
         known = pc.or_(known, events.starts(prefix))
     for i in np.flatnonzero(~np.asarray(known, dtype=bool)).tolist():
         result.bad.add(
-            i + 1, f"events domain key osquery does not write: {events.keys[i].as_py()[:60]!r}"
+            int(events.line(i)),
+            f"events domain key osquery does not write: {events.keys[i].as_py()[:60]!r}",
         )
     optimize = dict(events.pairs(events.starts("optimize.")))
     optimize_eid = dict(events.pairs(events.starts("optimize_eid.")))
@@ -153,7 +164,9 @@ def _event_records(
         return None
     table = pa.table(
         {
-            "idx": pa.array(np.flatnonzero(np.asarray(is_data, dtype=bool)) + 1, pa.int64()),
+            "idx": pa.array(
+                events.line(np.flatnonzero(np.asarray(is_data, dtype=bool))), pa.int64()
+            ),
             "k": events.keys.filter(is_data),
             "v": events.values.filter(is_data),
         }
@@ -161,9 +174,6 @@ def _event_records(
     con.register("ev", table)
     try:
         rows = con.sql(_EVENTS_SQL).to_arrow_table()
-        per = con.sql(
-            "SELECT split_part(k, '.', 2), split_part(k, '.', 3), count(*) FROM ev GROUP BY 1, 2 ORDER BY 1, 2"
-        ).fetchall()
     finally:
         con.unregister("ev")
     bad = pc.invert(pc.fill_null(rows.column("ok"), False))
@@ -172,8 +182,18 @@ def _event_records(
         rows.column("key").filter(bad).to_pylist(),
         strict=True,
     ):
-        result.bad.add(idx, f"event row {key} is not valid JSON")
+        result.bad.add(
+            idx,
+            f"event row {key} is not valid JSON (or its key is not data.<publisher>.<table>.<eid>)",
+        )
     rows = rows.filter(pc.invert(bad))
+    con.register("good", rows.select(["publisher", "subscriber"]))
+    try:
+        per = con.sql(
+            "SELECT publisher, subscriber, count(*) FROM good GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+    finally:
+        con.unregister("good")
     result.meta["events_per_subscriber"] = {f"{p}.{s}": n for p, s, n in per}
     for pub, sub, n in per:
         result.notes.append(f"events buffered: {pub} → {sub}: {n:,}")
@@ -199,11 +219,10 @@ def _records(rows: pa.Table, source: str, fmt: str, query: pa.Array | None = Non
         return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
 
     event_time = pa.nulls(n, RECORDS.field("event_time").type)
-    if "t" in rows.column_names:
-        seconds = pc.cast(rows.column("t"), pa.float64(), safe=False)
-        plausible = pc.and_(pc.greater_equal(seconds, 1e8), pc.less(seconds, 1.7e10))
-        micros = pc.if_else(plausible, pc.cast(pc.multiply(seconds, 1e6), pa.int64()), None)
-        event_time = pc.cast(micros, pa.int64()).cast(RECORDS.field("event_time").type)
+    if "event_us" in rows.column_names:
+        event_time = pc.cast(rows.column("event_us"), pa.int64()).cast(
+            RECORDS.field("event_time").type
+        )
     table = pa.table(
         {
             "source": constant(source),
@@ -258,12 +277,13 @@ def _legacy_index_check(events: Domain, result: ReaderResult) -> None:
 
 
 def _stored_results(
-    con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], source: str, result: ReaderResult
+    con: duckdb.DuckDBPyConnection, domain: Domain, source: str, result: ReaderResult
 ) -> pa.Table | None:
-    keys = {k: (i + 1, v) for i, (k, v) in enumerate(pairs)}
+    keys = {k: (int(domain.line(i)), v) for i, (k, v) in enumerate(domain.pairs())}
     sqls = {k[len("query.") :]: v for k, (_, v) in keys.items() if k.startswith("query.")}
+    # "epoch"/"counter" suffixes and these prefixes are reserved by osquery (kReservedDbPrefixes).
     names = [k for k in keys if not k.startswith(("query.", "cache.", "config_views.", "distributed."))
-             and not (k.endswith(("epoch", "counter")) and k[:-5 if k.endswith("epoch") else -7] in keys)]  # fmt: skip
+             and not k.endswith(("epoch", "counter"))]  # fmt: skip
     if sqls:
         result.queries = queries_table(
             [query_row(q, None, {"query": s}, None, source) for q, s in sorted(sqls.items())]
@@ -306,17 +326,18 @@ def _stored_results(
     return _records(table, source, fmt="database_stored", query=rows.column("name"))
 
 
-def _logs(
-    pairs: list[tuple[str, str]], source: str, result: ReaderResult, parts: list
-) -> pa.Table | None:
+def _logs(domain: Domain, source: str, result: ReaderResult, parts: list) -> pa.Table | None:
     """Buffered result/status lines of the TLS/AWS loggers: parsed like a log file."""
+    pairs = domain.pairs()
     if not pairs:
         return None
     data = ("\n".join(v.replace("\n", " ") for _, v in pairs) + "\n").encode()
     sub = read_json_lines(source, source, data=data)
     keys = pa.array([k for k, _ in pairs], pa.string())
     for line, reason in zip(sub.bad.lines, sub.bad.reasons, strict=True):
-        result.bad.add(line, f"buffered log {keys[line - 1].as_py()}: {reason}")
+        result.bad.add(
+            int(domain.line(line - 1)), f"buffered log {keys[line - 1].as_py()}: {reason}"
+        )
     if sub.records is not None:
         recs = sub.records.set_column(
             sub.records.schema.get_field_index("key"),

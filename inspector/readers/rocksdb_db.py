@@ -31,12 +31,17 @@ class DatabaseError(Exception):
 
 
 def looks_like_rocksdb(path: str) -> bool:
-    """A directory with RocksDB's ``CURRENT`` file and a ``MANIFEST-*``."""
+    """A directory whose ``CURRENT`` file names a ``MANIFEST-*`` file that is there."""
     try:
-        names = os.listdir(path)
+        with open(os.path.join(path, "CURRENT"), "rb") as f:
+            manifest = f.read(64).decode("ascii", "replace").strip()
     except OSError:
         return False
-    return "CURRENT" in names and any(n.startswith("MANIFEST-") for n in names)
+    return (
+        manifest.startswith("MANIFEST-")
+        and "/" not in manifest
+        and os.path.isfile(os.path.join(path, manifest))
+    )
 
 
 def read_rocksdb(
@@ -49,10 +54,21 @@ def read_rocksdb(
     scratch = tempfile.mkdtemp(prefix="osquery-db-", dir=scratch_root)
     before = _fingerprint(path)
     try:
-        report(progress, 0.05, f"{source}: copying the database")
-        _copy(path, scratch)
-        report(progress, 0.3, f"{source}: reading the database")
-        physical = _read_all(scratch, path)
+        physical = None
+        for attempt in range(COPY_TRIES):
+            report(progress, 0.05, f"{source}: copying the database")
+            started = _fingerprint(path)
+            _copy(path, scratch)
+            try:
+                report(progress, 0.3, f"{source}: reading the database")
+                physical = _read_all(scratch, path)
+                break
+            except DatabaseError:
+                # A live osqueryd flushed or compacted while we copied: copy again.
+                if _fingerprint(path) == started or attempt == COPY_TRIES - 1:
+                    raise
+                for name in os.listdir(scratch):
+                    os.remove(os.path.join(scratch, name))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     after = _fingerprint(path)
@@ -67,7 +83,9 @@ def read_rocksdb(
     result.meta["domain_mapping"] = mapping
     result.notes.append(how)
     if after == before:
-        result.notes.append(f"the database directory is unchanged after reading ({len(after)} files checked)")
+        result.notes.append(
+            f"the database directory is unchanged after reading ({len(after)} files checked)"
+        )
     else:
         result.notes.append(
             "the database changed while it was read (a live osqueryd writing?); the copy that was read "
@@ -126,7 +144,9 @@ def _read_all(scratch: str, path: str) -> dict[str, Domain]:
         db = Rdict(scratch, options=Options(raw_mode=True), column_families=options,
                    access_type=AccessType.read_only())  # fmt: skip
     except Exception as exc:  # rocksdict raises plain Exceptions with RocksDB's status text
-        raise DatabaseError(f"{path}: not a readable RocksDB database ({_short(exc)})") from None
+        raise DatabaseError(
+            f"{path}: not a readable RocksDB database ({_short(exc, scratch, path)})"
+        ) from None
     try:
         out: dict[str, Domain] = {}
         for cf in families:
@@ -134,13 +154,17 @@ def _read_all(scratch: str, path: str) -> dict[str, Domain]:
             out[cf] = Domain.of(list(handle.keys()), list(handle.values()))
         return out
     except Exception as exc:
-        raise DatabaseError(f"{path}: the database is damaged ({_short(exc)})") from None
+        raise DatabaseError(
+            f"{path}: the database is damaged ({_short(exc, scratch, path)})"
+        ) from None
     finally:
         db.close()
 
 
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+def _short(exc: Exception, scratch: str, path: str) -> str:
+    """RocksDB's message, naming the user's database rather than our private copy."""
+    text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return text.replace(scratch, path)
 
 
 def map_domains(physical: dict[str, Domain]) -> tuple[dict[str, str], str]:

@@ -260,3 +260,62 @@ def test_scan_lists_the_database(demo) -> None:
     assert "query pack_audit_process_events: counter" in done.stdout
     assert "the database directory is unchanged after reading" in done.stdout
     assert fingerprint(db) == before
+
+
+def test_a_bad_event_time_rejects_only_that_row(tmp_path) -> None:
+    path = tmp_path / "osquery.db"
+    options = Options(raw_mode=True)
+    options.create_if_missing(True)
+    options.create_missing_column_families(True)
+    db = Rdict(
+        str(path),
+        options=options,
+        column_families={cf: Options(raw_mode=True) for cf in DOMAINS[:5]},
+    )
+    events = db.get_column_family(physical_family("events"))
+    for eid, t in ((2, "1785846891"), (3, "abc"), (4, "1e400"), (5, "")):
+        events[f"data.inotify.file_events.{eid:010d}".encode()] = json.dumps(
+            {"eid": f"{eid:010d}", "time": t}
+        ).encode()
+    events[b"data."] = b"{}"
+    db.close()
+    ws = load([str(path)])
+    assert db_source(ws).status == "loaded"
+    times = [r["event_time"] for r in ws.records.to_pylist()]
+    assert len(times) == 4 and times.count(None) == 3  # implausible times are NULL, the rows load
+    (bad,) = ws.bad_lines.to_pylist()
+    assert "data.<publisher>.<table>.<eid>" in bad["reason"]
+
+
+def test_stray_current_and_manifest_files_are_not_a_database(tmp_path) -> None:
+    (tmp_path / "CURRENT").write_text("x\n")
+    (tmp_path / "MANIFEST-1").write_bytes(b"")
+    (tmp_path / "r.log").write_text(
+        '{"name":"q","hostIdentifier":"h","unixTime":1785846896,"columns":{"a":"1"},"action":"added"}\n'
+    )
+    ws = load([str(tmp_path)])
+    assert ws.records.num_rows == 1
+
+
+def test_dump_rejections_name_their_text_line(tmp_path) -> None:
+    dump = tmp_path / "dump.txt"
+    dump.write_text(
+        "configurations[results_version]: 2\nconfigurations[a]: 1\nevents[bogus.key]: x\n"
+        "events[data.openbsm.process_events.0000000002]: {not json\n"
+    )
+    ws = load([str(dump)])
+    assert [r["line"] for r in ws.bad_lines.to_pylist()] == [3, 4]
+
+
+@pytest.mark.skipif(
+    shutil.which("ldb") is None, reason="Debian's rocksdb-tools (ldb) is not installed"
+)
+def test_demo_database_opens_with_an_older_rocksdb(demo) -> None:
+    _, _, db = demo
+    done = subprocess.run(
+        ["ldb", f"--db={db}", "--ignore_unknown_options", f"--column_family={physical_family('events')}", "scan",
+         "--max_keys=3"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "data." in done.stdout

@@ -211,3 +211,20 @@ def _epoch(iso: str) -> float:
     import datetime as dt
 
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def test_database_and_snapshots_follow_the_scenario(run) -> None:
+    name, _out, _truth, ws = run
+    stored = ws.records.filter(
+        pc.equal(ws.records.column("format").cast("string"), "database_stored")
+    )
+    scenario = SCENARIOS[name]
+    counts = {}
+    for q in stored.column("query").cast("string").to_pylist():
+        counts[q] = counts.get(q, 0) + 1
+    assert counts == {d.query: d.rows for d in scenario.differentials}  # the last state, once
+    snaps = ws.records.filter(pc.equal(ws.records.column("format").cast("string"), "snapshot"))
+    first = snaps.slice(0, 1).to_pylist()[0]
+    assert first["numerics"] is scenario.numerics
+    last_epoch = snaps.column("epoch")[snaps.num_rows - 1].as_py()
+    assert last_epoch == len(scenario.epoch_changes)
