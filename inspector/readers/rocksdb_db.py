@@ -23,7 +23,7 @@ from inspector.readers.osquery_db import DOMAINS, Domain, database_tables
 from inspector.readers.result import ReaderResult
 
 SKIP_FILES = {"LOCK", "rocksdict-config.json"}
-COPY_TRIES = 3
+COPY_TRIES = 6
 
 
 class DatabaseError(Exception):
@@ -113,24 +113,27 @@ def _fingerprint(path: str) -> dict[str, tuple[int, int]]:
 
 
 def _copy(path: str, scratch: str) -> None:
-    """Copy the database's files; a file that vanishes (compaction) restarts the copy."""
-    for attempt in range(COPY_TRIES):
-        try:
-            for name in os.listdir(path):
-                src = os.path.join(path, name)
-                if name in SKIP_FILES or not os.path.isfile(src):
-                    continue
+    """Snapshot the database into ``scratch``: the manifest and write-ahead logs first (they are
+    appended to, so they are copied), then the table files (immutable: hard-linked when the
+    scratch folder is on the same disk, copied otherwise). Nothing in ``path`` is modified."""
+    try:
+        names = sorted(os.listdir(path))
+        mutable = [n for n in names if not n.endswith(".sst") and n not in SKIP_FILES]
+        tables = [n for n in names if n.endswith(".sst")]
+        for name in mutable:
+            src = os.path.join(path, name)
+            if os.path.isfile(src):
                 shutil.copyfile(src, os.path.join(scratch, name))
-            return
-        except FileNotFoundError:
-            if attempt == COPY_TRIES - 1:
-                raise DatabaseError(
-                    f"{path}: files kept changing while being copied (a busy osqueryd?)"
-                ) from None
-            for name in os.listdir(scratch):
-                os.remove(os.path.join(scratch, name))
-        except PermissionError as exc:
-            raise DatabaseError(f"{path}: permission denied reading {exc.filename}") from None
+        for name in tables:
+            src, dst = os.path.join(path, name), os.path.join(scratch, name)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copyfile(src, dst)
+    except FileNotFoundError:
+        pass  # compacted away meanwhile: the open below fails and the snapshot is taken again
+    except PermissionError as exc:
+        raise DatabaseError(f"{path}: permission denied reading {exc.filename}") from None
 
 
 def _read_all(scratch: str, path: str) -> dict[str, Domain]:
