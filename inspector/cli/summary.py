@@ -124,7 +124,7 @@ def summary_text(ws: Workspace, *, all_bad_lines: bool = False) -> str:
             pipe = "—"
             if q["subscriber"]:
                 pipe = f"{q['subscriber']} ← {q['publisher'] or '?'}  ({q['how']})"
-            query = q["query"] or "(osquery.db: not yet queried)"
+            query = q["query"] or "(osquery.db event buffer)"
             out.append(f"  {q['rows']:>9,}  {(q['host'] or '?'):<24} {query:<44} {pipe}")
 
     out += ["", f"Markers: {sum(m['count'] for m in ov.markers):,}"]

@@ -9,7 +9,7 @@ from platformdirs import user_cache_dir
 
 from inspector import __version__
 from inspector.demo.scenarios import DEFAULT_SCENARIO
-from inspector.demo.writer import write_run
+from inspector.demo.writer import GENERATOR_VERSION, write_run
 from inspector.progress import Progress
 
 DEMO_SEED = 1
@@ -19,7 +19,11 @@ DEMO_SIZE = 40_000_000
 
 def demo_dir(scenario: str = DEFAULT_SCENARIO) -> str:
     """Where the demo run of ``scenario`` lives (it is rebuilt when the app version changes)."""
-    return os.path.join(user_cache_dir("osquery-inspector"), "demo", f"{scenario}-{__version__}")
+    return os.path.join(
+        user_cache_dir("osquery-inspector"),
+        "demo",
+        f"{scenario}-{__version__}-g{GENERATOR_VERSION}",
+    )
 
 
 def ensure_demo_run(scenario: str = DEFAULT_SCENARIO, progress: Progress | None = None) -> str:
@@ -28,7 +32,11 @@ def ensure_demo_run(scenario: str = DEFAULT_SCENARIO, progress: Progress | None 
     truth = os.path.join(folder, "truth.json")
     try:
         with open(truth, encoding="utf-8") as f:
-            if json.load(f)["generator"]["app_version"] == __version__:
+            generator = json.load(f)["generator"]
+            if (
+                generator.get("generator_version") == GENERATOR_VERSION
+                and generator["app_version"] == __version__
+            ):
                 return folder
     except (OSError, ValueError, KeyError):
         pass

@@ -28,6 +28,8 @@ from inspector.demo.status_log import WATCHER_PID, status_lines
 from inspector.demo.timeline import Timeline
 from inspector.progress import Progress, report
 
+# Bump when what the generator writes changes: cached demo runs are then written again.
+GENERATOR_VERSION = 2
 START = 1793577600  # 2026-11-02 00:00:00 UTC: a Monday
 RESULTS = "osqueryd.results.log"
 SNAPSHOTS = "osqueryd.snapshots.log"
@@ -246,7 +248,8 @@ def _truth(
     rows_per_query.update({d.query: len(d.rows) for d in diffs})
     rel = os.path.relpath(host_dir, out_dir)
     return {
-        "generator": {"app_version": __version__, "scenario": scenario.name, "seed": seed, "hours": hours,
+        "generator": {"app_version": __version__, "generator_version": GENERATOR_VERSION,
+                      "scenario": scenario.name, "seed": seed, "hours": hours,
                       "size": size, "description": scenario.description},
         "time_zone": "UTC",
         "start": _iso(timeline.start), "end": _iso(timeline.end),

@@ -59,7 +59,7 @@ class OverviewPanel(QWidget):
             pipe = f"{e(q['subscriber'])} ← {e(q['publisher'] or '?')}" if q["subscriber"] else "—"
             parts.append(
                 f"<tr><td align=right>{q['rows']:,}</td><td>{e(q['host'] or '?')}</td>"
-                f"<td>{e(q['query'] or '(osquery.db: not yet queried)')}</td><td>{pipe}</td></tr>"
+                f"<td>{e(q['query'] or '(osquery.db event buffer)')}</td><td>{pipe}</td></tr>"
             )
         if len(ov.per_query) > 100:
             parts.append(
