@@ -24,12 +24,14 @@ def config_text(scenario: Scenario, rotate_bytes: int, epoch: int = 0) -> str:
             "interval": scenario.interval,
             "removed": False,
         }
+    schedule: dict[str, dict] = {}
     for diff in scenario.differentials:
-        pack, name = diff.query.removeprefix("pack_").split("_", 1)
-        packs.setdefault(pack, {"queries": {}})["queries"][name] = {
-            "query": f"SELECT * FROM {diff.table};",
-            "interval": INTERVAL,
-        }
+        spec = {"query": f"SELECT * FROM {diff.table};", "interval": INTERVAL}
+        if diff.query.startswith("pack_"):
+            pack, name = diff.query.removeprefix("pack_").split("_", 1)
+            packs.setdefault(pack, {"queries": {}})["queries"][name] = spec
+        else:
+            schedule[diff.query] = spec  # plain schedule entries keep their own name
     packs["monitor"] = {
         "queries": {"osquery_events": {"query": "SELECT * FROM osquery_events;", "interval": SNAPSHOT_INTERVAL,
                                        "snapshot": True}}
@@ -44,6 +46,7 @@ def config_text(scenario: Scenario, rotate_bytes: int, epoch: int = 0) -> str:
         "logger_numerics": scenario.numerics,
         "decorations_top_level": scenario.decorations_top_level,
         "schedule_epoch": epoch,  # the config as it was at the end of the run
+        "verbose": True,  # the status log has the lifecycle lines osquery logs only when verbose
     }
     config: dict = {"options": options}
     if scenario.decorations:
@@ -53,6 +56,7 @@ def config_text(scenario: Scenario, rotate_bytes: int, epoch: int = 0) -> str:
                 "SELECT user AS username FROM logged_in_users ORDER BY time DESC LIMIT 1;",
             ]
         }
+    config["schedule"] = schedule
     config["packs"] = packs
     config["file_paths"] = {
         "documents": ["/Users/%/Documents/%%"] if scenario.platform == "darwin" else ["/etc/%%"]

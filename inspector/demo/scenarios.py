@@ -86,7 +86,7 @@ SCENARIOS: dict[str, Scenario] = {
                     "pack_endpoint_es_process_events", "es_process_events", 0.16, select_eid=True
                 ),
             ),
-            differentials=(Differential("pack_it_listening_ports", "listening_ports", 40, 6),),
+            differentials=(Differential("listening_ports", "listening_ports", 40, 6),),
             # Doubled, tripled, reset by the watchdog, doubled again: the database at the end
             # still buffers doubled events.
             config_changes=(0.25, 0.5, 0.85),
@@ -106,7 +106,7 @@ SCENARIOS: dict[str, Scenario] = {
                 Stream("pack_audit_socket_events", "socket_events", 0.3, select_eid=True),
                 Stream("pack_fim_file_events", "file_events", 0.2, twins=0.01),
             ),
-            differentials=(Differential("pack_it_listening_ports", "listening_ports", 30, 4),),
+            differentials=(Differential("listening_ports", "listening_ports", 30, 4),),
             event_format=False,
             numerics=True,
             decorations_top_level=True,
@@ -127,8 +127,8 @@ SCENARIOS: dict[str, Scenario] = {
                 Stream("pack_fim_file_events", "file_events", 0.4, twins=0.01),
             ),
             differentials=(
-                Differential("pack_it_listening_ports", "listening_ports", 40, 5),
-                Differential("pack_it_users", "users", 25, 1),
+                Differential("listening_ports", "listening_ports", 40, 5),
+                Differential("users", "users", 25, 1),
             ),
             epoch_changes=(0.35,),
             db_wipes=(0.7,),

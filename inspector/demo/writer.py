@@ -29,7 +29,7 @@ from inspector.demo.timeline import Timeline
 from inspector.progress import Progress, report
 
 # Bump when what the generator writes changes: cached demo runs are then written again.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 START = 1793577600  # 2026-11-02 00:00:00 UTC: a Monday
 RESULTS = "osqueryd.results.log"
 SNAPSHOTS = "osqueryd.snapshots.log"
