@@ -48,15 +48,23 @@ class TablePanel(QWidget):
             caption or (f"{table.num_rows:,} rows" if table.num_rows else self.empty_text)
         )
         header = self.view.horizontalHeader()
+        metrics = self.view.fontMetrics()
         for i, name in enumerate(self.model._columns):
-            width = (
-                420
-                if name in ("columns", "message", "reason", "evidence", "path", "how", "sql")
-                else 0
-            )
-            if width:
-                self.view.setColumnWidth(i, width)
+            wide = {"columns": 420, "message": 420, "reason": 420, "evidence": 420, "path": 360,
+                    "how": 360, "sql": 360, "notes": 300, "query": 240}.get(name)  # fmt: skip
+            if wide:
+                self.view.setColumnWidth(i, wide)
+                continue
+            # Qt measures only the first rows; those may be empty here (e.g. database rows have
+            # no query), so each column also gets the width its type needs.
+            self.view.resizeColumnToContents(i)
+            typ = table.schema.field(name).type
+            if pa.types.is_timestamp(typ):
+                floor = metrics.horizontalAdvance("0000-00-00 00:00:00") + 14
+            elif pa.types.is_integer(typ):
+                floor = metrics.horizontalAdvance(name) + 16
             else:
-                self.view.resizeColumnToContents(i)
-                self.view.setColumnWidth(i, min(self.view.columnWidth(i), 260))
+                floor = max(metrics.horizontalAdvance(name) + 16, 110)
+            width = max(self.view.columnWidth(i), floor)
+            self.view.setColumnWidth(i, min(width, 260))
         header.setStretchLastSection(True)
