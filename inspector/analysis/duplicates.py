@@ -1,0 +1,272 @@
+"""Duplicated delivery: the duplication factor per bucket and the bursts where it rises.
+
+Content identity follows product.md: host, subscriber (or query), the source stream, and every
+column except ``eid`` (the results-log envelope is not part of the columns). Factor of a bucket =
+rows ÷ distinct contents. A burst is a maximal run of buckets whose factor stays clearly above
+the lane's baseline; a change of factor by 0.5 or more starts a new one. Each burst is linked to
+the nearest config change or restart marker at or before its start within a few buckets, and
+named by its signature: the same content under different eids (double delivery / double
+subscription) or the same eid seen again (re-delivery).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from inspector.progress import Progress, report
+
+FACTORS = pa.schema(
+    [
+        pa.field("host", pa.string()),
+        pa.field("publisher", pa.string()),
+        pa.field("subscriber", pa.string()),
+        pa.field("stream", pa.string()),
+        pa.field("bucket", pa.timestamp("us", tz="UTC")),
+        pa.field("rows", pa.int64()),
+        pa.field("distinct_rows", pa.int64()),
+        pa.field(
+            "eids", pa.int64()
+        ),  # distinct eids among the rows (null when no eid was selected)
+        pa.field("factor", pa.float64()),
+    ]
+)
+
+FACTORS_SQL = """
+WITH rows AS (
+    SELECT CAST(host AS VARCHAR) AS host, CAST(publisher AS VARCHAR) AS publisher,
+           CAST(subscriber AS VARCHAR) AS subscriber,
+           CASE WHEN starts_with(CAST(format AS VARCHAR), 'database') THEN 'database' ELSE 'results' END AS stream,
+           (epoch_us(coalesce(event_time, log_time)) // $width) * $width AS b,
+           hash(CASE WHEN eid IS NULL THEN columns
+                     ELSE regexp_replace(columns, '"eid":"[^"]*",?|,"eid":"[^"]*"', '') END) AS content,
+           eid
+    FROM records
+    WHERE subscriber IS NOT NULL AND coalesce(event_time, log_time) IS NOT NULL
+      AND CAST(format AS VARCHAR) <> 'database_stored' AND coalesce(CAST(action AS VARCHAR), '') <> 'removed'
+)
+SELECT host, publisher, subscriber, stream, make_timestamptz(b) AS bucket, count(*) AS rows,
+       count(DISTINCT content) AS distinct_rows,
+       CASE WHEN count(eid) > 0 THEN count(DISTINCT eid) END AS eids,
+       count(*) / count(DISTINCT content) AS factor
+FROM rows GROUP BY host, publisher, subscriber, stream, b
+ORDER BY host, publisher, subscriber, stream, b
+"""
+
+
+@dataclass(frozen=True)
+class BurstOptions:
+    """How clearly a factor must rise to count, and how far a marker may lie before a burst."""
+
+    bucket_seconds: int = 60
+    min_rise: float = 0.25  # above the lane's baseline factor
+    min_extra_rows: int = 10  # per burst: a few legitimate twins never make one
+    new_burst_change: float = 0.5  # a factor change this large starts a new burst
+    max_gap_buckets: int = 2  # this many buckets with events but no duplicates end a burst
+    marker_window_buckets: int = 5  # how far before a burst its cause may lie
+
+
+def duplication_factors(
+    records: pa.Table, bucket_seconds: int = 60, progress: Progress | None = None
+) -> pa.Table:
+    """Rows, distinct contents and factor per bucket for every event-subscriber lane."""
+    report(progress, 0.0, "hashing contents")
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("records", records)
+        table = con.sql(
+            FACTORS_SQL.replace("$width", str(bucket_seconds * 1_000_000))
+        ).to_arrow_table()
+    finally:
+        con.close()
+    report(progress, 1.0, "factors ready")
+    return table.cast(FACTORS)
+
+
+BURSTS = pa.schema(
+    [
+        pa.field("kind", pa.string()),
+        pa.field("signature", pa.string()),
+        pa.field("host", pa.string()),
+        pa.field("publisher", pa.string()),
+        pa.field("subscriber", pa.string()),
+        pa.field("stream", pa.string()),
+        pa.field("start", pa.timestamp("us", tz="UTC")),
+        pa.field("end", pa.timestamp("us", tz="UTC")),
+        pa.field("duplicate_factor", pa.float64()),
+        pa.field("baseline_factor", pa.float64()),
+        pa.field("rows", pa.int64()),
+        pa.field("extra_rows", pa.int64()),
+        pa.field("config_change_at", pa.timestamp("us", tz="UTC")),
+        pa.field("marker", pa.string()),
+        pa.field("marker_message", pa.string()),
+    ]
+)
+LINKED_MARKERS = ("config_change", "worker_restart", "worker_start", "agent_start")
+
+
+def duplicate_bursts(
+    factors: pa.Table, status: pa.Table | None = None, options: BurstOptions | None = None
+) -> pa.Table:
+    """Bursts of duplicated delivery per lane, from ``duplication_factors`` output."""
+    options = options or BurstOptions()
+    width_us = options.bucket_seconds * 1_000_000
+    out: list[dict] = []
+    lanes = (
+        factors.group_by(["host", "publisher", "subscriber", "stream"]).aggregate([]).to_pylist()
+    )
+    for lane in lanes:
+        mask = np.ones(factors.num_rows, dtype=bool)
+        for key in ("host", "publisher", "subscriber", "stream"):
+            column = factors.column(key).to_numpy(zero_copy_only=False)
+            mask &= column == lane[key]
+        part = factors.filter(pa.array(mask))
+        out.extend(_lane_bursts(lane, part, options, width_us))
+    for b in out:
+        b.pop("_buckets", None)
+    bursts = pa.Table.from_pylist(out, schema=BURSTS) if out else BURSTS.empty_table()
+    return _link_markers(bursts, status, options, width_us)
+
+
+def _lane_bursts(lane: dict, part: pa.Table, options: BurstOptions, width_us: int) -> list[dict]:
+    bucket = part.column("bucket").cast(pa.int64()).to_numpy()
+    rows = part.column("rows").to_numpy()
+    distinct = part.column("distinct_rows").to_numpy()
+    eids = part.column("eids").to_numpy(zero_copy_only=False)
+    factor = rows / np.maximum(distinct, 1)
+    # A subscriber delivers each event once: its baseline is about 1 (a few legitimate twins).
+    # A low quantile keeps a long duplicated stretch from passing for normal.
+    baseline = min(
+        float(np.quantile(factor, 0.1)) if len(factor) else 1.0, 1.0 + options.min_rise / 2
+    )
+    elevated = (factor >= baseline + options.min_rise) & (rows - distinct >= 1)
+    out: list[dict] = []
+    i, n = 0, len(bucket)
+    while i < n:
+        if not elevated[i]:
+            i += 1
+            continue
+        start = i
+        level = factor[i]
+        last = i
+        misses = 0  # buckets with events but no duplication since the last elevated one
+        for nxt in range(i + 1, n):
+            if not elevated[nxt]:
+                misses += 1
+                if misses > options.max_gap_buckets:
+                    break
+                continue
+            if abs(factor[nxt] - level) >= options.new_burst_change:
+                break
+            misses = 0
+            last = nxt
+            level = rows[start : nxt + 1].sum() / max(distinct[start : nxt + 1].sum(), 1)
+        total = int(rows[start : last + 1].sum())
+        unique = int(distinct[start : last + 1].sum())
+        if (
+            total - unique < options.min_extra_rows
+            or total / max(unique, 1) < baseline + options.min_rise
+        ):
+            i = last + 1  # scattered legitimate twins, not a burst
+            continue
+        eid_count = eids[start : last + 1]
+        known = [
+            int(e)
+            for e in eid_count
+            if e is not None and not (isinstance(e, float) and np.isnan(e))
+        ]
+        signature = "same_content_different_eid"
+        if known and sum(known) < total:
+            signature = "same_eid_repeated"
+        elif not known:
+            signature = "same_content"
+        out.append(
+            {
+                "kind": "duplicate_burst",
+                "signature": signature,
+                **lane,
+                "start": int(bucket[start]),
+                "end": int(bucket[last]) + width_us,
+                "duplicate_factor": round(total / max(unique, 1), 3),
+                "baseline_factor": round(baseline, 3),
+                "rows": total,
+                "extra_rows": total - unique,
+                "config_change_at": None,
+                "marker": None,
+                "marker_message": None,
+                "_buckets": int(last - start + 1),
+            }
+        )
+        i = last + 1
+    return _absorb_transitions(out)
+
+
+def _absorb_transitions(bursts: list[dict]) -> list[dict]:
+    """A one-bucket burst between two levels (the bucket where the factor changed, holding both)
+    joins the burst it touches, preferring the next one."""
+    merged: list[dict] = []
+    i = 0
+    while i < len(bursts):
+        b = bursts[i]
+        touches_next = i + 1 < len(bursts) and bursts[i + 1]["start"] == b["end"]
+        if _one_bucket(b) and touches_next:
+            bursts[i + 1] = _join(b, bursts[i + 1])
+        elif _one_bucket(b) and merged and merged[-1]["end"] == b["start"]:
+            merged[-1] = _join(merged[-1], b)
+        else:
+            merged.append(b)
+        i += 1
+    return merged
+
+
+def _one_bucket(b: dict) -> bool:
+    return b.get("_buckets", 2) == 1
+
+
+def _join(a: dict, b: dict) -> dict:
+    rows = a["rows"] + b["rows"]
+    extra = a["extra_rows"] + b["extra_rows"]
+    joined = dict(b if b["rows"] >= a["rows"] else a)
+    joined.update(
+        start=min(a["start"], b["start"]),
+        end=max(a["end"], b["end"]),
+        rows=rows,
+        extra_rows=extra,
+        duplicate_factor=round(rows / max(rows - extra, 1), 3),
+        _buckets=a.get("_buckets", 1) + b.get("_buckets", 1),
+    )
+    return joined
+
+
+def _link_markers(
+    bursts: pa.Table, status: pa.Table | None, options: BurstOptions, width_us: int
+) -> pa.Table:
+    if not bursts.num_rows or status is None or not status.num_rows:
+        return bursts
+    window = options.bucket_seconds * options.marker_window_buckets
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("b", bursts)
+        con.register("s", status.select(["host", "marker", "message", "log_time"]))
+        linked = con.sql(
+            f"""
+            SELECT b.* EXCLUDE (config_change_at, marker, marker_message),
+                   m.at AS config_change_at, m.marker AS marker, m.message AS marker_message
+            FROM b LEFT JOIN LATERAL (
+                SELECT s.log_time AS at, CAST(s.marker AS VARCHAR) AS marker, s.message
+                FROM s
+                WHERE CAST(s.marker AS VARCHAR) IN {LINKED_MARKERS}
+                  AND (s.host IS NULL OR CAST(s.host AS VARCHAR) = b.host)
+                  AND s.log_time <= b.start + INTERVAL 1 SECOND * {options.bucket_seconds}
+                  AND s.log_time >= b.start - INTERVAL 1 SECOND * {window}
+                ORDER BY s.log_time DESC LIMIT 1
+            ) m ON true
+            ORDER BY b.extra_rows DESC
+            """
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return linked.select(BURSTS.names).cast(BURSTS)
