@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 
+from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.findings import find
 from inspector.cli.summary import json_default, summary_json, summary_text
+from inspector.export import write_parquet
 from inspector.progress import Progress
 from inspector.readers.registry import LoadOptions
 from inspector.timezones import check_timezone
@@ -34,6 +37,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--all-bad-lines", action="store_true", help="list every rejected line in the text summary"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--findings", metavar="FILE.parquet", help="write the findings to a Parquet file"
+    )
+    p.add_argument(
+        "--records", metavar="FILE.parquet", help="write the loaded records to a Parquet file"
+    )
+    p.add_argument("--fail-on-findings", action="store_true", help="exit 1 when there are findings")
+    p.add_argument(
+        "--bucket", type=int, default=60, metavar="SECONDS", help="bucket size for duplication (60)"
+    )
     p.set_defaults(run=run)
 
 
@@ -58,18 +71,30 @@ def run(args: argparse.Namespace) -> int:
     ws = load(args.paths, LoadOptions(tz=tz, year=args.year), progress)
     if progress is not None:
         print(file=sys.stderr)
+    if not 1 <= args.bucket <= 86400:
+        print(
+            "osquery-inspector scan: --bucket must be between 1 and 86400 seconds", file=sys.stderr
+        )
+        return 2
+    options = BurstOptions(bucket_seconds=args.bucket)
+    findings = find(ws, options)
+    parameters = {"tz": tz, "year": args.year, "bucket_seconds": args.bucket}
+    if args.findings:
+        write_parquet(findings, args.findings, ws, parameters)
+    if args.records:
+        write_parquet(ws.records, args.records, ws, parameters)
     if args.json:
-        json.dump(summary_json(ws), sys.stdout, indent=2, default=json_default)
+        json.dump(summary_json(ws, findings), sys.stdout, indent=2, default=json_default)
         print()
     else:
-        print(summary_text(ws, all_bad_lines=args.all_bad_lines))
+        print(summary_text(ws, findings, all_bad_lines=args.all_bad_lines))
     if not ws.loaded_sources:
         print(
             "osquery-inspector scan: no readable input (nothing in an osquery format was loaded)",
             file=sys.stderr,
         )
         return 2
-    return 0
+    return 1 if args.fail_on_findings and findings.num_rows else 0
 
 
 def _stderr_progress(fraction: float, message: str) -> None:

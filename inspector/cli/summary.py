@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import pyarrow as pa
+
 from inspector import __version__
-from inspector.overview import loaded_line, overview, plural, span
+from inspector.overview import loaded_line, overview, plural, span, when
 from inspector.workspace import Workspace
 
 MAX_BAD_LINES_SHOWN = 10
@@ -23,7 +25,7 @@ def json_default(value: object) -> object:
     return str(value)
 
 
-def summary_json(ws: Workspace) -> dict:
+def summary_json(ws: Workspace, findings: pa.Table | None = None) -> dict:
     """The ``scan --json`` document (product.md contract: ``sources`` and ``findings``)."""
     ov = overview(ws)
     return {
@@ -46,8 +48,7 @@ def summary_json(ws: Workspace) -> dict:
             "subscription_rows": ws.subscriptions.num_rows,
             "rejected_lines": ws.bad_lines.num_rows,
         },
-        # Duplicate-burst and re-baseline findings come from the analysis (not part of this build).
-        "findings": [],
+        "findings": findings.to_pylist() if findings is not None else [],
     }
 
 
@@ -65,7 +66,9 @@ def _display_paths(ws: Workspace) -> dict[str, str]:
     return {p: os.path.relpath(os.path.abspath(p), base) for p in paths}
 
 
-def summary_text(ws: Workspace, *, all_bad_lines: bool = False) -> str:
+def summary_text(
+    ws: Workspace, findings: pa.Table | None = None, *, all_bad_lines: bool = False
+) -> str:
     """A human summary: sources, rejected lines, hosts, time span, rows per query, markers."""
     ov = overview(ws)
     shown = _display_paths(ws)
@@ -126,6 +129,21 @@ def summary_text(ws: Workspace, *, all_bad_lines: bool = False) -> str:
                 pipe = f"{q['subscriber']} ← {q['publisher'] or '?'}  ({q['how']})"
             query = q["query"] or "(osquery.db event buffer)"
             out.append(f"  {q['rows']:>9,}  {(q['host'] or '?'):<24} {query:<44} {pipe}")
+
+    if findings is not None:
+        out += ["", f"Findings: {findings.num_rows:,}"]
+        for f in findings.to_pylist():
+            what = f["subscriber"] or f["query"] or "?"
+            factor = f"×{f['duplicate_factor']:.2f} " if f["duplicate_factor"] is not None else ""
+            cause = (
+                f"after {f['marker']} at {when(f['config_change_at'])}"
+                if f["marker"]
+                else "no marker nearby"
+            )
+            out.append(
+                f"  {f['kind']:<16} {(f['host'] or '?'):<20} {what:<22} {span(f['start'], f['end'])}  "
+                f"{factor}{f['extra_rows']:,} extra rows  [{f['signature']}, {f['source']}]  {cause}"
+            )
 
     out += ["", f"Markers: {sum(m['count'] for m in ov.markers):,}"]
     for m in ov.markers:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 
 import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from inspector.analysis.duplicates import duplicate_bursts, duplication_factors
+from inspector.analysis.findings import find
 from inspector.analysis.rates import event_rates
 from inspector.demo.scenarios import SCENARIOS
 from inspector.demo.writer import write_run
@@ -77,3 +84,47 @@ def test_bursts_match_the_truth_and_nothing_else(run) -> None:
             assert any(
                 f["subscriber"] == b["subscriber"] and _t(f["end"]) >= b["end"] for f in faults
             )
+
+
+def test_rebaselines_are_findings_not_duplicates(run) -> None:
+    truth, ws = run
+    findings = find(ws).to_pylist()
+    rebaselines = [f for f in findings if f["kind"] == "rebaseline"]
+    assert sorted((f["query"], f["start"]) for f in rebaselines) == sorted(
+        (r["query"], _t(r["at"])) for r in truth["rebaselines"]
+    )
+    for f in rebaselines:
+        assert f["duplicate_factor"] is None and f["marker"] == "query_updated"
+    assert len(
+        [f for f in findings if f["kind"] == "duplicate_burst" and f["source"] == "results_log"]
+    ) == len(truth["faults"])
+
+
+def test_scan_findings_parquet_and_exit_status(run, tmp_path) -> None:
+    truth, ws = run
+    folder = (
+        os.path.dirname(ws.sources[0].path)
+        if not os.path.isdir(ws.sources[0].path)
+        else ws.sources[0].path
+    )
+    root = os.path.dirname(folder.rstrip("/"))
+    code = "import sys; from ui.entry import main; sys.exit(main(sys.argv[1:]))"
+    out = tmp_path / "findings.parquet"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "scan", root, "--tz", "UTC", "--fail-on-findings", "--findings", str(out),
+         "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    expected = 1 if truth["faults"] or truth["rebaselines"] else 0
+    assert done.returncode == expected, done.stderr
+    doc = json.loads(done.stdout)
+    table = pq.read_table(out)
+    assert len(doc["findings"]) == table.num_rows == len(pd.read_parquet(out))
+    assert duckdb.sql(f"SELECT count(*) FROM '{out}'").fetchall()[0][0] == table.num_rows
+    assert table.schema.names[:11] == [
+        "kind", "host", "publisher", "subscriber", "query", "start", "end", "duplicate_factor",
+        "extra_rows", "config_change_at", "source",
+    ]  # fmt: skip
+    meta = json.loads(table.schema.metadata[b"osquery_inspector"])
+    assert meta["parameters"]["bucket_seconds"] == 60 and meta["app_version"]
+    assert all("sha256" in i for i in meta["inputs"] if i["status"] == "loaded")

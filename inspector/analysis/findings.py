@@ -1,0 +1,107 @@
+"""Findings: duplicate bursts and re-baselines in the columns of the product contract.
+
+Contract columns (product.md): kind, host, publisher, subscriber, query, start, end,
+duplicate_factor, extra_rows, config_change_at, source — plus evidence columns after them.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
+from inspector.progress import Progress, report
+from inspector.workspace import Workspace
+
+TS = pa.timestamp("us", tz="UTC")
+FINDINGS = pa.schema(
+    [
+        pa.field("kind", pa.string()),
+        pa.field("host", pa.string()),
+        pa.field("publisher", pa.string()),
+        pa.field("subscriber", pa.string()),
+        pa.field("query", pa.string()),
+        pa.field("start", TS),
+        pa.field("end", TS),
+        pa.field("duplicate_factor", pa.float64()),
+        pa.field("extra_rows", pa.int64()),
+        pa.field("config_change_at", TS),
+        pa.field("source", pa.string()),
+        # evidence
+        pa.field("signature", pa.string()),
+        pa.field("baseline_factor", pa.float64()),
+        pa.field("rows", pa.int64()),
+        pa.field("marker", pa.string()),
+        pa.field("marker_message", pa.string()),
+    ]
+)
+
+REBASELINES_SQL = """
+WITH runs AS (
+    SELECT CAST(host AS VARCHAR) AS host, CAST(query AS VARCHAR) AS query, log_time, epoch,
+           min(counter) AS counter, count(*) AS rows
+    FROM records
+    WHERE subscriber IS NULL AND query IS NOT NULL AND log_time IS NOT NULL
+      AND NOT starts_with(CAST(format AS VARCHAR), 'database') AND CAST(format AS VARCHAR) <> 'snapshot'
+      AND coalesce(CAST(action AS VARCHAR), '') <> 'snapshot'
+    GROUP BY ALL
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY host, query ORDER BY log_time) AS nth,
+           lag(epoch) OVER (PARTITION BY host, query ORDER BY log_time) AS previous_epoch
+    FROM runs
+)
+SELECT 'rebaseline' AS kind, r.host, NULL AS publisher, NULL AS subscriber, r.query,
+       r.log_time AS start, r.log_time AS "end", NULL::DOUBLE AS duplicate_factor,
+       r.rows AS extra_rows, m.at AS config_change_at, 'results_log' AS source,
+       CASE WHEN r.epoch IS DISTINCT FROM r.previous_epoch THEN 'new_epoch' ELSE 'full_state_again' END
+           AS signature,
+       NULL::DOUBLE AS baseline_factor, r.rows, m.marker, m.message AS marker_message
+FROM ranked r LEFT JOIN LATERAL (
+    SELECT s.log_time AS at, CAST(s.marker AS VARCHAR) AS marker, s.message
+    FROM status s
+    WHERE CAST(s.marker AS VARCHAR) IN ('query_updated', 'database_error', 'agent_start', 'config_change')
+      AND (s.host IS NULL OR CAST(s.host AS VARCHAR) = r.host) AND s.log_time <= r.log_time
+      AND s.log_time >= r.log_time - INTERVAL 1 HOUR
+    ORDER BY (CAST(s.marker AS VARCHAR) = 'query_updated' AND contains(s.message, r.query)) DESC,
+             s.log_time DESC
+    LIMIT 1
+) m ON true
+WHERE r.counter = 0 AND r.nth > 1
+"""
+
+
+def find(
+    ws: Workspace, options: BurstOptions | None = None, progress: Progress | None = None
+) -> pa.Table:
+    """Every finding of a loaded run, most extra rows first."""
+    options = options or BurstOptions()
+    report(progress, 0.0, "looking for duplicated delivery")
+    bursts = duplicate_bursts(
+        duplication_factors(ws.records, options.bucket_seconds), ws.status, options
+    )
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("records", ws.records)
+        con.register("status", ws.status)
+        con.register("mapping", ws.mapping)
+        con.register("bursts", bursts)
+        report(progress, 0.6, "looking for re-baselines")
+        duplicates = con.sql(
+            """
+            SELECT b.kind, b.host, b.publisher, b.subscriber,
+                   CASE WHEN b.stream = 'results' THEN q.query END AS query,
+                   b.start, b."end", b.duplicate_factor, b.extra_rows, b.config_change_at,
+                   CASE WHEN b.stream = 'results' THEN 'results_log' ELSE 'osquery_db' END AS source,
+                   b.signature, b.baseline_factor, b.rows, b.marker, b.marker_message
+            FROM bursts b LEFT JOIN (
+                SELECT host, subscriber, CASE WHEN count(*) = 1 THEN any_value(query) END AS query
+                FROM mapping WHERE subscriber IS NOT NULL GROUP BY ALL
+            ) q ON q.host IS NOT DISTINCT FROM b.host AND q.subscriber = b.subscriber
+            """
+        ).to_arrow_table()
+        rebaselines = con.sql(REBASELINES_SQL).to_arrow_table()
+    finally:
+        con.close()
+    table = pa.concat_tables([duplicates.cast(FINDINGS), rebaselines.cast(FINDINGS)])
+    report(progress, 1.0, "findings ready")
+    return table.sort_by([("extra_rows", "descending"), ("start", "ascending")])

@@ -1,0 +1,62 @@
+"""Parquet files with provenance: which inputs (sizes, SHA-256), which parameters, which app
+version, when. The metadata is JSON under the key ``osquery_inspector`` and the file opens in
+pandas, pyarrow and DuckDB like any other."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from inspector import __version__
+from inspector.workspace import Workspace
+
+METADATA_KEY = b"osquery_inspector"
+
+
+def file_digest(path: str) -> tuple[int, str]:
+    """Size and SHA-256 of a file, or of a directory's files (name, size and content, in order)."""
+    h = hashlib.sha256()
+    if os.path.isdir(path):
+        size = 0
+        for name in sorted(os.listdir(path)):
+            full = os.path.join(path, name)
+            if os.path.isfile(full) and not os.path.islink(full):
+                s, digest = file_digest(full)
+                size += s
+                h.update(f"{name}\0{s}\0{digest}\n".encode())
+        return size, h.hexdigest()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return os.path.getsize(path), h.hexdigest()
+
+
+def provenance(ws: Workspace, parameters: dict) -> dict:
+    """What produced a table: inputs with sizes and hashes, parameters, app version, time."""
+    inputs = []
+    for s in ws.sources:
+        entry = {"path": s.path, "kind": s.kind, "status": s.status}
+        if s.status in ("loaded", "skipped"):
+            with contextlib.suppress(OSError):
+                entry["size"], entry["sha256"] = file_digest(s.path)
+        inputs.append(entry)
+    return {
+        "app": "osquery-inspector",
+        "app_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "inputs": inputs,
+        "parameters": parameters,
+    }
+
+
+def write_parquet(table: pa.Table, path: str, ws: Workspace, parameters: dict) -> None:
+    """Write ``table`` to ``path`` with the provenance of ``ws`` in the file's metadata."""
+    metadata = dict(table.schema.metadata or {})
+    metadata[METADATA_KEY] = json.dumps(provenance(ws, parameters)).encode()
+    pq.write_table(table.replace_schema_metadata(metadata), path)
