@@ -7,7 +7,7 @@ import os
 import sys
 
 from inspector import __version__
-from inspector.cli.scan import glog_year
+from inspector.cli.options import add_time_options
 from inspector.readers.registry import LoadOptions
 
 
@@ -19,19 +19,15 @@ def build_parser() -> argparse.ArgumentParser:
         "display ('osquery-inspector scan --help').",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to open")
-    parser.add_argument("--demo", action="store_true", help="open the bundled demo run")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the demo run (written into the cache on first use)",
+    )
     parser.add_argument(
         "--screenshot", metavar="FILE.png", help="render the window to a PNG once loaded, then exit"
     )
-    parser.add_argument(
-        "--tz", metavar="ZONE", help="time zone of glog status logs (default: this machine's)"
-    )
-    parser.add_argument(
-        "--year",
-        type=glog_year,
-        metavar="YEAR",
-        help="year of glog lines when the file does not say",
-    )
+    add_time_options(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 

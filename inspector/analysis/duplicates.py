@@ -11,12 +11,14 @@ subscription) or the same eid seen again (re-delivery).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from inspector.duck import arrow_query
 from inspector.progress import Progress, report
 
 FACTORS = pa.schema(
@@ -74,14 +76,9 @@ def duplication_factors(
 ) -> pa.Table:
     """Rows, distinct contents and factor per bucket for every event-subscriber lane."""
     report(progress, 0.0, "hashing contents")
-    con = duckdb.connect(":memory:")
-    try:
-        con.register("records", records)
-        table = con.sql(
-            FACTORS_SQL.replace("$width", str(bucket_seconds * 1_000_000))
-        ).to_arrow_table()
-    finally:
-        con.close()
+    table = arrow_query(
+        FACTORS_SQL.replace("$width", str(bucket_seconds * 1_000_000)), records=records
+    )
     report(progress, 1.0, "factors ready")
     return table.cast(FACTORS)
 
@@ -115,20 +112,25 @@ def duplicate_bursts(
     options = options or BurstOptions()
     width_us = options.bucket_seconds * 1_000_000
     out: list[dict] = []
-    lanes = (
-        factors.group_by(["host", "publisher", "subscriber", "stream"]).aggregate([]).to_pylist()
+    keys = ("host", "publisher", "subscriber", "stream")
+    # duplication_factors returns rows ordered by lane: split at the rows where the lane changes.
+    lane_of = pc.binary_join_element_wise(
+        *[pc.fill_null(factors.column(k), "") for k in keys], "\x1f"
     )
-    for lane in lanes:
-        mask = np.ones(factors.num_rows, dtype=bool)
-        for key in ("host", "publisher", "subscriber", "stream"):
-            column = factors.column(key).to_numpy(zero_copy_only=False)
-            mask &= column == lane[key]
-        part = factors.filter(pa.array(mask))
+    lane_of = lane_of.to_numpy(zero_copy_only=False)
+    cuts = (
+        np.flatnonzero(lane_of[1:] != lane_of[:-1]) + 1 if len(lane_of) else np.zeros(0, np.int64)
+    )
+    for lo, hi in itertools.pairwise([0, *cuts.tolist(), len(lane_of)]):
+        if hi <= lo:
+            continue
+        part = factors.slice(lo, hi - lo)
+        lane = {k: part.column(k)[0].as_py() for k in keys}
         out.extend(_lane_bursts(lane, part, options, width_us))
     for b in out:
         b.pop("_buckets", None)
     bursts = pa.Table.from_pylist(out, schema=BURSTS) if out else BURSTS.empty_table()
-    return _link_markers(bursts, status, options, width_us)
+    return _link_markers(bursts, status, options)
 
 
 def _lane_bursts(lane: dict, part: pa.Table, options: BurstOptions, width_us: int) -> list[dict]:
@@ -241,18 +243,12 @@ def _join(a: dict, b: dict) -> dict:
     return joined
 
 
-def _link_markers(
-    bursts: pa.Table, status: pa.Table | None, options: BurstOptions, width_us: int
-) -> pa.Table:
+def _link_markers(bursts: pa.Table, status: pa.Table | None, options: BurstOptions) -> pa.Table:
     if not bursts.num_rows or status is None or not status.num_rows:
         return bursts
     window = options.bucket_seconds * options.marker_window_buckets
-    con = duckdb.connect(":memory:")
-    try:
-        con.register("b", bursts)
-        con.register("s", status.select(["host", "marker", "message", "log_time"]))
-        linked = con.sql(
-            f"""
+    linked = arrow_query(
+        f"""
             SELECT b.* EXCLUDE (config_change_at, marker, marker_message),
                    m.at AS config_change_at, m.marker AS marker, m.message AS marker_message
             FROM b LEFT JOIN LATERAL (
@@ -265,8 +261,8 @@ def _link_markers(
                 ORDER BY s.log_time DESC LIMIT 1
             ) m ON true
             ORDER BY b.extra_rows DESC
-            """
-        ).to_arrow_table()
-    finally:
-        con.close()
+            """,
+        b=bursts,
+        s=status.select(["host", "marker", "message", "log_time"]),
+    )
     return linked.select(BURSTS.names).cast(BURSTS)

@@ -6,9 +6,9 @@ row's own ``time``; rows without one count at their log time.
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
+from inspector.duck import arrow_query
 from inspector.progress import Progress, report
 
 RATES = pa.schema(
@@ -57,13 +57,8 @@ def event_rates(
     if not 1 <= bucket_seconds <= 86400:
         raise ValueError("bucket size must be between 1 second and 1 day")
     report(progress, 0.0, "counting events per bucket")
-    con = duckdb.connect(":memory:")
-    try:
-        con.register("records", records)
-        table = con.sql(
-            LANES_SQL.replace("$width", str(bucket_seconds * 1_000_000))
-        ).to_arrow_table()
-    finally:
-        con.close()
+    table = arrow_query(
+        LANES_SQL.replace("$width", str(bucket_seconds * 1_000_000)), records=records
+    )
     report(progress, 1.0, "rates ready")
     return table.cast(RATES)

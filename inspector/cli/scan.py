@@ -8,11 +8,11 @@ import sys
 
 from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.findings import find
+from inspector.cli.options import add_time_options
 from inspector.cli.summary import json_default, summary_json, summary_text
 from inspector.export import write_parquet
 from inspector.progress import Progress
 from inspector.readers.registry import LoadOptions
-from inspector.timezones import check_timezone
 from inspector.workspace import load
 
 
@@ -24,15 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to read")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    p.add_argument(
-        "--tz", metavar="ZONE", help="time zone of glog status logs (default: this machine's)"
-    )
-    p.add_argument(
-        "--year",
-        type=glog_year,
-        metavar="YEAR",
-        help="year of glog lines when the file does not say",
-    )
+    add_time_options(p)
     p.add_argument(
         "--all-bad-lines", action="store_true", help="list every rejected line in the text summary"
     )
@@ -50,23 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def glog_year(text: str) -> int:
-    """``--year``: a year osquery could have written (1970–2200)."""
-    try:
-        year = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a year: {text!r}") from None
-    if not 1970 <= year <= 2200:
-        raise argparse.ArgumentTypeError(f"year {year} is outside 1970–2200")
-    return year
-
-
 def run(args: argparse.Namespace) -> int:
-    try:
-        tz = check_timezone(args.tz) if args.tz else None
-    except ValueError as exc:
-        print(f"osquery-inspector scan: {exc}", file=sys.stderr)
-        return 2
+    tz = args.tz
     progress = None if args.quiet or not sys.stderr.isatty() else Progress(_stderr_progress)
     ws = load(args.paths, LoadOptions(tz=tz, year=args.year), progress)
     if progress is not None:

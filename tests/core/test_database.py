@@ -30,6 +30,16 @@ def demo(tmp_path_factory):
     return out, truth, out / truth["database"]["path"]
 
 
+def create_db(path, families) -> Rdict:
+    """A new RocksDB database at ``path`` with these column families (the caller closes it)."""
+    options = Options(raw_mode=True)
+    options.create_if_missing(True)
+    options.create_missing_column_families(True)
+    return Rdict(
+        str(path), options=options, column_families={cf: Options(raw_mode=True) for cf in families}
+    )
+
+
 def fingerprint(folder) -> dict[str, str]:
     """Every file of the folder with the hash of its content."""
     return {
@@ -131,10 +141,7 @@ def test_untouched_read_only_directory(demo, tmp_path) -> None:
 
 def test_foreign_and_broken_databases_are_one_clear_error(tmp_path) -> None:
     foreign = tmp_path / "other.db"
-    options = Options(raw_mode=True)
-    options.create_if_missing(True)
-    options.create_missing_column_families(True)
-    db = Rdict(str(foreign), options=options, column_families={"sessions": Options(raw_mode=True)})
+    db = create_db(foreign, ["sessions"])
     db[b"user:1"] = b"alice"
     db.close()
     broken = tmp_path / "broken.db"
@@ -154,14 +161,7 @@ def test_foreign_and_broken_databases_are_one_clear_error(tmp_path) -> None:
 
 def test_legacy_index_layout_is_cross_checked(tmp_path) -> None:
     path = tmp_path / "osquery.db"
-    options = Options(raw_mode=True)
-    options.create_if_missing(True)
-    options.create_missing_column_families(True)
-    db = Rdict(
-        str(path),
-        options=options,
-        column_families={cf: Options(raw_mode=True) for cf in DOMAINS[:5]},
-    )
+    db = create_db(path, DOMAINS[:5])
     events = db.get_column_family(physical_family("events"))
     for eid in (2, 3, 4):
         events[f"data.inotify.file_events.{eid:010d}".encode()] = json.dumps(
@@ -264,14 +264,7 @@ def test_scan_lists_the_database(demo) -> None:
 
 def test_a_bad_event_time_rejects_only_that_row(tmp_path) -> None:
     path = tmp_path / "osquery.db"
-    options = Options(raw_mode=True)
-    options.create_if_missing(True)
-    options.create_missing_column_families(True)
-    db = Rdict(
-        str(path),
-        options=options,
-        column_families={cf: Options(raw_mode=True) for cf in DOMAINS[:5]},
-    )
+    db = create_db(path, DOMAINS[:5])
     events = db.get_column_family(physical_family("events"))
     for eid, t in ((2, "1785846891"), (3, "abc"), (4, "1e400"), (5, "")):
         events[f"data.inotify.file_events.{eid:010d}".encode()] = json.dumps(
