@@ -37,15 +37,16 @@ def file_digest(path: str) -> tuple[int, str]:
     return os.path.getsize(path), h.hexdigest()
 
 
-def provenance(ws: Workspace, parameters: dict) -> dict:
-    """What produced a table: inputs with sizes and hashes, parameters, app version, time."""
+def provenance(ws: Workspace | dict[str, Workspace], parameters: dict) -> dict:
+    """What produced a table: inputs with sizes and hashes, parameters, app version, time.
+
+    ``ws`` is one loaded run, or several by role (``{"before": …, "after": …}``): then each
+    input also names its ``run``.
+    """
+    runs = ws if isinstance(ws, dict) else {None: ws}
     inputs = []
-    for s in ws.sources:
-        entry = {"path": s.path, "kind": s.kind, "status": s.status}
-        if s.status in ("loaded", "skipped"):
-            with contextlib.suppress(OSError):
-                entry["size"], entry["sha256"] = file_digest(s.path)
-        inputs.append(entry)
+    for run, one in runs.items():
+        inputs.extend(_inputs(one, run))
     return {
         "app": "osquery-inspector",
         "app_version": __version__,
@@ -55,7 +56,22 @@ def provenance(ws: Workspace, parameters: dict) -> dict:
     }
 
 
-def write_parquet(table: pa.Table, path: str, ws: Workspace, parameters: dict) -> None:
+def _inputs(ws: Workspace, run: str | None) -> list[dict]:
+    inputs = []
+    for s in ws.sources:
+        entry = {"path": s.path, "kind": s.kind, "status": s.status}
+        if run is not None:
+            entry["run"] = run
+        if s.status in ("loaded", "skipped"):
+            with contextlib.suppress(OSError):
+                entry["size"], entry["sha256"] = file_digest(s.path)
+        inputs.append(entry)
+    return inputs
+
+
+def write_parquet(
+    table: pa.Table, path: str, ws: Workspace | dict[str, Workspace], parameters: dict
+) -> None:
     """Write ``table`` to ``path`` with the provenance of ``ws`` in the file's metadata."""
     metadata = dict(table.schema.metadata or {})
     metadata[METADATA_KEY] = json.dumps(provenance(ws, parameters)).encode()

@@ -277,16 +277,40 @@ def _with_status_hosts(results: list[tuple[SourceReport, ReaderResult]]) -> list
 
 
 def _hostless_rows(records: pa.Table, single: str | None, sources: list[SourceReport]) -> pa.Table:
-    """Database rows carry no host name: when the run has exactly one host, they are its rows."""
-    if single is None or not records.num_rows or records.column("host").null_count == 0:
+    """Database rows carry no host name. A database beside logs that name one host (the agent's
+    folder) is that host's; otherwise, when the run has exactly one host, they are its rows."""
+    if not records.num_rows or records.column("host").null_count == 0:
         return records
-    hostless = pc.is_null(records.column("host"))
+    pairs = records.select(["source", "host"]).group_by(["source", "host"]).aggregate([])
+    hosts_of: dict[str, set[str]] = {}
+    for source, host in zip(
+        pairs.column("source").to_pylist(), pairs.column("host").to_pylist(), strict=True
+    ):
+        if host is not None:
+            hosts_of.setdefault(os.path.dirname(source), set()).add(host)
+    owner: dict[str, str] = {}
     for s in sources:
-        if s.kind in ("osquery_db", "database_dump"):
+        if s.kind not in ("osquery_db", "database_dump") or s.status != "loaded":
+            continue
+        beside = hosts_of.get(os.path.dirname(os.path.normpath(s.path)), set())
+        if len(beside) == 1:
+            owner[s.path] = next(iter(beside))
+            s.notes.append(
+                f"the database names no host; its rows are attributed to {owner[s.path]}, "
+                "the host the logs beside it name"
+            )
+        elif single is not None:
+            owner[s.path] = single
             s.notes.append(
                 f"the database names no host; its rows are attributed to the run's only host, {single}"
             )
-    filled = pc.if_else(hostless, pa.scalar(single), records.column("host").cast(pa.string()))
+    if not owner:
+        return records
+    source = records.column("source").cast(pa.string())
+    filled = records.column("host").cast(pa.string())
+    for path, host in owner.items():
+        hit = pc.and_(pc.equal(source, path), pc.is_null(filled))
+        filled = pc.if_else(hit, pa.scalar(host), filled)
     return records.set_column(
         records.schema.get_field_index("host"), "host", pc.dictionary_encode(filled)
     )

@@ -100,6 +100,9 @@ BURSTS = pa.schema(
         pa.field("config_change_at", pa.timestamp("us", tz="UTC")),
         pa.field("marker", pa.string()),
         pa.field("marker_message", pa.string()),
+        # The burst was already on where the lane's data begins (e.g. the oldest event the
+        # database still buffers): it may have begun earlier, so its cause is looked for further back.
+        pa.field("open_start", pa.bool_()),
     ]
 )
 LINKED_MARKERS = ("config_change", "worker_restart", "worker_start", "agent_start")
@@ -199,6 +202,7 @@ def _lane_bursts(lane: dict, part: pa.Table, options: BurstOptions, width_us: in
                 "config_change_at": None,
                 "marker": None,
                 "marker_message": None,
+                "open_start": start == 0,
                 "_buckets": int(last - start + 1),
             }
         )
@@ -234,6 +238,7 @@ def _join(a: dict, b: dict) -> dict:
     joined = dict(b if b["rows"] >= a["rows"] else a)
     joined.update(
         start=min(a["start"], b["start"]),
+        open_start=a["open_start"] or b["open_start"],
         end=max(a["end"], b["end"]),
         rows=rows,
         extra_rows=extra,
@@ -257,7 +262,7 @@ def _link_markers(bursts: pa.Table, status: pa.Table | None, options: BurstOptio
                 WHERE CAST(s.marker AS VARCHAR) IN {LINKED_MARKERS}
                   AND (s.host IS NULL OR CAST(s.host AS VARCHAR) = b.host)
                   AND s.log_time <= b.start + INTERVAL 1 SECOND * {options.bucket_seconds}
-                  AND s.log_time >= b.start - INTERVAL 1 SECOND * {window}
+                  AND (b.open_start OR s.log_time >= b.start - INTERVAL 1 SECOND * {window})
                 ORDER BY s.log_time DESC LIMIT 1
             ) m ON true
             ORDER BY b.extra_rows DESC

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
 from inspector.progress import Progress, report
@@ -33,6 +34,11 @@ FINDINGS = pa.schema(
         pa.field("rows", pa.int64()),
         pa.field("marker", pa.string()),
         pa.field("marker_message", pa.string()),
+        pa.field("open_start", pa.bool_()),
+        # osquery_events corroboration: the subscriber's subscription count in the last snapshot
+        # before the burst's cause and the highest one during the burst (null without snapshots).
+        pa.field("subscriptions_before", pa.int64()),
+        pa.field("subscriptions_during", pa.int64()),
     ]
 )
 
@@ -55,7 +61,9 @@ SELECT 'rebaseline' AS kind, r.host, NULL AS publisher, NULL AS subscriber, r.qu
        r.rows AS extra_rows, m.at AS config_change_at, 'results_log' AS source,
        CASE WHEN r.epoch IS DISTINCT FROM r.previous_epoch THEN 'new_epoch' ELSE 'full_state_again' END
            AS signature,
-       NULL::DOUBLE AS baseline_factor, r.rows, m.marker, m.message AS marker_message
+       NULL::DOUBLE AS baseline_factor, r.rows, m.marker, m.message AS marker_message,
+       NULL::BOOLEAN AS open_start, NULL::BIGINT AS subscriptions_before,
+       NULL::BIGINT AS subscriptions_during
 FROM ranked r LEFT JOIN LATERAL (
     SELECT s.log_time AS at, CAST(s.marker AS VARCHAR) AS marker, s.message
     FROM status s
@@ -68,6 +76,16 @@ FROM ranked r LEFT JOIN LATERAL (
 ) m ON true
 WHERE r.counter = 0 AND r.nth > 1
 """
+
+
+def _subscriber_counts(subscriptions: pa.Table) -> pa.Table:
+    """Subscriber rows of ``osquery_events`` snapshots: (host, name, log_time, subscriptions)."""
+    table = subscriptions.select(["host", "name", "type", "log_time", "subscriptions"])
+    table = table.cast(
+        pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                   for f in table.schema])
+    )  # fmt: skip
+    return table.filter(pc.equal(table.column("type"), "subscriber"))
 
 
 def find(
@@ -85,6 +103,7 @@ def find(
         con.register("status", ws.status)
         con.register("mapping", ws.mapping)
         con.register("bursts", bursts)
+        con.register("subs", _subscriber_counts(ws.subscriptions))
         report(progress, 0.6, "looking for re-baselines")
         duplicates = con.sql(
             """
@@ -92,7 +111,13 @@ def find(
                    CASE WHEN b.stream = 'results' THEN q.query END AS query,
                    b.start, b."end", b.duplicate_factor, b.extra_rows, b.config_change_at,
                    CASE WHEN b.stream = 'results' THEN 'results_log' ELSE 'osquery_db' END AS source,
-                   b.signature, b.baseline_factor, b.rows, b.marker, b.marker_message
+                   b.signature, b.baseline_factor, b.rows, b.marker, b.marker_message, b.open_start,
+                   (SELECT arg_max(s.subscriptions, s.log_time) FROM subs s
+                    WHERE s.name = b.subscriber AND s.host IS NOT DISTINCT FROM b.host
+                      AND s.log_time < coalesce(b.config_change_at, b.start)) AS subscriptions_before,
+                   (SELECT max(s.subscriptions) FROM subs s
+                    WHERE s.name = b.subscriber AND s.host IS NOT DISTINCT FROM b.host
+                      AND s.log_time >= b.start AND s.log_time <= b."end") AS subscriptions_during
             FROM bursts b LEFT JOIN (
                 SELECT host, subscriber, CASE WHEN count(*) = 1 THEN any_value(query) END AS query
                 FROM mapping WHERE subscriber IS NOT NULL GROUP BY ALL

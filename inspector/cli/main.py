@@ -1,7 +1,7 @@
 """Command-line entry for the headless subcommands.
 
-``ui.entry.main`` (the ``osquery-inspector`` console script) sends ``scan`` here, so that the
-command line never loads Qt.
+``ui.entry.main`` (the ``osquery-inspector`` console script) sends ``scan``, ``compare`` and
+``demo`` here, so that the command line never loads Qt.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import argparse
 import sys
 
 from inspector import __version__
-from inspector.cli import demo, scan
+from inspector.cli import compare, demo, scan
 
-SUBCOMMANDS = ("scan", "demo")
+SUBCOMMANDS = ("scan", "compare", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     scan.add_parser(sub)
+    compare.add_parser(sub)
     demo.add_parser(sub)
     return parser
 

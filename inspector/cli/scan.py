@@ -9,6 +9,7 @@ import sys
 from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.findings import find
 from inspector.cli.options import add_time_options
+from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default, summary_json, summary_text
 from inspector.export import write_parquet
 from inspector.progress import Progress
@@ -44,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     tz = args.tz
-    progress = None if args.quiet or not sys.stderr.isatty() else Progress(_stderr_progress)
+    progress = None if args.quiet or not sys.stderr.isatty() else Progress(stderr_progress)
     ws = load(args.paths, LoadOptions(tz=tz, year=args.year), progress)
     if progress is not None:
         print(file=sys.stderr)
@@ -72,7 +73,3 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     return 1 if args.fail_on_findings and findings.num_rows else 0
-
-
-def _stderr_progress(fraction: float, message: str) -> None:
-    print(f"\r{fraction * 100:5.1f}%  {message[-70:]:<70}", end="", file=sys.stderr, flush=True)

@@ -110,7 +110,11 @@ def write_database(
     leftover = os.path.join(path, "rocksdict-config.json")
     if os.path.exists(leftover):
         os.remove(leftover)
-    return {"events_expiry": EVENTS_EXPIRY, "buffered_events": buffered}
+    return {
+        "events_expiry": EVENTS_EXPIRY,
+        "buffered_from": int(cutoff),
+        "buffered_events": buffered,
+    }
 
 
 def _final_state(d: DiffRows) -> list[dict]:

@@ -29,7 +29,7 @@ from inspector.demo.timeline import Timeline
 from inspector.progress import Progress, report
 
 # Bump when what the generator writes changes: cached demo runs are then written again.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 START = 1793577600  # 2026-11-02 00:00:00 UTC: a Monday
 RESULTS = "osqueryd.results.log"
 SNAPSHOTS = "osqueryd.snapshots.log"
@@ -110,6 +110,9 @@ def write_run(
         out_dir,
     )
     truth["database"] = {"path": os.path.join(scenario.host, "osquery.db"), **database}
+    truth["faults"] += _buffered_faults(
+        truth["faults"], streams, database["buffered_from"], timeline.end
+    )
     with open(os.path.join(out_dir, "truth.json"), "w", encoding="utf-8") as f:
         json.dump(truth, f, indent=2)
         f.write("\n")
@@ -185,6 +188,29 @@ def _write_status(
     return markers
 
 
+def _buffered_faults(faults: list[dict], streams, since: int, end: int) -> list[dict]:
+    """The part of each fault still held in the database's event buffer (events from ``since``).
+
+    A fault that began before the buffer's oldest event is cut there (``open_start``): the
+    database cannot show where it began, only that its oldest events are already duplicated.
+    """
+    out = []
+    for fault in faults:
+        lo, hi = max(_epoch(fault["start"]), since), min(_epoch(fault["end"]), end)
+        if hi <= lo:
+            continue
+        sr = next(s for s in streams if s.stream.table == fault["subscriber"])
+        rows = int(np.count_nonzero((sr.time >= lo) & (sr.time < hi)))
+        out.append(dict(fault, source="osquery_db", query=None, start=_iso(lo), end=_iso(hi),
+                        open_start=lo > _epoch(fault["start"]), rows=rows,
+                        extra_rows=round(rows * (1 - 1 / fault["factor"]))))  # fmt: skip
+    return out
+
+
+def _epoch(iso: str) -> int:
+    return int(dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+
+
 def _iso(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).isoformat().replace("+00:00", "Z")
 
@@ -229,7 +255,7 @@ def _truth(
                 (m for m in change_markers if m["at"] <= lo), key=lambda m: m["at"], default=None
             )
             faults.append({
-                "kind": "duplicate_delivery",
+                "kind": "duplicate_delivery", "source": "results_log", "open_start": False,
                 "signature": "same_content_different_eid",
                 "host": scenario.host, "subscriber": sr.stream.table, "publisher": sr.publisher,
                 "query": sr.stream.query, "start": _iso(lo), "end": _iso(hi), "factor": float(factor),

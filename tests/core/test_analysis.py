@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from inspector.analysis.duplicates import duplicate_bursts, duplication_factors
+from inspector.analysis.duplicates import duplication_factors
 from inspector.analysis.findings import find
 from inspector.analysis.rates import event_rates
 from inspector.demo.scenarios import SCENARIOS
@@ -58,16 +58,16 @@ def test_rates_cover_every_row_and_fill_gaps(run) -> None:
     assert gaps == 0
 
 
-def test_bursts_match_the_truth_and_nothing_else(run) -> None:
-    truth, ws = run
-    bursts = duplicate_bursts(duplication_factors(ws.records, BUCKET), ws.status).to_pylist()
-    results = [b for b in bursts if b["stream"] == "results"]
+def _assert_findings_match(truth: dict, findings: list[dict]) -> None:
+    """Each fault found once (host, subscriber, source, start/end ±2 buckets, factor ±0.2, marker),
+    and no other duplicate burst."""
+    bursts = [f for f in findings if f["kind"] == "duplicate_burst"]
     faults = truth["faults"]
-    assert len(results) == len(faults)
+    assert len(bursts) == len(faults), [(b["source"], b["subscriber"], b["start"]) for b in bursts]
     for fault in faults:
         match = [
-            b for b in results
-            if b["subscriber"] == fault["subscriber"]
+            b for b in bursts
+            if b["subscriber"] == fault["subscriber"] and b["source"] == fault["source"]
             and abs((b["start"] - _t(fault["start"])).total_seconds()) <= 2 * BUCKET
             and abs((b["end"] - _t(fault["end"])).total_seconds()) <= 2 * BUCKET
         ]  # fmt: skip
@@ -76,14 +76,43 @@ def test_bursts_match_the_truth_and_nothing_else(run) -> None:
         assert abs(burst["duplicate_factor"] - fault["factor"]) <= 0.2
         assert burst["publisher"] == fault["publisher"] and burst["host"] == fault["host"]
         assert burst["signature"] == fault["signature"]
+        assert burst["open_start"] == fault["open_start"]
         assert burst["marker"] == fault["marker"]["kind"]
         assert abs((burst["config_change_at"] - _t(fault["marker"]["at"])).total_seconds()) < 1
-    # The database buffers only the last hour: a burst there is the end of a fault that was still on.
-    for b in bursts:
-        if b["stream"] == "database":
-            assert any(
-                f["subscriber"] == b["subscriber"] and _t(f["end"]) >= b["end"] for f in faults
-            )
+
+
+def test_findings_match_the_truth_and_nothing_else(run) -> None:
+    truth, ws = run
+    _assert_findings_match(truth, find(ws).to_pylist())
+
+
+def test_a_fault_older_than_the_database_buffer_is_found_open_started(tmp_path) -> None:
+    # 3 hours: the buffer (last hour) begins inside the factor-3 stretch before the restart.
+    truth = write_run(str(tmp_path), "openbsm-double", seed=5, hours=3, size=3_000_000)
+    assert any(f["open_start"] for f in truth["faults"])
+    ws = load([str(tmp_path)], LoadOptions(tz="UTC"))
+    _assert_findings_match(truth, find(ws).to_pylist())
+
+
+def test_osquery_events_corroborates_doubled_subscriptions(run) -> None:
+    truth, ws = run
+    subscriptions = {s["subscriber"]: s for s in truth["subscribers"]}
+    for f in find(ws).to_pylist():
+        if f["kind"] != "duplicate_burst":
+            continue
+        # The snapshot before the config change shows the lower count, one during it the raised one.
+        assert f["subscriptions_before"] is not None and f["subscriptions_during"] is not None, f
+        ratio = f["subscriptions_during"] / f["subscriptions_before"]
+        assert ratio > 1 and subscriptions[f["subscriber"]]["doubles"]
+
+
+def test_duplication_factors_count_database_rows_apart_from_the_log(run) -> None:
+    truth, ws = run
+    factors = duplication_factors(ws.records, BUCKET)
+    streams = set(factors.column("stream").to_pylist())
+    assert streams <= {"results", "database"} and ("database" in streams) == bool(
+        truth["database"]["buffered_events"]
+    )
 
 
 def test_rebaselines_are_findings_not_duplicates(run) -> None:
@@ -95,9 +124,7 @@ def test_rebaselines_are_findings_not_duplicates(run) -> None:
     )
     for f in rebaselines:
         assert f["duplicate_factor"] is None and f["marker"] == "query_updated"
-    assert len(
-        [f for f in findings if f["kind"] == "duplicate_burst" and f["source"] == "results_log"]
-    ) == len(truth["faults"])
+    assert len([f for f in findings if f["kind"] == "duplicate_burst"]) == len(truth["faults"])
 
 
 def test_scan_findings_parquet_and_exit_status(run, tmp_path) -> None:
