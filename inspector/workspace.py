@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector import enrich
+from inspector.analysis.content import with_content
 from inspector.catalog.markers import classify
 from inspector.inputs import InputFile, collect_inputs
 from inspector.platform import infer_platforms
@@ -79,7 +80,7 @@ class Workspace:
     """Everything loaded from one run's inputs."""
 
     sources: list[SourceReport]
-    records: pa.Table
+    records: pa.Table  # LOADED_RECORDS: the records as read plus their content hash
     status: pa.Table
     queries: pa.Table
     hosts: pa.Table
@@ -243,6 +244,8 @@ def _assemble(
         )
         records = enrich.apply_mapping(records, mapping)
         records = _hostless_rows(records, single, sources)
+        report(progress, 0.98, "hashing record contents")
+        records = with_content(records)
         subscriptions = subscriptions_table(con, records, events_queries)
     finally:
         con.close()

@@ -6,8 +6,11 @@ row's own ``time``; rows without one count at their log time.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from inspector.analysis.lanes import lane_codes, value_mask
 from inspector.duck import arrow_query
 from inspector.progress import Progress, report
 
@@ -23,31 +26,21 @@ RATES = pa.schema(
     ]
 )
 
-LANES_SQL = """
-WITH rows AS (
-    SELECT CAST(host AS VARCHAR) AS host, CAST(publisher AS VARCHAR) AS publisher,
-           CAST(subscriber AS VARCHAR) AS subscriber,
-           CASE WHEN subscriber IS NULL THEN CAST(query AS VARCHAR) END AS query,
-           CASE WHEN starts_with(CAST(format AS VARCHAR), 'database') THEN 'database' ELSE 'results' END AS stream,
-           epoch_us(coalesce(event_time, log_time)) AS t
-    FROM records
-    WHERE coalesce(event_time, log_time) IS NOT NULL AND CAST(format AS VARCHAR) <> 'database_stored'
-), binned AS (
-    SELECT host, publisher, subscriber, query, stream, (t // $width) * $width AS b, count(*) AS n
-    FROM rows GROUP BY ALL
-), spans AS (
-    SELECT host, publisher, subscriber, query, stream, min(b) AS lo, max(b) AS hi FROM binned GROUP BY ALL
-), grid AS (
-    SELECT host, publisher, subscriber, query, stream, unnest(range(lo, hi + $width, $width)) AS b FROM spans
-)
-SELECT g.host, g.publisher, g.subscriber, g.query, g.stream, make_timestamptz(g.b) AS bucket,
-       coalesce(n, 0) AS rows
-FROM grid g LEFT JOIN binned n
-  ON n.b = g.b AND n.host IS NOT DISTINCT FROM g.host AND n.publisher IS NOT DISTINCT FROM g.publisher
- AND n.subscriber IS NOT DISTINCT FROM g.subscriber AND n.query IS NOT DISTINCT FROM g.query
- AND n.stream = g.stream
-ORDER BY g.host, g.publisher, g.subscriber, g.query, g.stream, g.b
+# Rows per (lane code, bucket) over the slim table; codes are decoded and gaps filled after.
+COUNT_SQL = """
+SELECT lane, (t // $width) * $width AS b, count(*) AS n
+FROM slim WHERE t IS NOT NULL AND lane >= 0 GROUP BY ALL
 """
+
+
+def stream_of_formats(formats: pa.Array) -> pa.Array:
+    """``database`` for rows read from osquery.db, ``results`` for everything logged."""
+    return pc.if_else(pc.starts_with(formats, "database"), "database", "results")
+
+
+def event_times(records: pa.Table) -> pa.ChunkedArray:
+    """Each row's event time (µs since the epoch), its log time where it has none."""
+    return pc.coalesce(records.column("event_time"), records.column("log_time")).cast(pa.int64())
 
 
 def event_rates(
@@ -57,8 +50,44 @@ def event_rates(
     if not 1 <= bucket_seconds <= 86400:
         raise ValueError("bucket size must be between 1 second and 1 day")
     report(progress, 0.0, "counting events per bucket")
-    table = arrow_query(
-        LANES_SQL.replace("$width", str(bucket_seconds * 1_000_000)), records=records
+    width = bucket_seconds * 1_000_000
+    fields = ("host", "publisher", "subscriber", "query", "stream")
+    lanes = lane_codes(
+        records, fields, {"stream": ("format", stream_of_formats)}, {"query": "subscriber"}
     )
+    stored = value_mask(records.column("format"), lambda v: pc.equal(v, "database_stored"))
+    slim = pa.table({"lane": np.where(stored, -1, lanes.codes), "t": event_times(records)})
+    counted = arrow_query(COUNT_SQL.replace("$width", str(width)), slim=slim)
+    if not counted.num_rows:
+        return RATES.empty_table()
+    rank, values = lanes.ranked(counted.column("lane").to_numpy())
+    which, buckets, rows = zero_filled(
+        rank, counted.column("b").to_numpy(), counted.column("n").to_numpy(), width
+    )
+    take = pa.array(which)
+    table = pa.table(
+        {**{name: v.take(take) for name, v in values.items()},
+         "bucket": pa.array(buckets, pa.timestamp("us", tz="UTC")), "rows": rows}
+    )  # fmt: skip
     report(progress, 1.0, "rates ready")
     return table.cast(RATES)
+
+
+def zero_filled(
+    lane: np.ndarray, bucket: np.ndarray, n: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every bucket from each lane's first to its last, in lane then time order: per bucket its
+    lane, its start, and its count (0 where ``lane``/``bucket``/``n`` had no entry)."""
+    order = np.lexsort((bucket, lane))
+    lane, bucket, n = lane[order], bucket[order], n[order]
+    starts = np.flatnonzero(np.r_[True, lane[1:] != lane[:-1]])
+    ends = np.r_[starts[1:], len(lane)]
+    lo, hi = bucket[starts], bucket[ends - 1]
+    lengths = (hi - lo) // width + 1
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    which = np.repeat(np.arange(len(starts)), lengths)
+    buckets = lo[which] + width * (np.arange(int(lengths.sum())) - offsets[which])
+    counts = np.zeros(len(buckets), dtype=np.int64)
+    lane_of_entry = np.repeat(np.arange(len(starts)), ends - starts)
+    counts[offsets[lane_of_entry] + (bucket - lo[lane_of_entry]) // width] = n
+    return lane[starts][which], buckets, counts

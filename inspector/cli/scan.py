@@ -8,6 +8,7 @@ import sys
 
 from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.findings import find
+from inspector.analysis.groups import with_duplicate_groups
 from inspector.cli.options import add_time_options
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default, summary_json, summary_text
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.findings:
         write_parquet(findings, args.findings, ws, parameters)
     if args.records:
-        write_parquet(ws.records, args.records, ws, parameters)
+        write_parquet(with_duplicate_groups(ws.records), args.records, ws, parameters)
     if args.json:
         json.dump(summary_json(ws, findings), sys.stdout, indent=2, default=json_default)
         print()

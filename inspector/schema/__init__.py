@@ -3,6 +3,7 @@
 from inspector.schema.tables import (
     BAD_LINES,
     HOSTS,
+    LOADED_RECORDS,
     QUERIES,
     RECORDS,
     STATUS,
@@ -14,6 +15,7 @@ from inspector.schema.tables import (
 __all__ = [
     "BAD_LINES",
     "HOSTS",
+    "LOADED_RECORDS",
     "QUERIES",
     "RECORDS",
     "STATUS",

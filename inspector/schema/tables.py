@@ -37,6 +37,10 @@ RECORDS = pa.schema(
     ]
 )
 
+# What a loaded workspace holds: the records as read plus each one's content identity (a hash of
+# its columns without ``eid``; see inspector.analysis.content), computed once at load.
+LOADED_RECORDS = RECORDS.append(pa.field("content", pa.uint64()))
+
 STATUS = pa.schema(
     [
         pa.field("source", DICT, nullable=False),

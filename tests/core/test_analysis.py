@@ -134,12 +134,12 @@ def test_scan_findings_parquet_and_exit_status(run, tmp_path) -> None:
         if not os.path.isdir(ws.sources[0].path)
         else ws.sources[0].path
     )
-    root = os.path.dirname(folder.rstrip("/"))
     code = "import sys; from ui.entry import main; sys.exit(main(sys.argv[1:]))"
     out = tmp_path / "findings.parquet"
+    records = tmp_path / "records.parquet"
     done = subprocess.run(
-        [sys.executable, "-c", code, "scan", root, "--tz", "UTC", "--fail-on-findings", "--findings", str(out),
-         "--json"],
+        [sys.executable, "-c", code, "scan", folder, "--tz", "UTC", "--fail-on-findings", "--findings", str(out),
+         "--json", "--records", str(records)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     expected = 1 if truth["faults"] or truth["rebaselines"] else 0
@@ -154,4 +154,13 @@ def test_scan_findings_parquet_and_exit_status(run, tmp_path) -> None:
     ]  # fmt: skip
     meta = json.loads(table.schema.metadata[b"osquery_inspector"])
     assert meta["parameters"]["bucket_seconds"] == 60 and meta["app_version"]
+    # Records as loaded, with the content hash and the duplicate-group id of every copy.
+    rows = pq.read_table(records, columns=["content", "duplicate_group"])
+    assert rows.num_rows == ws.records.num_rows and rows.column("content").null_count == 0
+    copies = sum(f["rows"] for f in truth["faults"])  # results log and database buffer
+    grouped = rows.num_rows - rows.column("duplicate_group").null_count
+    assert grouped >= copies  # every duplicated row is in a group …
+    twins = sum(s["legitimate_twins"] for s in truth["subscribers"])
+    # … and little else is: a legitimate twin pair is in the log and maybe again in the buffer.
+    assert grouped <= copies + 4 * twins + 2 * len(truth["faults"])
     assert all("sha256" in i for i in meta["inputs"] if i["status"] == "loaded")
