@@ -18,45 +18,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.content import with_content
-from inspector.analysis.lanes import lane_codes, value_mask
-from inspector.analysis.rates import event_times, stream_of_formats
+from inspector.analysis.binning import (
+    DELIVERY_LANE,
+    Binner,
+    only_deliveries,
+    stream_of_formats,
+)
+from inspector.analysis.lanes import lane_codes
 from inspector.duck import arrow_query
 from inspector.progress import Progress, report
-
-FACTORS = pa.schema(
-    [
-        pa.field("host", pa.string()),
-        pa.field("publisher", pa.string()),
-        pa.field("subscriber", pa.string()),
-        pa.field("stream", pa.string()),
-        pa.field("bucket", pa.timestamp("us", tz="UTC")),
-        pa.field("rows", pa.int64()),
-        pa.field("distinct_rows", pa.int64()),
-        pa.field(
-            "eids", pa.int64()
-        ),  # distinct eids among the rows (null when no eid was selected)
-        pa.field("factor", pa.float64()),
-    ]
-)
-
-# Two stages: copies of one content within a bucket first (with the spread of their eids), then
-# per bucket. A content group whose eids all agree is one eid seen again; if they differ, each
-# copy has its own eid (the two signatures of osquery's bug class).
-FACTORS_SQL = """
-WITH copies AS (
-    SELECT lane, (t // $width) * $width AS b, content, count(*) AS n,
-           -- hash(NULL) is a number: keep rows without an eid out, so these are null for them
-           min(hash(eid)) FILTER (eid IS NOT NULL) AS eid_lo,
-           max(hash(eid)) FILTER (eid IS NOT NULL) AS eid_hi
-    FROM slim WHERE t IS NOT NULL AND lane >= 0 GROUP BY ALL
-)
-SELECT lane, b, sum(n)::BIGINT AS rows, count(*) AS distinct_rows,  -- sums are HUGEINT otherwise
-       CASE WHEN count(eid_lo) > 0
-            THEN sum(CASE WHEN eid_lo IS NULL THEN 0 WHEN eid_lo = eid_hi THEN 1 ELSE n END)::BIGINT
-       END AS eids
-FROM copies GROUP BY ALL
-"""
 
 
 @dataclass(frozen=True)
@@ -71,54 +41,20 @@ class BurstOptions:
     marker_window_buckets: int = 5  # how far before a burst its cause may lie
 
 
-DELIVERY_LANE = ("host", "publisher", "subscriber", "stream")  # one source stream of a subscriber
-
-
-def _only_deliveries(records: pa.Table, codes: np.ndarray) -> np.ndarray:
-    """``codes`` with -1 for rows that are not event deliveries: rows of no subscriber, stored
-    query results, 'removed' rows."""
-    excluded = (
-        value_mask(records.column("subscriber"), lambda v: pc.is_null(v), null=True)
-        | value_mask(records.column("format"), lambda v: pc.equal(v, "database_stored"))
-        | value_mask(records.column("action"), lambda v: pc.equal(v, "removed"))
-    )
-    return np.where(excluded, -1, codes)
-
-
 def delivery_lanes(records: pa.Table) -> np.ndarray:
     """Per record the code of its delivery lane (host × publisher → subscriber × stream), or -1."""
     lanes = lane_codes(records, DELIVERY_LANE, {"stream": ("format", stream_of_formats)})
-    return _only_deliveries(records, lanes.codes)
+    return only_deliveries(records, lanes.codes)
 
 
 def duplication_factors(
     records: pa.Table, bucket_seconds: int = 60, progress: Progress | None = None
 ) -> pa.Table:
     """Rows, distinct contents and factor per bucket for every event-subscriber lane."""
-    report(progress, 0.0, "hashing contents")
-    records = with_content(records)
-    lanes = lane_codes(records, DELIVERY_LANE, {"stream": ("format", stream_of_formats)})
-    slim = pa.table(
-        {"lane": _only_deliveries(records, lanes.codes), "t": event_times(records),
-         "content": records.column("content"), "eid": records.column("eid")}
-    )  # fmt: skip
-    report(progress, 0.3, "counting copies per bucket")
-    counted = arrow_query(FACTORS_SQL.replace("$width", str(bucket_seconds * 1_000_000)), slim=slim)
-    if not counted.num_rows:
-        return FACTORS.empty_table()
-    rank, values = lanes.ranked(counted.column("lane").to_numpy())
-    bucket = counted.column("b").to_numpy()
-    order = np.lexsort((bucket, rank))  # lane by lane, in time order (duplicate_bursts needs it)
-    rows = counted.column("rows").to_numpy()[order]
-    distinct = counted.column("distinct_rows").to_numpy()[order]
-    table = pa.table(
-        {**{name: v.take(pa.array(rank[order])) for name, v in values.items()},
-         "bucket": pa.array(bucket[order], pa.timestamp("us", tz="UTC")),
-         "rows": rows, "distinct_rows": distinct, "eids": counted.column("eids").take(pa.array(order)),
-         "factor": rows / np.maximum(distinct, 1)}
-    )  # fmt: skip
+    report(progress, 0.0, "counting copies per bucket")
+    table = Binner(records).factors(bucket_seconds * 1_000_000)
     report(progress, 1.0, "factors ready")
-    return table.cast(FACTORS)
+    return table
 
 
 BURSTS = pa.schema(
