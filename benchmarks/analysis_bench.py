@@ -15,13 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from benchmarks.harness import Section, measure
+from inspector.analysis.binning import FACTORS
 from inspector.analysis.content import content_hashes
-from inspector.analysis.duplicates import (
-    FACTORS,
-    BurstOptions,
-    duplicate_bursts,
-    duplication_factors,
-)
+from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
 from inspector.analysis.rates import event_rates
 from inspector.demo.writer import write_run
 from inspector.readers.registry import LoadOptions

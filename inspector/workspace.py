@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from inspector import enrich
 from inspector.analysis.content import with_content
+from inspector.analysis.lanes import value_mask
 from inspector.catalog.markers import classify
 from inspector.inputs import InputFile, collect_inputs
 from inspector.platform import infer_platforms
@@ -309,10 +310,11 @@ def _hostless_rows(records: pa.Table, single: str | None, sources: list[SourceRe
             )
     if not owner:
         return records
-    source = records.column("source").cast(pa.string())
     filled = records.column("host").cast(pa.string())
     for path, host in owner.items():
-        hit = pc.and_(pc.equal(source, path), pc.is_null(filled))
+        # Compared once per distinct path (the dictionary), not once per row.
+        of_path = value_mask(records.column("source"), lambda v, p=path: pc.equal(v, p))
+        hit = pc.and_(pa.array(of_path), pc.is_null(filled))
         filled = pc.if_else(hit, pa.scalar(host), filled)
     return records.set_column(
         records.schema.get_field_index("host"), "host", pc.dictionary_encode(filled)

@@ -9,6 +9,7 @@ relative bucket where a pair diverges beyond normal variation is reported.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -44,12 +45,20 @@ COMPARISON = pa.schema(
         pa.field("publisher_after", pa.string()),
         pa.field("extra_rows_before", pa.int64()),
         pa.field("extra_rows_after", pa.int64()),
+        pa.field("hours_before", pa.float64()),  # the host's observed span in that stream
+        pa.field("hours_after", pa.float64()),
         pa.field("divergence_offset_s", pa.float64()),  # seconds after the alignment point
+        pa.field("divergence_kind", pa.string()),  # rate | duplication | rate and duplication
+        pa.field("duplication_divergence_offset_s", pa.float64()),  # the factor's own, if any
         pa.field("divergence_before", TS),  # that instant in each run
         pa.field("divergence_after", TS),
     ]
 )
-CHANGES = ("appeared", "vanished", "duplication", "deduplication", "rate", "same")
+# source_missing: the other run has no such source at all (e.g. no osquery.db), so the lane
+# cannot be compared there — not the same as a lane that appeared or vanished.
+CHANGES = (
+    "appeared", "vanished", "duplication", "deduplication", "rate", "same", "source_missing",
+)  # fmt: skip
 RATE_CHANGE = 1.5  # a rate this many times higher or lower is a change (with enough rows)
 
 
@@ -71,6 +80,8 @@ class Comparison:
     anchors_after: dict[str, object]
     alignment: Alignment
     bucket_seconds: int
+    by_host: bool  # pairs are host × lane (several hosts) rather than lane alone
+    overlap_s: float  # relative time both runs cover (longest over hosts and streams)
 
 
 def compare_runs(
@@ -88,8 +99,10 @@ def compare_runs(
     report(progress, 0.4, "profiling the run after")
     b = _profile(after, options, alignment.after, "after")
     report(progress, 0.8, "pairing lanes")
-    by_host = not (len(a.hosts) <= 1 and len(b.hosts) <= 1)
-    table = _pair(a, b, options, by_host)
+    named = [h for h in a.hosts if h], [h for h in b.hosts if h]
+    by_host = not (len(named[0]) <= 1 and len(named[1]) <= 1)
+    table, overlap_s = _pair(a, b, options, by_host)
+    table = _divergence_instants(table, a.anchors, b.anchors, options.bucket_seconds)
     first = None
     if table.num_rows:
         offsets = table.column("divergence_offset_s").to_pylist()
@@ -97,7 +110,25 @@ def compare_runs(
         if known:
             first = table.slice(min(known, key=lambda i: offsets[i]), 1).to_pylist()[0]
     report(progress, 1.0, "comparison ready")
-    return Comparison(table, first, a.anchors, b.anchors, alignment, options.bucket_seconds)
+    return Comparison(
+        table, first, a.anchors, b.anchors, alignment, options.bucket_seconds, by_host, overlap_s
+    )
+
+
+def _divergence_instants(table: pa.Table, before: dict, after: dict, width_s: int) -> pa.Table:
+    """Each run's instant of a pair's divergence, from its own time 0 (a lane that went silent
+    has no bucket of its own there)."""
+    rows = table.to_pylist()
+    for r in rows:
+        offset = r["divergence_offset_s"]
+        if offset is None:
+            continue
+        for side, anchors in (("before", before), ("after", after)):
+            zero = anchors.get(r[f"host_{side}"] or "") or next(iter(anchors.values()), None)
+            if zero is not None:
+                floored = int(zero.timestamp()) // width_s * width_s
+                r[f"divergence_{side}"] = dt.datetime.fromtimestamp(floored + offset, dt.UTC)
+    return pa.Table.from_pylist(rows, schema=COMPARISON) if rows else table
 
 
 def _profile(ws: Workspace, options: BurstOptions, anchor: str, role: str) -> RunProfile:
@@ -107,7 +138,9 @@ def _profile(ws: Workspace, options: BurstOptions, anchor: str, role: str) -> Ru
         raise ValueError(f"run {role}: {exc}") from None
 
 
-def _pair(a: RunProfile, b: RunProfile, options: BurstOptions, by_host: bool) -> pa.Table:
+def _pair(
+    a: RunProfile, b: RunProfile, options: BurstOptions, by_host: bool
+) -> tuple[pa.Table, float]:
     con = duckdb.connect(":memory:")
     try:
         for name, p in (("a", a), ("b", b)):
@@ -116,16 +149,18 @@ def _pair(a: RunProfile, b: RunProfile, options: BurstOptions, by_host: bool) ->
         key = "coalesce(host, '')" if by_host else "''"
         con.execute(f"CREATE TEMP MACRO pair_key(host) AS {key}")
         pairs = con.sql(PAIRS_SQL).to_arrow_table()
-        divergence = con.sql(
-            DIVERGENCE_SQL.replace("$min_rise", str(options.min_rise)).replace(
-                "$width_s", str(options.bucket_seconds)
-            )
-        ).to_arrow_table()
+        sql = DIVERGENCE_SQL.replace("$min_rise", str(options.min_rise))
+        sql = sql.replace("$width_s", str(options.bucket_seconds))
+        divergence = con.sql(sql).to_arrow_table()
+        overlap = con.sql(OVERLAP_SQL.replace("$width_s", str(options.bucket_seconds))).fetchall()[
+            0
+        ][0]
         con.register("pairs", pairs)
         con.register("divergence", divergence)
         table = con.sql(
             f"""
-            SELECT p.*, d.offset_s AS divergence_offset_s,
+            SELECT p.*, d.offset_s AS divergence_offset_s, d.kind AS divergence_kind,
+                   d.dup_offset_s AS duplication_divergence_offset_s,
                    d.at_before AS divergence_before, d.at_after AS divergence_after
             FROM pairs p LEFT JOIN divergence d
               ON d.k_host = p.k_host AND d.k_lane = p.k_lane AND d.stream = p.stream
@@ -136,10 +171,16 @@ def _pair(a: RunProfile, b: RunProfile, options: BurstOptions, by_host: bool) ->
     finally:
         con.close()
     rows = table.to_pylist()
+    streams = (
+        {r["stream"] for r in a.lanes.to_pylist()},
+        {r["stream"] for r in b.lanes.to_pylist()},
+    )
     for r in rows:
-        r["change"] = classify(r)
+        missing = r["stream"] not in streams[0] or r["stream"] not in streams[1]
+        r["change"] = "source_missing" if missing else classify(r, options.min_rise)
     rows.sort(key=lambda r: CHANGES.index(r["change"]))
-    return pa.Table.from_pylist(rows, schema=COMPARISON) if rows else COMPARISON.empty_table()
+    out = pa.Table.from_pylist(rows, schema=COMPARISON) if rows else COMPARISON.empty_table()
+    return out, float(overlap or 0.0)
 
 
 _CHANGE_ORDER = "coalesce(p.subscriber, p.query)"
@@ -157,13 +198,16 @@ SELECT coalesce(b.k_host, a.k_host) AS k_host, coalesce(b.k_lane, a.k_lane) AS k
        a.bursts AS bursts_before, b.bursts AS bursts_after,
        CASE WHEN coalesce(b.stream, a.stream) = 'database' THEN 'osquery_db' ELSE 'results_log' END AS source,
        a.host AS host_before, b.host AS host_after, a.publisher AS publisher_before,
-       b.publisher AS publisher_after, a.extra_rows AS extra_rows_before, b.extra_rows AS extra_rows_after
+       b.publisher AS publisher_after, a.extra_rows AS extra_rows_before, b.extra_rows AS extra_rows_after,
+       a.hours AS hours_before, b.hours AS hours_after
 FROM a FULL OUTER JOIN b ON a.k_host = b.k_host AND a.k_lane = b.k_lane AND a.stream = b.stream
 """
 
 # A bucket diverges when the rows differ far beyond Poisson noise, or the duplication factor
-# rises or falls by min_rise with duplicates to show for it; it must hold in the next bucket too,
-# so a single noisy bucket is not a divergence. Only the relative span both runs cover counts.
+# rises or falls by min_rise with duplicates to show for it — in the bucket itself or summed
+# over the trailing WINDOW buckets (so a quiet lane that stops, a few events a bucket, is seen
+# too, a few buckets late); it must hold in the next bucket as well, so one noisy bucket is not
+# a divergence. Only the relative span both runs cover counts.
 DIVERGENCE_SQL = """
 WITH a AS (SELECT *, pair_key(host) AS k_host, coalesce(subscriber, '?' || query) AS k_lane FROM a_series),
      b AS (SELECT *, pair_key(host) AS k_host, coalesce(subscriber, '?' || query) AS k_lane FROM b_series),
@@ -181,25 +225,53 @@ WITH a AS (SELECT *, pair_key(host) AS k_host, coalesce(subscriber, '?' || query
                a.bucket AS at_a, b.bucket AS at_b
         FROM a FULL OUTER JOIN b ON a.k_host = b.k_host AND a.k_lane = b.k_lane AND a.stream = b.stream
                                 AND a.rel = b.rel
-     ), flagged AS (
-        SELECT j.*, (
-                 abs(ra - rb) > 5 * sqrt(greatest(ra + rb, 1)) + 3
-                 OR (rb - db >= 3 AND rb / greatest(db, 1) - ra / greatest(da, 1) >= $min_rise)
-                 OR (ra - da >= 3 AND ra / greatest(da, 1) - rb / greatest(db, 1) >= $min_rise)
-               ) AS off
+     ), windowed AS (
+        SELECT j.*,
+               sum(ra) OVER w AS wra, sum(rb) OVER w AS wrb, sum(da) OVER w AS wda, sum(db) OVER w AS wdb
         FROM joined j JOIN common c ON c.k_host = j.k_host AND c.stream = j.stream
         WHERE j.rel BETWEEN c.lo AND c.hi
+        WINDOW w AS (PARTITION BY j.k_host, j.k_lane, j.stream ORDER BY j.rel ROWS BETWEEN 9 PRECEDING AND CURRENT ROW)
+     ), flagged AS (
+        SELECT *, (
+                 abs(ra - rb) > 5 * sqrt(greatest(ra + rb, 1)) + 3
+                 OR abs(wra - wrb) > 5 * sqrt(greatest(wra + wrb, 1)) + 3
+               ) AS off_rate, (
+                 (rb - db >= 3 AND rb / greatest(db, 1) - ra / greatest(da, 1) >= $min_rise)
+                 OR (ra - da >= 3 AND ra / greatest(da, 1) - rb / greatest(db, 1) >= $min_rise)
+                 OR (wrb - wdb >= 3 AND wrb / greatest(wdb, 1) - wra / greatest(wda, 1) >= $min_rise)
+                 OR (wra - wda >= 3 AND wra / greatest(wda, 1) - wrb / greatest(wdb, 1) >= $min_rise)
+               ) AS off_dup
+        FROM windowed
      ), persistent AS (
-        SELECT *, lead(off) OVER (PARTITION BY k_host, k_lane, stream ORDER BY rel) AS next_off FROM flagged
+        SELECT *,
+               off_rate AND coalesce(lead(off_rate) OVER lane, false) AS rate_diverges,
+               off_dup AND coalesce(lead(off_dup) OVER lane, false) AS dup_diverges
+        FROM flagged
+        WINDOW lane AS (PARTITION BY k_host, k_lane, stream ORDER BY rel)
      )
 SELECT k_host, k_lane, stream, min(rel) * $width_s AS offset_s,
+       CASE WHEN min(rel) FILTER (dup_diverges) = min(rel) AND min(rel) FILTER (rate_diverges) = min(rel)
+                THEN 'rate and duplication'
+            WHEN min(rel) FILTER (dup_diverges) = min(rel) THEN 'duplication' ELSE 'rate' END AS kind,
+       min(rel) FILTER (dup_diverges) * $width_s AS dup_offset_s,
        arg_min(at_a, rel) AS at_before, arg_min(at_b, rel) AS at_after
-FROM persistent WHERE off AND coalesce(next_off, true)
+FROM persistent WHERE rate_diverges OR dup_diverges
 GROUP BY ALL
 """
 
+OVERLAP_SQL = """
+WITH spans AS (
+    SELECT 'a' AS side, pair_key(host) AS k_host, stream, min(rel) AS lo, max(rel) AS hi FROM a_series GROUP BY ALL
+    UNION ALL
+    SELECT 'b', pair_key(host), stream, min(rel), max(rel) FROM b_series GROUP BY ALL
+)
+SELECT coalesce(max(hi - lo + 1), 0) * $width_s FROM (
+    SELECT k_host, stream, max(lo) AS lo, min(hi) AS hi FROM spans GROUP BY ALL HAVING count(DISTINCT side) = 2
+) WHERE hi >= lo
+"""
 
-def classify(r: dict) -> str:
+
+def classify(r: dict, min_rise: float = 0.25) -> str:
     """The short word for a pair: appeared, vanished, duplication, deduplication, rate, same."""
     before, after = r["rows_before"] or 0, r["rows_after"] or 0
     if before == 0 and after > 0:
@@ -209,19 +281,18 @@ def classify(r: dict) -> str:
     fa, fb = r["duplicate_factor_before"], r["duplicate_factor_after"]
     ba, bb = r["bursts_before"] or 0, r["bursts_after"] or 0
     if fa is not None and fb is not None:
-        if fb - fa >= 0.25 or bb > ba:
+        # More bursts at the same factor (one burst split by a gap) is not a change.
+        if fb - fa >= min_rise or (ba == 0 and bb > 0):
             return "duplication"
-        if fa - fb >= 0.25 or bb < ba:
+        if fa - fb >= min_rise or (bb == 0 and ba > 0):
             return "deduplication"
     ra, rb = r["rate_before"] or 0.0, r["rate_after"] or 0.0
-    # A rate change must be large and clear of counting noise (a few rows per hour may halve).
-    if (
-        ra > 0
-        and rb > 0
-        and max(ra, rb) / min(ra, rb) >= RATE_CHANGE
-        and abs(after - before) > 5 * math.sqrt(after + before)
-    ):
-        return "rate"
+    if ra > 0 and rb > 0 and max(ra, rb) / min(ra, rb) >= RATE_CHANGE:
+        # Clear of counting noise: the rates' Poisson spread over each run's own span.
+        ha, hb = r.get("hours_before") or 0.0, r.get("hours_after") or 0.0
+        spread = math.sqrt(ra / ha + rb / hb) if ha > 0 and hb > 0 else math.sqrt(ra + rb)
+        if abs(ra - rb) > 5 * spread:
+            return "rate"
     return "same"
 
 

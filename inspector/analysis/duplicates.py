@@ -114,7 +114,7 @@ def _lane_bursts(lane: dict, part: pa.Table, options: BurstOptions, width_us: in
     bucket = part.column("bucket").cast(pa.int64()).to_numpy()
     rows = part.column("rows").to_numpy()
     distinct = part.column("distinct_rows").to_numpy()
-    eids = part.column("eids").to_numpy(zero_copy_only=False)
+    eids = part.column("eids").cast(pa.float64()).fill_null(np.nan).to_numpy()
     factor = rows / np.maximum(distinct, 1)
     # A subscriber delivers each event once: its baseline is about 1 (a few legitimate twins).
     # A low quantile keeps a long duplicated stretch from passing for normal.
@@ -123,6 +123,9 @@ def _lane_bursts(lane: dict, part: pa.Table, options: BurstOptions, width_us: in
     )
     elevated = (factor >= baseline + options.min_rise) & (rows - distinct >= 1)
     out: list[dict] = []
+    # Running sums: a burst's level over any stretch in O(1), however long the burst.
+    cum_rows = np.r_[0, np.cumsum(rows)]
+    cum_distinct = np.r_[0, np.cumsum(distinct)]
     i, n = 0, len(bucket)
     while i < n:
         if not elevated[i]:
@@ -142,25 +145,23 @@ def _lane_bursts(lane: dict, part: pa.Table, options: BurstOptions, width_us: in
                 break
             misses = 0
             last = nxt
-            level = rows[start : nxt + 1].sum() / max(distinct[start : nxt + 1].sum(), 1)
-        total = int(rows[start : last + 1].sum())
-        unique = int(distinct[start : last + 1].sum())
+            level = (cum_rows[nxt + 1] - cum_rows[start]) / max(
+                cum_distinct[nxt + 1] - cum_distinct[start], 1
+            )
+        total = int(cum_rows[last + 1] - cum_rows[start])
+        unique = int(cum_distinct[last + 1] - cum_distinct[start])
         if (
             total - unique < options.min_extra_rows
             or total / max(unique, 1) < baseline + options.min_rise
         ):
             i = last + 1  # scattered legitimate twins, not a burst
             continue
-        eid_count = eids[start : last + 1]
-        known = [
-            int(e)
-            for e in eid_count
-            if e is not None and not (isinstance(e, float) and np.isnan(e))
-        ]
+        known = eids[start : last + 1]
+        known = known[~np.isnan(known)]
         signature = "same_content_different_eid"
-        if known and sum(known) < total:
+        if len(known) and known.sum() < total:
             signature = "same_eid_repeated"
-        elif not known:
+        elif not len(known):
             signature = "same_content"
         out.append(
             {
@@ -236,7 +237,8 @@ def _link_markers(bursts: pa.Table, status: pa.Table | None, options: BurstOptio
                 WHERE CAST(s.marker AS VARCHAR) IN {LINKED_MARKERS}
                   AND (s.host IS NULL OR CAST(s.host AS VARCHAR) = b.host)
                   AND s.log_time <= b.start + INTERVAL 1 SECOND * {options.bucket_seconds}
-                  AND (b.open_start OR s.log_time >= b.start - INTERVAL 1 SECOND * {window})
+                  AND s.log_time >= b.start - CASE WHEN b.open_start THEN INTERVAL 1 DAY
+                                                   ELSE INTERVAL 1 SECOND * {window} END
                 ORDER BY s.log_time DESC LIMIT 1
             ) m ON true
             ORDER BY b.extra_rows DESC

@@ -89,14 +89,18 @@ def _subscriber_counts(subscriptions: pa.Table) -> pa.Table:
 
 
 def find(
-    ws: Workspace, options: BurstOptions | None = None, progress: Progress | None = None
+    ws: Workspace,
+    options: BurstOptions | None = None,
+    progress: Progress | None = None,
+    factors: pa.Table | None = None,
 ) -> pa.Table:
-    """Every finding of a loaded run, most extra rows first."""
+    """Every finding of a loaded run, most extra rows first (``factors``: precomputed
+    ``duplication_factors`` at the options' bucket size, if the caller has them)."""
     options = options or BurstOptions()
     report(progress, 0.0, "looking for duplicated delivery")
-    bursts = duplicate_bursts(
-        duplication_factors(ws.records, options.bucket_seconds), ws.status, options
-    )
+    if factors is None:
+        factors = duplication_factors(ws.records, options.bucket_seconds)
+    bursts = duplicate_bursts(factors, ws.status, options)
     con = duckdb.connect(":memory:")
     try:
         con.register("records", ws.records)

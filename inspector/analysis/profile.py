@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
-from inspector.analysis.rates import event_rates
+from inspector.analysis.binning import Binner
+from inspector.analysis.duplicates import BurstOptions, duplicate_bursts
+from inspector.duck import arrow_query
 from inspector.workspace import Workspace
 
 
@@ -25,7 +26,7 @@ class RunProfile:
     lanes: pa.Table
     series: pa.Table
     anchors: dict[str, dt.datetime]
-    hosts: list[str]
+    hosts: list[str | None]
 
 
 def parse_anchor(spec: str) -> tuple[str, int]:
@@ -46,10 +47,14 @@ def run_profile(ws: Workspace, options: BurstOptions, anchor: str = "start") -> 
     """Summarise ``ws`` for comparison; ``anchor`` is ``start`` or ``MARKER[:N]`` (per host)."""
     kind, nth = parse_anchor(anchor)
     width = options.bucket_seconds
-    rates = event_rates(ws.records, width)
-    factors = duplication_factors(ws.records, width)
+    binner = Binner(ws.records)
+    rates = binner.rates(width * 1_000_000)
+    factors = binner.factors(width * 1_000_000)
     bursts = duplicate_bursts(factors, None, options)
-    hosts = sorted({h for h in rates.column("host").to_pylist() if h is not None})
+    lane_hosts = set(rates.column("host").to_pylist())
+    hosts = sorted(h for h in lane_hosts if h is not None)
+    if None in lane_hosts:
+        hosts.append(None)  # lanes of no host (e.g. a database beside no log) get a time 0 too
     con = duckdb.connect(":memory:")
     try:
         con.register("rates", rates)
@@ -57,6 +62,7 @@ def run_profile(ws: Workspace, options: BurstOptions, anchor: str = "start") -> 
         con.register("bursts", bursts)
         con.register("status", ws.status.select(["host", "marker", "log_time"]))
         con.register("mapping", ws.mapping)
+        con.register("spans", _spans(ws.records))
         anchors = _anchors(con, kind, nth, hosts)
         con.register(
             "anchors",
@@ -74,12 +80,30 @@ def run_profile(ws: Workspace, options: BurstOptions, anchor: str = "start") -> 
     return RunProfile(lanes, series, anchors, hosts)
 
 
+def _spans(records: pa.Table) -> pa.Table:
+    """Observed hours per host × stream, from the first to the last event time (a minute at
+    least): rates per hour must not depend on the bucket size."""
+    return arrow_query(
+        """
+        SELECT CAST(host AS VARCHAR) AS host,
+               CASE WHEN starts_with(CAST(format AS VARCHAR), 'database') THEN 'database'
+                    ELSE 'results' END AS stream,
+               greatest(epoch_us(max(coalesce(event_time, log_time)))
+                        - epoch_us(min(coalesce(event_time, log_time))), 60e6) / 3.6e9 AS hours
+        FROM records
+        WHERE coalesce(event_time, log_time) IS NOT NULL AND CAST(format AS VARCHAR) <> 'database_stored'
+        GROUP BY ALL
+        """,
+        records=records.select(["host", "format", "event_time", "log_time"]),
+    )
+
+
 def _anchors(
     con: duckdb.DuckDBPyConnection, kind: str, nth: int, hosts: list[str]
 ) -> dict[str, dt.datetime]:
     """Each host's relative-time zero; ValueError naming the host when its marker is missing."""
     out: dict[str, dt.datetime] = {}
-    for host in hosts or [None]:
+    for host in hosts:
         first_data = con.sql(
             "SELECT min(bucket) FROM rates WHERE host IS NOT DISTINCT FROM ?", params=[host]
         ).fetchall()[0][0]
@@ -113,9 +137,6 @@ def _anchors(
 LANES_SQL = """
 WITH lane_rows AS (
     SELECT host, publisher, subscriber, query, stream, sum(rows) AS rows FROM rates GROUP BY ALL
-), spans AS (
-    SELECT host, stream, (epoch_us(max(bucket)) - epoch_us(min(bucket)) + $width) / 3.6e9 AS hours
-    FROM rates GROUP BY ALL
 ), lane_factors AS (
     SELECT host, publisher, subscriber, stream, sum(rows) / greatest(sum(distinct_rows), 1) AS factor,
            sum(rows) - sum(distinct_rows) AS extra_rows
@@ -128,7 +149,7 @@ WITH lane_rows AS (
     FROM mapping WHERE subscriber IS NOT NULL GROUP BY ALL
 )
 SELECT l.host, l.publisher, l.subscriber, coalesce(l.query, q.query) AS query, l.stream, l.rows,
-       l.rows / s.hours AS rate,
+       l.rows / s.hours AS rate, s.hours,
        f.factor, f.extra_rows, CASE WHEN l.subscriber IS NOT NULL THEN coalesce(b.bursts, 0) END AS bursts
 FROM lane_rows l
 JOIN spans s ON s.host IS NOT DISTINCT FROM l.host AND s.stream = l.stream

@@ -134,41 +134,61 @@ def comparison_text(result: Comparison, runs: dict[str, Workspace]) -> str:
     ):
         ws = runs[role]
         zero = ", ".join(f"{h or '(no host)'} {json_default(at)}" for h, at in anchors.items())
+        zero = zero or "(no timed records)"
         out.append(
             f"{role:<6} {plural(ws.records.num_rows, 'record')} from "
             f"{plural(len(ws.loaded_sources), 'source')}; time 0 = {align}: {zero}"
         )
     out.append("")
+    if not all(runs[role].records.num_rows for role in ("before", "after")):
+        empty = [role for role in ("before", "after") if not runs[role].records.num_rows]
+        out.append(f"Warning: the run {' and '.join(empty)} holds no records to compare.")
+
+    def lane(r):
+        return _lane(r, result.by_host)
+
     rose = [r for r in rows if r["change"] == "duplication"]
     if rose:
         out.append("Duplication rose:")
         for r in rose:
             out.append(
-                f"  {_lane(r)}: factor {_num(r['duplicate_factor_before'])} → "
+                f"  {lane(r)}: factor {_num(r['duplicate_factor_before'])} → "
                 f"{_num(r['duplicate_factor_after'])}, bursts {r['bursts_before'] or 0} → "
                 f"{r['bursts_after'] or 0}, extra rows {r['extra_rows_before'] or 0} → "
                 f"{r['extra_rows_after'] or 0}"
             )
     else:
         out.append("Duplication did not rise anywhere.")
-    for word, title in (("appeared", "Appeared"), ("vanished", "Vanished")):
-        names = [_lane(r) for r in rows if r["change"] == word]
+    for word, title in (
+        ("appeared", "Appeared"),
+        ("vanished", "Vanished"),
+        ("source_missing", "Not comparable (the other run has no such source)"),
+    ):
+        names = [lane(r) for r in rows if r["change"] == word]
         if names:
             out.append(f"{title}: " + ", ".join(names))
     first = result.first_divergence
     if first:
         out.append(
-            f"First divergence: {_lane(first)} at +{_duration(first['divergence_offset_s'])} "
+            f"First divergence: {lane(first)} at {_duration(first['divergence_offset_s'])} "
             f"(before {json_default(first['divergence_before'])}, "
             f"after {json_default(first['divergence_after'])})"
         )
+    elif result.overlap_s <= 0:
+        out.append(
+            "The runs cover no common stretch of relative time: nothing to set side by side "
+            "(try another --align)."
+        )
     else:
-        out.append("The runs do not diverge beyond normal variation over the time both cover.")
+        out.append(
+            "The runs do not diverge beyond normal variation over the "
+            f"{_duration(result.overlap_s).lstrip('+')} both cover."
+        )
     out.append("")
     header = ("lane", "source", "rows", "rate/h", "factor", "bursts", "change")
     table = [header] + [
         (
-            _lane(r).removesuffix(" in osquery.db"), r["source"],
+            lane(r).removesuffix(" in osquery.db"), r["source"],
             f"{r['rows_before'] or 0} → {r['rows_after'] or 0}",
             f"{_num(r['rate_before'], 1)} → {_num(r['rate_after'], 1)}",
             f"{_num(r['duplicate_factor_before'])} → {_num(r['duplicate_factor_after'])}",
@@ -184,14 +204,13 @@ def comparison_text(result: Comparison, runs: dict[str, Workspace]) -> str:
     return "\n".join(out)
 
 
-def _lane(r: dict) -> str:
+def _lane(r: dict, by_host: bool) -> str:
     name = r["subscriber"] or r["query"] or "?"
     if r["subscriber"] and r["query"]:
         name = f"{r['subscriber']} ({r['query']})"
     if r["source"] == "osquery_db":
         name += " in osquery.db"
-    same_host = r.get("host_before") and r.get("host_before") == r.get("host_after")
-    return f"{r['host']}: {name}" if same_host else name
+    return f"{r['host']}: {name}" if by_host and r["host"] else name
 
 
 def _num(value: float | int | None, digits: int = 2) -> str:
@@ -201,7 +220,9 @@ def _num(value: float | int | None, digits: int = 2) -> str:
 
 
 def _duration(seconds: float) -> str:
-    s = int(seconds)
+    """``+1h30m``, ``-2h30m``, ``+45s``: an offset from the alignment point."""
+    sign = "-" if seconds < 0 else "+"
+    s = int(abs(seconds))
     h, rest = divmod(s, 3600)
     m, sec = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else (f"{m}m{sec:02d}s" if m else f"{sec}s")
+    return sign + (f"{h}h{m:02d}m" if h else (f"{m}m{sec:02d}s" if m else f"{sec}s"))

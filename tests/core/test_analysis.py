@@ -97,9 +97,9 @@ def test_a_fault_older_than_the_database_buffer_is_found_open_started(tmp_path) 
 def test_osquery_events_corroborates_doubled_subscriptions(run) -> None:
     truth, ws = run
     subscriptions = {s["subscriber"]: s for s in truth["subscribers"]}
-    for f in find(ws).to_pylist():
-        if f["kind"] != "duplicate_burst":
-            continue
+    bursts = [f for f in find(ws).to_pylist() if f["kind"] == "duplicate_burst"]
+    assert len(bursts) == len(truth["faults"])  # none on the control and rebaseline runs
+    for f in bursts:
         # The snapshot before the config change shows the lower count, one during it the raised one.
         assert f["subscriptions_before"] is not None and f["subscriptions_during"] is not None, f
         ratio = f["subscriptions_during"] / f["subscriptions_before"]
