@@ -64,6 +64,8 @@ def run_app(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
     window = MainWindow(LoadOptions(tz=args.tz, year=args.year))
+    if args.screenshot:
+        window.resize(1600, 1000)  # the documented screenshot size
     window.show()
     if args.screenshot:
         return _screenshot(app, window, args)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pyarrow as pa
-from PySide6.QtCore import QSettings, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QTabWidget,
 )
@@ -23,8 +24,12 @@ from inspector.demo.cache import demo_inputs, ensure_demo_run
 from inspector.overview import loaded_line, plural
 from inspector.readers.registry import LoadOptions
 from inspector.workspace import Workspace
+from ui.menus import build_menus
+from ui.recent import remember
+from ui.widgets.findings_panel import FindingsPanel
 from ui.widgets.overview_panel import OverviewPanel
 from ui.widgets.table_panel import TablePanel
+from ui.widgets.timeline_panel import TimelinePanel
 from ui.widgets.welcome_page import WelcomePage
 from ui.workers import LoadedRun, Loader
 
@@ -87,6 +92,16 @@ def sources_table(ws: Workspace) -> pa.Table:
     )
 
 
+def _finding_line(f: dict) -> str:
+    what = f["subscriber"] or f["query"] or "?"
+    if f["kind"] == "duplicate_burst":
+        text = f"Duplicate burst in {what}: ×{f['duplicate_factor']:.2f}, {f['extra_rows']:,} extra rows"
+        if f.get("marker"):
+            text += f", after {f['marker']} at {f['config_change_at']:%H:%M:%S} UTC"
+        return text
+    return f"{f['kind']} of {what} at {f['start']:%Y-%m-%d %H:%M:%S} UTC"
+
+
 class MainWindow(QMainWindow):
     """Open inputs, watch them load, and browse what they hold."""
 
@@ -109,6 +124,10 @@ class MainWindow(QMainWindow):
         self.welcome.open_folder_requested.connect(self.open_folder_dialog)
         self.welcome.open_demo_requested.connect(self.open_demo)
         self.tabs = QTabWidget(self)
+        self.timeline = TimelinePanel(self)
+        self.findings_panel = FindingsPanel(self)
+        self.findings_panel.finding_selected.connect(self._on_finding)
+        self.timeline.brushed.connect(self._on_brushed)
         self.overview_panel = OverviewPanel(self)
         self.records_panel = TablePanel("No records", self)
         self.status_panel = TablePanel("No status lines", self)
@@ -118,17 +137,23 @@ class MainWindow(QMainWindow):
             panel.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
         for panel, title in (
-            (self.overview_panel, "Overview"),
+            (self.findings_panel, "Findings"),
             (self.records_panel, "Records"),
+            (self.overview_panel, "Overview"),
             (self.status_panel, "Status log"),
             (self.queries_panel, "Queries"),
             (self.sources_panel, "Sources"),
             (self.problems_panel, "Problems"),
         ):
             self.tabs.addTab(panel, title)
+        # Perfetto's arrangement: the plot above, the tables it drives below.
+        self.split = QSplitter(Qt.Orientation.Vertical, self)
+        self.split.addWidget(self.timeline)
+        self.split.addWidget(self.tabs)
+        self.split.setSizes([560, 440])
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.welcome)
-        self.stack.addWidget(self.tabs)
+        self.stack.addWidget(self.split)
         self.setCentralWidget(self.stack)
 
         self.progress = QProgressBar(self)
@@ -142,34 +167,23 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
         self._on_busy(False)
-        self._build_menus()
+        build_menus(self)
         self.resize(1280, 800)
+        self._restore_layout()
 
-    # -- menus ----------------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for text, shortcut, slot in (
-            ("&Open Files…", QKeySequence.StandardKey.Open, self.open_files_dialog),
-            ("Open &Folder…", QKeySequence("Ctrl+Shift+O"), self.open_folder_dialog),
-            ("Open &Demo Run", None, self.open_demo),
-            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
-        ):
-            action = QAction(text, self)
-            if shortcut is not None:
-                action.setShortcut(shortcut)
-            action.triggered.connect(slot)
-            file_menu.addAction(action)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
-
-    def _about(self) -> None:
+    def about(self) -> None:
         QMessageBox.about(
             self,
             "About osquery Event Inspector",
             f"osquery Event Inspector {__version__}\nReads osquery's logs, configs and databases.",
         )
+
+    def focus_filter(self) -> None:
+        """Show the records and put the cursor in their filter."""
+        self.tabs.setCurrentWidget(self.records_panel)
+        focus = getattr(self.records_panel, "focus_filter", None)
+        if focus is not None:
+            focus()
 
     # -- opening ----------------------------------------------------------------------------------
     def open_files_dialog(self) -> None:
@@ -199,6 +213,7 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         QSettings().setValue("last_folder", os.path.dirname(os.path.abspath(paths[0])))
+        remember([os.path.abspath(p) for p in paths])
         self.message.setText(f"Opening {', '.join(os.path.basename(p) or p for p in paths)}…")
         self.loader.start(paths, options or self.options)
 
@@ -251,8 +266,15 @@ class MainWindow(QMainWindow):
         )
         queries = ws.mapping
         self.queries_panel.show_table(queries, None, f"{queries.num_rows:,} host × query pairs")
-        self.tabs.setTabText(5, f"Problems ({problems.num_rows:,})")
-        self.stack.setCurrentWidget(self.tabs)
+        self.tabs.setTabText(
+            self.tabs.indexOf(self.problems_panel), f"Problems ({problems.num_rows:,})"
+        )
+        self.findings_panel.show_findings(run.findings)
+        self.tabs.setTabText(
+            self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
+        )
+        self.timeline.show_run(run.binner, run.factors, run.frame, run.markers, run.findings)
+        self.stack.setCurrentWidget(self.split)
         unreadable = [s for s in ws.sources if s.status == "error"]
         text = (
             f"{loaded_line(ws)}: {plural(ws.records.num_rows, 'record')}, "
@@ -264,6 +286,19 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"osquery Event Inspector — {self._title(ws)}")
         self.run_loaded.emit(run)
 
+    # -- linked views ---------------------------------------------------------------------------
+    def _on_finding(self, finding: dict) -> None:
+        """A selected finding: zoom the timeline to it and show its rows."""
+        if finding.get("start") is not None and finding.get("end") is not None:
+            self.timeline.zoom_to(finding["start"], finding["end"])
+        self.message.setText(_finding_line(finding))
+
+    def _on_brushed(self, lo, hi) -> None:
+        if lo is None:
+            self.message.setText("Time selection cleared")
+        else:
+            self.message.setText(f"Selected {lo:%Y-%m-%d %H:%M:%S} – {hi:%H:%M:%S} UTC")
+
     @staticmethod
     def _title(ws: Workspace) -> str:
         hosts = ws.hosts.column("host").to_pylist()
@@ -271,7 +306,19 @@ class MainWindow(QMainWindow):
             return hosts[0]
         return f"{len(hosts)} hosts"
 
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        split = settings.value("window/split")
+        if split is not None:
+            self.split.restoreState(split)
+
     def closeEvent(self, event) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/split", self.split.saveState())
         # A cancelled load stops at its next checkpoint; wait for it so no thread outlives us.
         self.loader.cancel()
         self.loader.wait(60_000)

@@ -10,20 +10,46 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pyarrow as pa
 from PySide6.QtCore import QObject, QThread, Signal
 
+from inspector.analysis.binning import Binner
+from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.findings import find
 from inspector.overview import Overview, overview
 from inspector.progress import Cancelled, Progress
 from inspector.readers.registry import LoadOptions
+from inspector.timeline import FACTOR_WIDTH_US, Frame, build_frame, markers_table, nice_width
 from inspector.workspace import Workspace, load
 
 
 @dataclass
 class LoadedRun:
-    """What a finished load hands to the window."""
+    """What a finished load (and its analysis) hands to the window."""
 
     workspace: Workspace
     overview: Overview
+    binner: Binner
+    factors: pa.Table  # duplication factors per minute
+    findings: pa.Table
+    frame: Frame  # the whole run's lanes at a width that fits the screen
+    markers: list[dict]
+
+
+def analyse(ws: Workspace, progress: Progress) -> tuple:
+    """The analysis a loaded run gets before the window shows it (in the worker thread)."""
+    binner = Binner(ws.records)
+    progress.report(0.1, "counting duplicated deliveries")
+    factors = binner.factors(FACTOR_WIDTH_US)
+    progress.check()
+    progress.report(0.5, "finding duplicate bursts and re-baselines")
+    findings = find(ws, BurstOptions(bucket_seconds=FACTOR_WIDTH_US // 1_000_000), factors=factors)
+    progress.check()
+    progress.report(0.8, "counting events per lane")
+    span = binner.span_us()
+    width = nice_width(span[1] - span[0]) if span else FACTOR_WIDTH_US
+    frame = build_frame(binner, width, factors)
+    return binner, factors, findings, frame, markers_table(ws.status)
 
 
 class _LoadThread(QThread):
@@ -53,15 +79,17 @@ class _LoadThread(QThread):
             if self.prepare is not None:
                 paths = self.prepare(self.progress.scaled(0.0, 0.4))
                 progress = self.progress.scaled(0.4, 1.0)
-            ws = load(paths, self.options, progress)
+            load_part, analysis_part = progress.scaled(0.0, 0.8), progress.scaled(0.8, 1.0)
+            ws = load(paths, self.options, load_part)
             self.progress.check()
             summary = overview(ws)
+            analysed = analyse(ws, analysis_part)
         except Cancelled:
             return
         except Exception as exc:  # a worker must report, never die silently
             self.failed.emit(f"{type(exc).__name__}: {exc}")
             return
-        self.loaded.emit(LoadedRun(ws, summary))
+        self.loaded.emit(LoadedRun(ws, summary, *analysed))
 
 
 class Loader(QObject):

@@ -29,11 +29,12 @@ def test_welcome_page_then_demo_run(window, qtbot, tmp_path) -> None:
     assert window.stack.currentWidget() is window.welcome
     with qtbot.waitSignal(window.run_loaded, timeout=120_000):
         window.open_demo()  # writes the openbsm-double run into the (test's) cache first
-    assert window.stack.currentWidget() is window.tabs
+    assert window.stack.currentWidget() is window.split
     ws = window.workspace
     truth = json.loads((pathlib.Path(ensure_demo_run()) / "truth.json").read_text())
     assert window.records_panel.model.rowCount() == ws.records.num_rows > 50_000
-    assert window.tabs.tabText(5) == f"Problems ({len(truth['damaged_lines'])})"
+    problems = window.tabs.indexOf(window.problems_panel)
+    assert window.tabs.tabText(problems) == f"Problems ({len(truth['damaged_lines'])})"
     assert "mbp-demo-01" in window.windowTitle()
     assert "darwin" in window.overview_panel.label.text()
     assert "1 link to a file already read" in window.message.text()
@@ -78,7 +79,7 @@ def test_unreadable_input_is_reported_and_the_rest_loads(window, qtbot, tmp_path
         window.open_paths([str(tmp_path / "missing"), str(good)])
     assert window.workspace.records.num_rows == 1
     assert "1 file could not be read (see Problems)" in window.message.text()
-    assert window.tabs.tabText(5) == "Problems (1)"
+    assert window.tabs.tabText(window.tabs.indexOf(window.problems_panel)) == "Problems (1)"
     model = window.problems_panel.model
     assert model.data(model.index(0, 0)).endswith("missing")
     assert model.data(model.index(0, 2)) == "error: no such file or directory"

@@ -1,0 +1,62 @@
+"""Findings (duplicate bursts, re-baselines), most extra rows first; selecting one focuses it."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+from ui.widgets.table_panel import TablePanel
+
+FINDING_COLUMNS = [
+    "kind", "subscriber", "query", "host", "publisher", "source", "start", "end",
+    "duplicate_factor", "extra_rows", "marker", "config_change_at", "signature",
+    "subscriptions_before", "subscriptions_during", "open_start",
+]  # fmt: skip
+
+
+class FindingsPanel(TablePanel):
+    """The findings table; ``finding_selected`` carries the selected finding as a dict."""
+
+    finding_selected = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("No findings: no duplicated delivery, no re-baselines", parent)
+        self.view.setSelectionMode(self.view.SelectionMode.SingleSelection)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.model.formatters["duplicate_factor"] = lambda v: f"×{v:.2f}"
+        self.model.formatters["extra_rows"] = lambda v: f"{v:,}"
+
+    def show_findings(self, findings: pa.Table) -> None:
+        """Show ``findings`` in impact order (most extra rows first, as ``find`` returns them)."""
+        bursts = sum(1 for k in findings.column("kind").to_pylist() if k == "duplicate_burst")
+        caption = (
+            f"{findings.num_rows:,} findings: {bursts} duplicate bursts, "
+            f"{findings.num_rows - bursts} re-baselines — select one to see it on the timeline"
+            if findings.num_rows
+            else ""
+        )
+        self.show_table(findings, FINDING_COLUMNS, caption)
+
+    def finding(self, row: int) -> dict:
+        table = self.model.table
+        return table.slice(self.model.table_row(row), 1).to_pylist()[0]
+
+    def select(self, row: int) -> None:
+        if 0 <= row < self.model.rowCount():
+            self.view.selectRow(row)
+            self.view.scrollTo(self.model.index(row, 0))
+
+    def step(self, direction: int) -> None:
+        """Select the next (+1) or previous (-1) finding, wrapping around."""
+        n = self.model.rowCount()
+        if not n:
+            return
+        rows = self.view.selectionModel().selectedRows()
+        current = rows[0].row() if rows else (-1 if direction > 0 else n)
+        self.select((current + direction) % n)
+
+    def _on_selection(self, *_args) -> None:
+        rows = self.view.selectionModel().selectedRows()
+        if rows:
+            self.finding_selected.emit(self.finding(rows[0].row()))
