@@ -89,7 +89,9 @@ class LanePlot:
         self.plot.hideButtons()
         self.plot.showGrid(x=True, y=False, alpha=0.15)
         self.plot.getAxis("left").setWidth(48)
-        self.plot.setDownsampling(auto=True, mode="peak")  # a burst never vanishes when zoomed out
+        # No pyqtgraph auto-downsampling: it fixes its factor while the lane is still unlaid-out
+        # and then draws min/max zigzags. Re-binning to about a bucket per three pixels (sums,
+        # and the peak factor for factor lanes) is what keeps every burst visible at any zoom.
         self.plot.setClipToView(True)
         pen = pg.mkPen(FACTOR_COLOUR if factor else colour, width=1.2)
         fill = pg.mkBrush(FACTOR_COLOUR + "30" if factor else colour + "55")
