@@ -10,11 +10,11 @@ import argparse
 import datetime as dt
 import sys
 
-from benchmarks import analysis_bench
+from benchmarks import analysis_bench, gui_bench
 from benchmarks.harness import machine, markdown
 
-# name → (full size, quick size, repeats full, repeats quick)
-BENCHMARKS = {"analysis": (10_000_000, 200_000, 5, 2)}
+# name → (records at full size, in quick mode; repeats at full size, in quick mode)
+BENCHMARKS = {"analysis": (10_000_000, 200_000, 5, 2), "gui": (10_000_000, 200_000, 5, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,21 +26,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these")
     parser.add_argument(
-        "--rows", type=int, help="records for the analysis benchmark (default 10 M)"
+        "--rows", type=int, help="records for the benchmarks (default 10 M; quick: 200,000)"
     )
     parser.add_argument(
         "--write", metavar="FILE", help="also write the report to FILE (e.g. BENCHMARKS.md)"
     )
     args = parser.parse_args(argv)
     sections = []
+    tables: dict[int, object] = {}  # one tiled records table per size, shared by the benchmarks
     for name in args.only or sorted(BENCHMARKS):
         full, quick, rep_full, rep_quick = BENCHMARKS[name]
         repeat = rep_quick if args.quick else rep_full
+        rows = args.rows or (quick if args.quick else full)
         print(f"running {name} …", file=sys.stderr, flush=True)
-        if name == "analysis":
-            sections.append(
-                analysis_bench.run(args.rows or (quick if args.quick else full), repeat)
-            )
+        if rows not in tables:
+            tables.clear()
+            tables[rows] = analysis_bench.tiled_records(rows)
+        runner = {"analysis": analysis_bench.run, "gui": gui_bench.run}[name]
+        sections.append(runner(tables[rows], repeat))
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = (
         "# Benchmarks\n\n"

@@ -104,10 +104,9 @@ def pandas_analysis(records: pa.Table) -> tuple[pd.DataFrame, pa.Table]:
     return rates, bursts
 
 
-def run(rows: int, repeat: int) -> Section:
-    """Measure the app at ``rows`` and, on the first ``BASELINE_MAX_ROWS`` of the same table, the
-    app and the pandas baseline side by side (checking that they agree)."""
-    records = tiled_records(rows)
+def run(records: pa.Table, repeat: int) -> Section:
+    """Measure the app on ``records`` and, on its first ``BASELINE_MAX_ROWS`` rows, the app and
+    the pandas baseline side by side (checking that they agree)."""
     base_rows = min(records.num_rows, BASELINE_MAX_ROWS)
     sample = records.slice(0, base_rows)
     section = Section(

@@ -28,15 +28,12 @@ from ui.menus import build_menus
 from ui.recent import remember
 from ui.widgets.findings_panel import FindingsPanel
 from ui.widgets.overview_panel import OverviewPanel
+from ui.widgets.records_panel import RecordsPanel
 from ui.widgets.table_panel import TablePanel
 from ui.widgets.timeline_panel import TimelinePanel
 from ui.widgets.welcome_page import WelcomePage
 from ui.workers import LoadedRun, Loader
 
-RECORD_COLUMNS = [
-    "log_time", "event_time", "host", "query", "subscriber", "publisher", "action", "counter",
-    "eid", "line", "source", "columns",
-]  # fmt: skip
 STATUS_COLUMNS = [
     "log_time",
     "severity",
@@ -129,7 +126,8 @@ class MainWindow(QMainWindow):
         self.findings_panel.finding_selected.connect(self._on_finding)
         self.timeline.brushed.connect(self._on_brushed)
         self.overview_panel = OverviewPanel(self)
-        self.records_panel = TablePanel("No records", self)
+        self.records_panel = RecordsPanel(self)
+        self.records_panel.filter_changed.connect(self._on_records_filtered)
         self.status_panel = TablePanel("No status lines", self)
         self.sources_panel = TablePanel("No sources", self)
         self.problems_panel = TablePanel("No rejected lines", self)
@@ -181,9 +179,7 @@ class MainWindow(QMainWindow):
     def focus_filter(self) -> None:
         """Show the records and put the cursor in their filter."""
         self.tabs.setCurrentWidget(self.records_panel)
-        focus = getattr(self.records_panel, "focus_filter", None)
-        if focus is not None:
-            focus()
+        self.records_panel.focus_filter()
 
     # -- opening ----------------------------------------------------------------------------------
     def open_files_dialog(self) -> None:
@@ -250,9 +246,7 @@ class MainWindow(QMainWindow):
         ws = run.workspace
         self.workspace = ws
         self.overview_panel.show_run(ws, run.overview)
-        self.records_panel.show_table(
-            ws.records, RECORD_COLUMNS, f"{ws.records.num_rows:,} records"
-        )
+        self.records_panel.show_records(ws.records)
         self.status_panel.show_table(
             ws.status, STATUS_COLUMNS, f"{ws.status.num_rows:,} status lines"
         )
@@ -291,9 +285,19 @@ class MainWindow(QMainWindow):
         """A selected finding: zoom the timeline to it and show its rows."""
         if finding.get("start") is not None and finding.get("end") is not None:
             self.timeline.zoom_to(finding["start"], finding["end"])
+            if finding["kind"] == "duplicate_burst":
+                self.records_panel.focus_finding(
+                    finding["host"], finding["subscriber"], finding["source"],
+                    finding["start"], finding["end"],
+                )  # fmt: skip
         self.message.setText(_finding_line(finding))
 
+    def _on_records_filtered(self, shown: int, total: int) -> None:
+        label = f"Records ({shown:,} of {total:,})" if shown != total else f"Records ({total:,})"
+        self.tabs.setTabText(self.tabs.indexOf(self.records_panel), label)
+
     def _on_brushed(self, lo, hi) -> None:
+        self.records_panel.set_time_range(lo, hi)
         if lo is None:
             self.message.setText("Time selection cleared")
         else:
@@ -322,4 +326,6 @@ class MainWindow(QMainWindow):
         # A cancelled load stops at its next checkpoint; wait for it so no thread outlives us.
         self.loader.cancel()
         self.loader.wait(60_000)
+        self.timeline.rebinner.wait(60_000)
+        self.records_panel.shutdown()
         super().closeEvent(event)

@@ -133,3 +133,36 @@ def test_cursor_and_marker_stepping(window, run_dir) -> None:
     found = panel.step_marker(+1)
     assert found is not None and found["t"] > _t(truth["start"]) + 900
     assert found["kind"] in panel.cursor_line.text()
+
+
+def test_a_finding_filters_the_records_to_its_rows(window, qtbot) -> None:
+    window.findings_panel.select(0)
+    finding = window.findings_panel.finding(0)
+    records = window.records_panel
+    qtbot.waitUntil(
+        lambda: records.model.rowCount() < window.workspace.records.num_rows, timeout=10_000
+    )
+    flt = records.current_filter
+    assert flt.subscribers == frozenset({finding["subscriber"]})
+    assert "of" in window.tabs.tabText(window.tabs.indexOf(records))
+    # Every row shown is that subscriber's, inside the burst.
+    table, model = window.workspace.records, records.model
+    for view_row in range(0, model.rowCount(), max(1, model.rowCount() // 20)):
+        row = table.slice(model.table_row(view_row), 1).to_pylist()[0]
+        assert row["subscriber"] == finding["subscriber"]
+        assert finding["start"] <= row["event_time"] < finding["end"]
+
+
+def test_brushing_filters_the_records_to_the_range(window, qtbot) -> None:
+    panel, records = window.timeline, window.records_panel
+    lo, hi = panel.view.current_range()
+    a, b = lo + (hi - lo) * 0.4, lo + (hi - lo) * 0.45
+    with qtbot.waitSignal(records.filter_changed, timeout=10_000):
+        panel.view.set_brush(a, b)
+        panel.view.brushed.emit(a, b)
+    shown = records.model.rowCount()
+    assert 0 < shown < window.workspace.records.num_rows
+    assert records.current_filter.time_range is not None
+    with qtbot.waitSignal(records.filter_changed, timeout=10_000):
+        panel.view.clear_brush()
+    assert records.model.rowCount() == window.workspace.records.num_rows

@@ -3,21 +3,30 @@
 The model holds the table and an index array (which rows, in which order); ``data()`` formats
 values from a small cache of row pages converted on demand, so a 10-million-row table costs
 only the pages on screen. No per-cell Qt objects, no proxy model.
+
+Besides the table's own columns it can show "virtual" columns named ``columns.<key>``: a key of
+the ``columns`` JSON text, parsed per page (at most ``PAGE_ROWS`` ``json.loads`` per page).
+Sorting is the owner's job (it may take seconds at 10 M rows): ``sort()`` only emits
+``sort_requested`` and the owner installs the sorted rows with ``set_index``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from inspector.record_filter import take_rows
 
 PAGE_ROWS = 256
 MAX_PAGES = 16
 MAX_ROWS = 70_000_000  # below Qt's ~71.5 M row limit of item views
+VIRTUAL_PREFIX = "columns."  # a column named columns.<key> shows that key of the columns JSON
 
 
 def format_value(value: object) -> str:
@@ -37,8 +46,17 @@ def format_value(value: object) -> str:
     return text if len(text) <= 500 else text[:500] + "…"
 
 
+def _json_cell(value: object) -> object:
+    """A JSON value as a cell shows it: strings as they are, other values as JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
 class ArrowTableModel(QAbstractTableModel):
     """Rows ``index[i]`` of ``table``, showing ``columns`` (all by default)."""
+
+    sort_requested = Signal(str, bool)  # column name, descending
 
     def __init__(
         self, table: pa.Table | None = None, columns: list[str] | None = None, parent=None
@@ -61,7 +79,7 @@ class ArrowTableModel(QAbstractTableModel):
         """Show ``table`` (optionally only ``columns``, and only/ordered by ``index``)."""
         self.beginResetModel()
         self._table = table
-        self._columns = [c for c in (columns or table.column_names) if c in table.column_names]
+        self._columns = [c for c in (columns or table.column_names) if self._known(table, c)]
         rows = (
             np.arange(table.num_rows, dtype=np.int64)
             if index is None
@@ -69,12 +87,52 @@ class ArrowTableModel(QAbstractTableModel):
         )
         self._index = rows[:MAX_ROWS]
         self._numeric = [
-            pa.types.is_integer(table.schema.field(c).type)
-            or pa.types.is_floating(table.schema.field(c).type)
+            c in table.column_names
+            and (
+                pa.types.is_integer(table.schema.field(c).type)
+                or pa.types.is_floating(table.schema.field(c).type)
+            )
             for c in self._columns
         ]
         self._pages.clear()
         self.endResetModel()
+
+    @staticmethod
+    def _known(table: pa.Table, name: str) -> bool:
+        virtual = name.startswith(VIRTUAL_PREFIX) and "columns" in table.column_names
+        return name in table.column_names or virtual
+
+    def set_index(self, index: np.ndarray) -> None:
+        """Show rows ``index`` (e.g. newly filtered or sorted) of the same table and columns."""
+        self.beginResetModel()
+        self._index = np.asarray(index, np.int64)[:MAX_ROWS]
+        self._pages.clear()
+        self.endResetModel()
+
+    @property
+    def index_array(self) -> np.ndarray:
+        """The table rows shown, in view order (do not modify)."""
+        return self._index
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names shown (``columns.<key>`` for virtual ones)."""
+        return list(self._columns)
+
+    def column_name(self, section: int) -> str:
+        """The name of the column at ``section``."""
+        return self._columns[section]
+
+    def view_row_of(self, table_row: int) -> int | None:
+        """Where table row ``table_row`` is shown, or None (a vectorised search of the index)."""
+        found = np.flatnonzero(self._index == table_row)
+        return int(found[0]) if len(found) else None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Ask the owner to sort (it installs the result with ``set_index``)."""
+        if 0 <= column < len(self._columns):
+            descending = order == Qt.SortOrder.DescendingOrder
+            self.sort_requested.emit(self._columns[column], descending)
 
     @property
     def table(self) -> pa.Table:
@@ -97,7 +155,11 @@ class ArrowTableModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            return self._columns[section] if section < len(self._columns) else None
+            if section >= len(self._columns):
+                return None
+            name = self._columns[section]
+            virtual = name.startswith(VIRTUAL_PREFIX) and name not in self._table.column_names
+            return name.removeprefix(VIRTUAL_PREFIX) if virtual else name
         return str(section + 1)
 
     def data(
@@ -137,10 +199,26 @@ class ArrowTableModel(QAbstractTableModel):
         rows = self._index[page_no * PAGE_ROWS : (page_no + 1) * PAGE_ROWS]
         if not len(rows):
             return []
-        selected = self._table.select(self._columns)
+        real = [c for c in self._columns if c in self._table.column_names]
+        keys = {c: c.removeprefix(VIRTUAL_PREFIX) for c in self._columns if c not in real}
+        wanted = real + (["columns"] if keys and "columns" not in real else [])
+        selected = self._table.select(wanted)
         if rows[-1] - rows[0] == len(rows) - 1 and bool(np.all(np.diff(rows) == 1)):
             part = selected.slice(int(rows[0]), len(rows))  # in file order: a zero-copy slice
         else:
-            part = selected.take(pa.array(rows))
-        columns = [part.column(i).to_pylist() for i in range(part.num_columns)]
+            part = take_rows(selected, rows)  # chunk by chunk: no 2 GB concatenation
+        values = {name: part.column(name).to_pylist() for name in wanted}
+        if keys:  # one json.loads per row of this page, only while a virtual column is shown
+            parsed = [_parsed(text) for text in values["columns"]]
+            for name, key in keys.items():
+                values[name] = [_json_cell(obj.get(key)) for obj in parsed]
+        columns = [values[name] for name in self._columns]
         return list(zip(*columns, strict=True)) if columns else [() for _ in rows]
+
+
+def _parsed(text: str | None) -> dict:
+    try:
+        obj = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return obj if isinstance(obj, dict) else {}

@@ -1,0 +1,332 @@
+"""Filtering and sorting the loaded records without a Python loop over rows.
+
+A ``RecordFilter`` says which records to show; ``filter_rows`` turns it into ascending table-row
+numbers (numpy int64) that a view model holds instead of a copy of the table. Predicates on the
+dictionary-encoded columns are evaluated once per dictionary value, the free text with
+``pyarrow.compute`` and the SQL clause with DuckDB; the expensive ones only run on the rows that
+the cheap ones left (or chunk by chunk over the whole table when most rows are left, so nothing
+large is copied).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from inspector.duck import arrow_query
+from inspector.progress import Progress, report
+
+DICTIONARY_FILTERS = {"hosts": "host", "subscribers": "subscriber", "queries": "query",
+                      "actions": "action"}  # fmt: skip
+TEXT_DICTIONARY_COLUMNS = ("host", "query", "subscriber")
+TEXT_COLUMNS = ("eid", "columns")
+STREAMS = ("results_log", "osquery_db")
+SLICE_ROWS = 1_000_000  # full-table passes go slice by slice so a cancel is noticed quickly
+SUBSET_SHARE = 8  # below 1/8 of the table, the candidate rows are taken (copied) and scanned
+
+
+class FilterError(ValueError):
+    """The filter cannot be applied (e.g. the SQL clause does not parse); one readable line."""
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which records to show; None (or empty text) means "no restriction" for each part.
+
+    The value sets may hold None to select rows where that column is null.
+    """
+
+    hosts: frozenset[str | None] | None = None
+    subscribers: frozenset[str | None] | None = None
+    queries: frozenset[str | None] | None = None
+    actions: frozenset[str | None] | None = None
+    time_range: tuple[dt.datetime, dt.datetime] | None = None  # half-open [lo, hi)
+    text: str = ""  # case-insensitive substring of host, query, subscriber, eid or columns
+    sql_where: str = ""  # a DuckDB boolean expression over the records' columns
+    rows: np.ndarray | None = None  # only these table rows (e.g. a finding's)
+    stream: str | None = None  # "results_log" or "osquery_db" (formats starting "database")
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the filter lets every record through."""
+        return self == RecordFilter(text=self.text.strip(), sql_where=self.sql_where.strip()) and (
+            not self.text.strip() and not self.sql_where.strip()
+        )
+
+    def __eq__(self, other: object) -> bool:  # numpy rows need an explicit comparison
+        if not isinstance(other, RecordFilter):
+            return NotImplemented
+        same_rows = (self.rows is None and other.rows is None) or (
+            self.rows is not None and other.rows is not None
+            and np.array_equal(self.rows, other.rows)
+        )  # fmt: skip
+        fields = ("hosts", "subscribers", "queries", "actions", "time_range", "text",
+                  "sql_where", "stream")  # fmt: skip
+        return same_rows and all(getattr(self, f) == getattr(other, f) for f in fields)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def dictionary_mask(column: pa.ChunkedArray, predicate, null: bool = False) -> np.ndarray:
+    """Per row ``predicate`` (strings → booleans, vectorised) of its value, evaluated once per
+    dictionary value of each chunk (chunks keep their own dictionaries); ``null`` for nulls."""
+    parts = []
+    for chunk in column.chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            chunk = pc.dictionary_encode(chunk)
+        per_value = pc.fill_null(predicate(chunk.dictionary.cast(pa.string())), False)
+        lookup = np.append(per_value.to_numpy(zero_copy_only=False).astype(bool), null)
+        indices = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+        parts.append(lookup[indices])  # index -1 (null) picks the appended ``null`` entry
+    return np.concatenate(parts) if parts else np.zeros(0, bool)
+
+
+def _in_set(column: pa.ChunkedArray, values: frozenset[str | None]) -> np.ndarray:
+    wanted = pa.array(sorted(v for v in values if v is not None), pa.string())
+    return dictionary_mask(column, lambda d: pc.is_in(d, value_set=wanted), None in values)
+
+
+def event_times(records: pa.Table) -> pa.ChunkedArray:
+    """Each record's event time, its log time where it has none."""
+    return pc.coalesce(records.column("event_time"), records.column("log_time"))
+
+
+def structured_mask(records: pa.Table, flt: RecordFilter) -> np.ndarray:
+    """The rows the cheap parts of ``flt`` (value sets, stream, time range, rows) let through."""
+    mask = np.ones(records.num_rows, dtype=bool)
+    for attr, name in DICTIONARY_FILTERS.items():
+        values = getattr(flt, attr)
+        if values is not None:
+            mask &= _in_set(records.column(name), values)
+    if flt.stream is not None:
+        if flt.stream not in STREAMS:
+            raise FilterError(f"unknown source stream {flt.stream!r} (one of {', '.join(STREAMS)})")
+        database = dictionary_mask(
+            records.column("format"), lambda d: pc.starts_with(d, "database")
+        )
+        mask &= database if flt.stream == "osquery_db" else ~database
+    if flt.time_range is not None:
+        lo, hi = (pa.scalar(t, pa.timestamp("us", tz="UTC")) for t in flt.time_range)
+        times = event_times(records)
+        inside = pc.and_(pc.greater_equal(times, lo), pc.less(times, hi))
+        mask &= pc.fill_null(inside, False).to_numpy(zero_copy_only=False)
+    if flt.rows is not None:
+        rows = np.asarray(flt.rows, dtype=np.int64)
+        chosen = np.zeros(records.num_rows, dtype=bool)
+        chosen[rows[(rows >= 0) & (rows < records.num_rows)]] = True
+        mask &= chosen
+    return mask
+
+
+def _text_mask(records: pa.Table, rows: np.ndarray, text: str, progress) -> np.ndarray:
+    """Which of ``rows`` contain ``text`` (any case) in a text column."""
+    hit = np.zeros(records.num_rows, dtype=bool)
+    for name in TEXT_DICTIONARY_COLUMNS:
+        hit |= dictionary_mask(
+            records.column(name), lambda d: pc.match_substring(d, text, ignore_case=True)
+        )
+    found = hit[rows]
+    for name in TEXT_COLUMNS:
+        table = records.select([name])
+        for start, part, _, in_part in _pieces(table, rows, progress, "searching the text"):
+            match = pc.match_substring(part.column(name), text, ignore_case=True)
+            found[start : start + len(in_part)] |= _positions_of(match, in_part)
+    return found
+
+
+def _pieces(table: pa.Table, rows: np.ndarray, progress, message: str):
+    """Yield ``(offset into rows, table piece, table row of each piece row, rows' positions in
+    the piece)``: the taken rows when they are few, else the whole table slice by slice
+    (zero-copy) with the positions of the rows inside each slice."""
+    if len(rows) * SUBSET_SHARE < table.num_rows:
+        for start in range(0, len(rows), SLICE_ROWS):
+            some = rows[start : start + SLICE_ROWS]
+            report(progress, start / max(len(rows), 1), message)
+            yield start, take_rows(table, some), some, np.arange(len(some))
+        return
+    for lo in range(0, table.num_rows, SLICE_ROWS):
+        report(progress, lo / max(table.num_rows, 1), message)
+        a, b = np.searchsorted(rows, [lo, lo + SLICE_ROWS])
+        if a < b:
+            part = table.slice(lo, SLICE_ROWS)
+            yield int(a), part, np.arange(lo, lo + part.num_rows, dtype=np.int64), rows[a:b] - lo
+
+
+def _positions_of(match: pa.ChunkedArray | pa.Array, positions: np.ndarray) -> np.ndarray:
+    values = pc.fill_null(match, False)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.to_numpy(zero_copy_only=False)[positions]
+
+
+def clean_duckdb_error(exc: Exception) -> str:
+    """DuckDB's message as one line, without the wrapper query it quotes."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("LINE ") and set(line) - set("^ ")]
+    text = " ".join(lines) or type(exc).__name__
+    text = re.sub(r', "__(row|keep)"|"__(row|keep)", ', "", text)
+    missing = re.search(r'Referenced column "([^"]+)" not found', text)
+    if missing:  # most often a key of the row, which lives inside the columns JSON
+        text += f" (a key of the row? json_extract_string(columns, '$.{missing.group(1)}'))"
+    text = re.sub(r'syntax error at or near "\)"$', "syntax error: the clause ends too early", text)
+    return text.replace(" in FROM clause!", "").replace("Candidate bindings:", "— columns:")
+
+
+def _sql_rows(records: pa.Table, rows: np.ndarray, where: str, progress) -> np.ndarray:
+    """The subset of ``rows`` for which the DuckDB expression ``where`` is true."""
+    if ";" in where.replace("';'", ""):
+        raise FilterError("one expression only: the clause may not contain ';'")
+    # The clause gets lines of its own so that a trailing -- comment cannot swallow the bracket.
+    sql = "SELECT __row FROM records WHERE __keep AND (\n" + where + "\n)"
+    kept = []
+    con = duckdb.connect(":memory:")
+    try:
+        for _, part, numbers, positions in _pieces(records, rows, progress, "running SQL"):
+            keep = np.zeros(part.num_rows, dtype=bool)
+            keep[positions] = True
+            extra = {"__row": pa.array(numbers), "__keep": pa.array(keep)}
+            for name, values in extra.items():
+                part = part.append_column(name, values)  # zero-copy for the record columns
+            con.register("records", part)
+            kept.append(np.asarray(con.sql(sql).fetchnumpy()["__row"], dtype=np.int64))
+            con.unregister("records")
+    except duckdb.Error as exc:
+        raise FilterError(clean_duckdb_error(exc)) from None
+    finally:
+        con.close()
+    return np.sort(np.concatenate(kept)) if kept else np.zeros(0, np.int64)
+
+
+def filter_rows(
+    records: pa.Table, flt: RecordFilter, progress: Progress | None = None
+) -> np.ndarray:
+    """Ascending table-row numbers (int64) of the records that ``flt`` lets through."""
+    report(progress, 0.0, "filtering")
+    rows = np.flatnonzero(structured_mask(records, flt)).astype(np.int64)
+    text = flt.text.strip()
+    if text and len(rows):
+        rows = rows[_text_mask(records, rows, text, progress)]
+    if flt.sql_where.strip() and len(rows):
+        rows = _sql_rows(records, rows, flt.sql_where.strip(), progress)
+    report(progress, 1.0, "filtered")
+    return rows
+
+
+def take_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """Rows ``rows`` of ``table``, in that order, touching only the chunks that hold them.
+
+    ``Table.take`` first concatenates each column's chunks: a 10 M-row ``columns`` text is
+    several GB and overflows a string array's 2 GB offsets. Here each touched chunk is taken
+    from on its own and only the (small) result is put together."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == 1:
+        return table.slice(int(rows[0]), 1)
+    return pa.table({name: _take_column(table.column(name), rows) for name in table.column_names})
+
+
+def _take_column(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+    text = pa.types.is_string(column.type) or pa.types.is_binary(column.type)
+    many = len(rows) * SUBSET_SHARE > len(column)
+    if column.num_chunks <= 1 or not len(rows) or (many and not text):
+        return column.take(pa.array(rows, pa.int64()))  # fixed width: concatenating is cheap
+    starts = np.cumsum([0, *(len(c) for c in column.iterchunks())])
+    chunk_of = np.searchsorted(starts, rows, side="right") - 1
+    ascending = bool(np.all(rows[1:] >= rows[:-1]))  # filter results are: no reordering needed
+    order = np.arange(len(rows)) if ascending else np.argsort(chunk_of, kind="stable")
+    touched, first = np.unique(chunk_of[order], return_index=True)
+    bounds = [*first[1:], len(order)]
+    pieces = [
+        column.chunk(int(c)).take(pa.array(rows[order[a:b]] - starts[c]))
+        for c, a, b in zip(touched, first, bounds, strict=True)
+    ]  # one take per touched chunk, not per row
+    value_type = column.type
+    if not ascending and text and sum(p.nbytes for p in pieces) > 1 << 30:
+        pieces = [p.cast(pa.large_string()) for p in pieces]  # past 2 GB offsets must be 64-bit
+        value_type = pa.large_string()
+    grouped = pa.chunked_array(pieces, value_type)
+    if ascending:
+        return grouped
+    back = np.empty(len(order), dtype=np.int64)
+    back[order] = np.arange(len(order))
+    return grouped.take(pa.array(back))  # the small result back into the requested order
+
+
+def _dictionary_ranks(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Per row the rank of its value among the column's distinct values (null for null): an
+    integer to sort by instead of the strings, found once per dictionary value."""
+    dictionaries = [c.dictionary.cast(pa.string()) for c in values.chunks]
+    distinct = pc.unique(pa.chunked_array(dictionaries, pa.string()))
+    ordered = distinct.take(pc.sort_indices(distinct))
+    parts = []
+    for chunk, dictionary in zip(values.chunks, dictionaries, strict=True):
+        rank = pc.index_in(dictionary, value_set=ordered).to_numpy(zero_copy_only=False)
+        rank = np.append(rank.astype(np.int64), 0)  # the last entry stands in for null rows
+        indices = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+        parts.append(pa.array(rank[indices], pa.int64(), mask=indices < 0))
+    return pa.chunked_array(parts, pa.int64())
+
+
+def sort_rows(
+    records: pa.Table, index: np.ndarray, column: str, descending: bool = False
+) -> np.ndarray:
+    """``index`` reordered by ``column`` of those rows: stable, nulls last either way.
+
+    ``column`` is a record column or ``columns.<key>`` for a key of the columns JSON (sorted as
+    numbers when every present value is one)."""
+    index = np.asarray(index, dtype=np.int64)
+    if not len(index):
+        return index
+    if column.startswith("columns.") and column not in records.column_names:
+        values = json_values(records, index, column.removeprefix("columns."))
+    else:
+        values = records.column(column)
+        if pa.types.is_dictionary(values.type):
+            values = _dictionary_ranks(values)  # sorting integers, not millions of strings
+        values = _take_column(values, index)
+    order = pc.sort_indices(
+        pa.table({"v": values}),
+        sort_keys=[("v", "descending" if descending else "ascending", "at_end")],
+    )
+    return index[order.to_numpy()]
+
+
+def json_values(records: pa.Table, index: np.ndarray, key: str) -> pa.Array:
+    """The value of ``key`` in the columns JSON of rows ``index``: numbers when all are numbers."""
+    path = "$." + json.dumps(key)  # quoted: keys may hold dots or spaces
+    got = arrow_query(
+        "SELECT json_extract_string(columns, $$" + path.replace("$$", "") + "$$) AS v, "
+        "TRY_CAST(v AS DOUBLE) AS n FROM t",
+        t=take_rows(records.select(["columns"]), index),
+    )
+    text, number = got.column("v"), got.column("n")
+    return (number if number.null_count == text.null_count else text).combine_chunks()
+
+
+def distinct_values(records: pa.Table, column: str) -> list[tuple[str | None, int]]:
+    """The values of a dictionary column (host, subscriber, query, action) with their row
+    counts, by value, null (if any) last: what a filter's choice list offers."""
+    counts = pc.value_counts(records.column(column))
+    pairs = zip(
+        counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+    )  # one entry per distinct value, not per row
+    return sorted(pairs, key=lambda p: (p[0] is None, p[0] or ""))
+
+
+def query_keys(records: pa.Table, query: str, sample: int = 300) -> list[str]:
+    """The keys of the columns JSON of ``query``'s rows, in order of first appearance among its
+    first ``sample`` rows: the columns a one-query view shows."""
+    rows = np.flatnonzero(_in_set(records.column("query"), frozenset({query})))[:sample]
+    if not len(rows):
+        return []
+    got = arrow_query(
+        "SELECT json_keys(columns) AS k FROM t WHERE json_valid(columns)",
+        t=take_rows(records.select(["columns"]), rows),
+    )
+    return list(dict.fromkeys(k for keys in got.column("k").to_pylist() for k in keys or []))

@@ -1,0 +1,628 @@
+"""The records tab: a filter bar, the records table and the selected record's detail.
+
+Filtering and sorting run on a worker thread (``LatestJob``): a newer request cancels the one
+running and the results of an older one are never shown, so typing never waits on 10 M rows.
+The table model holds only an index array of table rows; the panel swaps that array.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from PySide6.QtCore import (
+    QCoreApplication,
+    QItemSelectionModel,
+    QObject,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector import record_detail as detail
+from inspector.progress import Cancelled, Progress
+from inspector.record_filter import (
+    FilterError,
+    RecordFilter,
+    distinct_values,
+    filter_rows,
+    query_keys,
+    sort_rows,
+)
+from ui.models.arrow_table_model import VIRTUAL_PREFIX, ArrowTableModel
+from ui.widgets.record_detail_pane import RecordDetailPane
+
+DEFAULT_COLUMNS = ["log_time", "event_time", "host", "query", "subscriber", "publisher", "action",
+                   "counter", "eid", "line", "source", "columns"]  # fmt: skip
+WIDE = {"columns": 420, "query": 240, "source": 190}
+MAX_COPY_ROWS = 10_000  # Ctrl+C copies at most this many selected rows as JSON lines
+ALL, NULL = "\x00all", "\x00null"  # combo item data: no restriction / rows where it is null
+COMBOS = (("host", "hosts"), ("subscriber", "subscribers"), ("query", "queries"),
+          ("action", "actions"))  # fmt: skip
+STREAM_NAMES = {"results_log": "results log", "osquery_db": "osquery.db"}
+
+
+# -- worker -------------------------------------------------------------------------------------
+class _Job(QThread):
+    done = Signal(int, object)
+    failed = Signal(int, str)
+
+    def __init__(self, generation: int, work: Callable[[Progress], object]) -> None:
+        # Owned by the application, not the panel: a panel closed mid-job must not destroy a
+        # running thread; the job deletes itself when it ends.
+        super().__init__(QCoreApplication.instance())
+        self.generation, self.work, self.progress = generation, work, Progress()
+
+    def run(self) -> None:
+        try:
+            result = self.work(self.progress)
+        except Cancelled:
+            return
+        except FilterError as exc:
+            self.failed.emit(self.generation, str(exc))
+            return
+        except Exception as exc:  # a worker reports, never dies silently
+            self.failed.emit(self.generation, f"{type(exc).__name__}: {exc}")
+            return
+        self.done.emit(self.generation, result)
+
+
+class LatestJob(QObject):
+    """Runs one function at a time on a QThread; starting another cancels the running one, and
+    only the newest one's result or error is delivered (older ones may still be queued)."""
+
+    done = Signal(object)
+    failed = Signal(str)
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.generation = 0
+        self._running: dict[int, _Job] = {}
+
+    def start(self, work: Callable[[Progress], object]) -> None:
+        self.cancel()
+        self.generation += 1
+        job = _Job(self.generation, work)
+        job.done.connect(self._on_done)
+        job.failed.connect(self._on_failed)
+        job.finished.connect(self._on_finished)
+        job.finished.connect(job.deleteLater)
+        self._running[self.generation] = job
+        self.busy_changed.emit(True)
+        job.start()
+
+    def cancel(self) -> None:
+        """Stop waiting for the running job (it stops at its next checkpoint)."""
+        for job in self._running.values():
+            job.progress.cancel()
+        if self._running.get(self.generation) is not None:
+            self.busy_changed.emit(False)
+        self.generation += 1
+
+    def wait(self, ms: int = 30_000) -> bool:
+        """Wait for running jobs to end (at shutdown)."""
+        return all(job.wait(ms) for job in list(self._running.values()))
+
+    def _on_done(self, generation: int, result: object) -> None:
+        if generation == self.generation:
+            self.busy_changed.emit(False)
+            self.done.emit(result)
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if generation == self.generation:
+            self.busy_changed.emit(False)
+            self.failed.emit(message)
+
+    def _on_finished(self) -> None:
+        job = self.sender()
+        if isinstance(job, _Job):
+            self._running.pop(job.generation, None)
+
+
+@dataclass
+class _Shown:
+    """A finished filter/sort: what the table shows."""
+
+    records: pa.Table
+    flt: RecordFilter
+    base: np.ndarray  # the filtered rows in table order (kept so a new sort needs no filter)
+    rows: np.ndarray  # in view order
+    columns: list[str]
+    sort: tuple[str, bool] | None
+
+
+def _columns_for(records: pa.Table, flt: RecordFilter) -> list[str]:
+    """One query selected: its JSON keys become columns; else the record columns."""
+    if flt.queries is None or len(flt.queries) != 1 or None in flt.queries:
+        return DEFAULT_COLUMNS
+    keys = [VIRTUAL_PREFIX + k for k in query_keys(records, next(iter(flt.queries)))]
+    if not keys:
+        return DEFAULT_COLUMNS
+    return ["log_time", "event_time", "host", "action", *keys, "line", "source", "columns"]
+
+
+# -- filter bar ---------------------------------------------------------------------------------
+class FilterBar(QWidget):
+    """Value choices, free text, a SQL clause and the time-range chip; ``changed`` fires when the
+    filter the user means changes (typing is debounced)."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.time_range: tuple[dt.datetime, dt.datetime] | None = None
+        self.stream: str | None = None
+        self.combos: dict[str, QComboBox] = {}
+        for name, _ in COMBOS:
+            combo = QComboBox(self)
+            # As wide as the longest "value  (count)" entry, within reason.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setMinimumWidth(140)
+            combo.setMaximumWidth(340)
+            combo.setToolTip(f"Only records of this {name}")
+            combo.currentIndexChanged.connect(self._emit)
+            self.combos[name] = combo
+        self.text = QLineEdit(self)
+        self.text.setPlaceholderText("Search host, query, subscriber, eid and columns…")
+        self.sql = QLineEdit(self)
+        self.sql.setPlaceholderText(
+            "SQL WHERE, e.g. json_extract_string(columns, '$.path') LIKE '/tmp/%' "
+            "AND action = 'added'"
+        )
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.sql.setFont(mono)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(250)  # one filter run per pause in typing, not per key
+        self.debounce.timeout.connect(self.changed)
+        for edit in (self.text, self.sql):
+            edit.setClearButtonEnabled(True)
+            edit.textChanged.connect(self.debounce.start)
+            edit.returnPressed.connect(self._flush)
+        self.chip = QLabel(self)
+        self.chip.setStyleSheet(
+            "background: #dbe8f7; color: #12325a; border: 1px solid #9bb8dc; border-radius: 8px;"
+            "padding: 1px 8px;"
+        )
+        self.chip_clear = QToolButton(self)
+        self.chip_clear.setText("✕")
+        self.chip_clear.setToolTip("Clear the time range")
+        self.chip_clear.setAutoRaise(True)
+        self.chip_clear.clicked.connect(lambda: self.set_range(None, None))
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, combo in enumerate(self.combos.values()):
+            grid.addWidget(combo, 0, i)
+        grid.addWidget(self.text, 0, 4, 1, 3)
+        grid.addWidget(QLabel("WHERE", self), 1, 0, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.sql, 1, 1, 1, 4)
+        grid.addWidget(self.chip, 1, 5)
+        grid.addWidget(self.chip_clear, 1, 6)
+        grid.addWidget(self.error, 2, 1, 1, 6)
+        grid.setColumnStretch(4, 1)
+        self._quiet = False
+        self._update_chip()
+
+    def set_values(self, values: dict[str, list[tuple[str | None, int]]]) -> None:
+        """Offer each column's values with their counts (``{}``: only "all"); a choice made
+        meanwhile is kept."""
+        with self.quiet():
+            for name, combo in self.combos.items():
+                chosen = combo.currentData()
+                combo.clear()
+                combo.addItem(f"all {name}s" if name != "query" else "all queries", ALL)
+                for value, count in values.get(name, []):
+                    label = value if value is not None else "(none)"
+                    combo.addItem(f"{label}  ({count:,})", NULL if value is None else value)
+                if chosen not in (None, ALL):
+                    self.set_choice(name, None if chosen == NULL else chosen)
+
+    def set_choice(self, name: str, value: str | None) -> None:
+        """Choose ``value`` in the ``name`` combo (None: all); an unknown value is added."""
+        combo = self.combos[name]
+        data = ALL if value is None else value
+        at = combo.findData(data)
+        if at < 0:  # not (yet) among the values offered
+            combo.addItem(f"{value}", data)
+            at = combo.count() - 1
+        combo.setCurrentIndex(at)
+
+    def set_range(
+        self, lo: dt.datetime | None, hi: dt.datetime | None, stream: str | None = None
+    ) -> None:
+        """Restrict to [lo, hi) (both or none) and optionally to one source stream."""
+        # A time without a zone is taken as UTC, as every time in the records is.
+        lo, hi = (t if t is None or t.tzinfo else t.replace(tzinfo=dt.UTC) for t in (lo, hi))
+        self.time_range = (lo, hi) if lo is not None and hi is not None else None
+        self.stream = stream
+        self._update_chip()
+        self._emit()
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Change several choices without a ``changed`` for each."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+            self.debounce.stop()
+
+    def reset(self, emit: bool = True) -> None:
+        """No restriction at all (``changed`` once, if ``emit``)."""
+        with self.quiet():
+            for combo in self.combos.values():
+                combo.setCurrentIndex(0)
+            for edit in (self.text, self.sql):
+                edit.clear()
+            self.time_range, self.stream = None, None
+            self._update_chip()
+        if emit:
+            self.changed.emit()
+
+    def filter(self) -> RecordFilter:
+        """The filter the bar shows now (including text still being typed)."""
+        chosen = {}
+        for name, attr in COMBOS:
+            data = self.combos[name].currentData()
+            if data not in (None, ALL):
+                chosen[attr] = frozenset({None if data == NULL else data})
+        return RecordFilter(
+            **chosen, time_range=self.time_range, text=self.text.text().strip(),
+            sql_where=self.sql.text().strip(), stream=self.stream,
+        )  # fmt: skip
+
+    def show_error(self, message: str | None) -> None:
+        """The SQL clause's error in red under the bar; None hides it."""
+        self.error.setText(f"⚠ {message}" if message else "")
+        self.error.setVisible(bool(message))
+        self.sql.setStyleSheet("border: 1px solid #b00020;" if message else "")
+
+    def _update_chip(self) -> None:
+        parts = []
+        if self.time_range is not None:
+            lo, hi = (t.astimezone(dt.UTC) for t in self.time_range)
+            end = hi.strftime("%H:%M:%S" if hi.date() == lo.date() else "%Y-%m-%d %H:%M:%S")
+            parts.append(f"{lo:%Y-%m-%d %H:%M:%S} – {end} UTC")
+        if self.stream is not None:
+            parts.append(STREAM_NAMES.get(self.stream, self.stream))
+        self.chip.setText("  ·  ".join(parts))
+        self.chip.setVisible(bool(parts))
+        self.chip_clear.setVisible(bool(parts))
+
+    def _flush(self) -> None:
+        self.debounce.stop()
+        self.changed.emit()
+
+    def _emit(self) -> None:
+        if not self._quiet:
+            self.debounce.stop()
+            self.changed.emit()
+
+
+# -- the panel ----------------------------------------------------------------------------------
+class RecordsPanel(QWidget):
+    """Filter bar, records table (sorted by a header click) and the selected record's detail."""
+
+    filter_changed = Signal(int, int)  # rows shown, rows in the run
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.records = pa.table({})
+        self._shown: _Shown | None = None
+        self._sort: tuple[str, bool] | None = None
+        self._pending_row: int | None = None  # table row to select once the next result is in
+        self._select_first = False
+        self.bar = FilterBar(self)
+        self.bar.changed.connect(self.refresh)
+        self.model = ArrowTableModel(parent=self)
+        self.model.formatters["source"] = os.path.basename
+        self.model.sort_requested.connect(self._sort_by)
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        vertical = self.view.verticalHeader()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.view.horizontalHeader()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setStretchLastSection(True)
+        header.setResizeContentsPrecision(100)  # fitting a column reads 100 rows, not 1000
+        # A click flips the header's indicator; the model only asks, the worker sorts.
+        header.sortIndicatorChanged.connect(self.model.sort)
+        self.view.selectionModel().currentRowChanged.connect(self._on_current)
+        copy = QShortcut(QKeySequence.StandardKey.Copy, self.view)
+        copy.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy.activated.connect(self.copy_selection)
+
+        self.detail = RecordDetailPane(self)
+        self.detail.row_requested.connect(self.select_table_row)
+        self.caption = QLabel("No records", self)
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)  # indeterminate: the work has no measurable steps
+        self.busy.setMaximumSize(90, 12)
+        self.busy.setTextVisible(False)
+        self.busy_label = QLabel("filtering…", self)
+        self.busy_label.setStyleSheet("color: #555;")
+        self._set_busy(False)
+        self.jobs = LatestJob(self)
+        self.jobs.done.connect(self._install)
+        self.jobs.failed.connect(self._on_failed)
+        self.jobs.busy_changed.connect(self._set_busy)
+        self.detail_jobs = LatestJob(self)
+        self.detail_jobs.done.connect(self._show_context)
+        self.choice_jobs = LatestJob(self)
+        self.choice_jobs.done.connect(
+            lambda got: self.bar.set_values(got[1]) if got[0] is self.records else None
+        )
+
+        status = QHBoxLayout()
+        status.addWidget(self.caption)
+        status.addStretch(1)
+        status.addWidget(self.busy_label)
+        status.addWidget(self.busy)
+        left = QWidget(self)
+        box = QVBoxLayout(left)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(status)
+        box.addWidget(self.view)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([950, 600])  # the table's columns need the room more
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.splitter, 1)
+        app = QCoreApplication.instance()
+        if app is not None:  # a job still running at exit must end before the app does
+            app.aboutToQuit.connect(self.shutdown)
+
+    # -- public API -----------------------------------------------------------------------------
+    def show_records(self, records: pa.Table) -> None:
+        """Show a newly loaded run's records, unfiltered and in table order."""
+        self.jobs.cancel()
+        self.detail_jobs.cancel()
+        self.records = records
+        self._sort = None
+        self._pending_row, self._select_first = None, False
+        self.bar.show_error(None)
+        self.bar.set_values({})
+        self.bar.reset(emit=False)  # no filter: the rows are all rows, no worker needed
+        # The values with their counts take a while at 10 M rows: they arrive from the worker.
+        self.choice_jobs.start(
+            lambda _progress: (
+                records,
+                {name: distinct_values(records, name) for name, _ in COMBOS},
+            )
+        )
+        rows = np.arange(records.num_rows, dtype=np.int64)
+        self._shown = None  # new table: the model is set up afresh (and the sort arrow removed)
+        self._install(_Shown(records, RecordFilter(), rows, rows, DEFAULT_COLUMNS, None))
+
+    def set_time_range(self, lo: dt.datetime | None, hi: dt.datetime | None) -> None:
+        """Only records whose event time (log time without one) is in [lo, hi); None clears."""
+        self.bar.set_range(lo, hi, self.bar.stream)
+
+    def focus_finding(
+        self,
+        host: str | None,
+        subscriber: str | None,
+        source: str | None,
+        start: dt.datetime,
+        end: dt.datetime,
+    ) -> None:
+        """Show a finding's rows (host, subscriber, stream, [start, end)) and select the first."""
+        with self.bar.quiet():
+            self.bar.reset(emit=False)
+            self.bar.set_choice("host", host)
+            self.bar.set_choice("subscriber", subscriber)
+        self._select_first = True
+        self.bar.set_range(start, end, source)
+
+    def focus_filter(self) -> None:
+        """Put the cursor in the free-text box."""
+        self.bar.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.bar.text.selectAll()
+
+    def clear_filters(self) -> None:
+        """Show every record (the sort order stays)."""
+        self.bar.reset()
+
+    @property
+    def current_filter(self) -> RecordFilter:
+        """The filter the bar shows (the table shows it once the worker is done)."""
+        return self.bar.filter()
+
+    def shutdown(self, ms: int = 30_000) -> None:
+        """Cancel running work and wait for it (the window calls this when closing)."""
+        for jobs in (self.jobs, self.detail_jobs, self.choice_jobs):
+            jobs.cancel()
+            jobs.wait(ms)
+
+    # -- filtering and sorting (on the worker) --------------------------------------------------
+    def refresh(self) -> None:
+        """Filter (and sort) again with what the bar shows; the newest request wins."""
+        self._start(self.bar.filter(), self._sort)
+
+    def _sort_by(self, column: str, descending: bool) -> None:
+        self._sort = (column, descending)
+        self._start(self.bar.filter(), self._sort)
+
+    def _start(self, flt: RecordFilter, sort: tuple[str, bool] | None) -> None:
+        records, shown = self.records, self._shown
+        # The same filter with another order needs no filtering: only the sort runs again.
+        base = shown.base if shown is not None and shown.flt == flt else None
+        same_columns = shown.columns if base is not None and shown is not None else None
+
+        def work(progress: Progress) -> _Shown:
+            rows = filter_rows(records, flt, progress) if base is None else base
+            columns = same_columns or _columns_for(records, flt)
+            column = sort[0] if sort is not None and sort[0] in columns else None
+            ordered = rows if column is None else sort_rows(records, rows, column, sort[1])
+            return _Shown(records, flt, rows, ordered, columns, sort)
+
+        self.busy_label.setText("filtering…" if base is None else "sorting…")
+        self.jobs.start(work)
+
+    def _install(self, shown: _Shown) -> None:
+        if shown.records is not self.records:
+            return  # the run was replaced while this was computed
+        self.bar.show_error(None)
+        keep = self._pending_row if self._pending_row is not None else self._current_table_row()
+        if (
+            self._shown is None
+            or shown.columns != self._shown.columns
+            or self.model.table is not shown.records
+        ):
+            self.model.set_table(shown.records, shown.columns, shown.rows)
+            self._fit_columns()
+            self._place_sort_indicator(shown)
+        else:
+            self.model.set_index(shown.rows)
+        self._shown = shown
+        total = shown.records.num_rows
+        self.caption.setText(f"{len(shown.rows):,} of {total:,} records" if total else "No records")
+        if self._select_first and len(shown.rows):
+            self._select_view_row(0)
+        elif keep is not None and (at := self.model.view_row_of(keep)) is not None:
+            self._select_view_row(at)
+        else:
+            self.detail.clear()
+        self._pending_row, self._select_first = None, False
+        self.filter_changed.emit(len(shown.rows), total)
+
+    def _place_sort_indicator(self, shown: _Shown) -> None:
+        """New columns: the arrow goes where the sorted column now is (or away)."""
+        header = self.view.horizontalHeader()
+        name, descending = shown.sort if shown.sort is not None else ("", False)
+        section = shown.columns.index(name) if name in shown.columns else -1
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        header.blockSignals(True)  # only moves the arrow: the rows are already in this order
+        header.setSortIndicator(section, order)
+        header.blockSignals(False)
+
+    def _on_failed(self, message: str) -> None:
+        self.bar.show_error(message)  # the table keeps showing the last good result
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.busy_label.setVisible(busy)
+
+    # -- selection and detail -------------------------------------------------------------------
+    def select_table_row(self, row: int) -> None:
+        """Select table row ``row``; when the filter hides it, clear the filter first."""
+        at = self.model.view_row_of(row)
+        if at is not None:
+            self._select_view_row(at)
+            return
+        self._pending_row = row
+        self.clear_filters()
+
+    def _select_view_row(self, at: int) -> None:
+        index = self.model.index(at, 0)
+        flags = QItemSelectionModel.SelectionFlag
+        self.view.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+        self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def _current_table_row(self) -> int | None:
+        current = self.view.selectionModel().currentIndex()
+        return self.model.table_row(current.row()) if current.isValid() else None
+
+    def _on_current(self, current, _previous=None) -> None:
+        if not current.isValid():
+            self.detail.clear()
+            return
+        records, row = self.model.table, self.model.table_row(current.row())
+        # One row: cheap enough here. The raw lines and the copies go to the worker.
+        title = f"Record {current.row() + 1:,} of {self.model.rowCount():,}"
+        self.detail.show_record(
+            title, detail.provenance(records, row), detail.record_fields(records, row),
+            detail.record_json(records, row),
+        )  # fmt: skip
+
+        def work(progress: Progress) -> tuple:
+            context = detail.raw_context(records, row)
+            progress.check()
+            copies = detail.duplicate_siblings(records, row)
+            labels = [(int(r), _short_provenance(records, int(r))) for r in copies]
+            database = detail.is_database_row(records.slice(row, 1).to_pylist()[0])
+            return records, row, context, database, labels
+
+        self.detail_jobs.start(work)
+
+    def _show_context(self, result: tuple) -> None:
+        records, row, context, database, labels = result
+        if records is self.model.table and row == self._current_table_row():
+            self.detail.show_context(context, database)
+            self.detail.show_siblings(labels)
+
+    def copy_selection(self) -> None:
+        """Copy the selected rows (at most ``MAX_COPY_ROWS``) as JSON lines."""
+        ranges = self.view.selectionModel().selection()
+        view_rows = [np.arange(r.top(), r.bottom() + 1) for r in ranges]  # ranges, not rows
+        if not view_rows:
+            return
+        picked = np.unique(np.concatenate(view_rows))[:MAX_COPY_ROWS]
+        rows = self.model.index_array[picked]
+        lines = detail.records_json_lines(self.model.table, rows)
+        QGuiApplication.clipboard().setText("\n".join(lines) + "\n")
+
+    def _fit_columns(self) -> None:
+        metrics = self.view.fontMetrics()
+        for i, name in enumerate(self.model.columns):
+            if name in WIDE:
+                self.view.setColumnWidth(i, WIDE[name])
+                continue
+            self.view.resizeColumnToContents(i)  # measures the first rows (one page)
+            header = self.model.headerData(i, Qt.Orientation.Horizontal) or name
+            floor = metrics.horizontalAdvance(header) + 28  # room for the sort arrow
+            if name in ("log_time", "event_time"):
+                floor = max(floor, metrics.horizontalAdvance("0000-00-00 00:00:00") + 14)
+            width = max(self.view.columnWidth(i), floor)
+            self.view.setColumnWidth(i, min(width, 260))
+
+
+def _short_provenance(records: pa.Table, row: int) -> str:
+    """Provenance with the file's name instead of its whole path (for the list of copies)."""
+    text = detail.provenance(records, row)
+    source = str(records.column("source")[row])
+    if text.startswith("osquery.db key "):
+        return text.split(" (", 1)[0]
+    return text.replace(source, os.path.basename(source), 1)
