@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTabWidget,
+    QWidget,
 )
 
 from inspector import __version__
-from inspector.demo.cache import demo_inputs, ensure_demo_run
 from inspector.overview import loaded_line, plural
 from inspector.readers.registry import LoadOptions
 from inspector.workspace import Workspace
@@ -30,7 +30,6 @@ from ui.widgets.findings_panel import FindingsPanel
 from ui.widgets.overview_panel import OverviewPanel
 from ui.widgets.records_panel import RecordsPanel
 from ui.widgets.table_panel import TablePanel
-from ui.widgets.timeline_panel import TimelinePanel
 from ui.widgets.welcome_page import WelcomePage
 from ui.workers import LoadedRun, Loader
 
@@ -89,6 +88,13 @@ def sources_table(ws: Workspace) -> pa.Table:
     )
 
 
+def _demo_paths(progress) -> list[str]:
+    """The demo run's inputs, written into the cache first if needed (in the load worker)."""
+    from inspector.demo.cache import demo_inputs, ensure_demo_run
+
+    return demo_inputs(ensure_demo_run(progress=progress))
+
+
 def _finding_line(f: dict) -> str:
     what = f["subscriber"] or f["query"] or "?"
     if f["kind"] == "duplicate_burst":
@@ -121,10 +127,10 @@ class MainWindow(QMainWindow):
         self.welcome.open_folder_requested.connect(self.open_folder_dialog)
         self.welcome.open_demo_requested.connect(self.open_demo)
         self.tabs = QTabWidget(self)
-        self.timeline = TimelinePanel(self)
+        # The timeline (pyqtgraph) is built with the first run: the empty window opens sooner.
+        self.timeline = None
         self.findings_panel = FindingsPanel(self)
         self.findings_panel.finding_selected.connect(self._on_finding)
-        self.timeline.brushed.connect(self._on_brushed)
         self.overview_panel = OverviewPanel(self)
         self.records_panel = RecordsPanel(self)
         self.records_panel.filter_changed.connect(self._on_records_filtered)
@@ -146,7 +152,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(panel, title)
         # Perfetto's arrangement: the plot above, the tables it drives below.
         self.split = QSplitter(Qt.Orientation.Vertical, self)
-        self.split.addWidget(self.timeline)
+        self.split.addWidget(QWidget(self))  # the timeline's place
         self.split.addWidget(self.tabs)
         self.split.setSizes([560, 440])
         self.stack = QStackedWidget(self)
@@ -201,7 +207,7 @@ class MainWindow(QMainWindow):
         self.loader.start(
             [],
             LoadOptions(tz="UTC"),
-            prepare=lambda progress: demo_inputs(ensure_demo_run(progress=progress)),
+            prepare=_demo_paths,
         )
 
     def open_paths(self, paths: list[str], options: LoadOptions | None = None) -> None:
@@ -267,7 +273,7 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(
             self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
         )
-        self.timeline.show_run(run.binner, run.factors, run.frame, run.markers, run.findings)
+        self._timeline().show_run(run.binner, run.factors, run.frame, run.markers, run.findings)
         self.stack.setCurrentWidget(self.split)
         unreadable = [s for s in ws.sources if s.status == "error"]
         text = (
@@ -279,6 +285,16 @@ class MainWindow(QMainWindow):
         self.message.setText(text)
         self.setWindowTitle(f"osquery Event Inspector — {self._title(ws)}")
         self.run_loaded.emit(run)
+
+    def _timeline(self):
+        """The timeline panel, created on first use (importing pyqtgraph takes a while)."""
+        if self.timeline is None:
+            from ui.widgets.timeline_panel import TimelinePanel
+
+            self.timeline = TimelinePanel(self)
+            self.timeline.brushed.connect(self._on_brushed)
+            self.split.replaceWidget(0, self.timeline)
+        return self.timeline
 
     # -- linked views ---------------------------------------------------------------------------
     def _on_finding(self, finding: dict) -> None:
@@ -326,6 +342,7 @@ class MainWindow(QMainWindow):
         # A cancelled load stops at its next checkpoint; wait for it so no thread outlives us.
         self.loader.cancel()
         self.loader.wait(60_000)
-        self.timeline.rebinner.wait(60_000)
+        if self.timeline is not None:
+            self.timeline.rebinner.wait(60_000)
         self.records_panel.shutdown()
         super().closeEvent(event)

@@ -36,13 +36,21 @@ def build_menus(window) -> None:
     view = bar.addMenu("&View")
     _action(window, view, "&Next Finding", "F8", lambda: window.findings_panel.step(+1))
     _action(window, view, "&Previous Finding", "Shift+F8", lambda: window.findings_panel.step(-1))
-    _action(window, view, "Next &Marker", "Ctrl+]", lambda: window.timeline.step_marker(+1))
-    _action(window, view, "Previous M&arker", "Ctrl+[", lambda: window.timeline.step_marker(-1))
+    _action(window, view, "Next &Marker", "Ctrl+]", lambda: _timeline(window, "step_marker", +1))
+    _action(
+        window, view, "Previous M&arker", "Ctrl+[", lambda: _timeline(window, "step_marker", -1)
+    )
     _action(window, view, "&Filter Records", "Ctrl+F", window.focus_filter)
-    _action(window, view, "&Reset Zoom", "Ctrl+0", window.timeline.reset_zoom)
+    _action(window, view, "&Reset Zoom", "Ctrl+0", lambda: _timeline(window, "reset_zoom"))
 
     help_menu = bar.addMenu("&Help")
     _action(window, help_menu, "&About", None, window.about)
+
+
+def _timeline(window, method: str, *args) -> None:
+    """Call a timeline method once a run (and so the timeline) is there."""
+    if window.timeline is not None:
+        getattr(window.timeline, method)(*args)
 
 
 def fill_recent(window) -> None:

@@ -27,8 +27,8 @@ from inspector.record_filter import (
     distinct_values,
     filter_rows,
     query_keys,
-    sort_rows,
 )
+from inspector.record_sort import sort_rows
 from inspector.workspace import load
 
 UTC = dt.UTC

@@ -1,0 +1,185 @@
+"""The records tab's filter bar: value choices, free text, a SQL WHERE clause with its inline
+error, and the time-range chip. It only says which filter the user means (``RecordFilter``);
+applying it is the records panel's business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QToolButton, QWidget
+
+from inspector.record_filter import RecordFilter
+
+ALL, NULL = "\x00all", "\x00null"  # combo item data: no restriction / rows where it is null
+COMBOS = (("host", "hosts"), ("subscriber", "subscribers"), ("query", "queries"),
+          ("action", "actions"))  # fmt: skip
+STREAM_NAMES = {"results_log": "results log", "osquery_db": "osquery.db"}
+
+
+class FilterBar(QWidget):
+    """Value choices, free text, a SQL clause and the time-range chip; ``changed`` fires when the
+    filter the user means changes (typing is debounced)."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.time_range: tuple[dt.datetime, dt.datetime] | None = None
+        self.stream: str | None = None
+        self.combos: dict[str, QComboBox] = {}
+        for name, _ in COMBOS:
+            combo = QComboBox(self)
+            # As wide as the longest "value  (count)" entry, within reason.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setMinimumWidth(140)
+            combo.setMaximumWidth(340)
+            combo.setToolTip(f"Only records of this {name}")
+            combo.currentIndexChanged.connect(self._emit)
+            self.combos[name] = combo
+        self.text = QLineEdit(self)
+        self.text.setPlaceholderText("Search host, query, subscriber, eid and columns…")
+        self.sql = QLineEdit(self)
+        self.sql.setPlaceholderText(
+            "SQL WHERE, e.g. json_extract_string(columns, '$.path') LIKE '/tmp/%' "
+            "AND action = 'added'"
+        )
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.sql.setFont(mono)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(250)  # one filter run per pause in typing, not per key
+        self.debounce.timeout.connect(self.changed)
+        for edit in (self.text, self.sql):
+            edit.setClearButtonEnabled(True)
+            edit.textChanged.connect(self.debounce.start)
+            edit.returnPressed.connect(self._flush)
+        self.chip = QLabel(self)
+        self.chip.setStyleSheet(
+            "background: #dbe8f7; color: #12325a; border: 1px solid #9bb8dc; border-radius: 8px;"
+            "padding: 1px 8px;"
+        )
+        self.chip_clear = QToolButton(self)
+        self.chip_clear.setText("✕")
+        self.chip_clear.setToolTip("Clear the time range")
+        self.chip_clear.setAutoRaise(True)
+        self.chip_clear.clicked.connect(lambda: self.set_range(None, None))
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, combo in enumerate(self.combos.values()):
+            grid.addWidget(combo, 0, i)
+        grid.addWidget(self.text, 0, 4, 1, 3)
+        grid.addWidget(QLabel("WHERE", self), 1, 0, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.sql, 1, 1, 1, 4)
+        grid.addWidget(self.chip, 1, 5)
+        grid.addWidget(self.chip_clear, 1, 6)
+        grid.addWidget(self.error, 2, 1, 1, 6)
+        grid.setColumnStretch(4, 1)
+        self._quiet = False
+        self._update_chip()
+
+    def set_values(self, values: dict[str, list[tuple[str | None, int]]]) -> None:
+        """Offer each column's values with their counts (``{}``: only "all"); a choice made
+        meanwhile is kept."""
+        with self.quiet():
+            for name, combo in self.combos.items():
+                chosen = combo.currentData()
+                combo.clear()
+                combo.addItem(f"all {name}s" if name != "query" else "all queries", ALL)
+                for value, count in values.get(name, []):
+                    label = value if value is not None else "(none)"
+                    combo.addItem(f"{label}  ({count:,})", NULL if value is None else value)
+                if chosen not in (None, ALL):
+                    self.set_choice(name, None if chosen == NULL else chosen)
+
+    def set_choice(self, name: str, value: str | None) -> None:
+        """Choose ``value`` in the ``name`` combo (None: all); an unknown value is added."""
+        combo = self.combos[name]
+        data = ALL if value is None else value
+        at = combo.findData(data)
+        if at < 0:  # not (yet) among the values offered
+            combo.addItem(f"{value}", data)
+            at = combo.count() - 1
+        combo.setCurrentIndex(at)
+
+    def set_range(
+        self, lo: dt.datetime | None, hi: dt.datetime | None, stream: str | None = None
+    ) -> None:
+        """Restrict to [lo, hi) (both or none) and optionally to one source stream."""
+        # A time without a zone is taken as UTC, as every time in the records is.
+        lo, hi = (t if t is None or t.tzinfo else t.replace(tzinfo=dt.UTC) for t in (lo, hi))
+        self.time_range = (lo, hi) if lo is not None and hi is not None else None
+        self.stream = stream
+        self._update_chip()
+        self._emit()
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Change several choices without a ``changed`` for each."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+            self.debounce.stop()
+
+    def reset(self, emit: bool = True) -> None:
+        """No restriction at all (``changed`` once, if ``emit``)."""
+        with self.quiet():
+            for combo in self.combos.values():
+                combo.setCurrentIndex(0)
+            for edit in (self.text, self.sql):
+                edit.clear()
+            self.time_range, self.stream = None, None
+            self._update_chip()
+        if emit:
+            self.changed.emit()
+
+    def filter(self) -> RecordFilter:
+        """The filter the bar shows now (including text still being typed)."""
+        chosen = {}
+        for name, attr in COMBOS:
+            data = self.combos[name].currentData()
+            if data not in (None, ALL):
+                chosen[attr] = frozenset({None if data == NULL else data})
+        return RecordFilter(
+            **chosen, time_range=self.time_range, text=self.text.text().strip(),
+            sql_where=self.sql.text().strip(), stream=self.stream,
+        )  # fmt: skip
+
+    def show_error(self, message: str | None) -> None:
+        """The SQL clause's error in red under the bar; None hides it."""
+        self.error.setText(f"⚠ {message}" if message else "")
+        self.error.setVisible(bool(message))
+        self.sql.setStyleSheet("border: 1px solid #b00020;" if message else "")
+
+    def _update_chip(self) -> None:
+        parts = []
+        if self.time_range is not None:
+            lo, hi = (t.astimezone(dt.UTC) for t in self.time_range)
+            end = hi.strftime("%H:%M:%S" if hi.date() == lo.date() else "%Y-%m-%d %H:%M:%S")
+            parts.append(f"{lo:%Y-%m-%d %H:%M:%S} – {end} UTC")
+        if self.stream is not None:
+            parts.append(STREAM_NAMES.get(self.stream, self.stream))
+        self.chip.setText("  ·  ".join(parts))
+        self.chip.setVisible(bool(parts))
+        self.chip_clear.setVisible(bool(parts))
+
+    def _flush(self) -> None:
+        self.debounce.stop()
+        self.changed.emit()
+
+    def _emit(self) -> None:
+        if not self._quiet:
+            self.debounce.stop()
+            self.changed.emit()
