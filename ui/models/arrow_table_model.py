@@ -23,10 +23,17 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from inspector.record_filter import take_rows
 
-PAGE_ROWS = 256
-MAX_PAGES = 16
+PAGE_ROWS = 64  # a screenful or two: a cold page costs ~1 ms
+MAX_PAGES = 64
 MAX_ROWS = 70_000_000  # below Qt's ~71.5 M row limit of item views
 VIRTUAL_PREFIX = "columns."  # a column named columns.<key> shows that key of the columns JSON
+
+
+DISPLAY = Qt.ItemDataRole.DisplayRole
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
+ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
 def format_value(value: object) -> str:
@@ -162,25 +169,26 @@ class ArrowTableModel(QAbstractTableModel):
             return name.removeprefix(VIRTUAL_PREFIX) if virtual else name
         return str(section + 1)
 
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY):
+        # The hottest function of the app (every visible cell, every repaint): Qt's enums are
+        # looked up once at import, not per call.
+        if role == DISPLAY:
+            if not index.isValid():
+                return None
+            column = index.column()
+            value = self._row(index.row())[column]
+            formatter = self.formatters.get(self._columns[column])
+            if formatter is not None and value is not None:
+                return formatter(value)
+            return format_value(value)
         if not index.isValid():
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            numeric = self._numeric[index.column()]
-            horizontal = Qt.AlignmentFlag.AlignRight if numeric else Qt.AlignmentFlag.AlignLeft
-            return horizontal | Qt.AlignmentFlag.AlignVCenter
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == ALIGNMENT:
+            return RIGHT if self._numeric[index.column()] else LEFT
+        if role != TOOLTIP:
             return None
-        value = self._row(index.row())[index.column()]
-        text = format_value(value)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return (
-                text if len(text) > 40 or self._columns[index.column()] in self.formatters else None
-            )
-        formatter = self.formatters.get(self._columns[index.column()])
-        return formatter(value) if formatter is not None and value is not None else text
+        text = format_value(self._row(index.row())[index.column()])
+        return text if len(text) > 40 or self._columns[index.column()] in self.formatters else None
 
     # -- page cache --------------------------------------------------------------------------
     def _row(self, row: int) -> tuple:
@@ -207,13 +215,26 @@ class ArrowTableModel(QAbstractTableModel):
             part = selected.slice(int(rows[0]), len(rows))  # in file order: a zero-copy slice
         else:
             part = take_rows(selected, rows)  # chunk by chunk: no 2 GB concatenation
-        values = {name: part.column(name).to_pylist() for name in wanted}
+        values = {name: _pylist(part.column(name)) for name in wanted}
         if keys:  # one json.loads per row of this page, only while a virtual column is shown
             parsed = [_parsed(text) for text in values["columns"]]
             for name, key in keys.items():
                 values[name] = [_json_cell(obj.get(key)) for obj in parsed]
         columns = [values[name] for name in self._columns]
         return list(zip(*columns, strict=True)) if columns else [() for _ in rows]
+
+
+def _pylist(column: pa.ChunkedArray) -> list:
+    """A column's values as Python objects; dictionary columns decoded through their (small)
+    dictionary with numpy — pyarrow's own to_pylist is ten times slower for them."""
+    if not pa.types.is_dictionary(column.type):
+        return column.to_pylist()
+    out: list = []
+    for chunk in column.iterchunks():
+        values = np.array([*chunk.dictionary.to_pylist(), None], dtype=object)
+        indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)  # -1: the None
+        out.extend(values[indices].tolist())
+    return out
 
 
 def _parsed(text: str | None) -> dict:
