@@ -143,3 +143,40 @@ def test_results_queued_by_a_cancelled_load_never_arrive(window, qtbot, tmp_path
     qtbot.wait(100)
     assert arrived == ["second"]
     qtbot.waitUntil(lambda: not window.loader._threads, timeout=10_000)  # threads are released
+
+
+def test_a_dropped_folder_opens(window, qtbot, tmp_path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    log = tmp_path / "osqueryd.results.log"
+    log.write_text("\n".join(event_line("dropped", {"n": str(i)}) for i in range(4)) + "\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path))])
+    event = QDropEvent(
+        QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    with qtbot.waitSignal(window.run_loaded, timeout=60_000):
+        window.dropEvent(event)
+    assert window.workspace.records.num_rows == 4
+    assert event.isAccepted()
+
+
+def test_inputs_on_the_command_line_render_a_screenshot(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    write_run(str(tmp_path / "run"), "linux-control", seed=3, hours=1, size=300_000)
+    target = tmp_path / "shot.png"
+    code = "import sys; from ui.entry import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "run"), "--tz", "UTC", "--screenshot", str(target)],
+        capture_output=True, text=True, timeout=180,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(target))
+    assert (image.width(), image.height()) == (1600, 1000)
