@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--screenshot", metavar="FILE.png", help="render the window to a PNG once loaded, then exit"
     )
+    parser.add_argument(
+        "--compare",
+        metavar="AFTER",
+        help="compare the opened run (before) with the run at AFTER (a folder or file)",
+    )
     add_time_options(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -67,6 +72,8 @@ def run_app(argv: list[str]) -> int:
     if args.screenshot:
         window.resize(1600, 1000)  # the documented screenshot size
     window.show()
+    if args.compare:
+        _compare_after_load(window, args.compare)
     if args.screenshot:
         return _screenshot(app, window, args)
     if args.demo:
@@ -74,6 +81,16 @@ def run_app(argv: list[str]) -> int:
     elif args.paths:
         QTimer.singleShot(0, lambda: window.open_paths(args.paths))
     return app.exec()
+
+
+def _compare_after_load(window, after: str) -> None:
+    """Once the first run is loaded, compare it with ``after``."""
+
+    def then(_run) -> None:
+        window.run_loaded.disconnect(then)
+        window.open_compare([after])
+
+    window.run_loaded.connect(then)
 
 
 def _quiet_offscreen_warnings() -> None:
@@ -122,7 +139,12 @@ def _screenshot(app, window, args) -> int:
         status["code"] = 1
         save()
 
-    window.run_loaded.connect(lambda _run: QTimer.singleShot(50, save))
+    if args.compare:  # the picture waits for the comparison, not just the first run
+        window.compare.comparer.compared.connect(lambda _r: QTimer.singleShot(300, save))
+        window.compare.comparer.failed.connect(failed)
+        window.compare.loader.failed.connect(failed)
+    else:
+        window.run_loaded.connect(lambda _run: QTimer.singleShot(50, save))
     window.loader.failed.connect(failed)
     if args.demo:
         QTimer.singleShot(0, window.open_demo)

@@ -24,6 +24,7 @@ from inspector import __version__
 from inspector.overview import loaded_line, plural
 from inspector.readers.registry import LoadOptions
 from inspector.workspace import Workspace
+from ui.compare.controller import CompareController
 from ui.menus import build_menus
 from ui.recent import remember
 from ui.widgets.findings_panel import FindingsPanel
@@ -140,6 +141,8 @@ class MainWindow(QMainWindow):
         for panel in (self.records_panel, self.status_panel):
             panel.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
+        self.compare = CompareController(self)
+        self.current_paths: list[str] = []
         for panel, title in (
             (self.findings_panel, "Findings"),
             (self.records_panel, "Records"),
@@ -148,6 +151,7 @@ class MainWindow(QMainWindow):
             (self.queries_panel, "Queries"),
             (self.sources_panel, "Sources"),
             (self.problems_panel, "Problems"),
+            (self.compare.panel, "Compare"),
         ):
             self.tabs.addTab(panel, title)
         # Perfetto's arrangement: the plot above, the tables it drives below.
@@ -274,6 +278,9 @@ class MainWindow(QMainWindow):
             self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
         )
         self._timeline().show_run(run.binner, run.factors, run.frame, run.markers, run.findings)
+        self.current_paths = list(run.paths)
+        if self.compare.after is not None:
+            self.compare._request()  # a new current run: compare it with the run after again
         self.stack.setCurrentWidget(self.split)
         unreadable = [s for s in ws.sources if s.status == "error"]
         text = (
@@ -285,6 +292,23 @@ class MainWindow(QMainWindow):
         self.message.setText(text)
         self.setWindowTitle(f"osquery Event Inspector — {self._title(ws)}")
         self.run_loaded.emit(run)
+
+    # -- comparing ------------------------------------------------------------------------------
+    def open_compare(
+        self, paths: list[str], align_before: str = "start", align_after: str = "start"
+    ) -> None:
+        """Compare the current run with the run at ``paths`` (loaded in the background)."""
+        self.compare.open(paths, align_before, align_after)
+
+    @property
+    def comparison_state(self) -> dict | None:
+        return self.compare.state
+
+    def compare_dialog(self) -> None:
+        start = str(QSettings().value("last_folder", os.path.expanduser("~")))
+        path = QFileDialog.getExistingDirectory(self, "Compare with the run in…", start)
+        if path:
+            self.open_compare([path])
 
     def _timeline(self):
         """The timeline panel, created on first use (importing pyqtgraph takes a while)."""
@@ -345,4 +369,5 @@ class MainWindow(QMainWindow):
         if self.timeline is not None:
             self.timeline.rebinner.wait(60_000)
         self.records_panel.shutdown()
+        self.compare.shutdown()
         super().closeEvent(event)

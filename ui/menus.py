@@ -31,6 +31,8 @@ def build_menus(window) -> None:
     window.recent_menu.aboutToShow.connect(lambda: fill_recent(window))
     _action(window, file_menu, "Open &Demo Run", None, window.open_demo)
     file_menu.addSeparator()
+    _action(window, file_menu, "&Compare With…", "Ctrl+Shift+C", window.compare_dialog)
+    file_menu.addSeparator()
     _action(window, file_menu, "&Quit", QKeySequence.StandardKey.Quit, window.close)
 
     view = bar.addMenu("&View")

@@ -8,7 +8,7 @@ the window (the latest request wins — also for results already queued when it 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 from PySide6.QtCore import QObject, QThread, Signal
@@ -34,6 +34,7 @@ class LoadedRun:
     findings: pa.Table
     frame: Frame  # the whole run's lanes at a width that fits the screen
     markers: list[dict]
+    paths: list[str] = field(default_factory=list)  # the inputs as opened (after any preparation)
 
 
 def analyse(ws: Workspace, progress: Progress) -> tuple:
@@ -89,7 +90,7 @@ class _LoadThread(QThread):
         except Exception as exc:  # a worker must report, never die silently
             self.failed.emit(f"{type(exc).__name__}: {exc}")
             return
-        self.loaded.emit(LoadedRun(ws, summary, *analysed))
+        self.loaded.emit(LoadedRun(ws, summary, *analysed, paths=list(paths)))
 
 
 class Loader(QObject):

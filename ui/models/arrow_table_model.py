@@ -32,6 +32,7 @@ VIRTUAL_PREFIX = "columns."  # a column named columns.<key> shows that key of th
 DISPLAY = Qt.ItemDataRole.DisplayRole
 TOOLTIP = Qt.ItemDataRole.ToolTipRole
 ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+BACKGROUND = Qt.ItemDataRole.BackgroundRole
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
@@ -71,6 +72,8 @@ class ArrowTableModel(QAbstractTableModel):
         super().__init__(parent)
         # Per-column display functions (e.g. a file name for a path); the tooltip keeps the value.
         self.formatters: dict[str, Callable[[object], str]] = {}
+        # Per-column cell backgrounds (e.g. a compare table's change word); value → colour or None.
+        self.backgrounds: dict[str, Callable[[object], object]] = {}
         self._table = pa.table({})
         self._columns: list[str] = []
         self._numeric: list[bool] = []
@@ -185,6 +188,9 @@ class ArrowTableModel(QAbstractTableModel):
             return None
         if role == ALIGNMENT:
             return RIGHT if self._numeric[index.column()] else LEFT
+        if role == BACKGROUND:
+            colour = self.backgrounds.get(self._columns[index.column()])
+            return colour(self._row(index.row())[index.column()]) if colour is not None else None
         if role != TOOLTIP:
             return None
         text = format_value(self._row(index.row())[index.column()])

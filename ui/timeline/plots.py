@@ -102,6 +102,13 @@ class LanePlot:
             fillLevel=None if factor else 0.0, fillBrush=None if factor else fill,
         )  # fmt: skip
         self.plot.addItem(self.curve)
+        # The run compared with (after), aligned onto this run's time: dashed, no fill.
+        self.overlay = pg.PlotDataItem(
+            [0.0], [np.nan], connect="finite",
+            pen=pg.mkPen("#222222", width=1.2, style=Qt.PenStyle.DashLine),
+        )  # fmt: skip
+        self.overlay.setVisible(False)
+        self.plot.addItem(self.overlay)
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", width=1))
         self.cursor.setVisible(False)
         self.plot.addItem(self.cursor, ignoreBounds=True)
@@ -126,6 +133,18 @@ class LanePlot:
             self.view.setYRange(1.0, max(2.0, float(top) * 1.1), padding=0)
         else:
             self.view.setYRange(0, max(1.0, float(top) * 1.1), padding=0)
+
+    def set_overlay(self, lane: Lane | None, width_s: float, offset_s: float) -> None:
+        """The compared run's lane shifted by ``offset_s`` onto this run's time (None: hide)."""
+        if lane is None or not len(lane.starts):
+            self.overlay.setVisible(False)
+            return
+        self.overlay.setData(*steps(lane.starts + offset_s, lane.values, width_s))
+        self.overlay.setVisible(True)
+        top = float(np.nanmax(lane.values)) if np.isfinite(lane.values).any() else 0.0
+        low, high = self.view.viewRange()[1]
+        if top * 1.1 > high:
+            self.view.setYRange(low, top * 1.1, padding=0)
 
     def value_at(self, t: float) -> float | None:
         """The lane's value in the bucket holding ``t`` (None outside its data)."""

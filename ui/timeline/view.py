@@ -38,6 +38,14 @@ def _label_html(key: tuple) -> str:
     return f"<b>{title}</b><br><span style='color:#666666'>{sub}</span>"
 
 
+def _match_key(key: tuple, by_host: bool) -> tuple:
+    """How a lane pairs with the compared run's: by host × subscriber (or query) × stream, or
+    without the host when each run holds one host (product.md's pairing)."""
+    host, _publisher, subscriber, query, stream = key[:5]
+    return (host if by_host else "", subscriber, query if subscriber is None else None, stream,
+            len(key) > 5)  # fmt: skip
+
+
 class TimelineView(QWidget):
     """Lanes stacked top to bottom; pan/zoom in time is shared by all of them."""
 
@@ -108,6 +116,18 @@ class TimelineView(QWidget):
         got.update({(*lane.key, "factor"): lane for lane in frame.factor_lanes})
         for key, plot in self.plots.items():
             plot.set_lane(got.get(key, empty), self.width_s)
+
+    def set_overlay(self, frame: Frame | None, offset_s: float, by_host: bool) -> None:
+        """Overlay the compared run's lanes (``frame``) onto the matching lanes, or clear it."""
+        found: dict[tuple, Lane] = {}
+        if frame is not None:
+            for lane in frame.lanes:
+                found[_match_key(lane.key, by_host)] = lane
+            for lane in frame.factor_lanes:
+                found[_match_key((*lane.key, "factor"), by_host)] = lane
+        width_s = frame.width_us / 1e6 if frame is not None else self.width_s
+        for key, plot in self.plots.items():
+            plot.set_overlay(found.get(_match_key(key, by_host)), width_s, offset_s)
 
     def set_hidden(self, hidden: set[tuple]) -> None:
         self.hidden = set(hidden)

@@ -38,11 +38,18 @@ class TimelinePanel(QWidget):
         self.view = TimelineView(self)
         self.rebinner = Rebinner(self)
         self.rebinner.frame_ready.connect(self._on_frame)
+        # The compared run (after): its own re-binner, lanes shifted by the alignment offset.
+        self.overlay_rebinner = Rebinner(self)
+        self.overlay_rebinner.frame_ready.connect(self._on_overlay_frame)
+        self.overlay_offset = 0.0
+        self.overlay_by_host = False
         self.frame: Frame | None = None
         self.span: tuple[float, float] | None = None
         self.markers: list[dict] = []
 
         self.bucket_label = QLabel("", self)
+        self.legend = QLabel("", self)
+        self.legend.setVisible(False)
         self.zone = QComboBox(self)
         self.zone.addItem("UTC", "UTC")
         local = machine_timezone()
@@ -66,6 +73,7 @@ class TimelinePanel(QWidget):
         bar.addWidget(self.zone)
         bar.addWidget(reset)
         bar.addWidget(self.clear_selection)
+        bar.addWidget(self.legend)
         bar.addStretch(1)
         bar.addWidget(hint)
 
@@ -224,6 +232,39 @@ class TimelinePanel(QWidget):
         self.frame = frame
         self.view.update_frame(frame)
         self.bucket_label.setText(width_label(frame.width_us))
+        self._request_overlay(frame.width_us, frame.lo_us, frame.hi_us)
+
+    # -- the compared run --------------------------------------------------------------------------
+    def set_overlay(
+        self, binner: Binner | None, factors: pa.Table | None, offset_s: float, by_host: bool,
+        label: str = "",
+    ) -> None:  # fmt: skip
+        """Draw the compared run's lanes (dashed) shifted by ``offset_s``; None clears them."""
+        self.overlay_offset, self.overlay_by_host = offset_s, by_host
+        if binner is None:
+            self.overlay_rebinner.binner = None
+            self.view.set_overlay(None, 0.0, by_host)
+            self.legend.setVisible(False)
+            return
+        self.overlay_rebinner.set_source(binner, factors)
+        shift = f"{'+' if offset_s >= 0 else '−'}{abs(offset_s) / 3600:.2f} h"
+        self.legend.setText(f"━ this run   ┅ {label} (shifted {shift} to align)")
+        self.legend.setVisible(True)
+        if self.frame is not None:
+            self._request_overlay(self.frame.width_us, self.frame.lo_us, self.frame.hi_us)
+
+    def _request_overlay(self, width_us: int, lo_us: int | None, hi_us: int | None) -> None:
+        if self.overlay_rebinner.binner is None:
+            return
+        shift = int(self.overlay_offset * 1e6)
+        self.overlay_rebinner.request(
+            width_us,
+            None if lo_us is None else lo_us - shift,
+            None if hi_us is None else hi_us - shift,
+        )
+
+    def _on_overlay_frame(self, frame: Frame) -> None:
+        self.view.set_overlay(frame, self.overlay_offset, self.overlay_by_host)
 
     # -- selection ------------------------------------------------------------------------------
     def _on_brushed(self, lo, hi) -> None:
