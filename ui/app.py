@@ -68,6 +68,7 @@ def run_app(argv: list[str]) -> int:
     QCoreApplication.setApplicationName("osquery Event Inspector")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
+    _set_identity(app)
     window = MainWindow(LoadOptions(tz=args.tz, year=args.year))
     if args.screenshot:
         window.resize(1600, 1000)  # the documented screenshot size
@@ -81,6 +82,20 @@ def run_app(argv: list[str]) -> int:
     elif args.paths:
         QTimer.singleShot(0, lambda: window.open_paths(args.paths))
     return app.exec()
+
+
+def _set_identity(app) -> None:
+    """The window icon, and the desktop entry's name (Wayland matches windows to it)."""
+    from PySide6.QtGui import QIcon
+
+    from ui.resources import icon_files
+
+    icon = QIcon()
+    for path in icon_files():
+        icon.addFile(str(path))
+    if not icon.isNull():
+        app.setWindowIcon(icon)
+    app.setDesktopFileName("osquery-inspector")
 
 
 def _compare_after_load(window, after: str) -> None:

@@ -16,3 +16,9 @@ def resources_dir() -> Path:
 
 def font_files() -> list[Path]:
     return sorted((resources_dir() / "fonts").glob("*.ttf"))
+
+
+def icon_files() -> list[Path]:
+    """The app icon at every size rendered (PNG), smallest first."""
+    files = (resources_dir() / "icons").glob("osquery-inspector-*.png")
+    return sorted(files, key=lambda p: int(p.stem.rsplit("-", 1)[-1]))
