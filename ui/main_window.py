@@ -24,6 +24,7 @@ from inspector import __version__
 from inspector.overview import loaded_line, plural
 from inspector.readers.registry import LoadOptions
 from inspector.workspace import Workspace
+from ui import export_actions
 from ui.compare.controller import CompareController
 from ui.menus import build_menus
 from ui.recent import remember
@@ -176,6 +177,8 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.cancel_button)
         self._on_busy(False)
         build_menus(self)
+        export_actions.connect_context_menus(self)
+        self.compare.panel.export_requested.connect(lambda: self.export_comparison())
         self.resize(1280, 800)
         self._restore_layout()
 
@@ -300,6 +303,22 @@ class MainWindow(QMainWindow):
         """Compare the current run with the run at ``paths`` (loaded in the background)."""
         self.compare.open(paths, align_before, align_after)
 
+    def export_comparison(self, path: str | None = None):
+        """The compare table to Parquet, with both runs' inputs in its provenance (``path``: no
+        dialog). Returns the export job, or None."""
+        result, after = self.compare.result, self.compare.after
+        if result is None or after is None or self.workspace is None:
+            self.message.setText("Nothing to export: compare this run with another first")
+            return None
+        parameters = {
+            "bucket_seconds": result.bucket_seconds, "align_before": result.alignment.before,
+            "align_after": result.alignment.after, "tz": self.options.tz, "year": self.options.year,
+        }  # fmt: skip
+        return export_actions.export_table(
+            self, result.table, {"before": self.workspace, "after": after.workspace},
+            parameters, "compare.parquet", path,
+        )  # fmt: skip
+
     @property
     def comparison_state(self) -> dict | None:
         return self.compare.state
@@ -368,6 +387,7 @@ class MainWindow(QMainWindow):
         self.loader.wait(60_000)
         if self.timeline is not None:
             self.timeline.rebinner.wait(60_000)
+            self.timeline.overlay_rebinner.wait(60_000)
         self.records_panel.shutdown()
         self.compare.shutdown()
         super().closeEvent(event)

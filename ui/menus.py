@@ -7,6 +7,7 @@ import os
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from ui import export_actions, session_actions
 from ui.recent import clear_recent, recent_inputs
 
 
@@ -32,6 +33,21 @@ def build_menus(window) -> None:
     _action(window, file_menu, "Open &Demo Run", None, window.open_demo)
     file_menu.addSeparator()
     _action(window, file_menu, "&Compare With…", "Ctrl+Shift+C", window.compare_dialog)
+    file_menu.addSeparator()
+    _action(
+        window, file_menu, "Export &Findings…", None, lambda: export_actions.export_findings(window)
+    )
+    _action(window, file_menu, "Export Filtered &Records…", "Ctrl+E",
+            lambda: export_actions.export_filtered_records(window))  # fmt: skip
+    _action(window, file_menu, "Export Compare &Table…", None, window.export_comparison)
+    _action(window, file_menu, "Export Timeline as &PNG…", None,
+            lambda: export_actions.export_timeline_image(window, "png"))  # fmt: skip
+    _action(window, file_menu, "Export Timeline as S&VG…", None,
+            lambda: export_actions.export_timeline_image(window, "svg"))  # fmt: skip
+    file_menu.addSeparator()
+    _action(window, file_menu, "&Save Session…", QKeySequence.StandardKey.Save,
+            lambda: session_actions.save_session(window))  # fmt: skip
+    _action(window, file_menu, "Open Sess&ion…", None, lambda: session_actions.open_session(window))
     file_menu.addSeparator()
     _action(window, file_menu, "&Quit", QKeySequence.StandardKey.Quit, window.close)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from inspector.analysis.binning import Binner
 from inspector.analysis.duplicates import BurstOptions
@@ -113,11 +113,14 @@ class Loader(QObject):
         prepare: Callable[[Progress], list[str]] | None = None,
     ) -> None:
         self.cancel()
-        thread = _LoadThread(paths, options, prepare, self)
+        # Owned by the application: a window closed mid-load must not destroy a running thread
+        # (Qt aborts the process); _on_finished deletes it when it ends.
+        thread = _LoadThread(paths, options, prepare, QCoreApplication.instance())
         thread.progressed.connect(self._on_progressed)
         thread.loaded.connect(self._on_loaded)
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_finished)
+        thread.finished.connect(thread.deleteLater)
         self._current = thread
         self._threads.add(thread)
         self.busy_changed.emit(True)
@@ -160,4 +163,3 @@ class Loader(QObject):
             self.busy_changed.emit(False)
         if isinstance(thread, _LoadThread):
             self._threads.discard(thread)
-            thread.deleteLater()

@@ -115,3 +115,26 @@ def test_compare_on_the_command_line_renders_a_screenshot(runs, tmp_path) -> Non
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert QImage(str(target)).width() == 1600
+
+
+def test_the_compare_table_exports_with_both_runs_provenance(window, qtbot, runs, tmp_path) -> None:
+    import json
+
+    import duckdb
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    _compare(window, qtbot, [runs[1]])
+    out = tmp_path / "compare.parquet"
+    job = window.export_comparison(str(out))
+    qtbot.waitUntil(lambda: out.exists() and "Wrote" in window.message.text(), timeout=60_000)
+    assert job is not None
+    table = pq.read_table(out)
+    assert table.num_rows == window.compare.result.table.num_rows == len(pd.read_parquet(out))
+    assert (
+        duckdb.sql(f"SELECT count(*) FROM '{out}' WHERE change = 'duplication'").fetchall()[0][0]
+        == 4
+    )
+    meta = json.loads(table.schema.metadata[b"osquery_inspector"])
+    assert {i["run"] for i in meta["inputs"]} == {"before", "after"}
+    assert meta["parameters"]["align_before"] == "start"

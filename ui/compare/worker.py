@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from inspector.analysis.compare import Alignment, compare_runs
 from inspector.workspace import Workspace
@@ -41,10 +41,15 @@ class Comparer(QObject):
 
     def request(self, before: Workspace, after: Workspace, alignment: Alignment) -> None:
         self.generation += 1
-        thread = _CompareThread(before, after, alignment, self.generation, self)
+        # Owned by the application, not this object: closing the window mid-comparison must
+        # not destroy a running thread (Qt aborts); the thread deletes itself when it ends.
+        thread = _CompareThread(
+            before, after, alignment, self.generation, QCoreApplication.instance()
+        )
         thread.done.connect(self._on_done)
         thread.failed.connect(self._on_failed)
-        thread.finished.connect(lambda t=thread: self._finished(t))
+        thread.finished.connect(thread.deleteLater)
+        thread.finished.connect(lambda t=thread: self._threads.discard(t))
         self._threads.add(thread)
         thread.start()
 
@@ -55,10 +60,6 @@ class Comparer(QObject):
     def _on_failed(self, message: str, generation: int) -> None:
         if generation == self.generation:
             self.failed.emit(message)
-
-    def _finished(self, thread: _CompareThread) -> None:
-        self._threads.discard(thread)
-        thread.deleteLater()
 
     def busy(self) -> bool:
         return any(t.isRunning() for t in self._threads)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from inspector.analysis.binning import Binner
 from inspector.timeline import Frame, build_frame
@@ -46,21 +46,21 @@ class Rebinner(QObject):
         if self.binner is None:
             return
         self.generation += 1
+        # Owned by the application: a window closed mid-job must not destroy a running thread
+        # (Qt aborts the process); the thread deletes itself when it ends.
         thread = _RebinThread(
-            self.binner, self.factors, width_us, lo_us, hi_us, self.generation, self
-        )
+            self.binner, self.factors, width_us, lo_us, hi_us, self.generation,
+            QCoreApplication.instance(),
+        )  # fmt: skip
         thread.done.connect(self._on_done)
-        thread.finished.connect(lambda t=thread: self._finished(t))
+        thread.finished.connect(thread.deleteLater)
+        thread.finished.connect(lambda t=thread: self._threads.discard(t))
         self._threads.add(thread)
         thread.start()
 
     def _on_done(self, frame: Frame, generation: int) -> None:
         if generation == self.generation:
             self.frame_ready.emit(frame)
-
-    def _finished(self, thread: _RebinThread) -> None:
-        self._threads.discard(thread)
-        thread.deleteLater()
 
     def busy(self) -> bool:
         return any(t.isRunning() for t in self._threads)

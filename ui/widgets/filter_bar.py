@@ -100,17 +100,42 @@ class FilterBar(QWidget):
                     label = value if value is not None else "(none)"
                     combo.addItem(f"{label}  ({count:,})", NULL if value is None else value)
                 if chosen not in (None, ALL):
-                    self.set_choice(name, None if chosen == NULL else chosen)
+                    self._choose_data(name, chosen)
 
     def set_choice(self, name: str, value: str | None) -> None:
         """Choose ``value`` in the ``name`` combo (None: all); an unknown value is added."""
+        self._choose_data(name, ALL if value is None else value)
+
+    def _choose_data(self, name: str, data: str) -> None:
         combo = self.combos[name]
-        data = ALL if value is None else value
         at = combo.findData(data)
         if at < 0:  # not (yet) among the values offered
-            combo.addItem(f"{value}", data)
+            combo.addItem("(none)" if data == NULL else data, data)
             at = combo.count() - 1
         combo.setCurrentIndex(at)
+
+    def set_filter(self, flt: RecordFilter, emit: bool = True) -> list[str]:
+        """Show ``flt`` (``changed`` once, if ``emit``). Returns the parts the bar cannot show
+        and so leaves out: a value set of several values, explicit rows."""
+        left_out = ["rows"] if flt.rows is not None else []
+        with self.quiet():
+            for name, attr in COMBOS:
+                values = getattr(flt, attr)
+                if values is not None and len(values) != 1:
+                    left_out.append(attr)
+                    values = None
+                value = None if values is None else next(iter(values))
+                self._choose_data(name, ALL if values is None else NULL if value is None else value)
+            self.text.setText(flt.text)
+            self.sql.setText(flt.sql_where)
+            lo, hi = flt.time_range or (None, None)
+            lo, hi = (t if t is None or t.tzinfo else t.replace(tzinfo=dt.UTC) for t in (lo, hi))
+            self.time_range = (lo, hi) if lo is not None and hi is not None else None
+            self.stream = flt.stream
+            self._update_chip()
+        if emit:
+            self.changed.emit()
+        return left_out
 
     def set_range(
         self, lo: dt.datetime | None, hi: dt.datetime | None, stream: str | None = None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pyarrow as pa
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QMenu, QWidget
 
 from ui.widgets.table_panel import TablePanel
 
@@ -19,6 +19,7 @@ class FindingsPanel(TablePanel):
     """The findings table; ``finding_selected`` carries the selected finding as a dict."""
 
     finding_selected = Signal(object)
+    export_requested = Signal()  # the context menu's "Export to Parquet…"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("No findings: no duplicated delivery, no re-baselines", parent)
@@ -26,6 +27,8 @@ class FindingsPanel(TablePanel):
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.model.formatters["duplicate_factor"] = lambda v: f"×{v:.2f}"
         self.model.formatters["extra_rows"] = lambda v: f"{v:,}"
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
 
     def show_findings(self, findings: pa.Table) -> None:
         """Show ``findings`` in impact order (most extra rows first, as ``find`` returns them)."""
@@ -55,6 +58,17 @@ class FindingsPanel(TablePanel):
         rows = self.view.selectionModel().selectedRows()
         current = rows[0].row() if rows else (-1 if direction > 0 else n)
         self.select((current + direction) % n)
+
+    def context_menu(self) -> QMenu:
+        """The table's context menu: export the findings."""
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        export = menu.addAction("Export to Parquet…", lambda: self.export_requested.emit())
+        export.setEnabled(self.model.rowCount() > 0)
+        return menu
+
+    def _context_menu(self, pos) -> None:
+        self.context_menu().popup(self.view.viewport().mapToGlobal(pos))
 
     def _on_selection(self, *_args) -> None:
         rows = self.view.selectionModel().selectedRows()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QProgressBar,
     QSplitter,
     QTableView,
@@ -74,6 +75,7 @@ class RecordsPanel(QWidget):
     """Filter bar, records table (sorted by a header click) and the selected record's detail."""
 
     filter_changed = Signal(int, int)  # rows shown, rows in the run
+    export_requested = Signal()  # the context menu's "Export to Parquet…"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +110,8 @@ class RecordsPanel(QWidget):
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.view)
         copy.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         copy.activated.connect(self.copy_selection)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
 
         self.detail = RecordDetailPane(self)
         self.detail.row_requested.connect(self.select_table_row)
@@ -195,6 +199,22 @@ class RecordsPanel(QWidget):
             self.bar.set_choice("subscriber", subscriber)
         self._select_first = True
         self.bar.set_range(start, end, source)
+
+    def set_filter(self, flt: RecordFilter) -> list[str]:
+        """Show ``flt`` in the filter bar and filter by it. Returns the parts the bar cannot
+        show and so leaves out (a value set of several values, explicit rows)."""
+        self.bar.show_error(None)
+        return self.bar.set_filter(flt)
+
+    @property
+    def shown_filter(self) -> RecordFilter:
+        """The filter of the rows the table shows now (the bar may be ahead of it)."""
+        return self._shown.flt if self._shown is not None else RecordFilter()
+
+    @property
+    def shown_sort(self) -> tuple[str, bool] | None:
+        """(column, descending) of the rows the table shows now, None in table order."""
+        return self._shown.sort if self._shown is not None else None
 
     def focus_filter(self) -> None:
         """Put the cursor in the free-text box."""
@@ -332,6 +352,19 @@ class RecordsPanel(QWidget):
         if records is self.model.table and row == self._current_table_row():
             self.detail.show_context(context, database)
             self.detail.show_siblings(labels)
+
+    def context_menu(self) -> QMenu:
+        """The table's context menu: copy the selected rows, export the rows shown."""
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        copy = menu.addAction("Copy Selected Rows as JSON Lines", lambda: self.copy_selection())
+        copy.setEnabled(self.view.selectionModel().hasSelection())
+        export = menu.addAction("Export to Parquet…", lambda: self.export_requested.emit())
+        export.setEnabled(self.model.rowCount() > 0)
+        return menu
+
+    def _context_menu(self, pos) -> None:
+        self.context_menu().popup(self.view.viewport().mapToGlobal(pos))
 
     def copy_selection(self) -> None:
         """Copy the selected rows (at most ``MAX_COPY_ROWS``) as JSON lines."""
