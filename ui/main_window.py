@@ -26,6 +26,7 @@ from inspector.readers.registry import LoadOptions
 from inspector.workspace import Workspace
 from ui import export_actions
 from ui.compare.controller import CompareController
+from ui.drops import accept_file_drags, dropped_paths
 from ui.menus import build_menus
 from ui.recent import remember
 from ui.widgets.findings_panel import FindingsPanel
@@ -231,13 +232,11 @@ class MainWindow(QMainWindow):
         self.message.setText("Loading cancelled")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
+        accept_file_drags(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = dropped_paths(event)
         if paths:
-            event.acceptProposedAction()
             self.open_paths(paths)
 
     # -- loading feedback ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from inspector.analysis.compare import Comparison
 from inspector.timeline import MARKER_KINDS
+from ui.drops import accept_file_drags, dropped_paths
 from ui.widgets.table_panel import TablePanel
 
 COMPARE_COLUMNS = [
@@ -148,13 +149,11 @@ class ComparePanel(QWidget):
 
     # -- dropping the other run ------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
+        accept_file_drags(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = dropped_paths(event)
         if paths:
-            event.acceptProposedAction()
             self.paths_dropped.emit(paths)
 
 
