@@ -242,7 +242,7 @@ class TimelinePanel(QWidget):
         """Draw the compared run's lanes (dashed) shifted by ``offset_s``; None clears them."""
         self.overlay_offset, self.overlay_by_host = offset_s, by_host
         if binner is None:
-            self.overlay_rebinner.binner = None
+            self.overlay_rebinner.clear()
             self.view.set_overlay(None, 0.0, by_host)
             self.legend.setVisible(False)
             return
