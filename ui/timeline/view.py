@@ -14,7 +14,7 @@ from inspector.timeline import Frame, Lane
 from ui.timeline.plots import LANE_COLOURS, LanePlot
 
 LANE_HEIGHT = 64
-LABEL_WIDTH = 200
+LABEL_WIDTH = 250  # fits "auditeventpublisher · osquery.db" at 9 pt
 
 
 def _lane_order(lane: Lane) -> tuple:
