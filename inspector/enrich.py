@@ -19,6 +19,7 @@ from inspector.catalog.event_tables import (
     table_by_columns,
     table_in_query_name,
 )
+from inspector.record_filter import take_rows
 
 MAPPING = pa.schema(
     [
@@ -45,7 +46,8 @@ def query_keys(con: duckdb.DuckDBPyConnection, records: pa.Table) -> dict[str, s
         ).to_arrow_table()
     finally:
         con.unregister("r")
-    sample = records.select(["query", "columns"]).take(picked.column("i"))
+    # Chunk-aware take: Table.take would first concatenate the whole ``columns`` text.
+    sample = take_rows(records.select(["query", "columns"]), picked.column("i").to_numpy())
     con.register("s", sample)
     try:
         rows = con.sql(

@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 from inspector import enrich
 from inspector.analysis.content import with_content
 from inspector.analysis.lanes import value_mask
+from inspector.cache import ReadCache
+from inspector.cached_read import read_through_cache
 from inspector.catalog.markers import classify
 from inspector.inputs import InputFile, collect_inputs
 from inspector.platform import infer_platforms
@@ -27,7 +29,7 @@ from inspector.readers.registry import LoadOptions, choose_reader
 from inspector.readers.result import ReaderResult, SkipFile
 from inspector.readers.rocksdb_db import DatabaseError, read_rocksdb
 from inspector.readers.sniff import Head
-from inspector.schema import BAD_LINES, HOSTS, QUERIES, RECORDS, STATUS, SUBSCRIPTIONS
+from inspector.schema import BAD_LINES, HOSTS, LOADED_RECORDS, QUERIES, STATUS, SUBSCRIPTIONS
 from inspector.subscriptions import subscriptions_table
 
 
@@ -48,6 +50,7 @@ class SourceReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     year_assumed: bool = False  # glog without a year: taken from the file's modification time
+    cached: str | None = None  # "cache" (read back) or "tail" (cached part + new lines)
 
     def to_json(self, bad_lines: pa.Table | None = None) -> dict:
         out = {
@@ -91,6 +94,11 @@ class Workspace:
     options: LoadOptions = field(default_factory=LoadOptions)
 
     @property
+    def from_cache(self) -> int:
+        """How many inputs came (wholly or up to a new tail) from the read cache."""
+        return sum(1 for s in self.sources if s.cached)
+
+    @property
     def loaded_sources(self) -> list[SourceReport]:
         return [s for s in self.sources if s.status == "loaded"]
 
@@ -101,9 +109,15 @@ class Workspace:
 
 
 def load(
-    paths: list[str], options: LoadOptions | None = None, progress: Progress | None = None
+    paths: list[str],
+    options: LoadOptions | None = None,
+    progress: Progress | None = None,
+    cache: ReadCache | None = None,
 ) -> Workspace:
-    """Load every input under ``paths``; a bad file is reported and the rest still loads."""
+    """Load every input under ``paths``; a bad file is reported and the rest still loads.
+
+    With a ``cache``, files unchanged since they were last read come back from it, grown logs
+    are read from where they ended, and fresh reads are stored in it."""
     options = options or LoadOptions()
     files, problems = collect_inputs(paths)
     sources = [SourceReport(p.path, "error", "error", reason=p.reason) for p in problems]
@@ -116,7 +130,7 @@ def load(
             progress.scaled(done / total * 0.9, (done + size) / total * 0.9) if progress else None
         )
         report(progress, done / total * 0.9, f"reading {f.path}")
-        source, result = _read_one(f, options, share)
+        source, result = _read_one(f, options, share, cache)
         sources.append(source)
         if result is not None:
             results.append((source, result))
@@ -140,7 +154,7 @@ def _size(path: str) -> int:
 
 
 def _read_one(
-    f: InputFile, options: LoadOptions, progress: Progress | None
+    f: InputFile, options: LoadOptions, progress: Progress | None, cache: ReadCache | None = None
 ) -> tuple[SourceReport, ReaderResult | None]:
     source = SourceReport(f.path, "unknown", "loaded", size=_size(f.path))
     if f.duplicate_of is not None:
@@ -152,11 +166,14 @@ def _read_one(
     try:
         if os.path.isdir(f.path):
             result = read_rocksdb(f.path, f.path, progress)
+        elif cache is None:
+            result, _, source.compression = _read_file(f.path, options, progress)
         else:
-            head = Head.of(f.path)
-            source.compression = head.compression
-            reader = choose_reader(head)
-            result = reader.read(f.path, f.path, options, progress)
+            result, source.compression, how = read_through_cache(
+                cache, f.path, f.path, options, lambda: _read_file(f.path, options, progress),
+                progress,
+            )  # fmt: skip
+            source.cached = how if how != "read" else None
     except DatabaseError as exc:
         source.kind, source.status, source.reason = "error", "error", str(exc)
         return source, None
@@ -188,6 +205,18 @@ def _read_one(
     return source, result
 
 
+def _read_file(
+    path: str, options: LoadOptions, progress: Progress | None
+) -> tuple[ReaderResult, str, str | None]:
+    """Read one file with the reader its content calls for: (result, reader, compression)."""
+    head = Head.of(path)
+    reader = choose_reader(head)
+    result = reader.read(path, path, options, progress)
+    if result.records is not None:
+        result.records = with_content(result.records)
+    return result, reader.name, head.compression
+
+
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
     tables = [t for t in tables if t is not None and t.num_rows]
     if not tables:
@@ -201,7 +230,9 @@ def _assemble(
     options: LoadOptions,
     progress: Progress | None = None,
 ) -> Workspace:
-    records = _concat([r.records for _, r in results], RECORDS)
+    records = _concat(
+        [with_content(r.records) for _, r in results if r.records is not None], LOADED_RECORDS
+    )
     status = _with_status_hosts(results)
     status = _concat(status, STATUS)
     if status.num_rows:
@@ -245,8 +276,6 @@ def _assemble(
         )
         records = enrich.apply_mapping(records, mapping)
         records = _hostless_rows(records, single, sources)
-        report(progress, 0.98, "hashing record contents")
-        records = with_content(records)
         subscriptions = subscriptions_table(con, records, events_queries)
     finally:
         con.close()

@@ -10,6 +10,10 @@ offending lines are isolated and rejected, and everything else still loads.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -29,11 +33,29 @@ from inspector.readers.source_file import DEFAULT_CHUNK_BYTES, Chunk, StreamErro
 NOT_PARSED, UNKNOWN, LOADED = 0, 1, 2  # what became of each line
 
 
-def connect() -> duckdb.DuckDBPyConnection:
+WORKERS = 2  # chunks parsed at once: while one waits on Python, the other keeps a core busy
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB connection for one load (connections are not shared)."""
     con = duckdb.connect(":memory:")
     con.execute("SET preserve_insertion_order = true")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
     return con
+
+
+@dataclass
+class _ChunkOut:
+    """What one chunk gave: rows, rejected lines (in order), and what was noticed."""
+
+    built: Built
+    bad: list[tuple[int, str]]
+    loaded: int
+    prefixed: int
+    nul_trimmed: int
+    fraction: float
+    last_line: int
 
 
 @dataclass
@@ -41,6 +63,53 @@ class _Totals:
     built: Built = field(default_factory=Built)
     prefixed: int = 0
     nul_trimmed: int = 0
+
+    def merge(self, out: _ChunkOut, result: ReaderResult) -> None:
+        self.built.merge(out.built)
+        self.prefixed += out.prefixed
+        self.nul_trimmed += out.nul_trimmed
+        for line, reason in out.bad:
+            result.bad.add(line, reason)
+        result.lines_loaded += out.loaded
+
+
+class _Parsers:
+    """Chunks parsed on ``WORKERS`` threads, each with its own DuckDB connection, handed back in
+    file order. DuckDB, numpy and Arrow release the GIL, so two chunks use both cores where one
+    query alone leaves gaps (its Python steps, its single-threaded Arrow conversion)."""
+
+    def __init__(self, source: str, glog: GlogOptions) -> None:
+        self._source, self._glog = source, glog
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="json-lines")
+        self._local = threading.local()
+        self._connections: list[duckdb.DuckDBPyConnection] = []
+        self._pending: deque[Future[_ChunkOut]] = deque()
+
+    def submit(self, lines: LineChunk, final: bool, fraction: float) -> None:
+        self._pending.append(self._pool.submit(self._work, lines, final, fraction))
+
+    def ready(self) -> Iterator[_ChunkOut]:
+        """Finished chunks in order, keeping at most ``WORKERS`` in flight (bounded memory)."""
+        while len(self._pending) > WORKERS:
+            yield self._pending.popleft().result()
+
+    def rest(self) -> Iterator[_ChunkOut]:
+        while self._pending:
+            yield self._pending.popleft().result()
+
+    def close(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+        for con in self._connections:
+            con.close()
+
+    def _work(self, lines: LineChunk, final: bool, fraction: float) -> _ChunkOut:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = connect(threads=1)
+            self._connections.append(con)
+        return _read_chunk(con, lines, self._source, final, self._glog, fraction)
 
 
 def read_json_lines(
@@ -51,32 +120,47 @@ def read_json_lines(
     progress: Progress | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     data: bytes | None = None,
+    start: int = 0,
+    first_line: int = 1,
 ) -> ReaderResult:
     """Read one JSON-lines file into records and status rows, accounting for every line.
 
     ``data`` reads from memory instead of ``path`` (used for documents re-serialised to a line).
+    ``start`` and ``first_line`` read only what follows byte ``start`` of a plain file, numbering
+    its lines from ``first_line`` (the new tail of a cached log).
     """
     source = source or path
     glog = glog or GlogOptions()
     result = ReaderResult(kind="json_lines")
     totals = _Totals()
-    con = connect()
-    next_line = 1
+    parsers = _Parsers(source, glog)
+    next_line = first_line
+
+    def take(outs: Iterator[_ChunkOut]) -> None:
+        for out in outs:
+            totals.merge(out, result)
+            report(progress, out.fraction, f"{source}: line {out.last_line:,}")
+
     try:
-        chunks = [Chunk(data, True, 1.0)] if data is not None else iter_chunks(path, chunk_bytes)
-        for chunk in chunks:
-            lines = split_lines(chunk.data, next_line)
-            next_line += lines.count
-            result.lines_read += lines.count
-            _read_chunk(con, lines, source, chunk.final, glog, result, totals)
-            report(progress, chunk.fraction, f"{source}: line {next_line - 1:,}")
-    except StreamError as exc:
-        result.notes.append(
-            f"compressed data is truncated or corrupt after line {next_line - 1}: {exc}; "
-            "everything before it was loaded"
+        chunks = (
+            [Chunk(data, True, 1.0)] if data is not None else iter_chunks(path, chunk_bytes, start)
         )
+        try:
+            for chunk in chunks:
+                lines = split_lines(chunk.data, next_line)
+                next_line += lines.count
+                result.lines_read += lines.count
+                if lines.count:
+                    parsers.submit(lines, chunk.final, chunk.fraction)
+                take(parsers.ready())
+        except StreamError as exc:
+            result.notes.append(
+                f"compressed data is truncated or corrupt after line {next_line - 1}: {exc}; "
+                "everything before it was loaded"
+            )
+        take(parsers.rest())
     finally:
-        con.close()
+        parsers.close()
     _finish(result, totals)
     return result
 
@@ -87,32 +171,37 @@ def _read_chunk(
     source: str,
     final: bool,
     glog: GlogOptions,
-    result: ReaderResult,
-    totals: _Totals,
-) -> None:
-    if not lines.count:
-        return
+    fraction: float,
+) -> _ChunkOut:
     prepared = line_table(lines)
-    totals.prefixed += prepared.prefixed
-    totals.nul_trimmed += prepared.nul_trimmed
+    built = Built()
     shapes = np.zeros(lines.count, dtype=np.int8)  # see _process: 0 not parsed, 1 unknown, 2 loaded
     failures: dict[int, str] = {}
-    _process(con, prepared.table, 0, source, glog, shapes, failures, totals.built)
+    _process(con, prepared.table, 0, source, glog, shapes, failures, built)
     loaded = shapes == LOADED
     for i, reason in prepared.pre_bad.items():
         loaded[i] = False
         failures.setdefault(i, reason)
-    for line, _item in totals.built.glog_orphans:
+    for line, _item in built.glog_orphans:
         i = line - lines.first_line
         if 0 <= i < lines.count and loaded[i]:
             loaded[i] = False
             failures[i] = "launcher log line whose msg is not a complete glog line"
-    totals.built.glog_orphans.clear()
+    built.glog_orphans.clear()
+    bad = []
     for i in np.flatnonzero(~loaded).tolist():
         shape = "unknown" if shapes[i] == UNKNOWN else None
         reason = failures.get(i) or reason_for(lines, i, shape, final)
-        result.bad.add(lines.first_line + i, reason)
-    result.lines_loaded += int(np.count_nonzero(loaded))
+        bad.append((lines.first_line + i, reason))
+    return _ChunkOut(
+        built,
+        bad,
+        int(np.count_nonzero(loaded)),
+        prepared.prefixed,
+        prepared.nul_trimmed,
+        fraction,
+        lines.first_line + lines.count - 1,
+    )
 
 
 def _process(
@@ -152,7 +241,7 @@ def _finish(result: ReaderResult, totals: _Totals) -> None:
     result.records = pa.concat_tables(got.records).unify_dictionaries() if got.records else None
     result.status = pa.concat_tables(got.status).unify_dictionaries() if got.status else None
     result.meta["shapes"] = dict(got.shapes)
-    result.kind = _kind(got.shapes)
+    result.kind = kind_of_shapes(got.shapes)
     result.notes.extend(got.notes)
     if totals.prefixed:
         result.notes.append(
@@ -169,7 +258,7 @@ def _finish(result: ReaderResult, totals: _Totals) -> None:
         )
 
 
-def _kind(shapes: dict[str, int]) -> str:
+def kind_of_shapes(shapes: dict[str, int]) -> str:
     """Name the source's kind from the shapes found in it."""
     plain = {k.split(":", 1)[-1] for k in shapes if k != "unknown"}
     if any(k.startswith("envelope") for k in shapes):

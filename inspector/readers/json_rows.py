@@ -69,7 +69,7 @@ def build(con: duckdb.DuckDBPyConnection, flat: pa.Table, source: str, glog: Glo
     try:
         parts = []
         if "event" in present or "snapshot_row" in present:
-            parts.append(con.sql(json_sql.EVENTS).to_arrow_table())
+            parts.append(event_rows(flat, shape))
         if "batch" in present:
             parts.append(con.sql(json_sql.BATCH).to_arrow_table())
         if "snapshot" in present:
@@ -100,6 +100,32 @@ def build(con: duckdb.DuckDBPyConnection, flat: pa.Table, source: str, glog: Glo
     finally:
         con.unregister("flat")
     return out
+
+
+def event_rows(flat: pa.Table, shape: pa.Array) -> pa.Table:
+    """The event and snapshot_row lines of ``flat`` as record parts (one row each).
+
+    A projection of what the parse already read: no second query, and no copy of the
+    ``columns`` text when every line of the chunk is an event (the common case)."""
+    is_event = pc.is_in(shape, pa.array(["event", "snapshot_row"]))
+    rows = flat if pc.all(is_event).as_py() else flat.filter(pc.fill_null(is_event, False))
+    fmt = rows.column("shape")
+    snapshot_row = pc.fill_null(pc.equal(fmt, "snapshot_row"), False)
+    action = rows.column("action")
+    if pc.any(snapshot_row).as_py():
+        action = pc.if_else(snapshot_row, pa.scalar("snapshot"), action)
+    columns = {
+        "line": rows.column("line"),
+        "item": rows.column("item"),
+        "part": pa.nulls(rows.num_rows, pa.int32()),
+        "format": fmt,
+        "host": rows.column("host"),
+        "query": rows.column("name"),
+        "action": action,
+        **{name: rows.column(name) for name in json_sql.EVENT_FIELDS},
+        "row": rows.column("columns"),
+    }
+    return pa.table(columns)
 
 
 def _envelope_items(

@@ -83,7 +83,7 @@ WITH parsed AS (
             ELSE 'unknown'
         END AS shape
     FROM parsed
-)
+), flat AS (
 SELECT
     line, item, v, shape,
     CASE WHEN shape IN ('event', 'snapshot_row', 'batch', 'snapshot') AND j.decorations IS NULL
@@ -101,8 +101,13 @@ SELECT
     coalesce(j.severity, j.s) AS severity, coalesce(j.filename, j.f) AS file,
     TRY_CAST(coalesce(j.line, j.i) AS INTEGER) AS src_line,
     coalesce(j.message, j.m) AS message, j.version AS version,
-    j.msg AS msg, j.ts AS ts
+    j.msg AS msg, j.ts AS ts,
+    -- An event line's time and eid, read here so its rows need no second pass (see EVENT_FIELDS).
+    CASE WHEN shape IN ('event', 'snapshot_row')
+         THEN json_extract_string(j.columns, ['$.time', '$.eid']) END AS te
 FROM shaped
+)
+SELECT * EXCLUDE (te), {SECONDS_TO_US.format(x="te[1]")} AS event_us, te[2] AS eid FROM flat
 """
 
 # Top-level decorations of the lines flagged ``has_extra`` (json_each copes with any key).
@@ -119,13 +124,10 @@ _RECORD_TAIL = f"""
     {SECONDS_TO_US.format(x="te[1]")} AS event_us, te[2] AS eid, row
 """
 
-EVENTS = f"""
-SELECT line, item, NULL::INTEGER AS part, shape AS format, host, name AS query,
-    CASE WHEN shape = 'snapshot_row' THEN 'snapshot' ELSE action END AS action,
-    {_RECORD_TAIL}
-FROM (SELECT *, columns AS row, json_extract_string(columns, ['$.time', '$.eid']) AS te
-      FROM flat WHERE shape IN ('event', 'snapshot_row'))
-"""
+# The columns of an event or snapshot_row line's record, as ``flat`` holds them (see
+# json_rows.event_rows: a projection, no second query).
+EVENT_FIELDS = ("log_us", "epoch", "counter", "numerics", "decorations", "event_us", "eid")
+
 
 # Rows of batch and snapshot lines. For a line, ``item`` numbers its rows; for an item of a TLS
 # envelope (``item`` already set), ``part`` does.

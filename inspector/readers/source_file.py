@@ -45,6 +45,15 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return self.raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
     def readinto(self, b) -> int:  # type: ignore[override]
         n = self.raw.readinto(b)
         self.consumed += n or 0
@@ -158,15 +167,23 @@ class StreamError(Exception):
     """The decompressed stream broke off (truncated or corrupt compressed data)."""
 
 
-def iter_chunks(path: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[Chunk]:
+def iter_chunks(
+    path: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES, start: int = 0
+) -> Iterator[Chunk]:
     """Yield the decompressed content of ``path`` in chunks that end on line boundaries.
 
     Each chunk is a fresh buffer (the caller may keep or modify it). A corrupt compressed stream
     yields what was readable as a final chunk, then raises ``StreamError`` so the caller can
-    report it.
+    report it. ``start`` skips that many bytes of a plain (uncompressed) file.
     """
     total = max(os.path.getsize(path), 1)
     stream, counter = open_decompressed(path)
+    if start:
+        if isinstance(stream, _FrameReader):
+            stream.close()
+            raise ValueError("only a plain file can be read from an offset")
+        stream.seek(start)
+        counter.consumed = start
     carry = b""
     error: Exception | None = None
     try:

@@ -1,0 +1,221 @@
+"""The read cache: what a reader got out of an input file, kept as Arrow IPC files in the user's
+cache directory (never beside the input), so reopening a big log maps it back in a blink.
+
+An entry is a folder named by a hash of the file's real path, the name it was given as, the load
+options and the versions that shape the tables (schema version, DuckDB — its ``hash`` feeds the
+``content`` column and changes between versions). ``entry.json`` holds the file's fingerprint and
+the reader's accounting; the tables are uncompressed IPC files read back memory-mapped. Entries are
+written to a temporary folder and renamed into place, so a reader never sees half an entry and a
+table still mapped from an older entry stays valid. Anything unreadable is dropped silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.ipc as ipc
+from platformdirs import user_cache_dir
+
+CACHE_FORMAT = 1  # bump when a reader's output or this layout changes
+DEFAULT_LIMIT = 5 * 1024**3
+TABLES = ("status", "queries", "bad")  # small tables, one file each; records come in segments
+
+
+@dataclass
+class Entry:
+    """One cached read: ``meta`` (entry.json) and the folder its tables are in."""
+
+    folder: str
+    meta: dict[str, Any]
+
+    def table(self, name: str) -> pa.Table | None:
+        """A small table of the entry, or None when the reader gave none."""
+        if name not in self.meta["tables"]:
+            return None
+        return _read_ipc(os.path.join(self.folder, f"{name}.arrow"))
+
+    def records(self) -> pa.Table | None:
+        """All record segments, in file order (memory-mapped, no copy)."""
+        names = self.meta["records"]
+        if not names:
+            return None
+        parts = [_read_ipc(os.path.join(self.folder, n)) for n in names]
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts).unify_dictionaries()
+
+
+def default_directory() -> str:
+    """``<user cache>/osquery-inspector/reads``."""
+    return os.path.join(user_cache_dir("osquery-inspector"), "reads")
+
+
+class ReadCache:
+    """Cached reads in ``directory`` (default: the user's cache), at most ``limit`` bytes.
+
+    The limit is kept in ``settings.json`` beside the entries so the window and the command line
+    share it; least recently used entries go first when it is exceeded."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self.directory = directory or default_directory()
+
+    # -- settings -------------------------------------------------------------------------------
+    @property
+    def limit(self) -> int:
+        try:
+            with open(os.path.join(self.directory, "settings.json"), encoding="utf-8") as f:
+                return int(json.load(f)["limit_bytes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return DEFAULT_LIMIT
+
+    def set_limit(self, limit: int) -> None:
+        """Keep at most ``limit`` bytes (evicting now if the cache holds more)."""
+        os.makedirs(self.directory, exist_ok=True)
+        _write_json(os.path.join(self.directory, "settings.json"), {"limit_bytes": int(limit)})
+        self._evict()
+
+    # -- entries --------------------------------------------------------------------------------
+    def key(self, path: str, source: str, options: str) -> str:
+        """The entry name for ``path`` read as ``source`` with ``options``."""
+        parts = [
+            os.path.realpath(path), source, options, str(CACHE_FORMAT), duckdb.__version__,
+            pa.__version__,
+        ]  # fmt: skip
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+    def get(self, key: str) -> Entry | None:
+        """The entry ``key``, or None (a damaged entry is removed)."""
+        folder = os.path.join(self.directory, key)
+        try:
+            with open(os.path.join(folder, "entry.json"), encoding="utf-8") as f:
+                meta = json.load(f)
+            if meta.get("format") != CACHE_FORMAT:
+                raise ValueError("old format")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError):
+            self.discard(key)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(os.path.join(folder, "entry.json"))  # last use, for eviction
+        return Entry(folder, meta)
+
+    def put(
+        self,
+        key: str,
+        meta: dict[str, Any],
+        records: list[pa.Table],
+        tables: dict[str, pa.Table | None],
+        keep_segments: list[str] | None = None,
+    ) -> bool:
+        """Store an entry (replacing any); ``keep_segments`` are record files of the entry
+        already in place that stay (a grown log adds its tail as a new segment). Returns whether
+        it was stored (not when it alone exceeds the limit or the disk refuses)."""
+        os.makedirs(self.directory, exist_ok=True)
+        final = os.path.join(self.directory, key)
+        staging = tempfile.mkdtemp(prefix=f".{key}-", dir=self.directory)
+        try:
+            names = list(keep_segments or [])
+            for name in names:
+                os.link(os.path.join(final, name), os.path.join(staging, name))
+            for table in records:
+                if table is not None and table.num_rows:
+                    name = f"records-{time.time_ns()}.arrow"
+                    _write_ipc(os.path.join(staging, name), table)
+                    names.append(name)
+            for name, table in tables.items():
+                if table is not None:
+                    _write_ipc(os.path.join(staging, f"{name}.arrow"), table)
+            meta = {
+                **meta,
+                "format": CACHE_FORMAT,
+                "records": names,
+                "tables": [n for n, t in tables.items() if t is not None],
+            }
+            meta["bytes"] = sum(e.stat().st_size for e in os.scandir(staging))
+            if meta["bytes"] > self.limit:
+                shutil.rmtree(staging, ignore_errors=True)
+                return False
+            _write_json(os.path.join(staging, "entry.json"), meta)
+            self.discard(key)
+            os.rename(staging, final)
+        except (OSError, pa.ArrowException, TypeError, ValueError):
+            shutil.rmtree(staging, ignore_errors=True)
+            return False
+        self._evict(keep=key)
+        return True
+
+    def discard(self, key: str) -> None:
+        """Remove one entry (tables still mapped by a loaded run stay readable)."""
+        folder = os.path.join(self.directory, key)
+        if os.path.isdir(folder):
+            trash = tempfile.mkdtemp(prefix=".trash-", dir=self.directory)
+            with contextlib.suppress(OSError):
+                os.rename(folder, os.path.join(trash, key))
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def usage(self) -> tuple[int, int]:
+        """(entries, bytes) the cache holds."""
+        entries = self._entries()
+        return len(entries), sum(size for _, size, _ in entries)
+
+    def clear(self) -> int:
+        """Remove every entry (and leftovers of interrupted writes); return the bytes freed."""
+        _, size = self.usage()
+        if os.path.isdir(self.directory):
+            for e in os.scandir(self.directory):
+                if e.is_dir(follow_symlinks=False):
+                    shutil.rmtree(e.path, ignore_errors=True)
+        return size
+
+    def _entries(self) -> list[tuple[str, int, float]]:
+        """(key, bytes, last use) of every complete entry."""
+        out = []
+        if not os.path.isdir(self.directory):
+            return out
+        for e in os.scandir(self.directory):
+            if not e.is_dir(follow_symlinks=False) or e.name.startswith("."):
+                continue
+            try:
+                meta_path = os.path.join(e.path, "entry.json")
+                size = sum(f.stat().st_size for f in os.scandir(e.path))
+                out.append((e.name, size, os.stat(meta_path).st_mtime))
+            except OSError:
+                continue
+        return out
+
+    def _evict(self, keep: str | None = None) -> None:
+        limit = self.limit
+        entries = sorted(self._entries(), key=lambda t: t[2])  # oldest use first
+        total = sum(size for _, size, _ in entries)
+        for key, size, _ in entries:
+            if total <= limit:
+                break
+            if key != keep:
+                self.discard(key)
+                total -= size
+
+
+def _write_ipc(path: str, table: pa.Table) -> None:
+    table = table.unify_dictionaries()  # the IPC file format allows one dictionary per column
+    with pa.OSFile(path, "wb") as sink, ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _read_ipc(path: str) -> pa.Table:
+    return ipc.open_file(pa.memory_map(path, "r")).read_all()
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
