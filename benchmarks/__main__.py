@@ -10,11 +10,17 @@ import argparse
 import datetime as dt
 import sys
 
-from benchmarks import analysis_bench, gui_bench
+from benchmarks import analysis_bench, gui_bench, ingest_bench, rocksdb_bench
 from benchmarks.harness import machine, markdown
 
-# name → (records at full size, in quick mode; repeats at full size, in quick mode)
-BENCHMARKS = {"analysis": (10_000_000, 200_000, 5, 2), "gui": (10_000_000, 200_000, 5, 2)}
+# name → (records at full size, in quick mode; repeats at full size, in quick mode); for ingest
+# the size is the results log's bytes, for rocksdb the events buffered in the database.
+BENCHMARKS = {
+    "analysis": (10_000_000, 200_000, 5, 2),
+    "gui": (10_000_000, 200_000, 5, 2),
+    "ingest": (1_000_000_000, 20_000_000, 3, 1),
+    "rocksdb": (1_000_000, 20_000, 3, 1),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these")
     parser.add_argument(
-        "--rows", type=int, help="records for the benchmarks (default 10 M; quick: 200,000)"
+        "--rows", type=int, help="records for analysis and gui (default 10 M; quick: 200,000)"
+    )
+    parser.add_argument(
+        "--log-size",
+        type=_size,
+        help="results log for the ingest benchmark, e.g. 200MB, 1GB (default 1GB; quick: 20MB)",
+    )
+    parser.add_argument(
+        "--db-events",
+        type=int,
+        help="events buffered in the rocksdb benchmark's database (default 1 M; quick: 20,000)",
     )
     parser.add_argument(
         "--write", metavar="FILE", help="also write the report to FILE (e.g. BENCHMARKS.md)"
@@ -37,8 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or sorted(BENCHMARKS):
         full, quick, rep_full, rep_quick = BENCHMARKS[name]
         repeat = rep_quick if args.quick else rep_full
-        rows = args.rows or (quick if args.quick else full)
+        size = quick if args.quick else full
         print(f"running {name} …", file=sys.stderr, flush=True)
+        if name == "ingest":
+            sections.append(ingest_bench.run(args.log_size or size, repeat))
+            continue
+        if name == "rocksdb":
+            sections.append(rocksdb_bench.run(args.db_events or size, repeat))
+            continue
+        rows = args.rows or size
         if rows not in tables:
             tables.clear()
             tables[rows] = analysis_bench.tiled_records(rows)
@@ -56,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.write, "w", encoding="utf-8") as f:
             f.write(report + "\n")
     return 0
+
+
+def _size(text: str) -> int:
+    from inspector.demo.writer import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import pyarrow.ipc as ipc
 from platformdirs import user_cache_dir
 
 CACHE_FORMAT = 1  # bump when a reader's output or this layout changes
-DEFAULT_LIMIT = 5 * 1024**3
+DEFAULT_LIMIT = 5 * 10**9  # bytes, as disks count
 TABLES = ("status", "queries", "bad")  # small tables, one file each; records come in segments
 
 
@@ -119,9 +119,12 @@ class ReadCache:
         """Store an entry (replacing any); ``keep_segments`` are record files of the entry
         already in place that stay (a grown log adds its tail as a new segment). Returns whether
         it was stored (not when it alone exceeds the limit or the disk refuses)."""
-        os.makedirs(self.directory, exist_ok=True)
         final = os.path.join(self.directory, key)
-        staging = tempfile.mkdtemp(prefix=f".{key}-", dir=self.directory)
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            staging = tempfile.mkdtemp(prefix=f".{key}-", dir=self.directory)
+        except OSError:
+            return False  # no cache today (read-only home, full disk): loading goes on
         try:
             names = list(keep_segments or [])
             for name in names:

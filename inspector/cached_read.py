@@ -63,13 +63,16 @@ def read_through_cache(
     entry = cache.get(key)
     if entry is not None:
         cached = entry.meta
-        if cached["state"] == list(astuple(before)):
-            report(progress, 1.0, f"{source}: from the cache")
-            return _result_of(entry), cached["compression"], "cache"
-        if _grown(path, before, cached):
-            result = _with_tail(cache, key, entry, path, source, options, before, progress)
-            if result is not None:
-                return result, None, "tail"
+        try:
+            if cached["state"] == list(astuple(before)):
+                report(progress, 1.0, f"{source}: from the cache")
+                return _result_of(entry), cached["compression"], "cache"
+            if _grown(path, before, cached):
+                result = _with_tail(cache, key, entry, path, source, options, before, progress)
+                if result is not None:
+                    return result, None, "tail"
+        except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+            pass  # a damaged entry: read the file again
         cache.discard(key)
     result, reader, compression = read_fresh()
     if result.records is not None:
@@ -88,7 +91,7 @@ def _grown(path: str, now: FileState, cached: dict[str, Any]) -> bool:
         seam is not None
         and now.size > was.size
         and now.inode == was.inode
-        and now.head == was.head
+        and _digest(path, min(was.size, FINGERPRINT_BYTES), start=0) == was.head
         and _digest(path, seam) == cached["seam"]
     )
 
@@ -245,10 +248,14 @@ def _last_complete_line(path: str, size: int, lines_read: int) -> tuple[int, int
     return 0, 0
 
 
-def _digest(path: str, end: int) -> str:
-    """Hash of the 64 KB before byte ``end`` (``end`` 0: the first 64 KB of the file)."""
-    with open(path, "rb") as f:
+def _digest(path: str, end: int, start: int | None = None) -> str:
+    """Hash of bytes ``start``…``end`` (default: the 64 KB before ``end``; ``end`` 0: the first
+    64 KB of the file)."""
+    if start is None:
         start = max(0, end - FINGERPRINT_BYTES) if end else 0
+    if not end:
+        end = start + FINGERPRINT_BYTES
+    with open(path, "rb") as f:
         f.seek(start)
-        data = f.read(end - start if end else FINGERPRINT_BYTES)
+        data = f.read(end - start)
     return hashlib.sha256(data).hexdigest()

@@ -56,6 +56,7 @@ SOURCE_COLUMNS = [
     "lines",
     "rejected",
     "compression",
+    "cache",
     "reason",
     "notes",
 ]
@@ -85,10 +86,14 @@ def sources_table(ws: Workspace) -> pa.Table:
             "lines": pa.array([s.lines_read for s in ws.sources], pa.int64()),
             "rejected": pa.array([s.lines_rejected for s in ws.sources], pa.int64()),
             "compression": [s.compression for s in ws.sources],
+            "cache": [_CACHED.get(s.cached or "") for s in ws.sources],
             "reason": [s.reason for s in ws.sources],
             "notes": ["; ".join(s.notes) for s in ws.sources],
         }
     )
+
+
+_CACHED = {"cache": "read back", "tail": "read back + new lines"}
 
 
 def _demo_paths(progress) -> list[str]:
@@ -289,6 +294,8 @@ class MainWindow(QMainWindow):
             f"{loaded_line(ws)}: {plural(ws.records.num_rows, 'record')}, "
             f"{plural(ws.bad_lines.num_rows, 'rejected line')}"
         )
+        if ws.from_cache:
+            text += f" ({plural(ws.from_cache, 'file')} from the read cache)"
         if unreadable:
             text += f" — {plural(len(unreadable), 'file')} could not be read (see Problems)"
         self.message.setText(text)

@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from ui import export_actions, session_actions
+from ui.cache_actions import clear_read_cache
 from ui.recent import clear_recent, recent_inputs
 
 
@@ -48,6 +49,8 @@ def build_menus(window) -> None:
     _action(window, file_menu, "&Save Session…", QKeySequence.StandardKey.Save,
             lambda: session_actions.save_session(window))  # fmt: skip
     _action(window, file_menu, "Open Sess&ion…", None, lambda: session_actions.open_session(window))
+    file_menu.addSeparator()
+    _action(window, file_menu, "C&lear Read Cache…", None, lambda: clear_read_cache(window))
     file_menu.addSeparator()
     _action(window, file_menu, "&Quit", QKeySequence.StandardKey.Quit, window.close)
 

@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 from inspector.analysis.binning import Binner
 from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.findings import find
+from inspector.cache import ReadCache
 from inspector.overview import Overview, overview
 from inspector.progress import Cancelled, Progress
 from inspector.readers.registry import LoadOptions
@@ -81,7 +82,7 @@ class _LoadThread(QThread):
                 paths = self.prepare(self.progress.scaled(0.0, 0.4))
                 progress = self.progress.scaled(0.4, 1.0)
             load_part, analysis_part = progress.scaled(0.0, 0.8), progress.scaled(0.8, 1.0)
-            ws = load(paths, self.options, load_part)
+            ws = load(paths, self.options, load_part, ReadCache())
             self.progress.check()
             summary = overview(ws)
             analysed = analyse(ws, analysis_part)

@@ -9,7 +9,7 @@ import sys
 from inspector.analysis.compare import Alignment, Comparison, compare_runs
 from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.profile import parse_anchor
-from inspector.cli.options import add_time_options
+from inspector.cli.options import add_cache_option, add_time_options, read_cache
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default
 from inspector.export import write_parquet
@@ -57,6 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bucket", type=int, default=60, metavar="SECONDS", help="bucket size (60)")
     add_time_options(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    add_cache_option(p)
     p.set_defaults(run=run)
 
 
@@ -70,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
     progress = None if args.quiet or not sys.stderr.isatty() else Progress(stderr_progress)
     options = LoadOptions(tz=args.tz, year=args.year)
     runs = {
-        "before": load([args.before], options, progress),
-        "after": load([args.after], options, progress),
+        "before": load([args.before], options, progress, read_cache(args)),
+        "after": load([args.after], options, progress, read_cache(args)),
     }
     if progress is not None:
         print(file=sys.stderr)

@@ -10,9 +10,9 @@ import argparse
 import sys
 
 from inspector import __version__
-from inspector.cli import compare, demo, scan
+from inspector.cli import cache, compare, demo, scan
 
-SUBCOMMANDS = ("scan", "compare", "demo")
+SUBCOMMANDS = ("scan", "compare", "demo", "cache")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_parser(sub)
     compare.add_parser(sub)
     demo.add_parser(sub)
+    cache.add_parser(sub)
     return parser
 
 

@@ -40,3 +40,21 @@ def add_time_options(parser: argparse.ArgumentParser) -> None:
         metavar="YEAR",
         help="year of glog lines when the file does not say",
     )
+
+
+def add_cache_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-cache``: read every input afresh and leave the read cache alone."""
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read every input afresh (by default unchanged files come from the read cache)",
+    )
+
+
+def read_cache(args: argparse.Namespace):  # -> ReadCache | None
+    """The read cache the options ask for (None with ``--no-cache``)."""
+    if getattr(args, "no_cache", False):
+        return None
+    from inspector.cache import ReadCache
+
+    return ReadCache()

@@ -9,7 +9,7 @@ import sys
 from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.findings import find
 from inspector.analysis.groups import with_duplicate_groups
-from inspector.cli.options import add_time_options
+from inspector.cli.options import add_cache_option, add_time_options, read_cache
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default, summary_json, summary_text
 from inspector.export import write_parquet
@@ -31,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--all-bad-lines", action="store_true", help="list every rejected line in the text summary"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    add_cache_option(p)
     p.add_argument(
         "--findings", metavar="FILE.parquet", help="write the findings to a Parquet file"
     )
@@ -47,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     tz = args.tz
     progress = None if args.quiet or not sys.stderr.isatty() else Progress(stderr_progress)
-    ws = load(args.paths, LoadOptions(tz=tz, year=args.year), progress)
+    ws = load(args.paths, LoadOptions(tz=tz, year=args.year), progress, read_cache(args))
     if progress is not None:
         print(file=sys.stderr)
     if not 1 <= args.bucket <= 86400:

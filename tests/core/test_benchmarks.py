@@ -1,4 +1,4 @@
-"""The benchmarks keep working: their quick mode runs and reports against its baseline.
+"""The benchmarks keep working: their quick mode runs and reports against its baselines.
 
 Timings are not asserted here (they drift ±30 % on this machine); the figures are for people.
 """
@@ -6,20 +6,63 @@ Timings are not asserted here (they drift ±30 % on this machine); the figures a
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_quick_benchmarks_report_against_baselines(tmp_path) -> None:
+def _quick(tmp_path, *only: str) -> str:
     report = tmp_path / "BENCHMARKS.md"
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--write", str(report)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    argv = [sys.executable, "-m", "benchmarks", "--quick", "--write", str(report)]
+    if only:
+        argv += ["--only", *only]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     text = report.read_text()
     assert text.startswith("# Benchmarks") and "Machine:" in text
+    return text
+
+
+def _row(text: str, name: str) -> str:
+    """The table row whose first cell starts with ``name``."""
+    rows = [line for line in text.splitlines() if line.startswith(f"| {name}")]
+    assert rows, f"no row {name!r} in:\n{text}"
+    return rows[0]
+
+
+def test_quick_benchmarks_report_against_baselines(tmp_path) -> None:
+    text = _quick(tmp_path, "analysis", "gui")
     assert "baseline: pandas" in text and "results agree" in text
     assert "faster than pandas" in text
+
+
+def test_quick_ingest_measures_each_reader_in_its_own_process(tmp_path) -> None:
+    text = _quick(tmp_path, "ingest")
+    lines = int(re.search(r"results log \(([\d,]+) lines\)", text).group(1).replace(",", ""))
+    assert lines > 10_000
+    checked = f"{lines:,} rows ✓"
+    for name in ("app: `inspector.workspace.load`", "baseline: DuckDB", "baseline: `pandas"):
+        row = _row(text, name)
+        assert checked in row and " MB |" in row, row  # every row read, a peak RSS
+    assert "| process wall |" in text
+    assert "full load vs DuckDB:" in text and "faster than pandas" in text
+    assert "peak RSS of the load:" in text
+    reopen = _row(text, "app: reopen from the cache")
+    assert checked in reopen or "cache not available" in reopen, reopen
+    lnav = _row(text, "baseline: lnav")
+    if shutil.which("lnav"):
+        assert checked in lnav and "first timeline vs lnav" in text
+    else:
+        assert "lnav not installed" in lnav
+
+
+def test_quick_rocksdb_reads_against_bare_iteration(tmp_path) -> None:
+    text = _quick(tmp_path, "rocksdb")
+    app = _row(text, "app: `read_rocksdb`")
+    bare = _row(text, "baseline: bare rocksdict")
+    assert re.search(r"[\d,]{6,} records, [\d,]+ records/s", app), app
+    assert re.search(r"[\d,]{6,} pairs, [\d,]+ pairs/s", bare), bare
+    assert "slower than iterating alone" in text
