@@ -7,6 +7,7 @@ delivery by construction; the results-log envelope (``unixTime``, ``counter``, â
 
 from __future__ import annotations
 
+import duckdb
 import pyarrow as pa
 
 from inspector.duck import arrow_query
@@ -22,15 +23,24 @@ FROM records
 """
 
 
-def content_hashes(records: pa.Table) -> pa.ChunkedArray:
-    """One content hash per record, in order."""
+def content_hashes(
+    records: pa.Table, con: duckdb.DuckDBPyConnection | None = None
+) -> pa.ChunkedArray:
+    """One content hash per record, in order (on ``con`` when given, e.g. a reader's worker)."""
     if not records.num_rows:
         return pa.chunked_array([], pa.uint64())
-    return arrow_query(_SQL, records=records.select(["eid", "columns"])).column("content")
+    slim = records.select(["eid", "columns"])
+    if con is None:
+        return arrow_query(_SQL, records=slim).column("content")
+    con.register("records", slim)
+    try:
+        return con.sql(_SQL).to_arrow_table().column("content")
+    finally:
+        con.unregister("records")
 
 
-def with_content(records: pa.Table) -> pa.Table:
+def with_content(records: pa.Table, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """``records`` with its ``content`` column (computed when missing)."""
     if "content" in records.column_names:
         return records
-    return records.append_column(CONTENT, content_hashes(records))
+    return records.append_column(CONTENT, content_hashes(records, con))

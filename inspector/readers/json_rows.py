@@ -192,7 +192,7 @@ def records_from(part: pa.Table, source: str) -> pa.Table:
         "epoch": part.column("epoch"),
         "numerics": part.column("numerics"),
         "eid": part.column("eid").cast(pa.string()),
-        "decorations": part.column("decorations").cast(pa.string()),
+        "decorations": _dict(part.column("decorations")),
         "columns": part.column("row").cast(pa.string()),
     }
     return pa.table(columns).cast(RECORDS)

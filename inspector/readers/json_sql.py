@@ -30,7 +30,23 @@ _FIELDS = [
     ("h", "VARCHAR"), ("c", "VARCHAR"), ("u", "VARCHAR"),
     ("msg", "VARCHAR"), ("ts", "VARCHAR"),
 ]  # fmt: skip
-_STRUCTURE = "{" + ",".join(f'"{key}":"{typ}"' for key, typ in _FIELDS) + "}"
+# Lines are parsed with the fields of result records first (most lines of most files), the rest
+# only for lines without a ``name``: json_transform's cost grows with the fields asked for.
+_RESULT_FIELDS = {
+    "name", "hostIdentifier", "hostname", "calendarTime", "unixTime", "epoch", "counter",
+    "numerics", "logNumericsAsNumbers", "decorations", "columns", "action", "diffResults",
+    "snapshot",
+}  # fmt: skip
+_SHARED_FIELDS = {"hostIdentifier", "hostname", "calendarTime", "unixTime"}
+
+
+def _structure(keep) -> str:
+    return "{" + ",".join(f'"{key}":"{typ}"' for key, typ in _FIELDS if keep(key)) + "}"
+
+
+_STRUCTURE = _structure(lambda k: True)
+_RESULT_STRUCTURE = _structure(lambda k: k in _RESULT_FIELDS)
+_OTHER_STRUCTURE = _structure(lambda k: k not in _RESULT_FIELDS or k in _SHARED_FIELDS)
 _KNOWN_KEYS_SQL = "[" + ", ".join(f"'{k}'" for k in RESULT_KEYS) + "]"
 
 # Seconds (a number or numeric string) → microseconds. osquery never logged before 1973 or
@@ -58,27 +74,36 @@ def _is_list_or_missing(json_expr: str, path: str) -> str:
 
 
 PARSE = f"""
-WITH parsed AS (
-    SELECT line, item, text, v,
-           CASE WHEN v THEN json_transform(text, '{_STRUCTURE}') END AS j
-    FROM (SELECT line, item, text, ok AND json_valid(text) AS v FROM lines_tbl)
+WITH first AS (
+    -- TRY: a line that is not JSON gives NULL here (json_valid then says so) instead of
+    -- failing the whole chunk; valid lines are parsed once, not validated and then parsed.
+    SELECT line, item, text,
+           CASE WHEN ok THEN TRY(json_transform(text, '{_RESULT_STRUCTURE}')) END AS r, ok
+    FROM lines_tbl
+), valid AS (
+    SELECT line, item, text, r, CASE WHEN r IS NOT NULL THEN true ELSE ok AND json_valid(text) END AS v
+    FROM first
+), parsed AS (
+    SELECT line, item, text, r, v,
+           CASE WHEN v AND r.name IS NULL THEN json_transform(text, '{_OTHER_STRUCTURE}') END AS o
+    FROM valid
 ), shaped AS (
     SELECT *,
         CASE
             WHEN NOT v THEN NULL
-            WHEN j.name IS NOT NULL AND left(j.columns, 1) = '{{'
-                THEN CASE WHEN j.action = 'snapshot' THEN 'snapshot_row' ELSE 'event' END
-            WHEN j.name IS NOT NULL AND left(j.diffResults, 1) = '{{'
-                 AND {_is_list_or_missing("j.diffResults", "$.added")}
-                 AND {_is_list_or_missing("j.diffResults", "$.removed")} THEN 'batch'
-            WHEN j.name IS NOT NULL AND left(j.snapshot, 1) = '[' THEN 'snapshot'
-            WHEN left(j.data, 1) = '[' AND (j.log_type IS NOT NULL OR j.node_key IS NOT NULL)
+            WHEN r.name IS NOT NULL AND left(r.columns, 1) = '{{'
+                THEN CASE WHEN r.action = 'snapshot' THEN 'snapshot_row' ELSE 'event' END
+            WHEN r.name IS NOT NULL AND left(r.diffResults, 1) = '{{'
+                 AND {_is_list_or_missing("r.diffResults", "$.added")}
+                 AND {_is_list_or_missing("r.diffResults", "$.removed")} THEN 'batch'
+            WHEN r.name IS NOT NULL AND left(r.snapshot, 1) = '[' THEN 'snapshot'
+            WHEN left(o.data, 1) = '[' AND (o.log_type IS NOT NULL OR o.node_key IS NOT NULL)
                 THEN 'envelope'
-            WHEN j.message IS NOT NULL AND (j.severity IS NOT NULL OR j.filename IS NOT NULL)
+            WHEN o.message IS NOT NULL AND (o.severity IS NOT NULL OR o.filename IS NOT NULL)
                 THEN 'status'
-            WHEN j.m IS NOT NULL AND (j.s IS NOT NULL OR j.f IS NOT NULL) THEN 'status_short'
-            WHEN j.msg IS NOT NULL
-                 AND regexp_matches(rtrim(split_part(j.msg, chr(10), 1), chr(13)), '{_GLOG_SQL}')
+            WHEN o.m IS NOT NULL AND (o.s IS NOT NULL OR o.f IS NOT NULL) THEN 'status_short'
+            WHEN o.msg IS NOT NULL
+                 AND regexp_matches(rtrim(split_part(o.msg, chr(10), 1), chr(13)), '{_GLOG_SQL}')
                 THEN 'glog_in_json'
             ELSE 'unknown'
         END AS shape
@@ -86,25 +111,25 @@ WITH parsed AS (
 ), flat AS (
 SELECT
     line, item, v, shape,
-    CASE WHEN shape IN ('event', 'snapshot_row', 'batch', 'snapshot') AND j.decorations IS NULL
+    CASE WHEN shape IN ('event', 'snapshot_row', 'batch', 'snapshot') AND r.decorations IS NULL
          THEN len(list_filter(json_keys(text), lambda k: NOT list_contains({_KNOWN_KEYS_SQL}, k))) > 0
          ELSE false END AS has_extra,
-    j.name AS name,
-    coalesce(j.hostIdentifier, j.hostname, j.h) AS host,
-    coalesce({_time_us("j.unixTime", "j.calendarTime")}, {_time_us("j.u", "j.c")}) AS log_us,
-    {_INTEGER.format(x="j.epoch")} AS epoch,
-    {_INTEGER.format(x="j.counter")} AS counter,
-    TRY_CAST(coalesce(j.numerics, j.logNumericsAsNumbers) AS BOOLEAN) AS numerics,
-    j.decorations AS decorations,
-    j.columns AS columns, j.action AS action,
-    j.diffResults AS diff, j.snapshot AS snap, j.data AS data, j.log_type AS log_type,
-    coalesce(j.severity, j.s) AS severity, coalesce(j.filename, j.f) AS file,
-    TRY_CAST(coalesce(j.line, j.i) AS INTEGER) AS src_line,
-    coalesce(j.message, j.m) AS message, j.version AS version,
-    j.msg AS msg, j.ts AS ts,
+    r.name AS name,
+    coalesce(r.hostIdentifier, r.hostname, o.h) AS host,
+    coalesce({_time_us("r.unixTime", "r.calendarTime")}, {_time_us("o.u", "o.c")}) AS log_us,
+    {_INTEGER.format(x="r.epoch")} AS epoch,
+    {_INTEGER.format(x="r.counter")} AS counter,
+    TRY_CAST(coalesce(r.numerics, r.logNumericsAsNumbers) AS BOOLEAN) AS numerics,
+    r.decorations AS decorations,
+    r.columns AS columns, r.action AS action,
+    r.diffResults AS diff, r.snapshot AS snap, o.data AS data, o.log_type AS log_type,
+    coalesce(o.severity, o.s) AS severity, coalesce(o.filename, o.f) AS file,
+    TRY_CAST(coalesce(o.line, o.i) AS INTEGER) AS src_line,
+    coalesce(o.message, o.m) AS message, o.version AS version,
+    o.msg AS msg, o.ts AS ts,
     -- An event line's time and eid, read here so its rows need no second pass (see EVENT_FIELDS).
     CASE WHEN shape IN ('event', 'snapshot_row')
-         THEN json_extract_string(j.columns, ['$.time', '$.eid']) END AS te
+         THEN json_extract_string(r.columns, ['$.time', '$.eid']) END AS te
 FROM shaped
 )
 SELECT * EXCLUDE (te), {SECONDS_TO_US.format(x="te[1]")} AS event_us, te[2] AS eid FROM flat

@@ -244,7 +244,7 @@ def _records(rows: pa.Table, source: str, fmt: str, query: pa.Array | None = Non
             "epoch": given("epoch", pa.int64()),
             "numerics": pa.nulls(n, pa.bool_()),
             "eid": given("eid", pa.string()),
-            "decorations": pa.nulls(n, pa.string()),
+            "decorations": pa.nulls(n, RECORDS.field("decorations").type),
             "columns": rows.column("columns").cast(pa.string()),
         }
     )
