@@ -83,6 +83,15 @@ def read_through_cache(
     return result, compression, "read"
 
 
+def is_cached(cache: ReadCache, path: str, source: str, options: LoadOptions) -> bool:
+    """``path`` is in the cache and unchanged since (reading it again costs next to nothing)."""
+    entry = cache.get(cache.key(path, source, json.dumps(astuple(options))))
+    try:
+        return entry is not None and entry.meta["state"] == list(astuple(FileState.of(path)))
+    except (OSError, KeyError):
+        return False
+
+
 def _grown(path: str, now: FileState, cached: dict[str, Any]) -> bool:
     """The file only grew since it was cached: what was read then is still there, unchanged."""
     was = FileState(*cached["state"])

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inspector.analysis.lanes import dictionary_digits
 from inspector.catalog.event_tables import (
     event_tables,
     osquery_events_columns,
@@ -144,9 +145,7 @@ def apply_mapping(records: pa.Table, mapping: pa.Table) -> pa.Table:
     publishers = pc.dictionary_encode(mapping.column("publisher")).combine_chunks()
     sub_chunks, pub_chunks = [], []
     for batch in records.select(["host", "query", "subscriber", "publisher"]).to_batches():
-        host = pc.fill_null(batch.column(0).cast(pa.string()), "")
-        query = pc.fill_null(batch.column(1).cast(pa.string()), "")
-        idx = pc.index_in(pc.binary_join_element_wise(host, query, sep), value_set=map_keys)
+        idx = _mapping_rows(batch.column(0), batch.column(1), map_keys, sep)
         # Rows that know their subscriber already (database events) keep it.
         sub_chunks.append(_keep_known(batch.column(2), _take_dict(subscribers, idx)))
         pub_chunks.append(_keep_known(batch.column(3), _take_dict(publishers, idx)))
@@ -161,6 +160,27 @@ def apply_mapping(records: pa.Table, mapping: pa.Table) -> pa.Table:
         "publisher",
         pa.chunked_array(pub_chunks, field_type),
     )
+
+
+def _mapping_rows(host: pa.Array, query: pa.Array, map_keys: pa.Array, sep: str) -> pa.Array:
+    """Per row, the index of its host × query pair in ``map_keys`` (null: none), computed once
+    per distinct pair (from the dictionary codes) instead of joining two strings per row."""
+    h, hosts = dictionary_digits(host)
+    q, queries = dictionary_digits(query)
+    width = len(queries) + 1
+    pair = h.astype(np.int64) * width + q
+    present = np.zeros((len(hosts) + 1) * width, dtype=bool)
+    present[pair] = True
+    pairs = np.flatnonzero(present)
+    slot = np.full(len(present), -1, dtype=np.int64)
+    slot[pairs] = np.arange(len(pairs))
+    host_names = ["", *hosts.fill_null("").to_pylist()]
+    query_names = ["", *queries.fill_null("").to_pylist()]
+    keys = pa.array(
+        [f"{host_names[p // width]}{sep}{query_names[p % width]}" for p in pairs.tolist()],
+        pa.string(),
+    )  # one per distinct pair: a handful
+    return pc.take(pc.index_in(keys, value_set=map_keys), pa.array(slot[pair]))
 
 
 def _keep_known(known: pa.Array, mapped: pa.DictionaryArray) -> pa.Array:

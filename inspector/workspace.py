@@ -130,14 +130,14 @@ def load(
             progress.scaled(done / total * 0.9, (done + size) / total * 0.9) if progress else None
         )
         report(progress, done / total * 0.9, f"reading {f.path}")
-        source, result = _read_one(f, options, share, cache)
+        source, result = read_input(f, options, share, cache)
         sources.append(source)
         if result is not None:
             results.append((source, result))
         if f.duplicate_of is None:
             done += size
     report(progress, 0.92, "linking queries, hosts and markers")
-    ws = _assemble(sources, results, options, progress)
+    ws = assemble(sources, results, options, progress)
     report(progress, 1.0, "loaded")
     return ws
 
@@ -153,9 +153,10 @@ def _size(path: str) -> int:
         return 0
 
 
-def _read_one(
+def read_input(
     f: InputFile, options: LoadOptions, progress: Progress | None, cache: ReadCache | None = None
 ) -> tuple[SourceReport, ReaderResult | None]:
+    """Read one input (a file or a database folder); a failure becomes the report's reason."""
     source = SourceReport(f.path, "unknown", "loaded", size=_size(f.path))
     if f.duplicate_of is not None:
         source.kind, source.status = "duplicate", "duplicate"
@@ -224,12 +225,13 @@ def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
     return pa.concat_tables([t.cast(schema) for t in tables]).unify_dictionaries()
 
 
-def _assemble(
+def assemble(
     sources: list[SourceReport],
     results: list[tuple[SourceReport, ReaderResult]],
     options: LoadOptions,
     progress: Progress | None = None,
 ) -> Workspace:
+    """Join what the inputs say about each other: markers, queries, platforms, subscribers."""
     records = _concat(
         [with_content(r.records) for _, r in results if r.records is not None], LOADED_RECORDS
     )

@@ -21,8 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import __version__
+from inspector.analysis.binning import FACTORS
+from inspector.analysis.findings import FINDINGS
 from inspector.overview import loaded_line, plural
 from inspector.readers.registry import LoadOptions
+from inspector.schema import LOADED_RECORDS
 from inspector.workspace import Workspace
 from ui import export_actions
 from ui.compare.controller import CompareController
@@ -34,7 +37,7 @@ from ui.widgets.overview_panel import OverviewPanel
 from ui.widgets.records_panel import RecordsPanel
 from ui.widgets.table_panel import TablePanel
 from ui.widgets.welcome_page import WelcomePage
-from ui.workers import LoadedRun, Loader
+from ui.workers import LoadedRun, Loader, PreviewRun
 
 STATUS_COLUMNS = [
     "log_time",
@@ -125,7 +128,9 @@ class MainWindow(QMainWindow):
         self.options = options or LoadOptions()
         self.workspace: Workspace | None = None
         self.loader = Loader(self)
+        self.loader.previews = True
         self.loader.progressed.connect(self._on_progress)
+        self.loader.previewed.connect(self._on_preview)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
         self.loader.busy_changed.connect(self._on_busy)
@@ -258,6 +263,22 @@ class MainWindow(QMainWindow):
     def _on_failed(self, message: str) -> None:
         self.message.setText(f"Loading failed: {message}")
         QMessageBox.warning(self, "Loading failed", message)
+
+    def _on_preview(self, run: PreviewRun) -> None:
+        """A big run's lanes from its log envelopes, while its records still load."""
+        self._timeline().show_run(
+            run.binner, FACTORS.empty_table(), run.frame, run.markers, FINDINGS.empty_table()
+        )
+        # What the tables showed belongs to the previous run: empty until the records are in.
+        self.findings_panel.show_pending()
+        self.tabs.setTabText(self.tabs.indexOf(self.findings_panel), "Findings (loading…)")
+        self.records_panel.show_records(LOADED_RECORDS.empty_table())
+        self.stack.setCurrentWidget(self.split)
+        rows = run.workspace.records.num_rows
+        self.setWindowTitle(f"osquery Event Inspector — {self._title(run.workspace)} (loading…)")
+        self.message.setText(
+            f"Preview: {plural(rows, 'event')} from the log envelopes — loading the records…"
+        )
 
     def _on_loaded(self, run: LoadedRun) -> None:
         ws = run.workspace

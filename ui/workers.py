@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
-from inspector.analysis.binning import Binner
+from inspector.analysis.binning import FACTORS, Binner
 from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.findings import find
 from inspector.cache import ReadCache
 from inspector.overview import Overview, overview
+from inspector.preview import preview
 from inspector.progress import Cancelled, Progress
 from inspector.readers.registry import LoadOptions
 from inspector.timeline import FACTOR_WIDTH_US, Frame, build_frame, markers_table, nice_width
@@ -38,6 +39,25 @@ class LoadedRun:
     paths: list[str] = field(default_factory=list)  # the inputs as opened (after any preparation)
 
 
+@dataclass
+class PreviewRun:
+    """The rate lanes of a big run from its log envelopes, shown while the full load runs."""
+
+    workspace: Workspace
+    binner: Binner
+    frame: Frame
+    markers: list[dict]
+
+
+def preview_of(ws: Workspace) -> PreviewRun:
+    """Lanes (rates only, no duplication) and markers of an envelope-only preview."""
+    binner = Binner(ws.records, duplicates=False)
+    span = binner.span_us()
+    width = nice_width(span[1] - span[0]) if span else FACTOR_WIDTH_US
+    frame = build_frame(binner, width, FACTORS.empty_table())
+    return PreviewRun(ws, binner, frame, markers_table(ws.status))
+
+
 def analyse(ws: Workspace, progress: Progress) -> tuple:
     """The analysis a loaded run gets before the window shows it (in the worker thread)."""
     binner = Binner(ws.records)
@@ -56,6 +76,7 @@ def analyse(ws: Workspace, progress: Progress) -> tuple:
 
 class _LoadThread(QThread):
     progressed = Signal(float, str)
+    previewed = Signal(object)  # PreviewRun
     loaded = Signal(object)
     failed = Signal(str)
 
@@ -70,6 +91,7 @@ class _LoadThread(QThread):
         self.paths = paths
         self.options = options
         self.prepare = prepare  # e.g. write the demo run first; returns the paths to load
+        self.wants_preview = False  # send a PreviewRun first when the inputs are big
         self.progress = Progress(self._forward)
 
     def _forward(self, fraction: float, message: str) -> None:
@@ -81,8 +103,16 @@ class _LoadThread(QThread):
             if self.prepare is not None:
                 paths = self.prepare(self.progress.scaled(0.0, 0.4))
                 progress = self.progress.scaled(0.4, 1.0)
+            cache = ReadCache()
+            first = None
+            if self.wants_preview:
+                first = preview(paths, self.options, cache, progress.scaled(0.0, 0.15))
+            if first is not None:
+                self.previewed.emit(preview_of(first))
+                progress = progress.scaled(0.15, 1.0)
+            self.progress.check()
             load_part, analysis_part = progress.scaled(0.0, 0.8), progress.scaled(0.8, 1.0)
-            ws = load(paths, self.options, load_part, ReadCache())
+            ws = load(paths, self.options, load_part, cache)
             self.progress.check()
             summary = overview(ws)
             analysed = analyse(ws, analysis_part)
@@ -98,12 +128,14 @@ class Loader(QObject):
     """Starts loads; only the newest one's signals reach the window."""
 
     progressed = Signal(float, str)
+    previewed = Signal(object)  # PreviewRun: lanes of a big run before its full load
     loaded = Signal(object)  # LoadedRun
     failed = Signal(str)
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.previews = False  # big runs send ``previewed`` before ``loaded`` (the main window)
         self._current: _LoadThread | None = None
         self._threads: set[_LoadThread] = set()
 
@@ -117,7 +149,9 @@ class Loader(QObject):
         # Owned by the application: a window closed mid-load must not destroy a running thread
         # (Qt aborts the process); _on_finished deletes it when it ends.
         thread = _LoadThread(paths, options, prepare, QCoreApplication.instance())
+        thread.wants_preview = self.previews
         thread.progressed.connect(self._on_progressed)
+        thread.previewed.connect(self._on_previewed)
         thread.loaded.connect(self._on_loaded)
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_finished)
@@ -148,6 +182,10 @@ class Loader(QObject):
     def _on_progressed(self, fraction: float, message: str) -> None:
         if self.sender() is self._current:
             self.progressed.emit(fraction, message)
+
+    def _on_previewed(self, run: PreviewRun) -> None:
+        if self.sender() is self._current:
+            self.previewed.emit(run)
 
     def _on_loaded(self, run: LoadedRun) -> None:
         if self.sender() is self._current:

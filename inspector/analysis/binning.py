@@ -97,8 +97,10 @@ def only_deliveries(records: pa.Table, codes: np.ndarray) -> np.ndarray:
 class Binner:
     """Rates and duplication factors of one records table at any bucket width and time range."""
 
-    def __init__(self, records: pa.Table) -> None:
+    def __init__(self, records: pa.Table, duplicates: bool = True) -> None:
+        """``duplicates`` False: rates only (a preview's records have no contents to compare)."""
         self.records = records
+        self.duplicates = duplicates
         self._rate: tuple[LaneCodes, pa.Table] | None = None
         self._delivery: tuple[LaneCodes, pa.Table] | None = None
 
@@ -147,6 +149,8 @@ class Binner:
         self, width_us: int, lo_us: int | None = None, hi_us: int | None = None
     ) -> pa.Table:
         """``FACTORS``: rows, distinct contents and factor per bucket of every delivery lane."""
+        if not self.duplicates:
+            return FACTORS.empty_table()
         lanes, slim = self._delivery_lanes()
         sql = FACTORS_SQL.replace("$width", str(width_us)).replace("$range", _range(lo_us, hi_us))
         counted = arrow_query(sql, slim=slim)

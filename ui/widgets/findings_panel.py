@@ -30,6 +30,14 @@ class FindingsPanel(TablePanel):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
 
+    def show_pending(self) -> None:
+        """No findings yet: the records they come from are still loading."""
+        self.show_table(
+            pa.table({name: pa.array([], pa.string()) for name in FINDING_COLUMNS}),
+            FINDING_COLUMNS,
+            "Looking for duplicate bursts once the records are loaded…",
+        )
+
     def show_findings(self, findings: pa.Table) -> None:
         """Show ``findings`` in impact order (most extra rows first, as ``find`` returns them)."""
         bursts = sum(1 for k in findings.column("kind").to_pylist() if k == "duplicate_burst")
