@@ -17,7 +17,10 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +54,30 @@ class Entry:
             return None
         parts = [_read_ipc(os.path.join(self.folder, n)) for n in names]
         return parts[0] if len(parts) == 1 else pa.concat_tables(parts).unify_dictionaries()
+
+
+_writer: ThreadPoolExecutor | None = None  # one thread for every cache: writes never overlap
+_pending: list[Future] = []
+_writer_lock = threading.Lock()
+
+
+def write_later(fn: Callable[[], object]) -> None:
+    """Run ``fn`` (a cache write) on the cache's writer thread, so that a load returns as soon as
+    its tables are read; the interpreter waits for the thread before it exits."""
+    global _writer
+    with _writer_lock:
+        if _writer is None:
+            _writer = ThreadPoolExecutor(1, thread_name_prefix="read-cache")
+        _pending[:] = [f for f in _pending if not f.done()]
+        _pending.append(_writer.submit(fn))
+
+
+def flush() -> None:
+    """Wait until every cache write started so far has finished."""
+    with _writer_lock:
+        waiting = list(_pending)
+    for future in waiting:
+        future.exception()  # waits; a failed write only means no entry
 
 
 def default_directory() -> str:
@@ -92,7 +119,9 @@ class ReadCache:
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
     def get(self, key: str) -> Entry | None:
-        """The entry ``key``, or None (a damaged entry is removed)."""
+        """The entry ``key``, or None (a damaged entry is removed). Waits for writes under way:
+        reading an entry about to be complete beats reading its file again."""
+        flush()
         folder = os.path.join(self.directory, key)
         try:
             with open(os.path.join(folder, "entry.json"), encoding="utf-8") as f:
@@ -166,12 +195,14 @@ class ReadCache:
             shutil.rmtree(trash, ignore_errors=True)
 
     def usage(self) -> tuple[int, int]:
-        """(entries, bytes) the cache holds."""
+        """(entries, bytes) the cache holds (after the writes still under way)."""
+        flush()
         entries = self._entries()
         return len(entries), sum(size for _, size, _ in entries)
 
     def clear(self) -> int:
         """Remove every entry (and leftovers of interrupted writes); return the bytes freed."""
+        flush()
         _, size = self.usage()
         if os.path.isdir(self.directory):
             for e in os.scandir(self.directory):

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.analysis.content import with_content
-from inspector.cache import Entry, ReadCache
+from inspector.cache import Entry, ReadCache, write_later
 from inspector.progress import Progress, report
 from inspector.readers.json_lines import kind_of_shapes, read_json_lines
 from inspector.readers.registry import LoadOptions
@@ -79,7 +79,11 @@ def read_through_cache(
         result.records = with_content(result.records)
     if FileState.of(path) == before:  # not cached if the file changed while it was read
         tail_ok = reader == "json_lines" and compression is None
-        _store(cache, key, path, before, result, compression, tail_ok, [result.records], None)
+        write_later(
+            lambda: _store(
+                cache, key, path, before, result, compression, tail_ok, [result.records], None
+            )
+        )
     return result, compression, "read"
 
 
@@ -160,6 +164,7 @@ def _with_tail(
     if FileState.of(path) == state:
         if len(segments) + len(new) > SEGMENTS_MAX:
             segments, new = [], [merged.records]
+        # Written now, not later: the new entry keeps segment files of the one read from.
         _store(cache, key, path, state, merged, None, True, new, segments)
     return merged
 
