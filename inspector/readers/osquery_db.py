@@ -80,11 +80,15 @@ def _strings(raw: list[bytes]) -> pa.Array:
     offsets = np.zeros(len(raw) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     data = b"".join(raw)
+    # 32-bit offsets when they fit: the records' string columns are, and casting copies the text
+    small = offsets[-1] < 2**31
     binary = pa.Array.from_buffers(
-        pa.large_binary(), len(raw), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        pa.binary() if small else pa.large_binary(),
+        len(raw),
+        [None, pa.py_buffer(offsets.astype(np.int32) if small else offsets), pa.py_buffer(data)],
     )
     try:
-        return binary.cast(pa.large_string())
+        return binary.cast(pa.string() if small else pa.large_string())
     except pa.ArrowInvalid:
         return pa.array([b.decode("utf-8", "replace") for b in raw], pa.string())
 
@@ -98,9 +102,9 @@ SELECT k AS key, idx,
     split_part(k, '.', 2) AS publisher, split_part(k, '.', 3) AS subscriber,
     split_part(k, '.', 4) AS eid,
     json_valid(v) AND regexp_full_match(k, 'data\\.[^.]+\\.[^.]+\\.[0-9]+') AS ok,
-    CASE WHEN json_valid(v) THEN {seconds} END AS event_us, v AS columns
+    CASE WHEN json_valid(v) THEN {seconds} END AS event_us
 FROM ev
-"""
+"""  # the values themselves are not passed through (a copy of every row's text): see below
 _EVENTS_SQL = _EVENTS_SQL.replace(
     "{seconds}", SECONDS_TO_US.format(x="json_extract_string(v, '$.time')")
 )
@@ -162,20 +166,22 @@ def _event_records(
         )
     if not pc.any(is_data).as_py():
         return None
+    every = pc.all(is_data).as_py()  # the usual case: no copy of the keys and values
     table = pa.table(
         {
             "idx": pa.array(
                 events.line(np.flatnonzero(np.asarray(is_data, dtype=bool))), pa.int64()
             ),
-            "k": events.keys.filter(is_data),
-            "v": events.values.filter(is_data),
+            "k": events.keys if every else events.keys.filter(is_data),
+            "v": events.values if every else events.values.filter(is_data),
         }
     )
     con.register("ev", table)
     try:
-        rows = con.sql(_EVENTS_SQL).to_arrow_table()
+        rows = con.sql(_EVENTS_SQL).to_arrow_table()  # in input order (insertion order kept)
     finally:
         con.unregister("ev")
+    rows = rows.append_column("columns", table.column("v"))
     bad = pc.invert(pc.fill_null(rows.column("ok"), False))
     for idx, key in zip(
         rows.column("idx").filter(bad).to_pylist(),
@@ -186,7 +192,8 @@ def _event_records(
             idx,
             f"event row {key} is not valid JSON (or its key is not data.<publisher>.<table>.<eid>)",
         )
-    rows = rows.filter(pc.invert(bad))
+    if pc.any(bad).as_py():
+        rows = rows.filter(pc.invert(bad))
     con.register("good", rows.select(["publisher", "subscriber"]))
     try:
         per = con.sql(
