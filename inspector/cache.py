@@ -29,9 +29,17 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 from platformdirs import user_cache_dir
 
-CACHE_FORMAT = 1  # bump when a reader's output or this layout changes
+from inspector import __version__
+from inspector.schema import BAD_LINES, LOADED_RECORDS, QUERIES, STATUS
+
+CACHE_FORMAT = 2  # bump when a reader's output or this layout changes
 DEFAULT_LIMIT = 5 * 10**9  # bytes, as disks count
 TABLES = ("status", "queries", "bad")  # small tables, one file each; records come in segments
+STALE_TEMP_SECONDS = 3600  # staging/trash folders older than this were left by a crash
+_VERSIONS = "\0".join(
+    [str(CACHE_FORMAT), __version__, duckdb.__version__, pa.__version__,
+     str(LOADED_RECORDS), str(STATUS), str(QUERIES), str(BAD_LINES)]
+)  # fmt: skip
 
 
 @dataclass
@@ -48,7 +56,8 @@ class Entry:
         return _read_ipc(os.path.join(self.folder, f"{name}.arrow"))
 
     def records(self) -> pa.Table | None:
-        """All record segments, in file order (memory-mapped, no copy)."""
+        """All record segments, in file order (memory-mapped; several segments share their
+        dictionaries at the price of a copy of the dictionary indices)."""
         names = self.meta["records"]
         if not names:
             return None
@@ -57,27 +66,29 @@ class Entry:
 
 
 _writer: ThreadPoolExecutor | None = None  # one thread for every cache: writes never overlap
-_pending: list[Future] = []
+_pending: dict[str, Future] = {}  # entry key → its write under way
 _writer_lock = threading.Lock()
 
 
-def write_later(fn: Callable[[], object]) -> None:
-    """Run ``fn`` (a cache write) on the cache's writer thread, so that a load returns as soon as
-    its tables are read; the interpreter waits for the thread before it exits."""
+def write_later(key: str, fn: Callable[[], object]) -> None:
+    """Run ``fn`` (the write of entry ``key``) on the cache's writer thread, so that a load
+    returns as soon as its tables are read; the interpreter waits for the thread at exit."""
     global _writer
     with _writer_lock:
         if _writer is None:
             _writer = ThreadPoolExecutor(1, thread_name_prefix="read-cache")
-        _pending[:] = [f for f in _pending if not f.done()]
-        _pending.append(_writer.submit(fn))
+        for done in [k for k, f in _pending.items() if f.done()]:
+            del _pending[done]
+        _pending[key] = _writer.submit(fn)
 
 
-def flush() -> None:
-    """Wait until every cache write started so far has finished."""
+def flush(key: str | None = None) -> None:
+    """Wait until the write of entry ``key`` (default: every write started so far) is done."""
     with _writer_lock:
-        waiting = list(_pending)
+        waiting = list(_pending.values()) if key is None else [_pending.get(key)]
     for future in waiting:
-        future.exception()  # waits; a failed write only means no entry
+        if future is not None:
+            future.exception()  # waits; a failed write only means no entry
 
 
 def default_directory() -> str:
@@ -93,6 +104,9 @@ class ReadCache:
 
     def __init__(self, directory: str | None = None) -> None:
         self.directory = directory or default_directory()
+        # Entries stored by the load under way (and its preview): read back, they are reported
+        # as read, not as "from the cache"; ``workspace.load`` empties it when it ends.
+        self.written: set[str] = set()
 
     # -- settings -------------------------------------------------------------------------------
     @property
@@ -111,17 +125,16 @@ class ReadCache:
 
     # -- entries --------------------------------------------------------------------------------
     def key(self, path: str, source: str, options: str) -> str:
-        """The entry name for ``path`` read as ``source`` with ``options``."""
-        parts = [
-            os.path.realpath(path), source, options, str(CACHE_FORMAT), duckdb.__version__,
-            pa.__version__,
-        ]  # fmt: skip
+        """The entry name for ``path`` read as ``source`` with ``options`` (everything that
+        shapes what is read: the app's version and table schemas, DuckDB's — its ``hash`` makes
+        the ``content`` column — and pyarrow's)."""
+        parts = [os.path.realpath(path), source, options, _VERSIONS]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
     def get(self, key: str) -> Entry | None:
         """The entry ``key``, or None (a damaged entry is removed). Waits for writes under way:
         reading an entry about to be complete beats reading its file again."""
-        flush()
+        flush(key)
         folder = os.path.join(self.directory, key)
         try:
             with open(os.path.join(folder, "entry.json"), encoding="utf-8") as f:
@@ -158,11 +171,13 @@ class ReadCache:
             names = list(keep_segments or [])
             for name in names:
                 os.link(os.path.join(final, name), os.path.join(staging, name))
+            number = 1 + max((int(n.split("-")[1].split(".")[0]) for n in names), default=0)
             for table in records:
                 if table is not None and table.num_rows:
-                    name = f"records-{time.time_ns()}.arrow"
+                    name = f"records-{number:04d}.arrow"
                     _write_ipc(os.path.join(staging, name), table)
                     names.append(name)
+                    number += 1
             for name, table in tables.items():
                 if table is not None:
                     _write_ipc(os.path.join(staging, f"{name}.arrow"), table)
@@ -179,24 +194,29 @@ class ReadCache:
             _write_json(os.path.join(staging, "entry.json"), meta)
             self.discard(key)
             os.rename(staging, final)
+            self._evict(keep=key)
         except (OSError, pa.ArrowException, TypeError, ValueError):
             shutil.rmtree(staging, ignore_errors=True)
             return False
-        self._evict(keep=key)
         return True
 
     def discard(self, key: str) -> None:
         """Remove one entry (tables still mapped by a loaded run stay readable)."""
         folder = os.path.join(self.directory, key)
-        if os.path.isdir(folder):
+        if not os.path.isdir(folder):
+            return
+        try:  # out of the way first (atomic), so no reader sees half an entry
             trash = tempfile.mkdtemp(prefix=".trash-", dir=self.directory)
-            with contextlib.suppress(OSError):
-                os.rename(folder, os.path.join(trash, key))
-            shutil.rmtree(trash, ignore_errors=True)
+            os.rename(folder, os.path.join(trash, key))
+            folder = trash
+        except OSError:
+            pass  # a full or read-only disk: remove it in place, as far as it goes
+        shutil.rmtree(folder, ignore_errors=True)
 
-    def usage(self) -> tuple[int, int]:
-        """(entries, bytes) the cache holds (after the writes still under way)."""
-        flush()
+    def usage(self, wait: bool = True) -> tuple[int, int]:
+        """(entries, bytes) the cache holds (after the writes under way, if ``wait``)."""
+        if wait:
+            flush()
         entries = self._entries()
         return len(entries), sum(size for _, size, _ in entries)
 
@@ -227,6 +247,13 @@ class ReadCache:
         return out
 
     def _evict(self, keep: str | None = None) -> None:
+        """Least recently used entries out until the limit holds; leftovers of crashes out."""
+        now = time.time()
+        for e in os.scandir(self.directory) if os.path.isdir(self.directory) else []:
+            if e.name.startswith(".") and e.is_dir(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    if now - e.stat().st_mtime > STALE_TEMP_SECONDS:
+                        shutil.rmtree(e.path, ignore_errors=True)
         limit = self.limit
         entries = sorted(self._entries(), key=lambda t: t[2])  # oldest use first
         total = sum(size for _, size, _ in entries)
@@ -245,7 +272,9 @@ def _write_ipc(path: str, table: pa.Table) -> None:
 
 
 def _read_ipc(path: str) -> pa.Table:
-    return ipc.open_file(pa.memory_map(path, "r")).read_all()
+    table = ipc.open_file(pa.memory_map(path, "r")).read_all()
+    table.validate()  # buffer sizes against lengths: catches a truncated or mangled file cheaply
+    return table
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:

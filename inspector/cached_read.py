@@ -30,7 +30,8 @@ from inspector.readers.result import BadLines, ReaderResult
 FINGERPRINT_BYTES = 64 * 1024
 SEGMENTS_MAX = 16  # a log grown many times is compacted into one segment again
 
-FreshRead = Callable[[], tuple[ReaderResult, str, str | None]]  # result, reader name, compression
+# (bytes to read, None: all) → result, reader name, compression
+FreshRead = Callable[[int | None], tuple[ReaderResult, str, str | None]]
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,12 @@ def read_through_cache(
     read_fresh: FreshRead,
     progress: Progress | None = None,
 ) -> tuple[ReaderResult, str | None, str]:
-    """``(result, compression, how)`` for ``path``; ``how`` is ``cache``, ``tail`` or ``read``."""
-    key = cache.key(path, source, json.dumps(astuple(options)))
+    """``(result, compression, how)`` for ``path``; ``how`` is ``cache``, ``tail`` or ``read``.
+
+    A plain JSON-lines log is read up to its size when the read started: an agent appending to
+    it meanwhile changes nothing in that prefix, so the read is cached all the same (and the
+    lines added since come as the tail next time)."""
+    key = _key(cache, path, source, options)
     before = FileState.of(path)
     entry = cache.get(key)
     if entry is not None:
@@ -66,7 +71,8 @@ def read_through_cache(
         try:
             if cached["state"] == list(astuple(before)):
                 report(progress, 1.0, f"{source}: from the cache")
-                return _result_of(entry), cached["compression"], "cache"
+                how = "read" if key in cache.written else "cache"  # e.g. by this load's preview
+                return _result_of(entry), cached["compression"], how
             if _grown(path, before, cached):
                 result = _with_tail(cache, key, entry, path, source, options, before, progress)
                 if result is not None:
@@ -74,22 +80,63 @@ def read_through_cache(
         except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
             pass  # a damaged entry: read the file again
         cache.discard(key)
-    result, reader, compression = read_fresh()
+    result, reader, compression = read_fresh(before.size)
     if result.records is not None:
         result.records = with_content(result.records)
-    if FileState.of(path) == before:  # not cached if the file changed while it was read
-        tail_ok = reader == "json_lines" and compression is None
+    tail_ok = reader == "json_lines" and compression is None
+    seam = _seam(path, before.size, result.lines_read) if tail_ok else None
+    if _unchanged(path, before, seam):
+        cache.written.add(key)
         write_later(
-            lambda: _store(
-                cache, key, path, before, result, compression, tail_ok, [result.records], None
-            )
+            key,
+            lambda: _store(cache, key, before, result, compression, seam, [result.records], None),
         )
     return result, compression, "read"
 
 
+def _key(cache: ReadCache, path: str, source: str, options: LoadOptions) -> str:
+    # The resolved zone, not just the option: with none given, glog times follow this machine's.
+    zone = str(options.glog.zone) if options.tz is None else options.tz
+    return cache.key(path, source, json.dumps([*astuple(options), zone]))
+
+
+@dataclass(frozen=True)
+class Seam:
+    """Where a cached read of a plain log ends: after its last complete line."""
+
+    offset: int  # byte just after the last newline read
+    lines: int  # complete lines before it
+    digest: str  # hash of the 64 KB before it
+
+    def meta(self) -> dict[str, Any]:
+        return {"complete_offset": self.offset, "complete_lines": self.lines, "seam": self.digest}
+
+
+def _seam(path: str, size: int, lines_read: int) -> Seam:
+    offset, lines = _last_complete_line(path, size, lines_read)
+    return Seam(offset, lines, _digest(path, offset))
+
+
+def _unchanged(path: str, before: FileState, seam: Seam | None) -> bool:
+    """What was read is still what the file holds: the same file (or, for a log read up to
+    ``before.size``, the same file that at most grew: same beginning, same seam)."""
+    try:
+        now = FileState.of(path)
+        if seam is None:
+            return now == before
+        return (
+            now.inode == before.inode
+            and now.size >= before.size
+            and _digest(path, min(before.size, FINGERPRINT_BYTES), start=0) == before.head
+            and _digest(path, seam.offset) == seam.digest
+        )
+    except OSError:
+        return False
+
+
 def is_cached(cache: ReadCache, path: str, source: str, options: LoadOptions) -> bool:
     """``path`` is in the cache and unchanged since (reading it again costs next to nothing)."""
-    entry = cache.get(cache.key(path, source, json.dumps(astuple(options))))
+    entry = cache.get(_key(cache, path, source, options))
     try:
         return entry is not None and entry.meta["state"] == list(astuple(FileState.of(path)))
     except (OSError, KeyError):
@@ -130,6 +177,7 @@ def _with_tail(
         progress=progress,
         start=meta["complete_offset"],
         first_line=lines_done + 1,
+        end=state.size,
     )
     if tail.records is not None:
         tail.records = with_content(tail.records)
@@ -161,11 +209,12 @@ def _with_tail(
     merged.kind = kind_of_shapes(shapes)
     if not merged.accounted:
         return None  # the cached accounting does not add up: read the whole file instead
-    if FileState.of(path) == state:
+    seam = _seam(path, state.size, merged.lines_read)
+    if _unchanged(path, state, seam):
         if len(segments) + len(new) > SEGMENTS_MAX:
             segments, new = [], [merged.records]
         # Written now, not later: the new entry keeps segment files of the one read from.
-        _store(cache, key, path, state, merged, None, True, new, segments)
+        _store(cache, key, state, merged, None, seam, new, segments)
     return merged
 
 
@@ -215,11 +264,10 @@ def _result_of(entry: Entry) -> ReaderResult:
 def _store(
     cache: ReadCache,
     key: str,
-    path: str,
     state: FileState,
     result: ReaderResult,
     compression: str | None,
-    tail_ok: bool,
+    seam: Seam | None,
     new_records: list[pa.Table | None],
     keep_segments: list[str] | None,
 ) -> None:
@@ -228,7 +276,6 @@ def _store(
     except (TypeError, ValueError):
         return  # a reader's notes this cache cannot keep: such inputs are read each time
     meta: dict[str, Any] = {
-        "path": os.path.realpath(path),
         "state": list(astuple(state)),
         "compression": compression,
         "kind": result.kind,
@@ -238,9 +285,8 @@ def _store(
         "notes": result.notes,
         "meta": result.meta,
     }
-    if tail_ok:
-        offset, lines = _last_complete_line(path, state.size, result.lines_read)
-        meta.update(complete_offset=offset, complete_lines=lines, seam=_digest(path, offset))
+    if seam is not None:
+        meta.update(seam.meta())
     bad = result.bad.table("") if len(result.bad) else None
     tables = {"status": result.status, "queries": result.queries, "bad": bad}
     cache.put(key, meta, [t for t in new_records if t is not None], tables, keep_segments)

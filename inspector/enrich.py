@@ -169,18 +169,22 @@ def _mapping_rows(host: pa.Array, query: pa.Array, map_keys: pa.Array, sep: str)
     q, queries = dictionary_digits(query)
     width = len(queries) + 1
     pair = h.astype(np.int64) * width + q
-    present = np.zeros((len(hosts) + 1) * width, dtype=bool)
-    present[pair] = True
-    pairs = np.flatnonzero(present)
-    slot = np.full(len(present), -1, dtype=np.int64)
-    slot[pairs] = np.arange(len(pairs))
+    if (len(hosts) + 1) * width <= 4 * len(pair) + 4096:  # a dense table is cheapest
+        present = np.zeros((len(hosts) + 1) * width, dtype=bool)
+        present[pair] = True
+        pairs = np.flatnonzero(present)
+        slot = np.full(len(present), -1, dtype=np.int64)
+        slot[pairs] = np.arange(len(pairs))
+        rows = slot[pair]
+    else:  # many hosts × many queries (a fleet's logs): sort the pairs instead
+        pairs, rows = np.unique(pair, return_inverse=True)
     host_names = ["", *hosts.fill_null("").to_pylist()]
     query_names = ["", *queries.fill_null("").to_pylist()]
     keys = pa.array(
         [f"{host_names[p // width]}{sep}{query_names[p % width]}" for p in pairs.tolist()],
         pa.string(),
     )  # one per distinct pair: a handful
-    return pc.take(pc.index_in(keys, value_set=map_keys), pa.array(slot[pair]))
+    return pc.take(pc.index_in(keys, value_set=map_keys), pa.array(rows))
 
 
 def _keep_known(known: pa.Array, mapped: pa.DictionaryArray) -> pa.Array:

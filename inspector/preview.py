@@ -21,6 +21,7 @@ from inspector.cache import ReadCache
 from inspector.cached_read import is_cached
 from inspector.inputs import collect_inputs
 from inspector.progress import Progress, report
+from inspector.readers.json_sql import SECONDS_TO_US, time_us
 from inspector.readers.registry import LoadOptions, choose_reader
 from inspector.readers.result import ReaderResult, SkipFile
 from inspector.readers.sniff import Head
@@ -29,18 +30,25 @@ from inspector.workspace import SourceReport, Workspace, assemble, read_input
 
 PREVIEW_MIN_BYTES = 64 * 1024 * 1024  # below this a full load is quick enough on its own
 
-_ENVELOPE_SQL = """
+KEYS_SAMPLE_ROWS = 20_000  # rows whose columns are read, for the queries' column names
+_READ = """read_ndjson(?, format = 'newline_delimited', ignore_errors = true, compression = ?,
+    maximum_object_size = 67108864, columns = {columns})"""
+_ENVELOPE_COLUMNS = """{name: 'VARCHAR', hostIdentifier: 'VARCHAR', hostname: 'VARCHAR',
+    unixTime: 'VARCHAR', calendarTime: 'VARCHAR', action: 'VARCHAR',
+    columns: 'STRUCT("time" VARCHAR)'}"""
+_ENVELOPE_SQL = f"""
 SELECT coalesce(hostIdentifier, hostname) AS host, name AS query,
        CASE WHEN action = 'snapshot' THEN 'snapshot' ELSE action END AS action,
-       CASE WHEN TRY_CAST(unixTime AS DOUBLE) BETWEEN 100000000 AND 16725225600
-            THEN CAST(round(TRY_CAST(unixTime AS DOUBLE) * 1000000) AS BIGINT) END AS log_us,
-       CASE WHEN TRY_CAST(columns.time AS DOUBLE) BETWEEN 100000000 AND 16725225600
-            THEN CAST(round(TRY_CAST(columns.time AS DOUBLE) * 1000000) AS BIGINT) END AS event_us
-FROM read_ndjson(?, format = 'newline_delimited', ignore_errors = true, compression = ?,
-    maximum_object_size = 67108864,
-    columns = {name: 'VARCHAR', hostIdentifier: 'VARCHAR', hostname: 'VARCHAR',
-               unixTime: 'VARCHAR', action: 'VARCHAR', columns: 'STRUCT("time" VARCHAR)'})
+       {time_us("unixTime", "calendarTime")} AS log_us,
+       {SECONDS_TO_US.format(x="columns.time")} AS event_us
+FROM {_READ.format(columns=_ENVELOPE_COLUMNS)}
 WHERE name IS NOT NULL AND columns IS NOT NULL
+"""
+# The same rows' columns, for the first few thousand only: a query's column names can tell its
+# subscriber (and its rows the platform) when neither a config nor its name does.
+_COLUMNS_SQL = f"""
+SELECT columns FROM {_READ.format(columns="{name: 'VARCHAR', columns: 'JSON'}")}
+WHERE name IS NOT NULL AND columns IS NOT NULL LIMIT {KEYS_SAMPLE_ROWS}
 """
 
 
@@ -95,18 +103,26 @@ def preview(
             done += source.size
     finally:
         con.close()
+    if not any(r.records is not None for _, r in results):
+        return None  # no event-format lines (batch or snapshot logs): nothing to show early
     report(progress, 0.95, "preview: mapping queries to subscribers")
     return assemble(sources, results, options)
 
 
-def _envelopes(con: duckdb.DuckDBPyConnection, path: str, compression: str | None) -> pa.Table:
-    """Envelope-only ``LOADED_RECORDS`` of the event-format lines of one log (None if DuckDB
-    cannot read it at all; the full load will say why)."""
+def _envelopes(
+    con: duckdb.DuckDBPyConnection, path: str, compression: str | None
+) -> pa.Table | None:
+    """Envelope-only ``LOADED_RECORDS`` of the event-format lines of one log (None if it has
+    none, or DuckDB cannot read it at all: the full load will say why)."""
+    params = [path, compression or "none"]
     try:
-        part = con.sql(_ENVELOPE_SQL, params=[path, compression or "none"]).to_arrow_table()
+        part = con.sql(_ENVELOPE_SQL, params=params).to_arrow_table()
+        sample = con.sql(_COLUMNS_SQL, params=params).to_arrow_table().column("columns")
     except duckdb.Error:
         return None
     n = part.num_rows
+    if not n:
+        return None
 
     def dictionary(name: str) -> pa.Array:
         return pc.dictionary_encode(part.column(name).combine_chunks().cast(pa.string()))
@@ -130,7 +146,9 @@ def _envelopes(con: duckdb.DuckDBPyConnection, path: str, compression: str | Non
         "log_time": part.column("log_us").cast(RECORDS.field("log_time").type),
         "event_time": part.column("event_us").cast(RECORDS.field("event_time").type),
         **{name: nulls(name) for name in ("counter", "epoch", "numerics", "eid", "decorations")},
-        "columns": _empty_objects(n),
+        "columns": pa.concat_arrays(
+            [sample.combine_chunks().cast(pa.string()), _empty_objects(n - len(sample))]
+        ),
         "content": nulls("content"),
     }
     return pa.table(columns).cast(LOADED_RECORDS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from inspector.inputs import InputFile, collect_inputs
 from inspector.platform import infer_platforms
 from inspector.progress import Cancelled, Progress, report
 from inspector.readers.config import queries_from_pack, queries_table
-from inspector.readers.json_lines import connect
+from inspector.readers.json_lines import connect, read_json_lines
 from inspector.readers.registry import LoadOptions, choose_reader
 from inspector.readers.result import ReaderResult, SkipFile
 from inspector.readers.rocksdb_db import DatabaseError, read_rocksdb
@@ -122,21 +123,36 @@ def load(
     With a ``cache``, files unchanged since they were last read come back from it, grown logs
     are read from where they ended, and fresh reads are stored in it."""
     with collector_paused():
-        return _load(paths, options or LoadOptions(), progress, cache)
+        ws = _load(paths, options or LoadOptions(), progress, cache)
+    if cache is not None:
+        cache.written.clear()  # stored by this load (or its preview): "from the cache" next time
+    return ws
+
+
+_paused = 0  # loads under way (the window may run two: a run and the one it is compared with)
+_collector_was_enabled = True
+_pause_lock = threading.Lock()
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cycle collector now and then walks every live object — the imported modules'
     hundreds of thousands — and a load's allocations trigger it again and again (~1 s per GB,
-    measured). A load makes no reference cycles worth collecting: the collector waits."""
-    enabled = gc.isenabled()
-    gc.disable()
+    measured). A load makes no reference cycles worth collecting: the collector waits until the
+    last load under way ends (cycles made meanwhile elsewhere are collected then)."""
+    global _paused, _collector_was_enabled
+    with _pause_lock:
+        if _paused == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pause_lock:
+            _paused -= 1
+            if _paused == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 def _load(
@@ -194,8 +210,8 @@ def read_input(
             result, _, source.compression = _read_file(f.path, options, progress)
         else:
             result, source.compression, how = read_through_cache(
-                cache, f.path, f.path, options, lambda: _read_file(f.path, options, progress),
-                progress,
+                cache, f.path, f.path, options,
+                lambda end: _read_file(f.path, options, progress, end), progress,
             )  # fmt: skip
             source.cached = how if how != "read" else None
     except DatabaseError as exc:
@@ -230,12 +246,16 @@ def read_input(
 
 
 def _read_file(
-    path: str, options: LoadOptions, progress: Progress | None
+    path: str, options: LoadOptions, progress: Progress | None, end: int | None = None
 ) -> tuple[ReaderResult, str, str | None]:
-    """Read one file with the reader its content calls for: (result, reader, compression)."""
+    """Read one file with the reader its content calls for: (result, reader, compression).
+    ``end``: read a plain JSON-lines log only up to that byte (its size when the read began)."""
     head = Head.of(path)
     reader = choose_reader(head)
-    result = reader.read(path, path, options, progress)
+    if end is not None and reader.name == "json_lines" and head.compression is None:
+        result = read_json_lines(path, path, glog=options.glog, progress=progress, end=end)
+    else:
+        result = reader.read(path, path, options, progress)
     if result.records is not None:
         result.records = with_content(result.records)
     return result, reader.name, head.compression

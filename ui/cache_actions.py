@@ -1,16 +1,18 @@
-"""File → Clear Read Cache…: what the cache holds, and removing it after asking."""
+"""File → Clear Read Cache…: what the cache holds, and removing it (on a worker) after asking."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from inspector.cache import ReadCache
+from ui.latest_job import LatestJob
 
 
 def clear_read_cache(window: QWidget, cache: ReadCache | None = None) -> bool:
-    """Ask, then remove every cached read; the status bar says what was freed."""
+    """Ask, then remove every cached read on a worker (it first waits for writes under way,
+    which can take a second after a big load); the status bar says what was freed."""
     cache = cache or ReadCache()
-    entries, size = cache.usage()
+    entries, size = cache.usage(wait=False)  # a quick look: the GUI thread does not wait
     if not entries:
         QMessageBox.information(
             window, "Clear Read Cache", f"The read cache is empty.\n\n{cache.directory}"
@@ -25,8 +27,16 @@ def clear_read_cache(window: QWidget, cache: ReadCache | None = None) -> bool:
     )
     if answer != QMessageBox.StandardButton.Yes:
         return False
-    freed = cache.clear()
     message = getattr(window, "message", None)
+    job = LatestJob(window)
+    window._cache_job = job  # kept alive while it runs
     if message is not None:
-        message.setText(f"Read cache cleared: {freed / 1e6:,.1f} MB freed")
+        message.setText("Clearing the read cache…")
+        job.done.connect(
+            lambda freed: message.setText(f"Read cache cleared: {freed / 1e6:,.1f} MB freed")
+        )
+        job.failed.connect(
+            lambda error: message.setText(f"Clearing the read cache failed: {error}")
+        )
+    job.start(lambda progress: cache.clear())
     return True

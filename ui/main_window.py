@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self.workspace: Workspace | None = None
         self.loader = Loader(self)
         self.loader.previews = True
+        self._previewing = False  # the timeline shows a preview of a load still under way
+        self._shown_run: LoadedRun | None = None
         self.loader.progressed.connect(self._on_progress)
         self.loader.previewed.connect(self._on_preview)
         self.loader.loaded.connect(self._on_loaded)
@@ -239,7 +241,20 @@ class MainWindow(QMainWindow):
 
     def cancel_loading(self) -> None:
         self.loader.cancel()
+        self._drop_preview()
         self.message.setText("Loading cancelled")
+
+    def _drop_preview(self) -> None:
+        """A preview whose load did not finish: back to the run shown before (or the welcome
+        page), so that what is drawn and what exports and compares act on agree again."""
+        if not self._previewing:
+            return
+        self._previewing = False
+        if self._shown_run is not None:
+            self._show(self._shown_run)
+        else:
+            self.stack.setCurrentWidget(self.welcome)
+            self.setWindowTitle("osquery Event Inspector")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         accept_file_drags(event)
@@ -261,6 +276,7 @@ class MainWindow(QMainWindow):
         self.message.setText(message)
 
     def _on_failed(self, message: str) -> None:
+        self._drop_preview()
         self.message.setText(f"Loading failed: {message}")
         QMessageBox.warning(self, "Loading failed", message)
 
@@ -274,6 +290,7 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(self.tabs.indexOf(self.findings_panel), "Findings (loading…)")
         self.records_panel.show_records(LOADED_RECORDS.empty_table())
         self.stack.setCurrentWidget(self.split)
+        self._previewing = True
         rows = run.workspace.records.num_rows
         self.setWindowTitle(f"osquery Event Inspector — {self._title(run.workspace)} (loading…)")
         self.message.setText(
@@ -281,6 +298,13 @@ class MainWindow(QMainWindow):
         )
 
     def _on_loaded(self, run: LoadedRun) -> None:
+        self._previewing = False
+        self._shown_run = run
+        self._show(run)
+        self.run_loaded.emit(run)
+
+    def _show(self, run: LoadedRun) -> None:
+        """Fill every panel and the timeline from a loaded run."""
         ws = run.workspace
         self.workspace = ws
         self.overview_panel.show_run(ws, run.overview)
@@ -321,7 +345,6 @@ class MainWindow(QMainWindow):
             text += f" — {plural(len(unreadable), 'file')} could not be read (see Problems)"
         self.message.setText(text)
         self.setWindowTitle(f"osquery Event Inspector — {self._title(ws)}")
-        self.run_loaded.emit(run)
 
     # -- comparing ------------------------------------------------------------------------------
     def open_compare(

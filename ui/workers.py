@@ -106,7 +106,12 @@ class _LoadThread(QThread):
             cache = ReadCache()
             first = None
             if self.wants_preview:
-                first = preview(paths, self.options, cache, progress.scaled(0.0, 0.15))
+                try:
+                    first = preview(paths, self.options, cache, progress.scaled(0.0, 0.15))
+                except Cancelled:
+                    raise
+                except Exception:  # a nicety only: the full load says what is wrong, if anything
+                    first = None
             if first is not None:
                 self.previewed.emit(preview_of(first))
                 progress = progress.scaled(0.15, 1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from inspector.cache import ReadCache
 
@@ -38,11 +39,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cache = ReadCache()
-    if args.limit is not None:
-        cache.set_limit(args.limit)
-    if args.clear:
-        freed = cache.clear()
-        print(f"cleared {freed / 1e6:,.1f} MB from {cache.directory}")
+    try:
+        if args.limit is not None:
+            cache.set_limit(args.limit)
+        if args.clear:
+            freed = cache.clear()
+            print(f"cleared {freed / 1e6:,.1f} MB from {cache.directory}")
+    except OSError as exc:
+        print(f"osquery-inspector cache: {cache.directory}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     entries, size = cache.usage()
     print(f"read cache: {cache.directory}")
     noun = "input" if entries == 1 else "inputs"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from inspector.timezones import check_timezone
+
+if TYPE_CHECKING:
+    from inspector.cache import ReadCache
 
 
 def glog_year(text: str) -> int:
@@ -51,7 +55,7 @@ def add_cache_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def read_cache(args: argparse.Namespace):  # -> ReadCache | None
+def read_cache(args: argparse.Namespace) -> ReadCache | None:
     """The read cache the options ask for (None with ``--no-cache``)."""
     if getattr(args, "no_cache", False):
         return None

@@ -97,7 +97,11 @@ def line_table(lines: LineChunk) -> LineTable:
         blank_lo.append(starts[idx])
         blank_hi.append(ends[idx])
     if blank_lo:
-        if not isinstance(data, bytearray):
+        # A pool buffer's view belongs to this chunk alone: blanked in place, like a bytearray.
+        writable = isinstance(data, bytearray) or (
+            isinstance(data, memoryview) and not data.readonly
+        )
+        if not writable:
             data = bytearray(data)
         fill_ranges(data, np.concatenate(blank_lo), np.concatenate(blank_hi))
     ok = has_brace.copy()

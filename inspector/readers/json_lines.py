@@ -49,10 +49,6 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con.execute("SET preserve_insertion_order = true")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-        # Hand freed memory back after each chunk instead of keeping 128 MB per connection
-        # (the load's peak memory is a goal: < 1.5× the file).
-        con.execute("SET allocator_flush_threshold = '16MB'")
-        con.execute("SET allocator_background_threads = true")
     return con
 
 
@@ -125,7 +121,7 @@ class _Parsers:
             con.close()
 
     def _work(
-        self, data: bytes | bytearray, first_line: int, final: bool, fraction: float
+        self, data: bytes | bytearray | memoryview, first_line: int, final: bool, fraction: float
     ) -> _ChunkOut:
         con = getattr(self._local, "con", None)
         if con is None:
@@ -145,12 +141,14 @@ def read_json_lines(
     data: bytes | None = None,
     start: int = 0,
     first_line: int = 1,
+    end: int | None = None,
 ) -> ReaderResult:
     """Read one JSON-lines file into records and status rows, accounting for every line.
 
     ``data`` reads from memory instead of ``path`` (used for documents re-serialised to a line).
     ``start`` and ``first_line`` read only what follows byte ``start`` of a plain file, numbering
-    its lines from ``first_line`` (the new tail of a cached log).
+    its lines from ``first_line`` (the new tail of a cached log); ``end`` stops at that byte
+    (what a log held when its read began, whatever is appended meanwhile).
     """
     source = source or path
     glog = glog or GlogOptions()
@@ -168,7 +166,7 @@ def read_json_lines(
         chunks = (
             [Chunk(data, True, 1.0)]
             if data is not None
-            else iter_chunks(path, chunk_bytes, start, parsers.buffers)
+            else iter_chunks(path, chunk_bytes, start, parsers.buffers, end)
         )
         try:
             for chunk in chunks:

@@ -65,7 +65,8 @@ _INTEGER = "TRY_CAST(CASE WHEN regexp_full_match(trim({x}), '-?[0-9]{{1,18}}') T
 _GLOG_SQL = GLOG_LINE.replace("'", "''")
 
 
-def _time_us(unix: str, calendar: str) -> str:
+def time_us(unix: str, calendar: str) -> str:
+    """SQL: µs since the epoch from ``unixTime``, else from ``calendarTime``."""
     return f"coalesce({SECONDS_TO_US.format(x=unix)}, {_CALENDAR_TO_US.format(x=calendar)})"
 
 
@@ -85,7 +86,11 @@ WITH first AS (
     FROM first
 ), parsed AS (
     SELECT line, item, text, r, v,
-           CASE WHEN v AND r.name IS NULL THEN json_transform(text, '{_OTHER_STRUCTURE}') END AS o
+           -- The other shapes' fields, for lines that are no result record (rarely a record
+           -- that has a name but none of columns/diffResults/snapshot: still looked at).
+           CASE WHEN v AND (r.name IS NULL OR (r.columns IS NULL AND r.diffResults IS NULL
+                                              AND r.snapshot IS NULL))
+                THEN json_transform(text, '{_OTHER_STRUCTURE}') END AS o
     FROM valid
 ), shaped AS (
     SELECT *,
@@ -116,7 +121,7 @@ SELECT
          ELSE false END AS has_extra,
     r.name AS name,
     coalesce(r.hostIdentifier, r.hostname, o.h) AS host,
-    coalesce({_time_us("r.unixTime", "r.calendarTime")}, {_time_us("o.u", "o.c")}) AS log_us,
+    coalesce({time_us("r.unixTime", "r.calendarTime")}, {time_us("o.u", "o.c")}) AS log_us,
     {_INTEGER.format(x="r.epoch")} AS epoch,
     {_INTEGER.format(x="r.counter")} AS counter,
     TRY_CAST(coalesce(r.numerics, r.logNumericsAsNumbers) AS BOOLEAN) AS numerics,

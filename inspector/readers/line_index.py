@@ -16,7 +16,7 @@ import pyarrow as pa
 class LineChunk:
     """Line offsets over ``data``; line ``i`` is ``data[starts[i]:ends[i]]``."""
 
-    data: bytes | bytearray
+    data: bytes | bytearray | memoryview
     starts: np.ndarray  # int64
     ends: np.ndarray  # int64, exclusive, without "\n" and a trailing "\r"
     first_line: int  # 1-based number of the first line
@@ -57,7 +57,7 @@ def line_count(data: bytes | bytearray | memoryview) -> int:
     return newlines + (0 if arr[-1] == 10 else 1)
 
 
-def split_lines(data: bytes | bytearray, first_line: int) -> LineChunk:
+def split_lines(data: bytes | bytearray | memoryview, first_line: int) -> LineChunk:
     """Split ``data`` into lines; a final piece without ``\\n`` is a line of its own."""
     arr = np.frombuffer(data, dtype=np.uint8)
     newlines = byte_positions(arr, 10)

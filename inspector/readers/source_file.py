@@ -172,20 +172,28 @@ class BufferPool:
     about as much as reading the data into it; a reading loop that recycles a few buffers skips
     that for every chunk after the first ones."""
 
+    KEEP = 4  # in use at once: the one being read, two being parsed, one waiting
+    ROUND = 1 << 20  # sizes rounded up so that a chunk plus any carried line fits any buffer
+
     def __init__(self) -> None:
         self._free: list[bytearray] = []
         self._lock = threading.Lock()
+        self._usual = 0  # the first size asked for: far bigger ones (a huge line) are not kept
 
     def take(self, size: int) -> bytearray:
+        size = -(-size // self.ROUND) * self.ROUND
         with self._lock:
-            for i, buf in enumerate(self._free):
-                if len(buf) >= size:
-                    return self._free.pop(i)
+            self._usual = self._usual or size
+            fits = [i for i, buf in enumerate(self._free) if len(buf) >= size]
+            if fits:
+                return self._free.pop(min(fits, key=lambda i: len(self._free[i])))
         return bytearray(size)
 
     def give(self, buf: bytearray | None) -> None:
-        if buf is not None:
-            with self._lock:
+        if buf is None:
+            return
+        with self._lock:
+            if len(self._free) < self.KEEP and len(buf) <= 2 * self._usual:
                 self._free.append(buf)
 
 
@@ -198,32 +206,38 @@ def iter_chunks(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     start: int = 0,
     pool: BufferPool | None = None,
+    end: int | None = None,
 ) -> Iterator[Chunk]:
     """Yield the decompressed content of ``path`` in chunks that end on line boundaries.
 
     Each chunk is a fresh buffer (the caller may keep or modify it) — or, with a ``pool``, a
-    read-only view of a pool buffer that the caller gives back (``chunk.buffer``) when done. A
+    view of a pool buffer that the caller gives back (``chunk.buffer``) when done with it. A
     corrupt compressed stream yields what was readable as a final chunk, then raises
     ``StreamError`` so the caller can report it. ``start`` skips that many bytes of a plain
-    (uncompressed) file.
+    (uncompressed) file; ``end`` stops reading at that byte of it.
     """
     total = max(os.path.getsize(path), 1)
     stream, counter = open_decompressed(path)
-    if start:
+    if start or end is not None:
         if isinstance(stream, _FrameReader):
             stream.close()
-            raise ValueError("only a plain file can be read from an offset")
+            raise ValueError("only a plain file can be read between offsets")
         stream.seek(start)
         counter.consumed = start
+        total = max(end if end is not None else total, 1)
+    left = None if end is None else max(end - start, 0)  # bytes still to read
     carry = b""
     error: Exception | None = None
     try:
         while error is None:
-            want = len(carry) + chunk_bytes
+            room = chunk_bytes if left is None else min(chunk_bytes, left)
+            want = len(carry) + room
             buf = pool.take(want) if pool is not None else bytearray(want)
             buf[: len(carry)] = carry
             with memoryview(buf) as whole, whole[len(carry) : want] as free:
                 got, error = _fill(stream, free)
+            if left is not None:
+                left -= got
             size = len(carry) + got
             if got == 0 or error is not None:
                 if size:

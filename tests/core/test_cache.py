@@ -204,3 +204,57 @@ def test_cache_command_shows_limits_and_clears(tmp_path, capsys, monkeypatch) ->
     assert ReadCache().usage() == (0, 0)
     with pytest.raises(SystemExit):
         main(["cache", "--limit", "lots"])
+
+
+def test_a_full_or_read_only_cache_never_stops_a_load(tmp_path, cache, monkeypatch) -> None:
+    log = tmp_path / "r.log"
+    log.write_text("\n".join(lines(0, 10)) + "\n")
+    load_with(str(log), cache)
+    log.write_text("\n".join(lines(50, 12)) + "\n")  # changed: its entry is stale now
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("inspector.cache.tempfile.mkdtemp", no_space)
+    ws, source = load_with(str(log), cache)
+    assert source.status == "loaded" and ws.records.num_rows == 12
+
+
+def test_a_log_written_to_while_it_is_read_is_cached_up_to_where_the_read_began(
+    tmp_path, cache
+) -> None:
+    from inspector.cached_read import read_through_cache
+    from inspector.workspace import _read_file
+
+    log = tmp_path / "osqueryd.results.log"
+    log.write_text("\n".join(lines(0, 30)) + "\n")
+
+    def read_while_the_agent_appends(end):
+        with open(log, "a") as f:  # the agent writes on while we read
+            f.write("\n".join(lines(30, 5)) + "\n")
+        return _read_file(str(log), OPTIONS, None, end)
+
+    result, _, how = read_through_cache(
+        cache, str(log), str(log), OPTIONS, read_while_the_agent_appends
+    )
+    assert how == "read" and result.lines_read == 30 and result.records.num_rows == 30
+    ws, source = load_with(str(log), cache)  # the 5 appended lines come as the tail
+    assert source.cached == "tail" and ws.records.num_rows == 35
+    assert comparable(ws.records) == comparable(load([str(log)], OPTIONS).records)
+
+
+def test_glog_times_read_in_one_zone_are_not_served_in_another(tmp_path, cache, monkeypatch):
+    glog = tmp_path / "osqueryd.INFO"
+    glog.write_text(
+        "Log file created at: 2026/08/01 10:00:00\n"
+        + glog_line("I0801 10:00:01.000000  4242 init.cpp:1] osqueryd started [version=5.12.1]")
+        + "\n"
+    )
+    machine = LoadOptions()  # no --tz: glog times are in this machine's zone
+    monkeypatch.setattr("inspector.readers.glog.machine_timezone", lambda: "UTC")
+    utc = load([str(glog)], machine, cache=cache)
+    monkeypatch.setattr("inspector.readers.glog.machine_timezone", lambda: "Asia/Tokyo")
+    tokyo = load([str(glog)], machine, cache=cache)
+    assert tokyo.sources[0].cached is None
+    utc_time = utc.status.column("log_time")[0].as_py()
+    assert (utc_time - tokyo.status.column("log_time")[0].as_py()).total_seconds() == 9 * 3600

@@ -5,24 +5,10 @@ from __future__ import annotations
 import json
 import pathlib
 
-import pytest
-
 from inspector.demo.cache import ensure_demo_run
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
 from tests.osquery_lines import event_line
-from ui.main_window import MainWindow
 from ui.models.arrow_table_model import PAGE_ROWS, ArrowTableModel
-
-
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow(LoadOptions(tz="UTC"))
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.loader.cancel()
-    win.loader.wait()
 
 
 def test_welcome_page_then_demo_run(window, qtbot, tmp_path) -> None:

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import pyarrow.compute as pc
-import pytest
 
 import inspector.preview
 from inspector.cache import ReadCache
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
-from ui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow(LoadOptions(tz="UTC"))
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.loader.cancel()
-    win.loader.wait()
 
 
 def test_preview_lanes_come_first_and_match_the_full_load(window, qtbot, tmp_path, monkeypatch):
@@ -39,8 +26,7 @@ def test_preview_lanes_come_first_and_match_the_full_load(window, qtbot, tmp_pat
     with qtbot.waitSignal(window.run_loaded, timeout=60_000):
         window.open_paths([str(tmp_path / "run")])
     (run,) = previews
-    shots[0].save("/tmp/preview_shot.png")
-    window.grab().save("/tmp/full_after_preview.png")
+    assert not shots[0].isNull()
     full = window.workspace
     preview_lanes = {lane.key[:3] for lane in run.frame.lanes}
     full_lanes = {lane.key[:3] for lane in window.timeline.frame.lanes if lane.key[4] == "results"}
@@ -57,3 +43,40 @@ def test_preview_lanes_come_first_and_match_the_full_load(window, qtbot, tmp_pat
     with qtbot.waitSignal(window.run_loaded, timeout=60_000):
         window.open_paths([str(tmp_path / "run")])
     assert previews == [] and window.workspace.from_cache > 0
+
+
+def test_a_cancelled_load_takes_its_preview_away(window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(inspector.preview, "PREVIEW_MIN_BYTES", 0)
+    write_run(str(tmp_path / "first"), "linux-control", seed=5, hours=1, size=300_000)
+    write_run(str(tmp_path / "second"), "openbsm-double", seed=6, hours=1, size=300_000)
+    with qtbot.waitSignal(window.run_loaded, timeout=60_000):
+        window.open_paths([str(tmp_path / "first")])
+    first = window.workspace
+    first_lanes = [lane.key for lane in window.timeline.frame.lanes]
+    with qtbot.waitSignal(window.loader.previewed, timeout=60_000):
+        window.open_paths([str(tmp_path / "second")])
+    window.cancel_loading()
+    # The first run is shown again, whole: lanes, records, findings, title.
+    assert window.workspace is first
+    assert [lane.key for lane in window.timeline.frame.lanes] == first_lanes
+    assert window.records_panel.model.rowCount() == first.records.num_rows
+    assert "loading" not in window.windowTitle()
+    assert "Findings (" in window.tabs.tabText(window.tabs.indexOf(window.findings_panel))
+    assert "loading" not in window.tabs.tabText(window.tabs.indexOf(window.findings_panel))
+
+
+def test_a_failed_first_load_after_its_preview_shows_the_welcome_page(
+    window, qtbot, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(inspector.preview, "PREVIEW_MIN_BYTES", 0)
+    write_run(str(tmp_path / "run"), "linux-control", seed=7, hours=1, size=300_000)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("ui.workers.load", broken)
+    with qtbot.waitSignal(window.loader.failed, timeout=60_000):
+        monkeypatch.setattr("ui.main_window.QMessageBox.warning", lambda *a, **k: None)
+        window.open_paths([str(tmp_path / "run")])
+    assert window.stack.currentWidget() is window.welcome
+    assert "disk on fire" in window.message.text()

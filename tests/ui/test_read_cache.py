@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from inspector.cache import ReadCache
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
-from ui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow(LoadOptions(tz="UTC"))
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.loader.cancel()
-    win.loader.wait()
 
 
 def _menu_action(window, text: str):
@@ -59,8 +46,8 @@ def test_reopen_comes_from_the_cache_and_clearing_asks(window, qtbot, tmp_path, 
     assert "Remove" in asked[0] and ReadCache().usage()[0] == len(files)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     _menu_action(window, "Clear Read Cache…").trigger()
+    qtbot.waitUntil(lambda: "Read cache cleared" in window.message.text(), timeout=10_000)
     assert ReadCache().usage() == (0, 0)
-    assert "Read cache cleared" in window.message.text()
     shown_info = []
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: shown_info.append(a[2]))
     _menu_action(window, "Clear Read Cache…").trigger()

@@ -1,0 +1,19 @@
+"""Fixtures of the window tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.readers.registry import LoadOptions
+from ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    """A main window with nothing loaded (UTC times); loads still running are stopped after."""
+    win = MainWindow(LoadOptions(tz="UTC"))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.loader.cancel()
+    win.loader.wait()
