@@ -10,11 +10,9 @@ Records leave here with their ``content`` hash, so a cached read needs no hashin
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 from typing import Any
 
 import pyarrow as pa
@@ -22,32 +20,16 @@ import pyarrow.compute as pc
 
 from inspector.analysis.content import with_content
 from inspector.cache import Entry, ReadCache, write_later
+from inspector.file_state import FileState, Seam, only_grew, seam_of, still_there
 from inspector.progress import Progress, report
 from inspector.readers.json_lines import kind_of_shapes, read_json_lines
 from inspector.readers.registry import LoadOptions
 from inspector.readers.result import BadLines, ReaderResult
 
-FINGERPRINT_BYTES = 64 * 1024
 SEGMENTS_MAX = 16  # a log grown many times is compacted into one segment again
 
 # (bytes to read, None: all) → result, reader name, compression
 FreshRead = Callable[[int | None], tuple[ReaderResult, str, str | None]]
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What identifies a file's content without reading all of it."""
-
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    inode: int
-    head: str  # hash of the first 64 KB
-
-    @classmethod
-    def of(cls, path: str) -> FileState:
-        st = os.stat(path)
-        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, _digest(path, 0))
 
 
 def read_through_cache(
@@ -73,7 +55,7 @@ def read_through_cache(
                 report(progress, 1.0, f"{source}: from the cache")
                 how = "read" if key in cache.written else "cache"  # e.g. by this load's preview
                 return _result_of(entry), cached["compression"], how
-            if _grown(path, before, cached):
+            if only_grew(path, before, cached):
                 result = _with_tail(cache, key, entry, path, source, options, before, progress)
                 if result is not None:
                     return result, None, "tail"
@@ -84,8 +66,8 @@ def read_through_cache(
     if result.records is not None:
         result.records = with_content(result.records)
     tail_ok = reader == "json_lines" and compression is None
-    seam = _seam(path, before.size, result.lines_read) if tail_ok else None
-    if _unchanged(path, before, seam):
+    seam = seam_of(path, before.size, result.lines_read) if tail_ok else None
+    if still_there(path, before, seam):
         cache.written.add(key)
         write_later(
             key,
@@ -100,40 +82,6 @@ def _key(cache: ReadCache, path: str, source: str, options: LoadOptions) -> str:
     return cache.key(path, source, json.dumps([*astuple(options), zone]))
 
 
-@dataclass(frozen=True)
-class Seam:
-    """Where a cached read of a plain log ends: after its last complete line."""
-
-    offset: int  # byte just after the last newline read
-    lines: int  # complete lines before it
-    digest: str  # hash of the 64 KB before it
-
-    def meta(self) -> dict[str, Any]:
-        return {"complete_offset": self.offset, "complete_lines": self.lines, "seam": self.digest}
-
-
-def _seam(path: str, size: int, lines_read: int) -> Seam:
-    offset, lines = _last_complete_line(path, size, lines_read)
-    return Seam(offset, lines, _digest(path, offset))
-
-
-def _unchanged(path: str, before: FileState, seam: Seam | None) -> bool:
-    """What was read is still what the file holds: the same file (or, for a log read up to
-    ``before.size``, the same file that at most grew: same beginning, same seam)."""
-    try:
-        now = FileState.of(path)
-        if seam is None:
-            return now == before
-        return (
-            now.inode == before.inode
-            and now.size >= before.size
-            and _digest(path, min(before.size, FINGERPRINT_BYTES), start=0) == before.head
-            and _digest(path, seam.offset) == seam.digest
-        )
-    except OSError:
-        return False
-
-
 def is_cached(cache: ReadCache, path: str, source: str, options: LoadOptions) -> bool:
     """``path`` is in the cache and unchanged since (reading it again costs next to nothing)."""
     entry = cache.get(_key(cache, path, source, options))
@@ -141,19 +89,6 @@ def is_cached(cache: ReadCache, path: str, source: str, options: LoadOptions) ->
         return entry is not None and entry.meta["state"] == list(astuple(FileState.of(path)))
     except (OSError, KeyError):
         return False
-
-
-def _grown(path: str, now: FileState, cached: dict[str, Any]) -> bool:
-    """The file only grew since it was cached: what was read then is still there, unchanged."""
-    was = FileState(*cached["state"])
-    seam = cached.get("complete_offset")
-    return (
-        seam is not None
-        and now.size > was.size
-        and now.inode == was.inode
-        and _digest(path, min(was.size, FINGERPRINT_BYTES), start=0) == was.head
-        and _digest(path, seam) == cached["seam"]
-    )
 
 
 def _with_tail(
@@ -209,8 +144,8 @@ def _with_tail(
     merged.kind = kind_of_shapes(shapes)
     if not merged.accounted:
         return None  # the cached accounting does not add up: read the whole file instead
-    seam = _seam(path, state.size, merged.lines_read)
-    if _unchanged(path, state, seam):
+    seam = seam_of(path, state.size, merged.lines_read)
+    if still_there(path, state, seam):
         if len(segments) + len(new) > SEGMENTS_MAX:
             segments, new = [], [merged.records]
         # Written now, not later: the new entry keeps segment files of the one read from.
@@ -290,32 +225,3 @@ def _store(
     bad = result.bad.table("") if len(result.bad) else None
     tables = {"status": result.status, "queries": result.queries, "bad": bad}
     cache.put(key, meta, [t for t in new_records if t is not None], tables, keep_segments)
-
-
-def _last_complete_line(path: str, size: int, lines_read: int) -> tuple[int, int]:
-    """Byte offset just after the last newline within ``size``, and the lines before it."""
-    with open(path, "rb") as f:
-        pos = size
-        while pos > 0:
-            start = max(0, pos - FINGERPRINT_BYTES)
-            f.seek(start)
-            block = f.read(pos - start)
-            cut = block.rfind(b"\n")
-            if cut >= 0:
-                offset = start + cut + 1
-                return offset, lines_read - (1 if offset < size else 0)
-            pos = start
-    return 0, 0
-
-
-def _digest(path: str, end: int, start: int | None = None) -> str:
-    """Hash of bytes ``start``…``end`` (default: the 64 KB before ``end``; ``end`` 0: the first
-    64 KB of the file)."""
-    if start is None:
-        start = max(0, end - FINGERPRINT_BYTES) if end else 0
-    if not end:
-        end = start + FINGERPRINT_BYTES
-    with open(path, "rb") as f:
-        f.seek(start)
-        data = f.read(end - start)
-    return hashlib.sha256(data).hexdigest()

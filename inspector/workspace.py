@@ -7,12 +7,8 @@ query's subscriber and publisher.
 
 from __future__ import annotations
 
-import gc
 import os
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -24,6 +20,7 @@ from inspector.analysis.lanes import value_mask
 from inspector.cache import ReadCache
 from inspector.cached_read import read_through_cache
 from inspector.catalog.markers import classify
+from inspector.collector import collector_paused
 from inspector.inputs import InputFile, collect_inputs
 from inspector.platform import infer_platforms
 from inspector.progress import Cancelled, Progress, report
@@ -127,32 +124,6 @@ def load(
     if cache is not None:
         cache.written.clear()  # stored by this load (or its preview): "from the cache" next time
     return ws
-
-
-_paused = 0  # loads under way (the window may run two: a run and the one it is compared with)
-_collector_was_enabled = True
-_pause_lock = threading.Lock()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector now and then walks every live object — the imported modules'
-    hundreds of thousands — and a load's allocations trigger it again and again (~1 s per GB,
-    measured). A load makes no reference cycles worth collecting: the collector waits until the
-    last load under way ends (cycles made meanwhile elsewhere are collected then)."""
-    global _paused, _collector_was_enabled
-    with _pause_lock:
-        if _paused == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _paused += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _paused -= 1
-            if _paused == 0 and _collector_was_enabled:
-                gc.enable()
 
 
 def _load(

@@ -2,133 +2,25 @@
 formats, every legacy shape), JSON status records of the buffered loggers, Kinesis/Firehose
 records (``log_type``), TLS envelopes, and osqueryd stderr wrapped in JSON by a launcher.
 
-The file is read in chunks of whole lines; each chunk is split with numpy and parsed by DuckDB
-straight from the byte buffer, so no Python object is built per line. Only rejected lines are
-looked at one by one, to say why. Should DuckDB refuse a chunk, the chunk is halved until the
-offending lines are isolated and rejected, and everything else still loads.
+The file is read in chunks of whole lines, counted here and parsed on two worker threads
+(``json_chunks``: split with numpy, parsed by DuckDB straight from the byte buffer, so no Python
+object is built per line); their rows and rejected lines are merged back in file order.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 
-import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from inspector.analysis.content import with_content
 from inspector.progress import Progress, report
 from inspector.readers.glog import GlogOptions
-from inspector.readers.json_line_table import line_table
-from inspector.readers.json_reasons import reason_for
-from inspector.readers.json_rows import Built, build, parse
-from inspector.readers.line_index import LineChunk, line_count, split_lines
+from inspector.readers.json_chunks import ChunkOut, ChunkParsers, Totals, connect
+from inspector.readers.line_index import line_count
 from inspector.readers.result import ReaderResult
-from inspector.readers.source_file import (
-    DEFAULT_CHUNK_BYTES,
-    BufferPool,
-    Chunk,
-    StreamError,
-    iter_chunks,
-)
+from inspector.readers.source_file import DEFAULT_CHUNK_BYTES, Chunk, StreamError, iter_chunks
 
-NOT_PARSED, UNKNOWN, LOADED = 0, 1, 2  # what became of each line
-
-
-WORKERS = 2  # chunks parsed at once: while one waits on Python, the other keeps a core busy
-
-
-def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB connection for one load (connections are not shared)."""
-    con = duckdb.connect(":memory:")
-    con.execute("SET preserve_insertion_order = true")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    return con
-
-
-@dataclass
-class _ChunkOut:
-    """What one chunk gave: rows, rejected lines (in order), and what was noticed."""
-
-    built: Built
-    bad: list[tuple[int, str]]
-    loaded: int
-    prefixed: int
-    nul_trimmed: int
-    fraction: float
-    last_line: int
-
-
-@dataclass
-class _Totals:
-    built: Built = field(default_factory=Built)
-    prefixed: int = 0
-    nul_trimmed: int = 0
-
-    def merge(self, out: _ChunkOut, result: ReaderResult) -> None:
-        self.built.merge(out.built)
-        self.prefixed += out.prefixed
-        self.nul_trimmed += out.nul_trimmed
-        for line, reason in out.bad:
-            result.bad.add(line, reason)
-        result.lines_loaded += out.loaded
-
-
-class _Parsers:
-    """Chunks parsed on ``WORKERS`` threads, each with its own DuckDB connection, handed back in
-    file order. DuckDB, numpy and Arrow release the GIL, so two chunks use both cores where one
-    query alone leaves gaps (its Python steps, its single-threaded Arrow conversion)."""
-
-    def __init__(self, source: str, glog: GlogOptions) -> None:
-        self._source, self._glog = source, glog
-        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="json-lines")
-        self._local = threading.local()
-        self._connections: list[duckdb.DuckDBPyConnection] = []
-        self._pending: deque[tuple[Future[_ChunkOut], bytearray | None]] = deque()
-        self.buffers = BufferPool()
-
-    def submit(self, chunk: Chunk, first_line: int) -> None:
-        future = self._pool.submit(self._work, chunk.data, first_line, chunk.final, chunk.fraction)
-        self._pending.append((future, chunk.buffer))
-
-    def ready(self) -> Iterator[_ChunkOut]:
-        """Finished chunks in order, keeping at most ``WORKERS`` in flight (bounded memory)."""
-        while len(self._pending) > WORKERS:
-            yield self._next()
-
-    def rest(self) -> Iterator[_ChunkOut]:
-        while self._pending:
-            yield self._next()
-
-    def _next(self) -> _ChunkOut:
-        future, buffer = self._pending.popleft()
-        try:
-            return future.result()
-        finally:
-            self.buffers.give(buffer)  # nothing refers to the chunk's bytes once it is parsed
-
-    def close(self) -> None:
-        for future, _ in self._pending:
-            future.cancel()
-        self._pool.shutdown(wait=True)
-        for con in self._connections:
-            con.close()
-
-    def _work(
-        self, data: bytes | bytearray | memoryview, first_line: int, final: bool, fraction: float
-    ) -> _ChunkOut:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = self._local.con = connect(threads=1)
-            self._connections.append(con)
-        lines = split_lines(data, first_line)
-        return _read_chunk(con, lines, self._source, final, self._glog, fraction)
+__all__ = ["connect", "kind_of_shapes", "read_json_lines"]  # connect: one place for all readers
 
 
 def read_json_lines(
@@ -153,11 +45,11 @@ def read_json_lines(
     source = source or path
     glog = glog or GlogOptions()
     result = ReaderResult(kind="json_lines")
-    totals = _Totals()
-    parsers = _Parsers(source, glog)
+    totals = Totals()
+    parsers = ChunkParsers(source, glog)
     next_line = first_line
 
-    def take(outs: Iterator[_ChunkOut]) -> None:
+    def take(outs: Iterator[ChunkOut]) -> None:
         for out in outs:
             totals.merge(out, result)
             report(progress, out.fraction, f"{source}: line {out.last_line:,}")
@@ -191,92 +83,7 @@ def read_json_lines(
     return result
 
 
-def _read_chunk(
-    con: duckdb.DuckDBPyConnection,
-    lines: LineChunk,
-    source: str,
-    final: bool,
-    glog: GlogOptions,
-    fraction: float,
-) -> _ChunkOut:
-    prepared = line_table(lines)
-    built = Built()
-    shapes = np.zeros(lines.count, dtype=np.int8)  # see _process: 0 not parsed, 1 unknown, 2 loaded
-    failures: dict[int, str] = {}
-    _process(con, prepared.table, 0, source, glog, shapes, failures, built)
-    # Hashed here, on the worker, rather than once over the whole file afterwards.
-    built.records = [_owned(with_content(t, con)) for t in built.records]
-    loaded = shapes == LOADED
-    for i, reason in prepared.pre_bad.items():
-        loaded[i] = False
-        failures.setdefault(i, reason)
-    for line, _item in built.glog_orphans:
-        i = line - lines.first_line
-        if 0 <= i < lines.count and loaded[i]:
-            loaded[i] = False
-            failures[i] = "launcher log line whose msg is not a complete glog line"
-    built.glog_orphans.clear()
-    bad = []
-    for i in np.flatnonzero(~loaded).tolist():
-        shape = "unknown" if shapes[i] == UNKNOWN else None
-        reason = failures.get(i) or reason_for(lines, i, shape, final)
-        bad.append((lines.first_line + i, reason))
-    return _ChunkOut(
-        built,
-        bad,
-        int(np.count_nonzero(loaded)),
-        prepared.prefixed,
-        prepared.nul_trimmed,
-        fraction,
-        lines.first_line + lines.count - 1,
-    )
-
-
-def _owned(table: pa.Table) -> pa.Table:
-    """``table`` copied into Arrow's own memory pool.
-
-    DuckDB's result buffers live among the transient memory of the next queries; kept until the
-    end of the load they pin it (fragmentation: ~14 MB more resident memory per chunk). A compact
-    copy lets DuckDB reuse its memory for every chunk."""
-    if not table.num_rows:
-        return table
-    arrays = [pa.concat_arrays(column.chunks) for column in table.columns]
-    return pa.Table.from_arrays(arrays, schema=table.schema)
-
-
-def _process(
-    con: duckdb.DuckDBPyConnection,
-    table: pa.Table,
-    offset: int,
-    source: str,
-    glog: GlogOptions,
-    shapes: np.ndarray,
-    failures: dict[int, str],
-    into: Built,
-) -> None:
-    """Parse and build ``table`` (rows ``offset…`` of the chunk); halve it if DuckDB refuses it."""
-    try:
-        flat = parse(con, table)
-        built = build(con, flat, source, glog)
-    except (duckdb.Error, pa.ArrowException) as exc:
-        if table.num_rows == 1:
-            shapes[offset] = NOT_PARSED
-            failures[offset] = f"the parser refused the record: {str(exc).splitlines()[0][:160]}"
-            return
-        half = table.num_rows // 2
-        _process(con, table.slice(0, half), offset, source, glog, shapes, failures, into)
-        _process(con, table.slice(half), offset + half, source, glog, shapes, failures, into)
-        return
-    shape = flat.column("shape")
-    unknown = np.asarray(pc.fill_null(pc.equal(shape, "unknown"), False), dtype=bool)
-    parsed = np.asarray(pc.is_valid(shape), dtype=bool)
-    shapes[offset : offset + table.num_rows] = np.where(
-        unknown, UNKNOWN, np.where(parsed, LOADED, NOT_PARSED)
-    )
-    into.merge(built)
-
-
-def _finish(result: ReaderResult, totals: _Totals) -> None:
+def _finish(result: ReaderResult, totals: Totals) -> None:
     got = totals.built
     result.records = pa.concat_tables(got.records).unify_dictionaries() if got.records else None
     result.status = pa.concat_tables(got.status).unify_dictionaries() if got.status else None
