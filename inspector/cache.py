@@ -30,6 +30,7 @@ import pyarrow.ipc as ipc
 from platformdirs import user_cache_dir
 
 from inspector import __version__
+from inspector.readers.result import concat_unified
 from inspector.schema import BAD_LINES, LOADED_RECORDS, QUERIES, STATUS
 
 CACHE_FORMAT = 2  # bump when a reader's output or this layout changes
@@ -61,8 +62,7 @@ class Entry:
         names = self.meta["records"]
         if not names:
             return None
-        parts = [_read_ipc(os.path.join(self.folder, n)) for n in names]
-        return parts[0] if len(parts) == 1 else pa.concat_tables(parts).unify_dictionaries()
+        return concat_unified([_read_ipc(os.path.join(self.folder, n)) for n in names])
 
 
 _writer: ThreadPoolExecutor | None = None  # one thread for every cache: writes never overlap

@@ -24,7 +24,7 @@ from inspector.file_state import FileState, Seam, only_grew, seam_of, still_ther
 from inspector.progress import Progress, report
 from inspector.readers.json_lines import kind_of_shapes, read_json_lines
 from inspector.readers.registry import LoadOptions
-from inspector.readers.result import BadLines, ReaderResult
+from inspector.readers.result import BadLines, ReaderResult, concat_unified
 
 SEGMENTS_MAX = 16  # a log grown many times is compacted into one segment again
 
@@ -131,8 +131,8 @@ def _with_tail(
     merged.lines_read = lines_done + tail.lines_read
     loaded_before = meta["lines_loaded"] - _loaded_after(meta, bad, lines_done)
     merged.lines_loaded = loaded_before + tail.lines_loaded
-    merged.records = _concat([records, tail.records])
-    merged.status = _concat([status, tail.status])
+    merged.records = concat_unified([records, tail.records])
+    merged.status = concat_unified([status, tail.status])
     merged.queries = entry.table("queries")
     merged.bad = _bad_lines(bad)
     merged.bad.extend(tail.bad.lines, tail.bad.reasons)
@@ -151,13 +151,6 @@ def _with_tail(
         # Written now, not later: the new entry keeps segment files of the one read from.
         _store(cache, key, state, merged, None, seam, new, segments)
     return merged
-
-
-def _concat(tables: list[pa.Table | None]) -> pa.Table | None:
-    parts = [t for t in tables if t is not None and t.num_rows]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else pa.concat_tables(parts).unify_dictionaries()
 
 
 def _loaded_after(meta: dict[str, Any], bad: pa.Table | None, lines_done: int) -> int:

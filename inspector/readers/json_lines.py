@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pyarrow as pa
-
 from inspector.progress import Progress, report
 from inspector.readers.glog import GlogOptions
 from inspector.readers.json_chunks import ChunkOut, ChunkParsers, Totals, connect
 from inspector.readers.line_index import line_count
-from inspector.readers.result import ReaderResult
+from inspector.readers.result import ReaderResult, concat_unified
 from inspector.readers.source_file import DEFAULT_CHUNK_BYTES, Chunk, StreamError, iter_chunks
 
 __all__ = ["connect", "kind_of_shapes", "read_json_lines"]  # connect: one place for all readers
@@ -85,8 +83,8 @@ def read_json_lines(
 
 def _finish(result: ReaderResult, totals: Totals) -> None:
     got = totals.built
-    result.records = pa.concat_tables(got.records).unify_dictionaries() if got.records else None
-    result.status = pa.concat_tables(got.status).unify_dictionaries() if got.status else None
+    result.records = concat_unified(got.records)
+    result.status = concat_unified(got.status)
     result.meta["shapes"] = dict(got.shapes)
     result.kind = kind_of_shapes(got.shapes)
     result.notes.extend(got.notes)

@@ -69,5 +69,14 @@ class ReaderResult:
         return self.lines_loaded + len(self.bad) == self.lines_read
 
 
+def concat_unified(tables: list[pa.Table | None]) -> pa.Table | None:
+    """The non-empty ``tables`` as one, their dictionary columns sharing one dictionary each
+    (what the IPC file format and the lane codes want); None when there is nothing."""
+    parts = [t for t in tables if t is not None and t.num_rows]
+    if not parts:
+        return None
+    return (parts[0] if len(parts) == 1 else pa.concat_tables(parts)).unify_dictionaries()
+
+
 class SkipFile(Exception):
     """The file is not in a format this reader (or osquery) writes; the message says why."""
