@@ -1,9 +1,10 @@
 """Reading an agent's RocksDB ``osquery.db`` without changing anything in its directory.
 
-The binding (rocksdict) writes ``rocksdict-config.json`` into every database it opens and needs
-the ``LOCK`` a live osqueryd holds, so the database is copied file by file into a private scratch
-folder in the user's cache (retrying if a compaction removes a file meanwhile), opened there
-read-only, and the copy is deleted afterwards. The physical column families are then mapped to
+The binding (rocksdict) writes ``rocksdict-config.json`` into every database it opens and RocksDB
+wants the ``LOCK`` a live osqueryd holds, so the database is opened read-only through a shadow
+folder of symbolic links in the user's cache (``rocksdb_shadow``; retried if a compaction removes
+a file between listing and opening): nothing is copied, linked or written beside the input, not
+even a file's metadata. The physical column families are then mapped to
 osquery's logical domains by what they hold, not by their names (osquery stores domain *n* in
 column family *n − 1*).
 """
@@ -11,19 +12,16 @@ column family *n − 1*).
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from platformdirs import user_cache_dir
 
 from inspector.progress import Progress, report
 from inspector.readers.osquery_db import DOMAINS, Domain, database_tables
 from inspector.readers.result import ReaderResult
+from inspector.readers.rocksdb_shadow import shadow_of
 
-SKIP_FILES = {"LOCK", "rocksdict-config.json"}
-COPY_TRIES = 6
+OPEN_TRIES = 6
 
 
 class DatabaseError(Exception):
@@ -49,28 +47,24 @@ def read_rocksdb(
 ) -> ReaderResult:
     """Read every domain of the database at ``path`` into records, status and queries."""
     source = source or path
-    scratch_root = os.path.join(user_cache_dir("osquery-inspector"), "scratch")
-    os.makedirs(scratch_root, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="osquery-db-", dir=scratch_root)
     before = _fingerprint(path)
+    physical: dict[str, Domain] = {}
     try:
-        physical = None
-        for attempt in range(COPY_TRIES):
-            report(progress, 0.05, f"{source}: copying the database")
-            started = _fingerprint(path)
-            _copy(path, scratch)
-            try:
-                report(progress, 0.3, f"{source}: reading the database")
-                physical = _read_all(scratch, path)
-                break
-            except DatabaseError:
-                # A live osqueryd flushed or compacted while we copied: copy again.
-                if _fingerprint(path) == started or attempt == COPY_TRIES - 1:
-                    raise
-                for name in os.listdir(scratch):
-                    os.remove(os.path.join(scratch, name))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        with shadow_of(path) as shadow:
+            for attempt in range(OPEN_TRIES):
+                report(progress, 0.05, f"{source}: opening the database")
+                started = _fingerprint(path)
+                try:
+                    report(progress, 0.3, f"{source}: reading the database")
+                    physical = _read_all(shadow.path, path)
+                    break
+                except DatabaseError:
+                    # A live osqueryd flushed or compacted between listing and opening: again.
+                    if _fingerprint(path) == started or attempt == OPEN_TRIES - 1:
+                        raise
+                    shadow.refresh()
+    except PermissionError as exc:
+        raise DatabaseError(f"{path}: permission denied reading {exc.filename or path}") from None
     after = _fingerprint(path)
     if not set(physical) & set(DOMAINS):
         names = ", ".join(sorted(physical))
@@ -88,8 +82,8 @@ def read_rocksdb(
         )
     else:
         result.notes.append(
-            "the database changed while it was read (a live osqueryd writing?); the copy that was read "
-            "is consistent, nothing was written by this app"
+            "the database changed while it was read (a live osqueryd writing?); what was read is one "
+            "consistent version of it, and nothing was written by this app"
         )
     domains = {logical: physical[cf] for logical, cf in mapping.items()}
     unmapped = [cf for cf in physical if cf not in mapping.values() and len(physical[cf])]
@@ -112,43 +106,19 @@ def _fingerprint(path: str) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _copy(path: str, scratch: str) -> None:
-    """Snapshot the database into ``scratch``: the manifest and write-ahead logs first (they are
-    appended to, so they are copied), then the table files (immutable: hard-linked when the
-    scratch folder is on the same disk, copied otherwise). Nothing in ``path`` is modified."""
-    try:
-        names = sorted(os.listdir(path))
-        mutable = [n for n in names if not n.endswith(".sst") and n not in SKIP_FILES]
-        tables = [n for n in names if n.endswith(".sst")]
-        for name in mutable:
-            src = os.path.join(path, name)
-            if os.path.isfile(src):
-                shutil.copyfile(src, os.path.join(scratch, name))
-        for name in tables:
-            src, dst = os.path.join(path, name), os.path.join(scratch, name)
-            try:
-                os.link(src, dst)
-            except OSError:
-                shutil.copyfile(src, dst)
-    except FileNotFoundError:
-        pass  # compacted away meanwhile: the open below fails and the snapshot is taken again
-    except PermissionError as exc:
-        raise DatabaseError(f"{path}: permission denied reading {exc.filename}") from None
-
-
-def _read_all(scratch: str, path: str) -> dict[str, Domain]:
+def _read_all(shadow: str, path: str) -> dict[str, Domain]:
     try:
         from rocksdict import AccessType, Options, Rdict
     except ImportError as exc:  # pragma: no cover - rocksdict is a dependency
         raise DatabaseError(f"{path}: the RocksDB binding is not installed ({exc})") from None
     try:
-        families = Rdict.list_cf(scratch)
+        families = Rdict.list_cf(shadow)
         options = {cf: Options(raw_mode=True) for cf in families if cf != "default"}
-        db = Rdict(scratch, options=Options(raw_mode=True), column_families=options,
+        db = Rdict(shadow, options=Options(raw_mode=True), column_families=options,
                    access_type=AccessType.read_only())  # fmt: skip
     except Exception as exc:  # rocksdict raises plain Exceptions with RocksDB's status text
         raise DatabaseError(
-            f"{path}: not a readable RocksDB database ({_short(exc, scratch, path)})"
+            f"{path}: not a readable RocksDB database ({_short(exc, shadow, path)})"
         ) from None
     try:
         out: dict[str, Domain] = {}
@@ -158,16 +128,16 @@ def _read_all(scratch: str, path: str) -> dict[str, Domain]:
         return out
     except Exception as exc:
         raise DatabaseError(
-            f"{path}: the database is damaged ({_short(exc, scratch, path)})"
+            f"{path}: the database is damaged ({_short(exc, shadow, path)})"
         ) from None
     finally:
         db.close()
 
 
-def _short(exc: Exception, scratch: str, path: str) -> str:
-    """RocksDB's message, naming the user's database rather than our private copy."""
+def _short(exc: Exception, shadow: str, path: str) -> str:
+    """RocksDB's message, naming the user's database rather than its shadow folder."""
     text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-    return text.replace(scratch, path)
+    return text.replace(shadow, path)
 
 
 def map_domains(physical: dict[str, Domain]) -> tuple[dict[str, str], str]:

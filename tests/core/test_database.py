@@ -312,3 +312,49 @@ def test_demo_database_opens_with_an_older_rocksdb(demo) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "data." in done.stdout
+
+
+def metadata(folder) -> dict[str, tuple[int, int, int, int]]:
+    """Every file of the folder with (inode, link count, ctime, mtime)."""
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        info = os.stat(folder / name, follow_symlinks=False)
+        out[name] = (info.st_ino, info.st_nlink, info.st_ctime_ns, info.st_mtime_ns)
+    return out
+
+
+def test_reading_changes_no_metadata_and_leaves_no_shadow(demo, tmp_path, monkeypatch) -> None:
+    """No hard links (they change ctime and link count), no copies; the shadow folder goes."""
+    from inspector.readers import rocksdb_shadow
+
+    _, _, db = demo
+    copy = tmp_path / "osquery.db"
+    shutil.copytree(db, copy)
+    root = tmp_path / "shadows"
+    monkeypatch.setattr(rocksdb_shadow, "shadow_root", lambda: str(root))
+    time.sleep(0.05)  # a ctime change would show at this resolution
+    before = metadata(copy)
+    ws = load([str(copy)])
+    assert db_source(ws).status == "loaded" and ws.records.num_rows > 0
+    assert metadata(copy) == before
+    assert not os.path.exists(root) or os.listdir(root) == []
+
+
+def test_a_killed_reads_shadow_folder_is_removed_by_the_next_start(tmp_path, demo) -> None:
+    from inspector.readers.rocksdb_shadow import SHADOW_PREFIX, ShadowFolder
+
+    _, _, db = demo
+    root = tmp_path / "shadows"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    stale = root / f"{SHADOW_PREFIX}{dead}-abc"
+    stale.mkdir(parents=True)
+    (stale / "CURRENT").symlink_to(db / "CURRENT")
+    shadow = ShadowFolder(str(db), root=str(root))
+    try:
+        assert not stale.exists()
+        assert os.path.islink(os.path.join(shadow.path, "CURRENT"))
+        assert not any(n.startswith(("LOCK", "LOG")) for n in os.listdir(shadow.path))
+    finally:
+        shadow.close()
+    assert os.listdir(root) == []
