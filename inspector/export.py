@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inspector import __version__
+from inspector.atomic_file import atomic_output
 from inspector.workspace import Workspace
 
 METADATA_KEY = b"osquery_inspector"
@@ -72,7 +73,11 @@ def _inputs(ws: Workspace, run: str | None) -> list[dict]:
 def write_parquet(
     table: pa.Table, path: str, ws: Workspace | dict[str, Workspace], parameters: dict
 ) -> None:
-    """Write ``table`` to ``path`` with the provenance of ``ws`` in the file's metadata."""
+    """Write ``table`` to ``path`` with the provenance of ``ws`` in the file's metadata.
+
+    Written to a temporary file beside ``path`` and renamed over it once complete: a kill or a
+    full disk leaves any earlier file at ``path`` whole (``inspector.atomic_file``)."""
     metadata = dict(table.schema.metadata or {})
     metadata[METADATA_KEY] = json.dumps(provenance(ws, parameters)).encode()
-    pq.write_table(table.replace_schema_metadata(metadata), path)
+    with atomic_output(path) as temporary:
+        pq.write_table(table.replace_schema_metadata(metadata), temporary)

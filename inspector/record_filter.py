@@ -11,7 +11,6 @@ large is copied).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import duckdb
@@ -21,6 +20,9 @@ import pyarrow.compute as pc
 
 from inspector.duck import arrow_query
 from inspector.progress import Progress, report
+from inspector.sql_sandbox import FilterError, check_where, clean_duckdb_error, sandbox_connection
+
+__all__ = ["FilterError", "RecordFilter", "clean_duckdb_error", "filter_rows"]
 
 DICTIONARY_FILTERS = {"hosts": "host", "subscribers": "subscriber", "queries": "query",
                       "actions": "action"}  # fmt: skip
@@ -29,10 +31,6 @@ TEXT_COLUMNS = ("eid", "columns")
 STREAMS = ("results_log", "osquery_db")
 SLICE_ROWS = 1_000_000  # full-table passes go slice by slice so a cancel is noticed quickly
 SUBSET_SHARE = 8  # below 1/8 of the table, the candidate rows are taken (copied) and scanned
-
-
-class FilterError(ValueError):
-    """The filter cannot be applied (e.g. the SQL clause does not parse); one readable line."""
 
 
 @dataclass(frozen=True)
@@ -165,27 +163,14 @@ def _positions_of(match: pa.ChunkedArray | pa.Array, positions: np.ndarray) -> n
     return values.to_numpy(zero_copy_only=False)[positions]
 
 
-def clean_duckdb_error(exc: Exception) -> str:
-    """DuckDB's message as one line, without the wrapper query it quotes."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    lines = [line for line in lines if not line.startswith("LINE ") and set(line) - set("^ ")]
-    text = " ".join(lines) or type(exc).__name__
-    text = re.sub(r', "__(row|keep)"|"__(row|keep)", ', "", text)
-    missing = re.search(r'Referenced column "([^"]+)" not found', text)
-    if missing:  # most often a key of the row, which lives inside the columns JSON
-        text += f" (a key of the row? json_extract_string(columns, '$.{missing.group(1)}'))"
-    text = re.sub(r'syntax error at or near "\)"$', "syntax error: the clause ends too early", text)
-    return text.replace(" in FROM clause!", "").replace("Candidate bindings:", "— columns:")
-
-
 def _sql_rows(records: pa.Table, rows: np.ndarray, where: str, progress) -> np.ndarray:
-    """The subset of ``rows`` for which the DuckDB expression ``where`` is true."""
-    if ";" in where.replace("';'", ""):
-        raise FilterError("one expression only: the clause may not contain ';'")
+    """The subset of ``rows`` for which the DuckDB expression ``where`` is true (checked and run
+    in the SQL sandbox: see ``inspector.sql_sandbox``)."""
+    where = check_where(where)
     # The clause gets lines of its own so that a trailing -- comment cannot swallow the bracket.
     sql = "SELECT __row FROM records WHERE __keep AND (\n" + where + "\n)"
     kept = []
-    con = duckdb.connect(":memory:")
+    con = sandbox_connection()
     try:
         for _, part, numbers, positions in _pieces(records, rows, progress, "running SQL"):
             keep = np.zeros(part.num_rows, dtype=bool)

@@ -7,6 +7,7 @@ query's subscriber and publisher.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -202,8 +203,12 @@ def read_input(
         source.reason = f"cannot read {exc.filename or f.path}: {exc.strerror or exc}"
         return source, None
     except Exception as exc:  # one broken file must not stop the others
+        logging.getLogger(__name__).exception("reading %s failed", f.path)
         source.kind, source.status = "error", "error"
-        source.reason = f"could not be read ({type(exc).__name__}: {exc}); please report this file"
+        source.reason = (
+            f"could not be read ({type(exc).__name__}: {exc}); please report this file "
+            "(the traceback is in the log file)"
+        )
         return source, None
     source.seconds = time.perf_counter() - started
     source.kind = result.kind

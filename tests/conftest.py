@@ -12,10 +12,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 @pytest.fixture(autouse=True, scope="session")
 def private_cache_dir(tmp_path_factory):
-    """Caches (the demo run, screenshots) and settings (QSettings: recent files, window layout)
-    go to private folders, not the user's."""
+    """Caches (the demo run, screenshots), settings (QSettings: recent files, window layout) and
+    the log file go to private folders, not the user's."""
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
 
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "real"

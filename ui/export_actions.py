@@ -23,6 +23,7 @@ from inspector.progress import Progress
 from inspector.record_filter import take_rows
 from inspector.session import filter_to_json
 from inspector.timeline import FACTOR_WIDTH_US
+from ui.failures import show_failure
 from ui.latest_job import LatestJob
 from ui.timeline.svg import timeline_svg
 
@@ -53,7 +54,7 @@ def in_background(
         relay.text.connect(label.setText)
         job.done.connect(lambda result: label.setText(done(result)))
         job.failed.connect(lambda message: label.setText(f"{busy.rstrip('…')} failed: {message}"))
-    job.failed.connect(lambda message: QMessageBox.warning(parent, "Failed", message))
+    job.failed.connect(lambda message: show_failure(parent, "Failed", message))
     for signal in (job.done, job.failed):
         signal.connect(lambda _result: job.deleteLater())
     app = QCoreApplication.instance()
@@ -138,13 +139,7 @@ def export_table(
     def work(progress: Progress) -> tuple[str, int]:
         got = table(progress) if callable(table) else table
         progress.report(0.6, f"hashing the inputs and writing {got.num_rows:,} rows")
-        part = path + ".part"
-        try:
-            write_parquet(got, part, runs, parameters)
-            os.replace(part, path)
-        finally:
-            if os.path.exists(part):
-                os.remove(part)
+        write_parquet(got, path, runs, parameters)  # atomic: a temporary file renamed at the end
         return path, got.num_rows
 
     return in_background(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from inspector.progress import Cancelled, Progress
+from ui.failures import unexpected_message
 
 
 class _Job(QThread):
@@ -39,7 +40,7 @@ class _Job(QThread):
             self.failed.emit(self.generation, str(exc))
             return
         except Exception as exc:  # a worker reports, never dies silently
-            self.failed.emit(self.generation, f"{type(exc).__name__}: {exc}")
+            self.failed.emit(self.generation, unexpected_message(exc, f"a job ({self.work!r})"))
             return
         self.done.emit(self.generation, result)
 
@@ -49,7 +50,8 @@ class LatestJob(QObject):
     only the newest one's result or error is delivered (older ones may still be queued).
 
     An error of a type in ``plain_errors`` is reported by its message alone (one meant for the
-    user); any other as ``"TypeName: message"``."""
+    user); any other is logged with its traceback and reported as ``"Unexpected error:
+    TypeName: message"`` (see ``ui.failures``)."""
 
     done = Signal(object)
     failed = Signal(str)

@@ -30,6 +30,7 @@ from inspector.workspace import Workspace
 from ui import export_actions
 from ui.compare.controller import CompareController
 from ui.drops import accept_file_drags, dropped_paths
+from ui.failures import show_failure
 from ui.menus import build_menus
 from ui.recent import remember
 from ui.widgets.findings_panel import FindingsPanel
@@ -278,7 +279,7 @@ class MainWindow(QMainWindow):
     def _on_failed(self, message: str) -> None:
         self._drop_preview()
         self.message.setText(f"Loading failed: {message}")
-        QMessageBox.warning(self, "Loading failed", message)
+        show_failure(self, "Loading failed", message)
 
     def _on_preview(self, run: PreviewRun) -> None:
         """A big run's lanes from its log envelopes, while its records still load."""

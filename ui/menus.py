@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from ui import export_actions, session_actions
 from ui.cache_actions import clear_read_cache
+from ui.failures import show_log_folder
 from ui.recent import clear_recent, recent_inputs
 
 
@@ -65,6 +66,9 @@ def build_menus(window) -> None:
     _action(window, view, "&Reset Zoom", "Ctrl+0", lambda: _timeline(window, "reset_zoom"))
 
     help_menu = bar.addMenu("&Help")
+    window.show_log_folder_action = _action(
+        window, help_menu, "Show &Log Folder", None, show_log_folder
+    )
     _action(window, help_menu, "&About", None, window.about)
 
 

@@ -7,6 +7,7 @@ the window (the latest request wins — also for results already queued when it 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,9 @@ from inspector.progress import Cancelled, Progress
 from inspector.readers.registry import LoadOptions
 from inspector.timeline import FACTOR_WIDTH_US, Frame, build_frame, markers_table, nice_width
 from inspector.workspace import Workspace, load
+from ui.failures import unexpected_message
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -111,6 +115,7 @@ class _LoadThread(QThread):
                 except Cancelled:
                     raise
                 except Exception:  # a nicety only: the full load says what is wrong, if anything
+                    _log.warning("the preview of %s failed", paths, exc_info=True)
                     first = None
             if first is not None:
                 self.previewed.emit(preview_of(first))
@@ -124,7 +129,7 @@ class _LoadThread(QThread):
         except Cancelled:
             return
         except Exception as exc:  # a worker must report, never die silently
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            self.failed.emit(unexpected_message(exc, f"loading {self.paths}"))
             return
         self.loaded.emit(LoadedRun(ws, summary, *analysed, paths=list(paths)))
 

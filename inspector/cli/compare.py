@@ -13,6 +13,7 @@ from inspector.cli.options import add_cache_option, add_time_options, read_cache
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default
 from inspector.export import write_parquet
+from inspector.output_paths import output_problem, write_error
 from inspector.overview import plural
 from inspector.progress import Progress
 from inspector.readers.registry import LoadOptions
@@ -68,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.out is not None and (problem := output_problem(args.out)) is not None:
+        print(f"osquery-inspector compare: --out: {problem}", file=sys.stderr)
+        return 2
     progress = None if args.quiet or not sys.stderr.isatty() else Progress(stderr_progress)
     options = LoadOptions(tz=args.tz, year=args.year)
     runs = {
@@ -96,7 +100,11 @@ def run(args: argparse.Namespace) -> int:
         "align_before": alignment.before, "align_after": alignment.after,
     }  # fmt: skip
     if args.out:
-        write_parquet(result.table, args.out, runs, parameters)
+        try:
+            write_parquet(result.table, args.out, runs, parameters)
+        except OSError as exc:
+            print(f"osquery-inspector compare: {write_error(args.out, exc)}", file=sys.stderr)
+            return 2
     if args.json:
         json.dump(comparison_json(result, runs), sys.stdout, indent=2, default=json_default)
         print()

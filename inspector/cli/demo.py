@@ -9,6 +9,7 @@ import time
 
 from inspector.demo.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from inspector.demo.writer import parse_size, write_run
+from inspector.output_paths import output_problem, write_error
 
 MAX_SIZE = 8 * 10**9
 
@@ -68,8 +69,27 @@ def run(args: argparse.Namespace) -> int:
     if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
         print(f"osquery-inspector demo: {args.out_dir} exists and is not a folder", file=sys.stderr)
         return 2
+    try:
+        os.makedirs(args.out_dir, exist_ok=True)
+    except OSError as exc:
+        print(
+            f"osquery-inspector demo: cannot make the folder {args.out_dir}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 2
+    problem = output_problem(os.path.join(args.out_dir, "truth.json"))
+    if problem is not None:
+        print(f"osquery-inspector demo: {problem}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
-    truth = write_run(args.out_dir, args.scenario, seed=args.seed, hours=args.hours, size=args.size)
+    try:
+        truth = write_run(
+            args.out_dir, args.scenario, seed=args.seed, hours=args.hours, size=args.size
+        )
+    except OSError as exc:
+        target = exc.filename or args.out_dir
+        print(f"osquery-inspector demo: {write_error(str(target), exc)}", file=sys.stderr)
+        return 2
     seconds = time.perf_counter() - started
     total = 0
     for root, _, files in os.walk(args.out_dir):

@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from inspector import __version__
 from inspector.cli import cache, compare, demo, scan
+from inspector.logs import configure_logging, where_logged
 
 SUBCOMMANDS = ("scan", "compare", "demo", "cache")
 
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run a headless subcommand; return the exit status (0 done, 1 findings, 2 bad usage/input)."""
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    configure_logging(args.command)
     try:
         return int(args.run(args))
     except BrokenPipeError:
@@ -41,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback in the log file
+        logging.getLogger("inspector.cli").exception("unexpected error in %s", args.command)
+        print(
+            f"osquery-inspector {args.command}: unexpected error ({type(exc).__name__}: {exc}); "
+            f"{where_logged()}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from inspector.analysis.duplicates import BurstOptions
@@ -13,8 +14,12 @@ from inspector.cli.options import add_cache_option, add_time_options, read_cache
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default, summary_json, summary_text
 from inspector.export import write_parquet
+from inspector.output_paths import output_problem, write_error
 from inspector.progress import Progress
 from inspector.readers.registry import LoadOptions
+from inspector.record_filter import RecordFilter, filter_rows, take_rows
+from inspector.schema import LOADED_RECORDS
+from inspector.sql_sandbox import FilterError, check_where
 from inspector.workspace import load
 
 
@@ -38,6 +43,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--records", metavar="FILE.parquet", help="write the loaded records to a Parquet file"
     )
+    p.add_argument(
+        "--where",
+        metavar="EXPR",
+        help="with --records: write only the records for which this SQL boolean expression "
+        "(DuckDB, over the records' columns) is true; it can read nothing but the records",
+    )
     p.add_argument("--fail-on-findings", action="store_true", help="exit 1 when there are findings")
     p.add_argument(
         "--bucket", type=int, default=60, metavar="SECONDS", help="bucket size for duplication (60)"
@@ -45,24 +56,60 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, found before anything is loaded (None: nothing)."""
+    if not 1 <= args.bucket <= 86400:
+        return "--bucket must be between 1 and 86400 seconds"
+    if args.where is not None:
+        if not args.records:
+            return "--where chooses the records written by --records; give --records FILE.parquet"
+        try:
+            check_where(args.where, LOADED_RECORDS)
+        except FilterError as exc:
+            return f"--where refused: {exc}"
+    for option, path in (("--findings", args.findings), ("--records", args.records)):
+        if path is not None and (problem := output_problem(path)) is not None:
+            return f"{option}: {problem}"
+    if (
+        args.findings
+        and args.records
+        and os.path.abspath(args.findings) == os.path.abspath(args.records)
+    ):
+        return "--findings and --records name the same file"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    problem = usage_problem(args)
+    if problem is not None:
+        print(f"osquery-inspector scan: {problem}", file=sys.stderr)
+        return 2
     tz = args.tz
     progress = None if args.quiet or not sys.stderr.isatty() else Progress(stderr_progress)
     ws = load(args.paths, LoadOptions(tz=tz, year=args.year), progress, read_cache(args))
     if progress is not None:
         print(file=sys.stderr)
-    if not 1 <= args.bucket <= 86400:
-        print(
-            "osquery-inspector scan: --bucket must be between 1 and 86400 seconds", file=sys.stderr
-        )
-        return 2
     options = BurstOptions(bucket_seconds=args.bucket)
     findings = find(ws, options)
     parameters = {"tz": tz, "year": args.year, "bucket_seconds": args.bucket}
-    if args.findings:
-        write_parquet(findings, args.findings, ws, parameters)
-    if args.records:
-        write_parquet(with_duplicate_groups(ws.records), args.records, ws, parameters)
+    try:
+        if args.findings:
+            write_parquet(findings, args.findings, ws, parameters)
+        if args.records:
+            records = ws.records
+            if args.where is not None:
+                parameters["where"] = args.where
+                records = take_rows(
+                    records, filter_rows(records, RecordFilter(sql_where=args.where))
+                )
+            write_parquet(with_duplicate_groups(records), args.records, ws, parameters)
+    except FilterError as exc:
+        print(f"osquery-inspector scan: --where refused: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        target = exc.filename or args.records or args.findings
+        print(f"osquery-inspector scan: {write_error(str(target), exc)}", file=sys.stderr)
+        return 2
     if args.json:
         json.dump(summary_json(ws, findings), sys.stdout, indent=2, default=json_default)
         print()

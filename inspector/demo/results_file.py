@@ -80,12 +80,13 @@ def differential_lines(
 def merge(parts: list[Lines]) -> pa.Array:
     """All lines in log order (then query, then row order), each ending with a newline."""
     parts = [p for p in parts if len(p.text)]
-    text = pa.chunked_array([p.text for p in parts], pa.string())
+    # 64-bit offsets: all the lines together pass 2 GB from --size 2GB on.
+    text = pa.chunked_array([p.text.cast(pa.large_string()) for p in parts], pa.large_string())
     order = np.lexsort(
         (np.concatenate([p.seq for p in parts]), np.concatenate([p.order for p in parts]),
          np.concatenate([p.log_time for p in parts]))
     )  # fmt: skip
-    ordered = text.take(pa.array(order)).combine_chunks().cast(pa.large_string())
+    ordered = text.take(pa.array(order)).combine_chunks()
     newline, empty = pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())
     return pc.binary_join_element_wise(ordered, newline, empty)
 

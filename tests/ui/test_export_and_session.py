@@ -59,7 +59,11 @@ def no_warning_boxes(monkeypatch):
     def fail(_parent, title, text, *_args):
         raise AssertionError(f"{title}: {text}")
 
+    def fail_box(box):
+        raise AssertionError(f"{box.windowTitle()}: {box.text()}")
+
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(fail))
+    monkeypatch.setattr(QMessageBox, "exec", fail_box)
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def test_a_failed_first_load_after_its_preview_shows_the_welcome_page(
 
     monkeypatch.setattr("ui.workers.load", broken)
     with qtbot.waitSignal(window.loader.failed, timeout=60_000):
-        monkeypatch.setattr("ui.main_window.QMessageBox.warning", lambda *a, **k: None)
+        monkeypatch.setattr("ui.main_window.show_failure", lambda *a, **k: None)
         window.open_paths([str(tmp_path / "run")])
     assert window.stack.currentWidget() is window.welcome
     assert "disk on fire" in window.message.text()
