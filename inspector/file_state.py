@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from inspector.readers.source_file import open_regular
+
 FINGERPRINT_BYTES = 64 * 1024
 
 
@@ -98,7 +100,7 @@ def digest(path: str, end: int, start: int | None = None) -> str:
         start = max(0, end - FINGERPRINT_BYTES) if end else 0
     if not end:
         end = start + FINGERPRINT_BYTES
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         f.seek(start)
         data = f.read(end - start)
     return hashlib.sha256(data).hexdigest()

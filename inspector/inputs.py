@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 
 from inspector.readers.rocksdb_db import looks_like_rocksdb
@@ -49,6 +50,43 @@ def order_key(path: str) -> tuple:
     return (directory, name, 3, 0)
 
 
+DATABASE_FOLDER = "osquery.db"
+
+
+def special_file(path: str) -> str | None:
+    """What ``path`` is when it is neither a regular file nor a folder (a pipe, a device, a
+    socket) — never opened: reading a named pipe can wait forever — else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO): not read (reading it could wait forever)"
+    if stat.S_ISCHR(mode):
+        return "a character device, not a file: not read"
+    if stat.S_ISBLK(mode):
+        return "a block device, not a file: not read"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file: not read"
+    return None
+
+
+def database_folder_problem(path: str) -> str | None:
+    """Why a folder named ``osquery.db`` holds no database (None when it is one, or another name)."""
+    if os.path.basename(os.path.normpath(path)) != DATABASE_FOLDER or looks_like_rocksdb(path):
+        return None
+    try:
+        names = os.listdir(path)
+    except OSError as exc:
+        return f"cannot list the folder: {exc.strerror or exc}"
+    if not names:
+        return "an empty folder named osquery.db: there is no RocksDB database in it"
+    return (
+        "a folder named osquery.db without a RocksDB database in it (no CURRENT file naming a "
+        f"MANIFEST; it holds {len(names)} other entries)"
+    )
+
+
 def collect_inputs(paths: list[str]) -> tuple[list[InputFile], list[InputProblem]]:
     """Expand ``paths`` into distinct files in reading order, and the paths that failed."""
     found: list[str] = []
@@ -58,16 +96,21 @@ def collect_inputs(paths: list[str]) -> tuple[list[InputFile], list[InputProblem
             problems.append(InputProblem(given, "no such file or directory"))
         elif os.path.isdir(given) and looks_like_rocksdb(given):
             found.append(given)
+        elif os.path.isdir(given) and (why := database_folder_problem(given)) is not None:
+            problems.append(InputProblem(given, why))
         elif os.path.isdir(given):
             walked, errors = _walk(given)
             found.extend(walked)
             problems.extend(errors)
+            if not walked and not errors:
+                problems.append(InputProblem(given, "an empty folder: no files in it"))
         elif os.path.isfile(given):
             found.append(given)
-        elif os.path.islink(given):
+        elif os.path.islink(given) and not os.path.exists(given):
             problems.append(InputProblem(given, "broken symbolic link"))
         else:
-            problems.append(InputProblem(given, "not a regular file or directory"))
+            why = special_file(given) or "not a regular file or directory"
+            problems.append(InputProblem(given, why))
     return _dedupe(found), problems
 
 
@@ -84,13 +127,19 @@ def _walk(root: str) -> tuple[list[str], list[InputProblem]]:
         # A RocksDB directory (osquery.db) is one input: its files are not read one by one.
         databases = [d for d in dirs if looks_like_rocksdb(os.path.join(directory, d))]
         out.extend(os.path.join(directory, d) for d in sorted(databases))
+        for d in dirs:
+            if (why := database_folder_problem(os.path.join(directory, d))) is not None:
+                problems.append(InputProblem(os.path.join(directory, d), why))
+                databases.append(d)  # not walked: its files are no logs
         dirs[:] = sorted(d for d in dirs if d not in databases)
         for name in sorted(files):
             path = os.path.join(directory, name)
             if os.path.isfile(path):
                 out.append(path)
-            elif os.path.islink(path):
+            elif os.path.islink(path) and not os.path.exists(path):
                 problems.append(InputProblem(path, "broken symbolic link"))
+            elif (why := special_file(path)) is not None:
+                problems.append(InputProblem(path, why))
     return out, problems
 
 

@@ -37,7 +37,7 @@ DENIED_FUNCTIONS = frozenset(
 # Expression classes in DuckDB's parse tree that a row-wise boolean expression may hold.
 ALLOWED_CLASSES = frozenset(
     {"BETWEEN", "CASE", "CAST", "COLLATE", "COLUMN_REF", "COMPARISON", "CONJUNCTION",
-     "CONSTANT", "FUNCTION", "LAMBDA", "LAMBDA_REF", "OPERATOR"}
+     "CONSTANT", "FUNCTION", "LAMBDA", "LAMBDA_REF", "OPERATOR", "TYPE"}
 )  # fmt: skip
 REFUSED_CLASSES = {
     "SUBQUERY": "a subquery (SELECT …) is not allowed: the filter is one expression over each "
@@ -100,7 +100,7 @@ def check_where(where: str, schema: pa.Schema | None = None) -> str:
         if schema is not None:
             con.register("records", schema.empty_table())
             try:
-                con.execute(WRAPPER.format(clause) + " LIMIT 0")
+                con.execute(WRAPPER.format(clause) + " LIMIT 0").fetchall()
             except duckdb.Error as exc:
                 raise FilterError(clean_duckdb_error(exc)) from None
     finally:
@@ -110,13 +110,13 @@ def check_where(where: str, schema: pa.Schema | None = None) -> str:
 
 def _parse(con: duckdb.DuckDBPyConnection, clause: str) -> dict[str, Any]:
     try:
-        text = con.execute("SELECT json_serialize_sql(?)", [WRAPPER.format(clause)]).fetchone()
+        rows = con.execute("SELECT json_serialize_sql(?)", [WRAPPER.format(clause)]).fetchall()
     except duckdb.Error as exc:
         raise FilterError(clean_duckdb_error(exc)) from None
-    doc = json.loads(text[0]) if text else {"error": True}
+    doc = json.loads(rows[0][0]) if rows else {"error": True}
     if doc.get("error"):
         message = str(doc.get("error_message") or "the filter does not parse")
-        if ";" in clause and "syntax error" in message:
+        if ";" in clause and ("syntax error" in message or "statement" in message.lower()):
             raise FilterError("one expression only: the filter may not contain ';' statements")
         raise FilterError(_tidy(message))
     return doc

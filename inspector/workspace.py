@@ -218,6 +218,8 @@ def read_input(
     source.rows = result.rows
     source.notes = list(result.notes)
     source.year_assumed = bool(result.meta.get("year_assumed"))
+    if result.meta.get("damage"):  # loaded, but not all of it: say so where problems are listed
+        source.reason = "; ".join(result.meta["damage"])
     return source, result
 
 

@@ -67,13 +67,21 @@ SOURCE_COLUMNS = [
 
 
 def problems_table(ws: Workspace) -> pa.Table:
-    """Rejected lines, then files that could not be read or were skipped (line empty)."""
-    files = [s for s in ws.sources if s.status in ("error", "skipped")]
+    """Rejected lines, then files that could not be read, were skipped or loaded only in part
+    (a corrupt database table file; line empty)."""
+    files = [
+        s
+        for s in ws.sources
+        if s.status in ("error", "skipped") or s.reason and s.status == "loaded"
+    ]
     file_rows = pa.table(
         {
             "source": pa.array([s.path for s in files], pa.string()),
             "line": pa.nulls(len(files), pa.int64()),
-            "reason": pa.array([f"{s.status}: {s.reason}" for s in files], pa.string()),
+            "reason": pa.array(
+                [f"{'damaged' if s.status == 'loaded' else s.status}: {s.reason}" for s in files],
+                pa.string(),
+            ),
         }
     )
     return pa.concat_tables([ws.bad_lines.cast(file_rows.schema), file_rows])

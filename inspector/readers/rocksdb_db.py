@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from inspector.progress import Progress, report
 from inspector.readers.osquery_db import DOMAINS, Domain, database_tables
 from inspector.readers.result import ReaderResult
+from inspector.readers.rocksdb_damage import FamilyRead, damage_note, read_family
 from inspector.readers.rocksdb_shadow import shadow_of
 
 OPEN_TRIES = 6
@@ -49,6 +50,7 @@ def read_rocksdb(
     source = source or path
     before = _fingerprint(path)
     physical: dict[str, Domain] = {}
+    damage: dict[str, FamilyRead] = {}
     try:
         with shadow_of(path) as shadow:
             for attempt in range(OPEN_TRIES):
@@ -56,7 +58,8 @@ def read_rocksdb(
                 started = _fingerprint(path)
                 try:
                     report(progress, 0.3, f"{source}: reading the database")
-                    physical = _read_all(shadow.path, path)
+                    damage.clear()
+                    physical = _read_all(shadow.path, path, damage)
                     break
                 except DatabaseError:
                     # A live osqueryd flushed or compacted between listing and opening: again.
@@ -85,6 +88,11 @@ def read_rocksdb(
             "the database changed while it was read (a live osqueryd writing?); what was read is one "
             "consistent version of it, and nothing was written by this app"
         )
+    domain_of = {cf: logical for logical, cf in mapping.items()}
+    for cf, read in damage.items():
+        note = damage_note(cf, domain_of.get(cf), read)
+        result.notes.insert(0, note)
+        result.meta.setdefault("damage", []).append(note)
     domains = {logical: physical[cf] for logical, cf in mapping.items()}
     unmapped = [cf for cf in physical if cf not in mapping.values() and len(physical[cf])]
     if unmapped:
@@ -106,7 +114,8 @@ def _fingerprint(path: str) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _read_all(shadow: str, path: str) -> dict[str, Domain]:
+def _read_all(shadow: str, path: str, damage: dict[str, FamilyRead]) -> dict[str, Domain]:
+    """Every column family's keys and values (``damage`` gets the families that were corrupt)."""
     try:
         from rocksdict import AccessType, Options, Rdict
     except ImportError as exc:  # pragma: no cover - rocksdict is a dependency
@@ -124,7 +133,10 @@ def _read_all(shadow: str, path: str) -> dict[str, Domain]:
         out: dict[str, Domain] = {}
         for cf in families:
             handle = db if cf == "default" else db.get_column_family(cf)
-            out[cf] = Domain.of(list(handle.keys()), list(handle.values()))
+            got = read_family(handle)
+            out[cf] = Domain.of(got.keys, got.values)
+            if got.damage is not None:
+                damage[cf] = got
         return out
     except Exception as exc:
         raise DatabaseError(

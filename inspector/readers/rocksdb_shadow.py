@@ -12,7 +12,9 @@ a compaction that deletes one afterwards does not disturb a read in progress; a 
 between listing and opening makes the open fail, and the caller refreshes the links and retries.
 
 Each shadow folder's name carries the process id that made it: a later start removes the ones
-whose process is gone (a read that was killed).
+whose process is gone (a read that was killed). When the cache folder cannot be written the
+shadow goes to the system's temporary folder instead: the cache is an optimisation, never a
+condition for reading.
 """
 
 from __future__ import annotations
@@ -44,10 +46,19 @@ class ShadowFolder:
 
     def __init__(self, database: str, root: str | None = None) -> None:
         self.database = os.path.realpath(database)
+        prefix = f"{SHADOW_PREFIX}{os.getpid()}-"
         root = root or shadow_root()
-        os.makedirs(root, exist_ok=True)
-        remove_stale_shadows(root)
-        self.path = tempfile.mkdtemp(prefix=f"{SHADOW_PREFIX}{os.getpid()}-", dir=root)
+        try:
+            os.makedirs(root, exist_ok=True)
+            remove_stale_shadows(root)
+            self.path = tempfile.mkdtemp(prefix=prefix, dir=root)
+        except OSError:
+            # The cache folder cannot be written (a read-only home, a full disk, a file where
+            # the folder should be): the shadow is scratch space, the system's temporary folder
+            # serves as well. The database is still only read.
+            fallback = tempfile.gettempdir()
+            remove_stale_shadows(fallback)
+            self.path = tempfile.mkdtemp(prefix=prefix, dir=fallback)
         self.refresh()
 
     def refresh(self) -> list[str]:
@@ -97,6 +108,11 @@ def remove_stale_shadows(root: str | None = None) -> int:
         return 0
     for entry in entries:
         if not entry.name.startswith(SHADOW_PREFIX) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue  # another user's (a shared temporary folder): not ours to remove
+        except OSError:
             continue
         pid_text = entry.name[len(SHADOW_PREFIX) :].split("-", 1)[0]
         if pid_text.isdigit() and _alive(int(pid_text)):

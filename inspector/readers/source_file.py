@@ -6,8 +6,10 @@ Chunks always end on a line boundary (except the last), so line numbers stay exa
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import threading
 import zlib
 from collections.abc import Iterator
@@ -30,9 +32,25 @@ def detect_compression(head: bytes) -> str | None:
     return None
 
 
+def open_regular(path: str) -> BinaryIO:
+    """Open ``path`` for reading bytes if it is a regular file; a named pipe, device or socket
+    is refused (``OSError``) without waiting: opening a pipe for reading blocks until a writer
+    comes, so it is opened non-blocking and checked before anything is read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe or a device?)", path)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return open(fd, "rb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def file_compression(path: str) -> str | None:
     """The compression of the file at ``path`` (by magic bytes)."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         return detect_compression(f.read(4))
 
 
@@ -130,7 +148,7 @@ class _FrameReader:
 
 def open_decompressed(path: str) -> tuple[BinaryIO, _CountingReader]:
     """Open ``path`` for reading its decompressed bytes; also return the raw byte counter."""
-    raw = _CountingReader(open(path, "rb"))  # noqa: SIM115 - closed by the caller via the stream
+    raw = _CountingReader(open_regular(path))  # closed by the caller via the stream
     head = raw.raw.read(4)
     raw.raw.seek(0)
     kind = detect_compression(head)
