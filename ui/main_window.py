@@ -72,7 +72,7 @@ def problems_table(ws: Workspace) -> pa.Table:
     files = [
         s
         for s in ws.sources
-        if s.status in ("error", "skipped") or s.reason and s.status == "loaded"
+        if s.status in ("error", "skipped") or (s.reason and s.status == "loaded")
     ]
     file_rows = pa.table(
         {

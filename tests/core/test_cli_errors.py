@@ -86,7 +86,9 @@ def test_compare_out_and_bucket_are_checked_before_loading(tmp_path, log) -> Non
 def test_where_writes_only_matching_records(tmp_path, log) -> None:
     out = tmp_path / "r.parquet"
     where = "json_extract_string(columns, '$.path') IN ('/usr/bin/3', '/usr/bin/7')"
-    done = cli("scan", log, "--records", str(out), "--where", where, "-q", env=private_env(tmp_path))
+    done = cli(
+        "scan", log, "--records", str(out), "--where", where, "-q", env=private_env(tmp_path)
+    )
     assert done.returncode == 0, done.stderr
     table = pq.read_table(out)
     assert sorted(table.column("line").to_pylist()) == [4, 8]
