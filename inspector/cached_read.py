@@ -24,7 +24,7 @@ from inspector.file_state import FileState, Seam, only_grew, seam_of, still_ther
 from inspector.progress import Progress, report
 from inspector.readers.json_lines import kind_of_shapes, read_json_lines
 from inspector.readers.registry import LoadOptions
-from inspector.readers.result import BadLines, ReaderResult, concat_unified
+from inspector.readers.result import BadLines, ReaderResult, concat_unified, rejected_count
 
 SEGMENTS_MAX = 16  # a log grown many times is compacted into one segment again
 
@@ -125,7 +125,7 @@ def _with_tail(
         # The cached read ended in an unterminated line that parsed; the tail reads it again.
         records = _upto(records, lines_done)
         segments, new = [], [records, tail.records]
-    bad = _upto(entry.table("bad"), lines_done)
+    bad = _bad_upto(entry.table("bad"), lines_done)
     status = _upto(entry.table("status"), lines_done)
     merged = ReaderResult(kind=meta["kind"])
     merged.lines_read = lines_done + tail.lines_read
@@ -134,8 +134,8 @@ def _with_tail(
     merged.records = concat_unified([records, tail.records])
     merged.status = concat_unified([status, tail.status])
     merged.queries = entry.table("queries")
-    merged.bad = _bad_lines(bad)
-    merged.bad.extend(tail.bad.lines, tail.bad.reasons)
+    merged.bad = BadLines.of_table(bad)
+    merged.bad.merge(tail.bad)
     merged.notes = list(meta["notes"]) + [n for n in tail.notes if n not in meta["notes"]]
     shapes = dict(meta["meta"].get("shapes", {}))
     for k, v in tail.meta.get("shapes", {}).items():
@@ -156,7 +156,7 @@ def _with_tail(
 def _loaded_after(meta: dict[str, Any], bad: pa.Table | None, lines_done: int) -> int:
     """Lines after ``lines_done`` (at most the unterminated last one) that had loaded."""
     after = meta["lines_read"] - lines_done
-    rejected_after = meta["lines_rejected"] - (bad.num_rows if bad is not None else 0)
+    rejected_after = meta["lines_rejected"] - (rejected_count(bad) if bad is not None else 0)
     return after - rejected_after
 
 
@@ -166,11 +166,14 @@ def _upto(table: pa.Table | None, last_line: int) -> pa.Table | None:
     return table.filter(pc.less_equal(table.column("line"), last_line))
 
 
-def _bad_lines(table: pa.Table | None) -> BadLines:
-    bad = BadLines()
-    if table is not None:
-        bad.extend(table.column("line").to_pylist(), table.column("reason").to_pylist())
-    return bad
+def _bad_upto(table: pa.Table | None, last_line: int) -> pa.Table | None:
+    """Rejected lines up to ``last_line``; a run that goes on past it is cut there."""
+    table = _upto(table, last_line)
+    if table is None or not table.num_rows:
+        return table
+    room = pc.add(pc.subtract(last_line, table.column("line")), 1)
+    lines = pc.min_element_wise(table.column("lines"), room)
+    return table.set_column(table.schema.get_field_index("lines"), "lines", lines)
 
 
 def _result_of(entry: Entry) -> ReaderResult:
@@ -182,7 +185,7 @@ def _result_of(entry: Entry) -> ReaderResult:
         records=entry.records(),
         status=entry.table("status"),
         queries=entry.table("queries"),
-        bad=_bad_lines(entry.table("bad")),
+        bad=BadLines.of_table(entry.table("bad")),
         notes=list(meta["notes"]),
         meta=dict(meta["meta"]),
     )

@@ -72,10 +72,14 @@ class SourceReport:
         }
         if bad_lines is not None:
             mine = bad_lines.filter(pc.equal(bad_lines.column("source"), self.path))
+            # A run of lines rejected for one reason is one entry with its length in "lines".
             out["bad_lines"] = [
-                {"line": line, "reason": reason}
-                for line, reason in zip(
-                    mine.column("line").to_pylist(), mine.column("reason").to_pylist(), strict=True
+                {"line": line, "reason": reason} | ({"lines": count} if count > 1 else {})
+                for line, reason, count in zip(
+                    mine.column("line").to_pylist(),
+                    mine.column("reason").to_pylist(),
+                    mine.column("lines").to_pylist(),
+                    strict=True,
                 )
             ]
         return out

@@ -25,6 +25,7 @@ from inspector.analysis.binning import FACTORS
 from inspector.analysis.findings import FINDINGS
 from inspector.overview import loaded_line, plural
 from inspector.readers.registry import LoadOptions
+from inspector.readers.result import rejected_count
 from inspector.schema import LOADED_RECORDS
 from inspector.workspace import Workspace
 from ui import export_actions
@@ -82,9 +83,11 @@ def problems_table(ws: Workspace) -> pa.Table:
                 [f"{'damaged' if s.status == 'loaded' else s.status}: {s.reason}" for s in files],
                 pa.string(),
             ),
+            "lines": pa.nulls(len(files), pa.int64()),  # a run of rejected lines: its length
         }
     )
-    return pa.concat_tables([ws.bad_lines.cast(file_rows.schema), file_rows])
+    lines = ws.bad_lines.select(["source", "line", "reason", "lines"]).cast(file_rows.schema)
+    return pa.concat_tables([lines, file_rows])
 
 
 def sources_table(ws: Workspace) -> pa.Table:
@@ -326,7 +329,7 @@ class MainWindow(QMainWindow):
         self.problems_panel.show_table(
             problems,
             None,
-            f"{plural(ws.bad_lines.num_rows, 'rejected line')} and "
+            f"{plural(rejected_count(ws.bad_lines), 'rejected line')} and "
             f"{plural(problems.num_rows - ws.bad_lines.num_rows, 'file')} not loaded",
         )
         queries = ws.mapping
@@ -346,7 +349,7 @@ class MainWindow(QMainWindow):
         unreadable = [s for s in ws.sources if s.status == "error"]
         text = (
             f"{loaded_line(ws)}: {plural(ws.records.num_rows, 'record')}, "
-            f"{plural(ws.bad_lines.num_rows, 'rejected line')}"
+            f"{plural(rejected_count(ws.bad_lines), 'rejected line')}"
         )
         if ws.from_cache:
             text += f" ({plural(ws.from_cache, 'file')} from the read cache)"

@@ -6,9 +6,11 @@ import datetime as dt
 import os
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from inspector import __version__
 from inspector.overview import loaded_line, overview, plural, span, when
+from inspector.readers.result import rejected_count
 from inspector.workspace import Workspace
 
 MAX_BAD_LINES_SHOWN = 10
@@ -46,7 +48,7 @@ def summary_json(ws: Workspace, findings: pa.Table | None = None) -> dict:
             "status_lines": ws.status.num_rows,
             "config_queries": ws.queries.num_rows,
             "subscription_rows": ws.subscriptions.num_rows,
-            "rejected_lines": ws.bad_lines.num_rows,
+            "rejected_lines": rejected_count(ws.bad_lines),
         },
         "findings": findings.to_pylist() if findings is not None else [],
     }
@@ -89,17 +91,21 @@ def summary_text(
     for s in others:
         out.append(f"  {s.status:<16} {shown[s.path]:<{width}} {s.reason}")
 
-    out += ["", f"Rejected lines: {ws.bad_lines.num_rows:,}"]
-    by_source: dict[str, list[tuple[int, str]]] = {}
-    for row in ws.bad_lines.to_pylist():
-        by_source.setdefault(row["source"], []).append((row["line"], row["reason"]))
-    for source, rows in by_source.items():
-        listed = rows if all_bad_lines else rows[:MAX_BAD_LINES_SHOWN]
-        for line, reason in listed:
-            out.append(f"  {shown.get(source, source)}:{line}: {reason}")
-        if len(listed) < len(rows):
+    bad = ws.bad_lines
+    out += ["", f"Rejected lines: {rejected_count(bad):,}"]
+    for source in dict.fromkeys(bad.column("source").to_pylist()) if bad.num_rows else []:
+        mine = bad.filter(pc.equal(bad.column("source"), source))
+        listed = mine if all_bad_lines else mine.slice(0, MAX_BAD_LINES_SHOWN)
+        for row in listed.to_pylist():
+            where, count = row["line"], row["lines"]
+            if count > 1:  # a run of lines rejected for one reason
+                where = f"{row['line']}–{row['line'] + count - 1}"
+                row["reason"] += f" ({count:,} lines)"
+            out.append(f"  {shown.get(source, source)}:{where}: {row['reason']}")
+        if listed.num_rows < mine.num_rows:
+            more = rejected_count(mine) - rejected_count(listed)
             out.append(
-                f"  … and {len(rows) - len(listed):,} more in {shown.get(source, source)} (--all-bad-lines or --json)"
+                f"  … and {more:,} more in {shown.get(source, source)} (--all-bad-lines or --json)"
             )
 
     out += ["", f"Hosts: {ws.hosts.num_rows}"]

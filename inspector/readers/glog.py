@@ -21,10 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.progress import Progress, report
-from inspector.readers.line_index import LineChunk, invalid_utf8_lines, split_lines
+from inspector.progress import Progress
+from inspector.readers.line_index import LineChunk, invalid_utf8_lines
 from inspector.readers.result import ReaderResult
-from inspector.readers.source_file import StreamError, iter_chunks
 from inspector.schema import STATUS, TIMESTAMP
 from inspector.timezones import civil_to_us, local_to_utc, machine_timezone
 
@@ -76,70 +75,12 @@ def read_glog(
     options: GlogOptions | None = None,
     progress: Progress | None = None,
 ) -> ReaderResult:
-    """Read a glog status file into ``STATUS`` rows; every line is loaded or rejected."""
-    source = source or path
-    options = options or GlogOptions()
-    result = ReaderResult(kind="status_log_glog")
-    data = bytearray()
-    try:
-        for chunk in iter_chunks(path):
-            data += chunk.data
-            report(progress, chunk.fraction * 0.5, f"{source}: reading")
-    except StreamError as exc:
-        result.notes.append(f"compressed data is truncated or corrupt: {exc}; the rest was loaded")
-    lines = split_lines(bytes(data), 1)
-    result.lines_read = lines.count
-    texts = _line_strings(lines)
-    nul = np.asarray(pc.fill_null(pc.match_substring(texts, "\x00"), False), dtype=bool)
+    """Read a glog status file into ``STATUS`` rows; every line is loaded or rejected.
 
-    header_date, host, n_header = None, None, 0
-    for i in range(min(lines.count, 6)):
-        text = texts[i].as_py()
-        if (m := HEADER_CREATED.match(text)) is not None:
-            header_date = _date(m.group(1), m.group(2), m.group(3))
-        elif (m := HEADER_MACHINE.match(text)) is not None:
-            host = m.group(1).strip() or None
-        elif not HEADER_OTHER.match(text):
-            break
-        n_header = i + 1
-    anchor, how = _anchor_date(path, header_date, options)
-    if host:
-        result.meta["host"] = host
+    The file is read part by part with bounded memory: see ``glog_stream``."""
+    from inspector.readers.glog_stream import read_glog as read_in_parts
 
-    skip = nul.copy()
-    skip[:n_header] = True
-    parsed = parse_glog_lines(texts, lines.line_numbers, None, skip=skip)
-    report(progress, 0.8, f"{source}: parsing")
-    for i in np.flatnonzero(nul).tolist():
-        count = texts[i].as_py().count("\x00")
-        result.bad.add(i + 1, f"{count:,} NUL bytes (a crash left a zero-filled block)")
-    for i in np.flatnonzero(parsed.invalid).tolist():
-        result.bad.add(
-            i + 1, f"glog line with an impossible date or time: {texts[i].as_py()[:30]!r}"
-        )
-    for i in np.flatnonzero(parsed.orphan).tolist():
-        sample = texts[i].as_py()[:60]
-        result.bad.add(
-            i + 1, "empty line" if not sample.strip() else f"not a glog line: {sample!r}"
-        )
-    result.lines_loaded = result.lines_read - len(result.bad)
-
-    if anchor is not None:
-        years = place_years(anchor, parsed.month, parsed.day)
-    elif options.year is not None:
-        years = place_years(None, parsed.month, parsed.day, options.year)
-        result.notes.append(f"glog lines carry no year: {options.year} as given")
-    else:
-        years, how = _years_from_mtime(path, parsed)
-        result.meta["year_assumed"] = True
-    if how:
-        result.notes.append(how)
-    local_us = civil_to_us(years, parsed.month, parsed.day, *parsed.clock)
-    zone = options.zone
-    result.notes.append(f"glog local times converted to UTC from time zone {zone}")
-    result.status = parsed.table(source, "glog", local_to_utc(local_us, zone), host)
-    report(progress, 1.0, f"{source}: done")
-    return result
+    return read_in_parts(path, source, options=options, progress=progress)
 
 
 def _date(year: str | int, month: str | int, day: str | int) -> dt.date | None:

@@ -25,8 +25,8 @@ from inspector.readers.json_line_table import line_table
 from inspector.readers.json_reasons import reason_for
 from inspector.readers.json_rows import Built, build, parse
 from inspector.readers.line_index import LineChunk, split_lines
-from inspector.readers.result import ReaderResult
-from inspector.readers.source_file import BufferPool, Chunk
+from inspector.readers.result import EMPTY_LINE, BadLines, ReaderResult
+from inspector.readers.source_file import BufferPool
 
 NOT_PARSED, UNKNOWN, LOADED = 0, 1, 2  # what became of each line
 
@@ -48,12 +48,18 @@ class ChunkOut:
     """What one chunk gave: rows, rejected lines (in order), and what was noticed."""
 
     built: Built
-    bad: list[tuple[int, str]]
+    bad: BadLines
     loaded: int
     prefixed: int
     nul_trimmed: int
     fraction: float
     last_line: int
+    torn_before_nuls: int = 0
+
+
+def settled(first_line: int, bad: BadLines, fraction: float, lines: int) -> ChunkOut:
+    """The result of ``lines`` lines from ``first_line`` that were all rejected unparsed."""
+    return ChunkOut(Built(), bad, 0, 0, 0, fraction, first_line + lines - 1)
 
 
 @dataclass
@@ -61,13 +67,16 @@ class Totals:
     built: Built = field(default_factory=Built)
     prefixed: int = 0
     nul_trimmed: int = 0
+    torn_before_nuls: int = 0
+    nul_run_lines: int = 0  # long lines whose leading NUL run (and what preceded it) was left out
+    nul_run_bytes: int = 0
 
     def merge(self, out: ChunkOut, result: ReaderResult) -> None:
         self.built.merge(out.built)
         self.prefixed += out.prefixed
         self.nul_trimmed += out.nul_trimmed
-        for line, reason in out.bad:
-            result.bad.add(line, reason)
+        self.torn_before_nuls += out.torn_before_nuls
+        result.bad.merge(out.bad)
         result.lines_loaded += out.loaded
 
 
@@ -84,9 +93,25 @@ class ChunkParsers:
         self._pending: deque[tuple[Future[ChunkOut], bytearray | None]] = deque()
         self.buffers = BufferPool()
 
-    def submit(self, chunk: Chunk, first_line: int) -> None:
-        future = self._pool.submit(self._work, chunk.data, first_line, chunk.final, chunk.fraction)
-        self._pending.append((future, chunk.buffer))
+    def submit(
+        self,
+        data: bytes | bytearray | memoryview,
+        first_line: int,
+        final: bool,
+        fraction: float,
+        buffer: bytearray | None,
+    ) -> None:
+        """Parse ``data`` (whole lines from ``first_line`` on) on a worker; ``buffer`` goes back
+        to the pool once this result has been taken."""
+        future = self._pool.submit(self._work, data, first_line, final, fraction)
+        self._pending.append((future, buffer))
+
+    def submit_done(self, out: ChunkOut, buffer: bytearray | None = None) -> None:
+        """A result known without parsing (a run of empty lines, a line too long), handed back
+        in its place among the parsed ones."""
+        future: Future[ChunkOut] = Future()
+        future.set_result(out)
+        self._pending.append((future, buffer))
 
     def ready(self) -> Iterator[ChunkOut]:
         """Finished chunks in order, keeping at most ``WORKERS`` in flight (bounded memory)."""
@@ -147,11 +172,7 @@ def read_chunk(
             loaded[i] = False
             failures[i] = "launcher log line whose msg is not a complete glog line"
     built.glog_orphans.clear()
-    bad = []
-    for i in np.flatnonzero(~loaded).tolist():
-        shape = "unknown" if shapes[i] == UNKNOWN else None
-        reason = failures.get(i) or reason_for(lines, i, shape, final)
-        bad.append((lines.first_line + i, reason))
+    bad = rejected_lines(lines, np.flatnonzero(~loaded), shapes, failures, final)
     return ChunkOut(
         built,
         bad,
@@ -160,7 +181,37 @@ def read_chunk(
         prepared.nul_trimmed,
         fraction,
         lines.first_line + lines.count - 1,
+        prepared.torn_before_nuls,
     )
+
+
+def rejected_lines(
+    lines: LineChunk,
+    rejected: np.ndarray,
+    shapes: np.ndarray,
+    failures: dict[int, str],
+    final: bool,
+) -> BadLines:
+    """The reasons for the rejected lines (chunk indices, ascending), in line order. Runs of
+    empty lines become one entry each, found without a Python step per line: a file of a
+    million blank lines costs a few array operations, not a million reasons."""
+    bad = BadLines()
+    empty = (lines.ends[rejected] == lines.starts[rejected]) & ~np.isin(
+        rejected, np.fromiter(failures, dtype=np.int64, count=len(failures))
+    )
+    blank = rejected[empty]
+    # Runs of consecutive empty lines: where the index does not follow on from the one before.
+    first = np.flatnonzero(np.diff(blank, prepend=-2) != 1)  # positions in ``blank``
+    lengths = np.diff(np.append(first, len(blank)))
+    runs = dict(zip(blank[first].tolist(), lengths.tolist(), strict=True))
+    others = rejected[~empty].tolist()
+    for i in sorted([*runs, *others]):
+        if i in runs:
+            bad.add_run(lines.first_line + i, runs[i], EMPTY_LINE)
+            continue
+        shape = "unknown" if shapes[i] == UNKNOWN else None
+        bad.add(lines.first_line + i, failures.get(i) or reason_for(lines, i, shape, final))
+    return bad
 
 
 def _owned(table: pa.Table) -> pa.Table:

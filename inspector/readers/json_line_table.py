@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from inspector.readers.byte_ranges import first_in_ranges, last_in_ranges
 from inspector.readers.line_index import (
     LineChunk,
     count_bytes_in_ranges,
@@ -32,7 +33,26 @@ class LineTable:
     pre_bad: dict[int, str]  # chunk index -> reason, for lines rejected before parsing
     prefixed: int = 0  # lines with a (syslog) prefix before the JSON
     nul_trimmed: int = 0  # lines whose complete record had NUL bytes before or after it
+    torn_before_nuls: int = 0  # of those: a torn record before the NUL run was left out
     notes: list[str] = field(default_factory=list)
+
+
+def _record_after_nul_run(
+    arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, nuls: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Lines whose text after their last NUL byte holds a ``{``: (their indices, the position
+    of that brace, how many had more than NUL bytes before it — a torn record), or None."""
+    with_nuls = np.flatnonzero(nuls > 0)
+    if not len(with_nuls):
+        return None
+    last = last_in_ranges(arr, 0, starts[with_nuls], ends[with_nuls])
+    brace = first_in_ranges(arr, ord("{"), last + 1, ends[with_nuls])
+    found = brace >= 0
+    if not found.any():
+        return None
+    moved = with_nuls[found]
+    torn = (last[found] + 1 - starts[moved]) > nuls[moved]
+    return moved, brace[found], int(np.count_nonzero(torn))
 
 
 def line_table(lines: LineChunk) -> LineTable:
@@ -66,17 +86,28 @@ def line_table(lines: LineChunk) -> LineTable:
         brace[others] = first_byte_at_or_after(
             arr, ord("{"), starts_for_search[others], ends[others]
         )
-    has_brace = brace >= 0
-    prefixed = has_brace & (brace > starts_for_search)
     nuls = count_bytes_in_ranges(arr, 0, starts, ends)
     result = LineTable(pa.table({}), pre_bad)
+    # A NUL run is not part of the text after it (a crash left zeros, then the agent wrote on):
+    # a record after a line's last NUL is the line's record, whatever came before the run.
+    after_run = _record_after_nul_run(arr, starts, ends, nuls)
+    if after_run is not None:
+        moved, at, torn = after_run
+        brace[moved] = at
+        result.nul_trimmed += len(moved)
+        result.torn_before_nuls = torn
+    has_brace = brace >= 0
+    prefixed = has_brace & (brace > starts_for_search)
     if prefixed.any():
         clean_prefix = prefixed & (count_bytes_in_ranges(arr, 0, starts_for_search, brace) == 0)
         result.prefixed = int(np.count_nonzero(clean_prefix))
         blank_lo.append(starts_for_search[prefixed])
         blank_hi.append(brace[prefixed])
-    # Lines holding NUL bytes (crash remnants): keep a complete record that they surround.
-    for i in np.flatnonzero((nuls > 0) & has_brace).tolist():
+    # Lines with NUL bytes after their record's start: keep a complete record they follow.
+    trailing = (nuls > 0) & has_brace
+    if after_run is not None:
+        trailing[after_run[0]] = False
+    for i in np.flatnonzero(trailing).tolist():
         if i in pre_bad:
             continue
         raw = bytes(lines.data[brace[i] : ends[i]])
@@ -89,7 +120,6 @@ def line_table(lines: LineChunk) -> LineTable:
             blank_lo.append(np.array([brace[i] + close + 1]))
             blank_hi.append(np.array([ends[i]]))
             result.nul_trimmed += 1
-    result.nul_trimmed += int(np.count_nonzero(prefixed & (nuls > 0)))  # NUL run before a record
 
     data = lines.data
     if pre_bad:

@@ -13,10 +13,17 @@ from collections.abc import Iterator
 
 from inspector.progress import Progress, report
 from inspector.readers.glog import GlogOptions
-from inspector.readers.json_chunks import ChunkOut, ChunkParsers, Totals, connect
+from inspector.readers.json_chunks import ChunkOut, ChunkParsers, Totals, connect, settled
 from inspector.readers.line_index import line_count
-from inspector.readers.result import ReaderResult, concat_unified
-from inspector.readers.source_file import DEFAULT_CHUNK_BYTES, Chunk, StreamError, iter_chunks
+from inspector.readers.line_parts import is_blank, line_parts, only_newlines
+from inspector.readers.result import EMPTY_LINE, BadLines, ReaderResult, concat_unified
+from inspector.readers.source_file import (
+    DEFAULT_CHUNK_BYTES,
+    LINE_CAP,
+    Chunk,
+    StreamError,
+    iter_chunks,
+)
 
 __all__ = ["connect", "kind_of_shapes", "read_json_lines"]  # connect: one place for all readers
 
@@ -60,14 +67,7 @@ def read_json_lines(
         )
         try:
             for chunk in chunks:
-                # Only counted here (memchr speed); the workers split the lines.
-                count = line_count(chunk.data)
-                if count:
-                    parsers.submit(chunk, next_line)
-                else:
-                    parsers.buffers.give(chunk.buffer)
-                next_line += count
-                result.lines_read += count
+                next_line = _submit(chunk, next_line, parsers, result, totals)
                 take(parsers.ready())
         except StreamError as exc:
             result.notes.append(
@@ -81,6 +81,58 @@ def read_json_lines(
     return result
 
 
+def _submit(
+    chunk: Chunk, first_line: int, parsers: ChunkParsers, result: ReaderResult, totals: Totals
+) -> int:
+    """Hand ``chunk``'s lines to the parsers (or settle them at once); return the next line."""
+    if chunk.too_long or chunk.dropped:
+        # One long line: past the line cap (rejected unread), or only NULs, or the text after
+        # a NUL run (the run left out) — see source_file.Chunk.
+        result.lines_read += 1
+        reason = long_line_reason(chunk)
+        if reason is not None:
+            bad = BadLines()
+            bad.add(first_line, reason)
+            parsers.submit_done(settled(first_line, bad, chunk.fraction, 1))
+            return first_line + 1
+        totals.nul_run_bytes += chunk.dropped
+        totals.nul_run_lines += 1
+        parsers.submit(chunk.data, first_line, chunk.final, chunk.fraction, None)
+        return first_line + 1
+    count = line_count(chunk.data)  # only counted here (memchr speed); the workers split
+    result.lines_read += count
+    if not count:
+        parsers.buffers.give(chunk.buffer)
+        return first_line
+    parts = list(line_parts(chunk.data, count))
+    for k, (part, lines) in enumerate(parts):
+        buffer = chunk.buffer if k == len(parts) - 1 else None  # given back after the last
+        if only_newlines(part):
+            bad = BadLines()
+            bad.add_run(first_line, lines, EMPTY_LINE)
+            parsers.submit_done(settled(first_line, bad, chunk.fraction, lines), buffer)
+        else:
+            final = chunk.final and k == len(parts) - 1
+            parsers.submit(part, first_line, final, chunk.fraction, buffer)
+        first_line += lines
+    return first_line
+
+
+def long_line_reason(chunk: Chunk) -> str | None:
+    """Why a line that came on its own is rejected unparsed (None: parse what was kept)."""
+    if chunk.too_long:
+        nuls = f", {chunk.dropped_nuls:,} of them NUL" if chunk.dropped_nuls else ""
+        return (
+            f"a line of {chunk.too_long:,} bytes{nuls}: longer than the "
+            f"{LINE_CAP // 2**20} MB a line may have, rejected unread"
+        )
+    if is_blank(chunk.data):
+        torn = chunk.dropped - chunk.dropped_nuls
+        after = f" after {torn:,} bytes of a torn line" if torn else ""
+        return f"{chunk.dropped_nuls:,} NUL bytes{after} (a crash left a zero-filled block)"
+    return None
+
+
 def _finish(result: ReaderResult, totals: Totals) -> None:
     got = totals.built
     result.records = concat_unified(got.records)
@@ -92,10 +144,21 @@ def _finish(result: ReaderResult, totals: Totals) -> None:
         result.notes.append(
             f"{totals.prefixed:,} lines carried a prefix (syslog?) before the JSON; stripped"
         )
+    if totals.nul_run_lines:
+        result.notes.append(
+            f"{totals.nul_run_lines:,} long lines began with a NUL run (a crash remnant, "
+            f"{totals.nul_run_bytes:,} bytes with what preceded it) that was left out; "
+            "what followed it was read"
+        )
     if totals.nul_trimmed:
         result.notes.append(
             f"{totals.nul_trimmed:,} lines had NUL bytes (crash remnant) around a complete record; "
             "the record was kept"
+        )
+    if totals.torn_before_nuls:
+        result.notes.append(
+            f"{totals.torn_before_nuls:,} of them began with a torn record cut off by the NUL run; "
+            "only the record after the run was read"
         )
     if got.dropped_rows:
         result.notes.append(

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
+
+from inspector.readers.byte_ranges import (
+    count_in_ranges,
+    first_in_ranges,
+    ranges_with_high_bytes,
+    utf8_error_at,
+)
+from inspector.readers.byte_ranges import fill_ranges as fill_byte_ranges
 
 
 @dataclass
@@ -85,65 +92,36 @@ def first_byte_at_or_after(
     arr: np.ndarray, value: int, starts: np.ndarray, ends: np.ndarray
 ) -> np.ndarray:
     """Per line, the position of the first ``value`` byte in ``[start, end)``, or -1."""
-    hits = byte_positions(arr, value)
-    idx = np.searchsorted(hits, starts)
-    pos = np.full(len(starts), -1, dtype=np.int64)
-    valid = idx < len(hits)
-    cand = np.where(valid, hits[np.minimum(idx, max(len(hits) - 1, 0))] if len(hits) else 0, -1)
-    inside = valid & (cand < ends)
-    pos[inside] = cand[inside]
-    return pos
+    return first_in_ranges(arr, value, starts, ends)
 
 
 def count_bytes_in_ranges(
     arr: np.ndarray, value: int, lo: np.ndarray, hi: np.ndarray
 ) -> np.ndarray:
     """Per range ``[lo, hi)``, how many bytes equal ``value``."""
-    hits = byte_positions(arr, value)
-    if not len(hits):
-        return np.zeros(len(lo), dtype=np.int64)
-    return np.searchsorted(hits, hi) - np.searchsorted(hits, lo)
+    return count_in_ranges(arr, value, lo, hi)
 
 
 def invalid_utf8_lines(chunk: LineChunk) -> dict[int, int]:
     """Lines (chunk index → byte offset within the line) that are not valid UTF-8.
 
-    Pure-ASCII buffers are recognised at numpy speed, a valid buffer by one decode; only when
-    that fails are the lines holding non-ASCII bytes checked one by one.
+    Pure-ASCII buffers are recognised at numpy speed, a valid buffer by one validation; only
+    when that fails are the lines holding non-ASCII bytes checked one by one (without copies).
     """
     arr = np.frombuffer(chunk.data, dtype=np.uint8)
-    if not len(arr) or int(arr.max()) < 0x80:
+    if not len(arr) or utf8_error_at(chunk.data) is None:
         return {}
-    # Arrow's UTF-8 validation (SIMD) is ~10× faster than decoding the buffer in Python.
-    offsets = np.array([0, len(arr)], dtype=np.int64)
-    whole = pa.Array.from_buffers(
-        pa.large_string(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(chunk.data)]
-    )
-    try:
-        whole.validate(full=True)
-        return {}
-    except pa.ArrowInvalid:
-        pass
-    high = np.flatnonzero(arr >= 0x80)
-    lines = np.unique(np.searchsorted(chunk.starts, high, side="right") - 1)
     bad: dict[int, int] = {}
-    for i in lines.tolist():
-        try:
-            chunk.line_bytes(i).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad[i] = exc.start
+    view = memoryview(chunk.data).cast("B") if isinstance(chunk.data, memoryview) else None
+    for i in ranges_with_high_bytes(arr, chunk.starts, chunk.ends).tolist():
+        lo, hi = int(chunk.starts[i]), int(chunk.ends[i])
+        line = view[lo:hi] if view is not None else memoryview(chunk.data)[lo:hi]
+        at = utf8_error_at(line)
+        if at is not None:
+            bad[i] = at
     return bad
 
 
 def fill_ranges(data: bytearray, lo: np.ndarray, hi: np.ndarray, value: int = 32) -> None:
-    """Overwrite ``data[lo[i]:hi[i]]`` with ``value`` for all i (vectorised)."""
-    keep = hi > lo
-    lo, hi = lo[keep], hi[keep]
-    if not len(lo):
-        return
-    arr = np.frombuffer(data, dtype=np.uint8)
-    delta = np.zeros(len(arr) + 1, dtype=np.int32)
-    np.add.at(delta, lo, 1)
-    np.add.at(delta, hi, -1)
-    mask = np.cumsum(delta[:-1]) > 0
-    arr[mask] = value
+    """Overwrite ``data[lo[i]:hi[i]]`` with ``value`` for all i."""
+    fill_byte_ranges(data, lo, hi, value)

@@ -341,10 +341,11 @@ def _logs(domain: Domain, source: str, result: ReaderResult, parts: list) -> pa.
     data = ("\n".join(v.replace("\n", " ") for _, v in pairs) + "\n").encode()
     sub = read_json_lines(source, source, data=data)
     keys = pa.array([k for k, _ in pairs], pa.string())
-    for line, reason in zip(sub.bad.lines, sub.bad.reasons, strict=True):
-        result.bad.add(
-            int(domain.line(line - 1)), f"buffered log {keys[line - 1].as_py()}: {reason}"
-        )
+    for first, reason, count in zip(sub.bad.lines, sub.bad.reasons, sub.bad.counts, strict=True):
+        for line in range(first, first + count):  # a run (of empty values) key by key
+            result.bad.add(
+                int(domain.line(line - 1)), f"buffered log {keys[line - 1].as_py()}: {reason}"
+            )
     if sub.records is not None:
         recs = sub.records.set_column(
             sub.records.schema.get_field_index("key"),

@@ -177,11 +177,11 @@ READERS: tuple[Reader, ...] = (
 def choose_reader(head: Head) -> Reader:
     """The best reader for ``head``; raises ``SkipFile`` with a reason when none fits."""
     if not head.data:
+        if head.skipped:
+            raise SkipFile(f"only NUL bytes or whitespace ({head.skipped:,} bytes)")
         if head.size and head.compression:
             raise SkipFile(f"{head.compression} data that yields nothing (truncated or corrupt)")
         raise SkipFile("empty file")
-    if not head.data.strip(b"\x00 \t\r\n"):
-        raise SkipFile("only NUL bytes or whitespace")
     scored = sorted(
         ((r.sniff(head), i, r) for i, r in enumerate(READERS)), key=lambda t: (-t[0], t[1])
     )
@@ -190,5 +190,5 @@ def choose_reader(head: Head) -> Reader:
         return reader
     if head.is_binary:
         raise SkipFile("binary data, not an osquery log, config or database file")
-    first = next((ln.strip() for ln in head.lines if ln.strip()), "")
-    raise SkipFile(f"text in no osquery format (first line: {first[:60]!r})")
+    # Described, not quoted: an unrelated file may hold anything (keys, passwords).
+    raise SkipFile(f"text in no osquery format ({head.describe()} at its start)")

@@ -6,26 +6,71 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from inspector.schema import BAD_LINES
 
 
 @dataclass
 class BadLines:
-    """Rejected lines of one source: 1-based line number and a reason each."""
+    """Rejected lines of one source: 1-based line number and a reason each — or, for a run of
+    lines rejected for one reason (a million blank lines), the first line and how many
+    (``counts``), so that a flood of empty lines costs one entry, not one per line.
+
+    ``len()`` is the number of rejected lines (runs counted in full), ``entries`` the number of
+    entries."""
 
     lines: list[int] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    _total: int = 0
+    _run_open: bool = False  # the last entry is a run that a contiguous ``add_run`` extends
 
     def add(self, line: int, reason: str) -> None:
         self.lines.append(int(line))
         self.reasons.append(reason)
+        self.counts.append(1)
+        self._total += 1
+        self._run_open = False
 
-    def extend(self, lines: list[int], reasons: list[str]) -> None:
+    def add_run(self, line: int, count: int, reason: str) -> None:
+        """``count`` lines from ``line`` on, all rejected for ``reason``."""
+        if count <= 0:
+            return
+        if (
+            self._run_open
+            and self.reasons[-1] == reason
+            and self.lines[-1] + self.counts[-1] == line
+        ):
+            self.counts[-1] += int(count)
+        else:
+            self.lines.append(int(line))
+            self.reasons.append(reason)
+            self.counts.append(int(count))
+            self._run_open = True
+        self._total += int(count)
+
+    def extend(self, lines: list[int], reasons: list[str], counts: list[int] | None = None) -> None:
+        counts = counts if counts is not None else [1] * len(lines)
         self.lines.extend(int(x) for x in lines)
         self.reasons.extend(reasons)
+        self.counts.extend(int(c) for c in counts)
+        self._total += sum(int(c) for c in counts)
+        self._run_open = False
+
+    def merge(self, other: BadLines) -> None:
+        """``other``'s entries after these (runs that meet are joined)."""
+        for line, reason, count in zip(other.lines, other.reasons, other.counts, strict=True):
+            if count > 1 or reason == EMPTY_LINE:
+                self.add_run(line, count, reason)
+            else:
+                self.add(line, reason)
 
     def __len__(self) -> int:
+        return self._total
+
+    @property
+    def entries(self) -> int:
         return len(self.lines)
 
     def table(self, source: str) -> pa.Table:
@@ -36,9 +81,33 @@ class BadLines:
                 "source": pa.array([source] * len(order), pa.string()),
                 "line": pa.array([self.lines[i] for i in order], pa.int64()),
                 "reason": pa.array([self.reasons[i] for i in order], pa.string()),
+                "lines": pa.array([self.counts[i] for i in order], pa.int64()),
             },
             schema=BAD_LINES,
         )
+
+    @classmethod
+    def of_table(cls, table: pa.Table | None) -> BadLines:
+        """Back from a ``BAD_LINES`` table."""
+        bad = cls()
+        if table is not None and table.num_rows:
+            counts = (
+                table.column("lines").to_pylist()
+                if "lines" in table.column_names
+                else [1] * table.num_rows
+            )
+            bad.extend(table.column("line").to_pylist(), table.column("reason").to_pylist(), counts)
+        return bad
+
+
+EMPTY_LINE = "empty line"
+
+
+def rejected_count(bad_lines: pa.Table) -> int:
+    """Rejected lines in a ``BAD_LINES`` table (a run of lines counts every line of it)."""
+    if not bad_lines.num_rows:
+        return 0
+    return int(pc.sum(bad_lines.column("lines")).as_py() or 0)
 
 
 @dataclass

@@ -8,10 +8,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from inspector.readers.source_file import file_compression, read_head
+from inspector.readers.decompress import DECOMPRESSION_ERRORS
+from inspector.readers.source_file import file_compression, open_decompressed
 
 HEAD_BYTES = 65536
-DEEP_HEAD_BYTES = 4 * 1024 * 1024  # looked at when the start is a NUL block
+BLANK_BYTES = b"\x00\t\n\r "  # skipped before the head: NUL runs and blank lines, any length
+STEP = 1 << 20
 MAX_SNIFF_LINES = 200
 RECORD_START = re.compile(
     r'^\s*\{\s*"(snapshot|diffResults|name|action|hostIdentifier|columns)"\s*:'
@@ -27,25 +29,24 @@ class Head:
     size: int
     compression: str | None
     complete: bool  # the head holds the whole (decompressed) file
+    skipped: int = 0  # NUL and blank bytes passed over before the head
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, path: str) -> Head:
-        data = read_head(path, HEAD_BYTES + 1)
-        complete = len(data) <= HEAD_BYTES
-        stripped = data.lstrip(b"\x00")
-        if not complete and len(stripped) < 4096:
-            # A crash can leave a long zero-filled block at the start: look past it.
-            data = read_head(path, DEEP_HEAD_BYTES + 1)
-            complete = len(data) <= DEEP_HEAD_BYTES
-            stripped = data.lstrip(b"\x00")
+        data, skipped = head_after_blanks(path, HEAD_BYTES + 1)
         return cls(
             path=path,
-            data=stripped[:HEAD_BYTES] if stripped else data[:HEAD_BYTES],
+            data=data[:HEAD_BYTES],
             size=os.path.getsize(path),
             compression=file_compression(path),
-            complete=complete and len(stripped) <= HEAD_BYTES,
+            complete=len(data) <= HEAD_BYTES,
+            skipped=skipped,
         )
+
+    def describe(self) -> str:
+        """What the head looks like, without quoting it (an unknown file may hold secrets)."""
+        return describe_bytes(self.data)
 
     @cached_property
     def text(self) -> str:
@@ -91,3 +92,54 @@ class Head:
             if len(out) >= limit:
                 break
         return out
+
+
+def head_after_blanks(path: str, size: int) -> tuple[bytes, int]:
+    """Up to ``size`` decompressed bytes of ``path`` from its first byte that is not NUL or blank
+    (a zero-filled block or a flood of empty lines of any length is passed over, a megabyte at a
+    time), and how many bytes were passed over. A broken compressed stream ends the head."""
+    stream, _ = open_decompressed(path)
+    skipped = 0
+    out = bytearray()
+    try:
+        while len(out) < size:
+            block = stream.read(STEP if not out else size - len(out))
+            if not block:
+                break
+            if not out:
+                content = block.lstrip(BLANK_BYTES)
+                skipped += len(block) - len(content)
+                block = content
+            out += block
+    except DECOMPRESSION_ERRORS:
+        pass
+    finally:
+        stream.close()
+    return bytes(out[:size]), skipped
+
+
+def describe_bytes(data: bytes) -> str:
+    """A description of some bytes by their size, lines and kinds of characters — never their
+    content."""
+    if not data:
+        return "nothing"
+    text = data.decode("utf-8", "replace")
+    letters = sum(ch.isalpha() for ch in text)
+    digits = sum(ch.isdigit() for ch in text)
+    spaces = sum(ch.isspace() for ch in text)
+    control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r")
+    other = len(text) - letters - digits - spaces - control
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    kinds = [
+        f"{share:.0%} {name}"
+        for share, name in sorted(
+            [(letters / len(text), "letters"), (digits / len(text), "digits"),
+             (spaces / len(text), "spaces"), (other / len(text), "punctuation and symbols"),
+             (control / len(text), "control characters")],
+            reverse=True,
+        )
+        if share >= 0.01
+    ]  # fmt: skip
+    ascii_only = all(b < 0x80 for b in data)
+    encoding = "ASCII" if ascii_only else "non-ASCII UTF-8" if "\ufffd" not in text else "binary"
+    return f"{len(data):,} bytes in {lines:,} lines of {encoding} text: {', '.join(kinds)}"

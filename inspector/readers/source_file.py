@@ -1,186 +1,78 @@
-"""Opening an input file: transparent zstd/gzip decompression and chunked reading on line bounds.
+"""Reading an input file in chunks of whole lines, with bounded memory whatever it holds.
 
-Compression is recognised by magic bytes, not by the file name, so a renamed ``.2.zst`` still reads.
-Chunks always end on a line boundary (except the last), so line numbers stay exact across chunks.
+Chunks always end on a line boundary (except the last), so line numbers stay exact across
+chunks. A line longer than a chunk is followed to its end on its own (``long_line``): it comes
+as a chunk of that one line — its text after its last NUL run, at most ``LINE_CAP`` bytes — or,
+past the cap, as a chunk that stands for the rejected line (``too_long``). Decompression is in
+``decompress``.
 """
 
 from __future__ import annotations
 
-import errno
 import io
 import os
-import stat
 import threading
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-import zstandard
+from inspector.readers.decompress import (
+    DECOMPRESSION_ERRORS,
+    CountingReader,
+    detect_compression,
+    file_compression,
+    open_decompressed,
+    open_regular,
+)
+from inspector.readers.long_line import LINE_CAP, follow_long_line
 
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-GZIP_MAGIC = b"\x1f\x8b"
+__all__ = [
+    "DEFAULT_CHUNK_BYTES",
+    "LINE_CAP",
+    "BufferPool",
+    "Chunk",
+    "CountingReader",
+    "StreamError",
+    "detect_compression",
+    "file_compression",
+    "iter_chunks",
+    "open_decompressed",
+    "open_regular",
+    "read_head",
+]
+
 DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
-
-
-def detect_compression(head: bytes) -> str | None:
-    """Return ``"zstd"``, ``"gzip"`` or None for the first bytes of a file."""
-    if head.startswith(ZSTD_MAGIC):
-        return "zstd"
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    return None
-
-
-def open_regular(path: str) -> BinaryIO:
-    """Open ``path`` for reading bytes if it is a regular file; a named pipe, device or socket
-    is refused (``OSError``) without waiting: opening a pipe for reading blocks until a writer
-    comes, so it is opened non-blocking and checked before anything is read."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a pipe or a device?)", path)
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return open(fd, "rb", closefd=True)
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def file_compression(path: str) -> str | None:
-    """The compression of the file at ``path`` (by magic bytes)."""
-    with open_regular(path) as f:
-        return detect_compression(f.read(4))
-
-
-class _CountingReader(io.RawIOBase):
-    """Wraps a raw file and counts bytes read, so progress can follow the compressed position."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.consumed = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return self.raw.seekable()
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return self.raw.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self.raw.tell()
-
-    def readinto(self, b) -> int:  # type: ignore[override]
-        n = self.raw.readinto(b)
-        self.consumed += n or 0
-        return n or 0
-
-    def close(self) -> None:
-        self.raw.close()
-        super().close()
-
-
-class _FrameReader:
-    """Decompresses frames (zstd) or members (gzip) one after another from a raw file.
-
-    Unlike ``zstandard.stream_reader`` and ``gzip.GzipFile`` it hands out everything it could
-    decompress before reporting a truncated or corrupt stream (on the next read), and trailing
-    padding after the last frame is reported rather than fatal to what came before.
-    """
-
-    def __init__(self, raw: _CountingReader, kind: str) -> None:
-        self.raw = raw
-        self.kind = kind
-        self.dobj = self._new()
-        self.pending = b""
-        self.in_frame = False
-        self.error: Exception | None = None
-
-    def _new(self):
-        if self.kind == "zstd":
-            return zstandard.ZstdDecompressor().decompressobj()
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-
-    def read(self, size: int = -1) -> bytes:
-        if self.error is not None and not self.pending:
-            raise self.error
-        out = bytearray(self.pending)
-        self.pending = b""
-        want = size if size > 0 else 1 << 62
-        while len(out) < want and self.error is None:
-            block = self.raw.raw.read(1 << 20)
-            self.raw.consumed += len(block)
-            if not block:
-                if self.in_frame:
-                    self.error = EOFError("the compressed stream ends in the middle of a frame")
-                break
-            self._feed(block, out)
-        if len(out) > want:
-            self.pending = bytes(out[want:])
-            del out[want:]
-        if not out and self.error is not None:
-            raise self.error
-        return bytes(out)
-
-    def _feed(self, block: bytes, out: bytearray) -> None:
-        while block:
-            if not self.in_frame and not block.strip(b"\x00"):
-                return  # zero padding after the last frame (preallocated files)
-            self.in_frame = True
-            try:
-                out += self.dobj.decompress(block)
-            except (zstandard.ZstdError, zlib.error) as exc:
-                self.error = exc
-                return
-            if self.dobj.eof:
-                block = self.dobj.unused_data
-                self.dobj = self._new()
-                self.in_frame = False
-            else:
-                block = b""
-
-    def close(self) -> None:
-        self.raw.close()
-
-
-def open_decompressed(path: str) -> tuple[BinaryIO, _CountingReader]:
-    """Open ``path`` for reading its decompressed bytes; also return the raw byte counter."""
-    raw = _CountingReader(open_regular(path))  # closed by the caller via the stream
-    head = raw.raw.read(4)
-    raw.raw.seek(0)
-    kind = detect_compression(head)
-    stream = _FrameReader(raw, kind) if kind in ("zstd", "gzip") else io.BufferedReader(raw)
-    return stream, raw  # type: ignore[return-value]
 
 
 def read_head(path: str, size: int = 65536) -> bytes:
     """The first ``size`` decompressed bytes of ``path`` (fewer if the file is shorter or broken)."""
     stream, _ = open_decompressed(path)
+    out = bytearray(size)
+    done = 0
     try:
-        out = bytearray()
-        while len(out) < size:
-            block = stream.read(size - len(out))
-            if not block:
-                break
-            out += block
-        return bytes(out)
-    except (OSError, EOFError, zstandard.ZstdError, zlib.error):
-        return bytes(out)
+        with memoryview(out) as view:
+            done, _ = _fill(stream, view)
     finally:
         stream.close()
+    return bytes(out[:done])
 
 
 @dataclass
 class Chunk:
-    """A run of whole lines: ``data`` ends with ``\\n`` unless ``final``."""
+    """A run of whole lines: ``data`` ends with ``\\n`` unless ``final``.
+
+    A chunk made by following one long line holds just that line: ``dropped`` bytes (a NUL run
+    and whatever came before it, ``dropped_nuls`` of them NUL) were left out before its
+    ``data``; when ``too_long`` is set the line passed ``LINE_CAP`` and ``data`` is a bare
+    ``"\\n"`` standing for it (reject it, do not parse it)."""
 
     data: bytes | bytearray | memoryview
     final: bool
     fraction: float  # share of the (compressed) file consumed so far
     buffer: bytearray | None = None  # the pool buffer ``data`` views, to give back after use
+    dropped: int = 0
+    dropped_nuls: int = 0
+    too_long: int = 0
 
 
 class BufferPool:
@@ -219,12 +111,45 @@ class StreamError(Exception):
     """The decompressed stream broke off (truncated or corrupt compressed data)."""
 
 
+class _Source:
+    """The stream being chunked: a byte budget (``end``), progress, and the first error met."""
+
+    def __init__(self, path: str, start: int, end: int | None) -> None:
+        self.stream, self.counter = open_decompressed(path)
+        self.total = max(os.path.getsize(path), 1)
+        if start or end is not None:
+            if not isinstance(self.stream, io.BufferedReader):  # compressed
+                self.stream.close()
+                raise ValueError("only a plain file can be read between offsets")
+            self.stream.seek(start)
+            self.counter.consumed = start
+            self.total = max(end if end is not None else self.total, 1)
+        self.left = None if end is None else max(end - start, 0)  # bytes still to read
+        self.error: Exception | None = None
+
+    def fill(self, view: memoryview) -> int:
+        """Read into ``view`` until full, the budget is spent or the stream ends (0)."""
+        if self.error is not None:
+            return 0
+        if self.left is not None:
+            view = view[: min(len(view), self.left)]
+        got, self.error = _fill(self.stream, view)
+        if self.left is not None:
+            self.left -= got
+        return got
+
+    @property
+    def fraction(self) -> float:
+        return min(self.counter.consumed / self.total, 1.0)
+
+
 def iter_chunks(
     path: str,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     start: int = 0,
     pool: BufferPool | None = None,
     end: int | None = None,
+    line_cap: int = LINE_CAP,
 ) -> Iterator[Chunk]:
     """Yield the decompressed content of ``path`` in chunks that end on line boundaries.
 
@@ -232,48 +157,47 @@ def iter_chunks(
     view of a pool buffer that the caller gives back (``chunk.buffer``) when done with it. A
     corrupt compressed stream yields what was readable as a final chunk, then raises
     ``StreamError`` so the caller can report it. ``start`` skips that many bytes of a plain
-    (uncompressed) file; ``end`` stops reading at that byte of it.
+    (uncompressed) file; ``end`` stops reading at that byte of it. Memory stays within a few
+    chunks plus ``line_cap`` (see the module docstring).
     """
-    total = max(os.path.getsize(path), 1)
-    stream, counter = open_decompressed(path)
-    if start or end is not None:
-        if isinstance(stream, _FrameReader):
-            stream.close()
-            raise ValueError("only a plain file can be read between offsets")
-        stream.seek(start)
-        counter.consumed = start
-        total = max(end if end is not None else total, 1)
-    left = None if end is None else max(end - start, 0)  # bytes still to read
-    carry = b""
-    error: Exception | None = None
+    source = _Source(path, start, end)
+    carry: bytes = b""  # the start of a line the previous buffer ended in
     try:
-        while error is None:
-            room = chunk_bytes if left is None else min(chunk_bytes, left)
-            want = len(carry) + room
+        while True:
+            want = len(carry) + chunk_bytes
             buf = pool.take(want) if pool is not None else bytearray(want)
             buf[: len(carry)] = carry
             with memoryview(buf) as whole, whole[len(carry) : want] as free:
-                got, error = _fill(stream, free)
-            if left is not None:
-                left -= got
+                got = source.fill(free)
             size = len(carry) + got
-            if got == 0 or error is not None:
+            if got == 0 or source.error is not None:
                 if size:
                     yield _chunk(buf, size, True, 1.0, pool)
                 elif pool is not None:
                     pool.give(buf)
                 break
             cut = buf.rfind(b"\n", 0, size)
-            if cut < 0:
-                carry = bytes(buf[:size])  # one long line: keep reading until it ends
-                if pool is not None:
-                    pool.give(buf)
+            if cut >= 0:
+                carry = bytes(buf[cut + 1 : size])
+                yield _chunk(buf, cut + 1, False, source.fraction, pool)
                 continue
-            carry = bytes(buf[cut + 1 : size])
-            yield _chunk(buf, cut + 1, False, min(counter.consumed / total, 1.0), pool)
+            # Not one line end in a whole buffer: follow this line on its own.
+            line = follow_long_line(buf, size, source.fill, line_cap)
+            if pool is not None:
+                pool.give(buf)
+            del buf
+            carry = line.rest
+            final = not line.ended
+            data = b"\n" if line.too_long else line.kept
+            if data or line.dropped:
+                yield Chunk(data or b"\n", final, source.fraction, None, line.dropped,
+                            line.dropped_nuls, line.too_long)  # fmt: skip
+            if final:
+                break
     finally:
-        stream.close()
-    if error is not None:
+        source.stream.close()
+    if source.error is not None:
+        error = source.error
         raise StreamError(str(error) or type(error).__name__) from error
 
 
@@ -286,7 +210,7 @@ def _chunk(
     return Chunk(buf, final, fraction)
 
 
-def _fill(stream: BinaryIO, view: memoryview) -> tuple[int, Exception | None]:
+def _fill(stream: BinaryIO | Any, view: memoryview) -> tuple[int, Exception | None]:
     """Read into ``view`` until full or the stream ends; return the count and any stream error."""
     done = 0
     readinto = getattr(stream, "readinto", None)
@@ -298,8 +222,9 @@ def _fill(stream: BinaryIO, view: memoryview) -> tuple[int, Exception | None]:
                 block = stream.read(len(view) - done)
                 n = len(block)
                 view[done : done + n] = block
-        except (OSError, EOFError, zstandard.ZstdError, zlib.error) as exc:
-            return done, exc
+        except DECOMPRESSION_ERRORS as exc:
+            # Without its traceback: the frames in it hold views of the caller's buffer.
+            return done, exc.with_traceback(None)
         if not n:
             break
         done += n

@@ -106,8 +106,9 @@ HOSTS = pa.schema(
 BAD_LINES = pa.schema(
     [
         pa.field("source", pa.string(), nullable=False),
-        pa.field("line", pa.int64(), nullable=False),
+        pa.field("line", pa.int64(), nullable=False),  # the (first) line rejected
         pa.field("reason", pa.string(), nullable=False),
+        pa.field("lines", pa.int64(), nullable=False),  # 1, or the length of a run of lines
     ]
 )
 

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from inspector.overview import Overview, loaded_line, plural, span
+from inspector.readers.result import rejected_count
 from inspector.workspace import Workspace
 
 
@@ -40,7 +41,7 @@ class OverviewPanel(QWidget):
             f"<h2>{e(loaded_line(ws))}</h2>",
             f"<p><b>{plural(ws.records.num_rows, 'record')}</b> · <b>{plural(ws.status.num_rows, 'status line')}</b> · "
             f"<b>{plural(ws.queries.num_rows, 'configured query', 'configured queries')}</b> · "
-            f"<b>{plural(ws.bad_lines.num_rows, 'rejected line')}</b><br>"
+            f"<b>{plural(rejected_count(ws.bad_lines), 'rejected line')}</b><br>"
             f"Records logged: {span(ov.first, ov.last)}<br>"
             f"Status lines: {span(ov.status_first, ov.status_last)}{assumed}</p>",
             "<h3>Hosts</h3><table cellspacing=6>",
