@@ -4,9 +4,11 @@ cache directory (never beside the input), so reopening a big log maps it back in
 An entry is a folder named by a hash of the file's real path, the name it was given as, the load
 options and the versions that shape the tables (schema version, DuckDB — its ``hash`` feeds the
 ``content`` column and changes between versions). ``entry.json`` holds the file's fingerprint and
-the reader's accounting; the tables are uncompressed IPC files read back memory-mapped. Entries are
-written to a temporary folder and renamed into place, so a reader never sees half an entry and a
-table still mapped from an older entry stays valid. Anything unreadable is dropped silently.
+the reader's accounting and a checksum of every file (and of itself); the tables are uncompressed
+IPC files read back memory-mapped, checked against their checksums first (``cache_integrity``).
+Entries are written to a temporary folder and renamed into place, so a reader never sees half an
+entry and a table still mapped from an older entry stays valid. An entry that is damaged or
+fails its checksum is dropped and its input read again.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ import pyarrow.ipc as ipc
 from platformdirs import user_cache_dir
 
 from inspector import __version__
+from inspector.cache_integrity import CacheDamaged, file_checksum, meta_checksum, verify_file
 from inspector.readers.result import concat_unified
 from inspector.schema import BAD_LINES, LOADED_RECORDS, QUERIES, STATUS
 
-CACHE_FORMAT = 2  # bump when a reader's output or this layout changes
+CACHE_FORMAT = 3  # bump when a reader's output or this layout changes
 DEFAULT_LIMIT = 5 * 10**9  # bytes, as disks count
 TABLES = ("status", "queries", "bad")  # small tables, one file each; records come in segments
 STALE_TEMP_SECONDS = 3600  # staging/trash folders older than this were left by a crash
@@ -51,10 +54,11 @@ class Entry:
     meta: dict[str, Any]
 
     def table(self, name: str) -> pa.Table | None:
-        """A small table of the entry, or None when the reader gave none."""
+        """A small table of the entry, or None when the reader gave none. ``CacheDamaged``
+        (a ``ValueError``) when its file is not what was written."""
         if name not in self.meta["tables"]:
             return None
-        return _read_ipc(os.path.join(self.folder, f"{name}.arrow"))
+        return self._mapped(f"{name}.arrow")
 
     def records(self) -> pa.Table | None:
         """All record segments, in file order (memory-mapped; several segments share their
@@ -62,7 +66,12 @@ class Entry:
         names = self.meta["records"]
         if not names:
             return None
-        return concat_unified([_read_ipc(os.path.join(self.folder, n)) for n in names])
+        return concat_unified([self._mapped(n) for n in names])
+
+    def _mapped(self, name: str) -> pa.Table:
+        path = os.path.join(self.folder, name)
+        verify_file(path, self.meta.get("files", {}).get(name))
+        return _read_ipc(path)
 
 
 _writer: ThreadPoolExecutor | None = None  # one thread for every cache: writes never overlap
@@ -139,8 +148,10 @@ class ReadCache:
         try:
             with open(os.path.join(folder, "entry.json"), encoding="utf-8") as f:
                 meta = json.load(f)
-            if meta.get("format") != CACHE_FORMAT:
+            if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
                 raise ValueError("old format")
+            if meta.get("meta_sum") != meta_checksum(meta):
+                raise CacheDamaged("entry.json: checksum mismatch")
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError):
@@ -169,28 +180,33 @@ class ReadCache:
             return False  # no cache today (read-only home, full disk): loading goes on
         try:
             names = list(keep_segments or [])
+            sums = _kept_sums(final, names)
             for name in names:
                 os.link(os.path.join(final, name), os.path.join(staging, name))
             number = 1 + max((int(n.split("-")[1].split(".")[0]) for n in names), default=0)
             for table in records:
                 if table is not None and table.num_rows:
                     name = f"records-{number:04d}.arrow"
-                    _write_ipc(os.path.join(staging, name), table)
+                    sums[name] = _write_ipc(os.path.join(staging, name), table)
                     names.append(name)
                     number += 1
             for name, table in tables.items():
                 if table is not None:
-                    _write_ipc(os.path.join(staging, f"{name}.arrow"), table)
+                    sums[f"{name}.arrow"] = _write_ipc(
+                        os.path.join(staging, f"{name}.arrow"), table
+                    )
             meta = {
                 **meta,
                 "format": CACHE_FORMAT,
                 "records": names,
                 "tables": [n for n, t in tables.items() if t is not None],
+                "files": sums,
             }
             meta["bytes"] = sum(e.stat().st_size for e in os.scandir(staging))
             if meta["bytes"] > self.limit:
                 shutil.rmtree(staging, ignore_errors=True)
                 return False
+            meta["meta_sum"] = meta_checksum(meta)
             _write_json(os.path.join(staging, "entry.json"), meta)
             self.discard(key)
             os.rename(staging, final)
@@ -265,10 +281,23 @@ class ReadCache:
                 total -= size
 
 
-def _write_ipc(path: str, table: pa.Table) -> None:
+def _write_ipc(path: str, table: pa.Table) -> str:
+    """Write ``table`` as an IPC file; return the file's checksum."""
     table = table.unify_dictionaries()  # the IPC file format allows one dictionary per column
     with pa.OSFile(path, "wb") as sink, ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
+    return file_checksum(path)
+
+
+def _kept_sums(folder: str, names: list[str]) -> dict[str, str]:
+    """Checksums of segment files kept from the entry in ``folder`` (from its metadata, else
+    taken afresh)."""
+    try:
+        with open(os.path.join(folder, "entry.json"), encoding="utf-8") as f:
+            known = dict(json.load(f).get("files") or {})
+    except (OSError, ValueError, AttributeError):
+        known = {}
+    return {n: known.get(n) or file_checksum(os.path.join(folder, n)) for n in names}
 
 
 def _read_ipc(path: str) -> pa.Table:

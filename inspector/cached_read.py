@@ -2,7 +2,8 @@
 
 - unchanged file (size, modification and change times, inode, first 64 KB) → the cached tables;
 - a plain JSON-lines log that grew (the part read before is intact: first 64 KB and the 64 KB
-  before the last complete line) → the cached part plus only its new tail, read from that byte;
+  before the last complete line, then a CRC-32 of all of it) → the cached part plus only its new
+  tail, read from that byte;
 - anything else (changed, truncated, rotated over, damaged entry) → read afresh, cached again.
 
 Records leave here with their ``content`` hash, so a cached read needs no hashing either.
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 
 from inspector.analysis.content import with_content
 from inspector.cache import Entry, ReadCache, write_later
+from inspector.cache_integrity import prefix_crc
 from inspector.file_state import FileState, Seam, only_grew, seam_of, still_there
 from inspector.progress import Progress, report
 from inspector.readers.json_lines import kind_of_shapes, read_json_lines
@@ -71,7 +73,9 @@ def read_through_cache(
         cache.written.add(key)
         write_later(
             key,
-            lambda: _store(cache, key, before, result, compression, seam, [result.records], None),
+            lambda: _store(
+                cache, key, path, before, result, compression, seam, [result.records], None
+            ),
         )
     return result, compression, "read"
 
@@ -101,9 +105,13 @@ def _with_tail(
     state: FileState,
     progress: Progress | None,
 ) -> ReaderResult | None:
-    """The cached part up to its last complete line, plus the lines after it."""
+    """The cached part up to its last complete line, plus the lines after it; None when the
+    cached part is no longer what the file holds up to there (edited in the middle)."""
     meta = entry.meta
     lines_done = meta["complete_lines"]
+    cached_crc = meta.get("prefix_crc")
+    if cached_crc is None or prefix_crc(path, meta["complete_offset"]) != cached_crc:
+        return None
     report(progress, 0.0, f"{source}: reading what was added since line {lines_done:,}")
     tail = read_json_lines(
         path,
@@ -148,8 +156,10 @@ def _with_tail(
     if still_there(path, state, seam):
         if len(segments) + len(new) > SEGMENTS_MAX:
             segments, new = [], [merged.records]
+        # The cached part's CRC carried on over the new lines only.
+        crc = prefix_crc(path, seam.offset, start=meta["complete_offset"], value=cached_crc)
         # Written now, not later: the new entry keeps segment files of the one read from.
-        _store(cache, key, state, merged, None, seam, new, segments)
+        _store(cache, key, path, state, merged, None, seam, new, segments, crc)
     return merged
 
 
@@ -195,12 +205,14 @@ def _result_of(entry: Entry) -> ReaderResult:
 def _store(
     cache: ReadCache,
     key: str,
+    path: str,
     state: FileState,
     result: ReaderResult,
     compression: str | None,
     seam: Seam | None,
     new_records: list[pa.Table | None],
     keep_segments: list[str] | None,
+    crc: int | None = None,
 ) -> None:
     try:
         json.dumps(result.meta)
@@ -218,6 +230,14 @@ def _store(
     }
     if seam is not None:
         meta.update(seam.meta())
+        if crc is None:  # on the cache's writer thread: the whole part read, once more
+            try:
+                crc = prefix_crc(path, seam.offset)
+            except (OSError, ValueError):
+                return
+            if not still_there(path, state, seam):
+                return
+        meta["prefix_crc"] = crc
     bad = result.bad.table("") if len(result.bad) else None
     tables = {"status": result.status, "queries": result.queries, "bad": bad}
     cache.put(key, meta, [t for t in new_records if t is not None], tables, keep_segments)

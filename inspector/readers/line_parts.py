@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-MAX_LINES_PER_PART = 1 << 20
+MAX_LINES_PER_PART = 1 << 18  # an ordinary 32 MB chunk holds ~60,000 lines
 SLICE = 1 << 20  # bytes compared at once (bounded temporaries)
 
 

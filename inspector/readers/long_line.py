@@ -56,9 +56,17 @@ class LongLine:
 
 def follow_long_line(start: bytearray, size: int, fill: Fill, cap: int = LINE_CAP) -> LongLine:
     """Read the line that begins with ``start[:size]`` (which holds no newline) to its end;
-    ``fill`` reads more of the stream."""
+    ``fill`` reads more of the stream. ``start`` becomes the line's (no copy): the caller must
+    not use it afterwards."""
     line = LongLine(bytearray())
-    line.take(start, 0, size, cap)
+    if start.rfind(b"\x00", 0, size) < 0:
+        del start[size:]  # shrinks in place: the buffer is the start of the line, not copied
+        line.kept = start
+        if len(line.kept) > cap:
+            line.dropped, line.kept, line.overflowing = len(start), bytearray(), True
+    else:
+        line.take(start, 0, size, cap)
+    del start
     block = bytearray(PIECE)
     with memoryview(block) as view:
         while True:

@@ -99,6 +99,11 @@ class BufferPool:
                 return self._free.pop(min(fits, key=lambda i: len(self._free[i])))
         return bytearray(size)
 
+    def release(self) -> None:
+        """Let go of the buffers kept (a long line is about to take their memory)."""
+        with self._lock:
+            self._free.clear()
+
     def give(self, buf: bytearray | None) -> None:
         if buf is None:
             return
@@ -182,9 +187,9 @@ def iter_chunks(
                 yield _chunk(buf, cut + 1, False, source.fraction, pool)
                 continue
             # Not one line end in a whole buffer: follow this line on its own.
-            line = follow_long_line(buf, size, source.fill, line_cap)
             if pool is not None:
-                pool.give(buf)
+                pool.release()
+            line = follow_long_line(buf, size, source.fill, line_cap)  # takes buf over
             del buf
             carry = line.rest
             final = not line.ended
