@@ -175,7 +175,9 @@ class FrameReader:
                 unused = self.dobj.unused_data if self.dobj.eof else b""
             else:
                 produced = self.dobj.decompress(self.compressed, GZIP_STEP)
-                self.compressed = self.dobj.unconsumed_tail
+                # At a member's end zlib puts what follows in both unused_data and
+                # unconsumed_tail: take it once.
+                self.compressed = b"" if self.dobj.eof else self.dobj.unconsumed_tail
                 unused = self.dobj.unused_data if self.dobj.eof else b""
         except (zstandard.ZstdError, zlib.error) as exc:
             self.error = exc

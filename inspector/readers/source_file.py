@@ -172,9 +172,10 @@ def iter_chunks(
             want = len(carry) + chunk_bytes
             buf = pool.take(want) if pool is not None else bytearray(want)
             buf[: len(carry)] = carry
-            with memoryview(buf) as whole, whole[len(carry) : want] as free:
+            held, carry = len(carry), b""  # the copy in buf is the one kept from here on
+            with memoryview(buf) as whole, whole[held:want] as free:
                 got = source.fill(free)
-            size = len(carry) + got
+            size = held + got
             if got == 0 or source.error is not None:
                 if size:
                     yield _chunk(buf, size, True, 1.0, pool)
