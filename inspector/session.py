@@ -15,10 +15,11 @@ import os
 from dataclasses import dataclass, field, replace
 
 from inspector.export import file_digest
-from inspector.inputs import collect_inputs
+from inspector.inputs import collect_inputs, special_file
 from inspector.progress import Progress, report
 from inspector.readers.rocksdb_db import looks_like_rocksdb
 from inspector.record_filter import RecordFilter
+from inspector.session_checks import SessionFieldError, check_document
 
 VERSION = 1
 VALUE_SETS = ("hosts", "subscribers", "queries", "actions")
@@ -66,6 +67,10 @@ class Session:
             raise SessionError("not a session file (no inputs)")
         if doc.get("version") != VERSION:
             raise SessionError(f"session version {doc.get('version')!r} is not supported")
+        try:
+            check_document(doc)  # untrusted: every field, before any is used
+        except SessionFieldError as exc:
+            raise SessionError(f"not a valid session file: {exc}") from None
         try:
             filters = doc.get("filters") or {}
             filter_from_json(filters)  # fails here, not later, if the filter is malformed
@@ -221,6 +226,8 @@ def check_inputs(session: Session, progress: Progress | None = None) -> list[dic
         problem = None
         if not os.path.exists(path):
             problem = "missing"
+        elif special_file(path) is not None:
+            problem = "not a regular file"  # never read: a pipe or a device could block
         elif size is not None and os.path.isfile(path) and os.path.getsize(path) != size:
             problem = "changed"  # another size: no need to read it all
         elif entry.get("sha256") and path_digest(path) != (size, entry["sha256"]):

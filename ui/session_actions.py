@@ -1,7 +1,10 @@
 """File → Save Session… / Open Session…: the window's inputs and view, and back.
 
-Hashing the inputs (to save, and to check them when opening) runs on a worker thread. Opening
-checks the inputs first; if some moved or changed, ``ask_about_inputs`` (a dialog with
+Hashing the inputs (to save, and to check them when opening) runs on a worker thread. A session
+file is untrusted: its fields are checked as it is read (``inspector.session_checks``), and inputs
+outside its own folder are listed and opened only when the user says so
+(``ask_outside_inputs``), before anything is read. Opening then checks the inputs; if some moved
+or changed, ``ask_about_inputs`` (a dialog with
 "Locate…" per input, "Open anyway" and "Cancel"; tests replace it) decides. Then the inputs load
 as usual and, once the window has the run, the hidden lanes, visible range, brush and records
 filter are restored.
@@ -34,6 +37,7 @@ from inspector.session import (
     guess_moves,
     relocated,
 )
+from inspector.session_checks import outside_folder
 from ui.export_actions import in_background, target_path
 from ui.latest_job import LatestJob
 
@@ -108,6 +112,46 @@ class InputsDialog(QDialog):
         return dict(self.moves), not all(p["path"] in self.moves for p in self.problems)
 
 
+class OutsideInputsDialog(QDialog):
+    """The session names inputs outside its own folder: list them, open them only if asked."""
+
+    def __init__(self, session_path: str, paths: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Inputs outside the session's folder")
+        folder = os.path.dirname(os.path.abspath(session_path))
+        intro = QLabel(
+            f"The session {os.path.basename(session_path)} opens files outside its own folder "
+            f"({folder}). A session from someone else could name any file this account can "
+            "read. Open these?",
+            self,
+        )
+        intro.setWordWrap(True)
+        listing = QLabel(
+            "\n".join(paths[:30]) + (f"\n… and {len(paths) - 30} more" if len(paths) > 30 else ""),
+            self,
+        )
+        listing.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_button = QPushButton("Open Them", self)
+        self.open_button.clicked.connect(self.accept)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.clicked.connect(self.reject)
+        self.cancel_button.setDefault(True)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(listing)
+        layout.addLayout(buttons)
+
+
+def ask_outside_inputs(parent: QWidget, session_path: str, paths: list[str]) -> bool:
+    """Ask before opening a session's inputs that lie outside its folder; True to open them."""
+    dialog = OutsideInputsDialog(session_path, paths, parent)
+    return dialog.exec() == QDialog.DialogCode.Accepted
+
+
 def ask_about_inputs(parent: QWidget, problems: list[dict]) -> tuple[dict[str, str], bool] | None:
     """The decision about moved or changed inputs (see ``InputsDialog.decision``)."""
     dialog = InputsDialog(problems, parent)
@@ -162,6 +206,12 @@ def open_session(window, path: str | None = None) -> SessionOpener | None:
         QMessageBox.warning(window, "Cannot open the session", str(exc))
         return None
     opener = SessionOpener(window, session, path)
+    every = session.input_paths + [e["path"] for e in (session.compare or {}).get("inputs", [])]
+    outside = outside_folder(every, path)
+    # Asked before anything is read (checking the inputs hashes them).
+    if outside and not ask_outside_inputs(window, path, outside):
+        window.message.setText("Session not opened: it names inputs outside its folder")
+        return None
     opener.check()
     return opener
 

@@ -66,6 +66,13 @@ def no_warning_boxes(monkeypatch):
     monkeypatch.setattr(QMessageBox, "exec", fail_box)
 
 
+@pytest.fixture(autouse=True)
+def trust_outside_inputs(monkeypatch):
+    """These sessions name inputs in another temporary folder: answer "Open Them" (the dialog
+    itself is tested in test_hostile_sessions)."""
+    monkeypatch.setattr(session_actions, "ask_outside_inputs", lambda *a: True)
+
+
 @pytest.fixture
 def window(qtbot, run_dir):
     win = _window(qtbot, [run_dir])
