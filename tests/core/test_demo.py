@@ -228,3 +228,35 @@ def test_database_and_snapshots_follow_the_scenario(run) -> None:
     assert first["numerics"] is scenario.numerics
     last_epoch = snaps.column("epoch")[snaps.num_rows - 1].as_py()
     assert last_epoch == len(scenario.epoch_changes)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("OSQUERY_INSPECTOR_BIG_TESTS"),
+    reason="writes a 2.5 GB run (35 s, 9 GB of memory): set OSQUERY_INSPECTOR_BIG_TESTS=1",
+)
+def test_a_run_past_2_gb(tmp_path) -> None:
+    """All lines together pass Arrow's 2 GB string offsets (they overflowed before)."""
+    code = "import sys; from ui.entry import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "demo", str(tmp_path / "big"), "--size", "2.5GB"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    truth = json.loads((tmp_path / "big" / "truth.json").read_text())
+    assert truth["result_lines"] > 3_000_000
+
+
+def test_merged_lines_use_64_bit_offsets() -> None:
+    """``merge`` concatenates in large_string from the start: the only way past 2 GB."""
+    import numpy as np
+    import pyarrow as pa
+
+    from inspector.demo.results_file import Lines, merge
+
+    parts = [
+        Lines(pa.array(["b", "d"]), np.array([2, 4]), np.zeros(2, int), np.arange(2)),
+        Lines(pa.array(["a", "c"], pa.large_string()), np.array([1, 3]), np.ones(2, int), np.arange(2)),
+    ]  # fmt: skip
+    merged = merge(parts)
+    assert merged.type == pa.large_string()
+    assert merged.to_pylist() == ["a\n", "b\n", "c\n", "d\n"]
