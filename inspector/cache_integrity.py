@@ -4,8 +4,8 @@ what the log holds.
 - Every file of an entry carries a checksum taken when it was written; a table is checked when
   it is mapped back, and a damaged entry (a flipped byte, a truncated file, an edited
   ``entry.json``) is dropped and its input read again — never trusted, never a crash later. The
-  checksum is a sum of 64-bit words, weighted by position per megabyte (numpy, about ten times
-  faster than CRC-32 here: a reopened 1 GB log pays ~0.1 s for it).
+  checksum is a CRC-32 per 64 MB block, the blocks on two threads: a reopened 1 GB log pays
+  about 0.2 s for it here.
 - A log read up to a byte offset keeps a CRC-32 of everything up to there. Before only its new
   tail is read, the whole cached part is checked against it: an edit in the middle of a log
   that then grew is found, not served stale.
@@ -17,12 +17,12 @@ import json
 import mmap
 import os
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import numpy as np
-
-SLICE_WORDS = 1 << 17  # 1 MB of 64-bit words
+BLOCK = 64 << 20  # bytes per CRC: blocks are checked on two threads (zlib lets go of the GIL)
 READ_BLOCK = 16 << 20
+THREADS = 2
 
 
 class CacheDamaged(ValueError):
@@ -30,18 +30,15 @@ class CacheDamaged(ValueError):
 
 
 def buffer_checksum(data: Any) -> str:
-    """The checksum of a buffer (see the module docstring), as hex."""
+    """CRC-32 of each 64 MB block of a buffer, with its length, as text."""
     view = memoryview(data).cast("B")
-    words = len(view) // 8
-    arr = np.frombuffer(view[: words * 8], dtype=np.uint64)
-    total = np.uint64(len(view))
-    with np.errstate(over="ignore"):
-        for k, start in enumerate(range(0, words, SLICE_WORDS)):
-            part = arr[start : start + SLICE_WORDS].sum(dtype=np.uint64)
-            total += part * np.uint64(2 * k + 3)
-        tail = bytes(view[words * 8 :]).ljust(8, b"\0")
-        total += np.frombuffer(tail, dtype=np.uint64)[0] * np.uint64(0x9E3779B97F4A7C15)
-    return f"{int(total):016x}"
+    blocks = [view[i : i + BLOCK] for i in range(0, len(view), BLOCK)] or [view]
+    if len(blocks) > 1:
+        with ThreadPoolExecutor(THREADS, thread_name_prefix="cache-check") as pool:
+            crcs = list(pool.map(zlib.crc32, blocks))
+    else:
+        crcs = [zlib.crc32(blocks[0])]
+    return f"{len(view)}:" + ",".join(f"{c:08x}" for c in crcs)
 
 
 def file_checksum(path: str) -> str:
@@ -50,7 +47,11 @@ def file_checksum(path: str) -> str:
         if not os.fstat(f.fileno()).st_size:
             return buffer_checksum(b"")
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            return buffer_checksum(mapped)
+            view = memoryview(mapped)
+            try:
+                return buffer_checksum(view)
+            finally:
+                view.release()
 
 
 def verify_file(path: str, expected: str | None) -> None:

@@ -48,7 +48,7 @@ class LongLine:
         else:
             with memoryview(raw) as view:
                 self.kept += view[lo:hi]
-        if not self.overflowing and len(self.kept) > cap:
+        if not self.overflowing and len(self.kept) - self.kept.endswith(b"\n") > cap:
             self.dropped += len(self.kept)
             self.kept = bytearray()
             self.overflowing = True
