@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
 from inspector.analysis.groups import with_duplicate_groups
+from inspector.atomic_file import atomic_output
 from inspector.export import write_parquet
 from inspector.progress import Progress
 from inspector.record_filter import take_rows
@@ -193,18 +194,15 @@ def export_timeline_image(window, fmt: str, path: str | None = None) -> str | No
     path = target_path(window, "Export Timeline", f"timeline.{fmt}", IMAGES[fmt], path)
     if path is None:
         return None
-    part = path + ".part"
     try:
-        if fmt == "png":
-            if not graphics.grab().save(part, "PNG"):
-                raise OSError(f"could not write {part}")
-        else:
-            with open(part, "w", encoding="utf-8") as f:
-                f.write(timeline_svg(window.timeline.view))
-        os.replace(part, path)
+        with atomic_output(path) as part:  # a temporary file, renamed over ``path`` at the end
+            if fmt == "png":
+                if not graphics.grab().save(part, "PNG"):
+                    raise OSError(f"could not write {path}")
+            else:
+                with open(part, "w", encoding="utf-8") as f:
+                    f.write(timeline_svg(window.timeline.view))
     except OSError as exc:
-        if os.path.exists(part):
-            os.remove(part)
         window.message.setText(f"Export failed: {exc}")
         QMessageBox.warning(window, "Export failed", str(exc))
         return None

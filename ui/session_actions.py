@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.atomic_file import write_bytes_atomically
 from inspector.readers.registry import LoadOptions
 from inspector.session import (
     Session,
@@ -184,9 +185,7 @@ def save_session(window, path: str | None = None) -> LatestJob | None:
 
     def work(progress) -> str:
         text = build_session(**state, progress=progress).to_json()
-        with open(path + ".part", "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(path + ".part", path)
+        write_bytes_atomically(path, text.encode("utf-8"))
         return path
 
     return in_background(window, work, "Saving the session…", lambda p: f"Saved the session to {p}")
