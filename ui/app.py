@@ -127,10 +127,15 @@ def _quiet_offscreen_warnings() -> None:
 
 
 def _fallback_screenshot_path() -> str:
+    import tempfile
+
     from platformdirs import user_cache_dir
 
     folder = os.path.join(user_cache_dir("osquery-inspector"), "screenshots")
-    os.makedirs(folder, exist_ok=True)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:  # the cache folder cannot be written: the temporary folder will do
+        folder = tempfile.mkdtemp(prefix="osquery-inspector-")
     return os.path.join(folder, "window.png")
 
 

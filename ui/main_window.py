@@ -68,26 +68,27 @@ SOURCE_COLUMNS = [
 
 
 def problems_table(ws: Workspace) -> pa.Table:
-    """Rejected lines, then files that could not be read, were skipped or loaded only in part
-    (a corrupt database table file; line empty)."""
-    files = [
-        s
-        for s in ws.sources
-        if s.status in ("error", "skipped") or (s.reason and s.status == "loaded")
-    ]
+    """Rejected lines (``lines``: how many, for a run of them), then files that could not be read,
+    were skipped or loaded only in part (a corrupt database table file; line empty)."""
+    files = [s for s in ws.sources if s.status in ("error", "skipped") or damaged(s)]
     file_rows = pa.table(
         {
             "source": pa.array([s.path for s in files], pa.string()),
             "line": pa.nulls(len(files), pa.int64()),
+            "lines": pa.nulls(len(files), pa.int64()),
             "reason": pa.array(
-                [f"{'damaged' if s.status == 'loaded' else s.status}: {s.reason}" for s in files],
+                [f"{'damaged' if damaged(s) else s.status}: {s.reason}" for s in files],
                 pa.string(),
             ),
-            "lines": pa.nulls(len(files), pa.int64()),  # a run of rejected lines: its length
         }
     )
-    lines = ws.bad_lines.select(["source", "line", "reason", "lines"]).cast(file_rows.schema)
+    lines = ws.bad_lines.select(["source", "line", "lines", "reason"]).cast(file_rows.schema)
     return pa.concat_tables([lines, file_rows])
+
+
+def damaged(source) -> bool:
+    """Loaded, but not all of it (a corrupt table file of a database)."""
+    return source.status == "loaded" and bool(source.reason)
 
 
 def sources_table(ws: Workspace) -> pa.Table:
@@ -326,11 +327,13 @@ class MainWindow(QMainWindow):
         )
         self.sources_panel.show_table(sources_table(ws), SOURCE_COLUMNS, loaded_line(ws))
         problems = problems_table(ws)
+        broken = sum(1 for source in ws.sources if damaged(source))
         self.problems_panel.show_table(
             problems,
             None,
             f"{plural(rejected_count(ws.bad_lines), 'rejected line')} and "
-            f"{plural(problems.num_rows - ws.bad_lines.num_rows, 'file')} not loaded",
+            f"{plural(problems.num_rows - ws.bad_lines.num_rows - broken, 'file')} not loaded"
+            + (f", {plural(broken, 'file')} loaded in part" if broken else ""),
         )
         queries = ws.mapping
         self.queries_panel.show_table(queries, None, f"{queries.num_rows:,} host × query pairs")

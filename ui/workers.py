@@ -128,6 +128,11 @@ class _LoadThread(QThread):
             analysed = analyse(ws, analysis_part)
         except Cancelled:
             return
+        except OSError as exc:  # the disk or the cache folder, not a bug (e.g. the demo's folder)
+            _log.warning("loading %s failed", self.paths, exc_info=True)
+            where = f"{exc.filename}: " if exc.filename else ""
+            self.failed.emit(f"{where}{exc.strerror or exc}")
+            return
         except Exception as exc:  # a worker must report, never die silently
             self.failed.emit(unexpected_message(exc, f"loading {self.paths}"))
             return

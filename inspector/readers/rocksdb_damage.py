@@ -120,7 +120,8 @@ def damage_note(family: str, domain: str | None, read: FamilyRead) -> str:
     """One line: corrupt, which table file, what could not be read, and what was kept."""
     file = table_file(read.damage or "")
     where = f"table file {file}" if file else "a table file"
-    detail = (read.damage or "").split(" in /", 1)[0].removeprefix("Corruption: ").strip()
+    # "Corruption: block checksum mismatch: stored = …" → "block checksum mismatch"
+    detail = (read.damage or "").removeprefix("Corruption: ").split(":", 1)[0].split(" in /")[0]
     events = read.lost_events
     if events is not None:
         lost = f"about {events:,} events lost"
