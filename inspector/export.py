@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inspector import __version__
-from inspector.workspace import Workspace
+from inspector.model import Workspace
 
 METADATA_KEY = b"osquery_inspector"
 

@@ -15,10 +15,10 @@ import os
 from dataclasses import dataclass, field, replace
 
 from inspector.export import file_digest
-from inspector.inputs import collect_inputs
+from inspector.loading.inputs import collect_inputs
 from inspector.progress import Progress, report
 from inspector.readers.rocksdb_db import looks_like_rocksdb
-from inspector.record_filter import RecordFilter
+from inspector.views.record_filter import RecordFilter
 
 VERSION = 1
 VALUE_SETS = ("hosts", "subscribers", "queries", "actions")

@@ -14,7 +14,7 @@ def main() -> int:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from inspector.readers.registry import LoadOptions
+    from inspector.model import LoadOptions
     from ui.main_window import MainWindow
     from ui.style import apply_style
 

@@ -23,10 +23,9 @@ from PySide6.QtWidgets import (
 from inspector import __version__
 from inspector.analysis.binning import FACTORS
 from inspector.analysis.findings import FINDINGS
-from inspector.overview import loaded_line, plural
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions, Workspace
 from inspector.schema import LOADED_RECORDS
-from inspector.workspace import Workspace
+from inspector.views.overview import loaded_line, plural
 from ui import export_actions
 from ui.compare.controller import CompareController
 from ui.drops import accept_file_drags, dropped_paths
@@ -101,7 +100,7 @@ _CACHED = {"cache": "read back", "tail": "read back + new lines"}
 
 def _demo_paths(progress) -> list[str]:
     """The demo run's inputs, written into the cache first if needed (in the load worker)."""
-    from inspector.demo.cache import demo_inputs, ensure_demo_run
+    from inspector.demo.bundled_run import demo_inputs, ensure_demo_run
 
     return demo_inputs(ensure_demo_run(progress=progress))
 

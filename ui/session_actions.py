@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions
 from inspector.session import (
     Session,
     SessionError,

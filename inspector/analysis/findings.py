@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
+from inspector.model import Workspace
 from inspector.progress import Progress, report
-from inspector.workspace import Workspace
 
 TS = pa.timestamp("us", tz="UTC")
 FINDINGS = pa.schema(

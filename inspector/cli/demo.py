@@ -8,7 +8,8 @@ import sys
 import time
 
 from inspector.demo.scenarios import DEFAULT_SCENARIO, SCENARIOS
-from inspector.demo.writer import parse_size, write_run
+from inspector.demo.writer import write_run
+from inspector.units import parse_size
 
 MAX_SIZE = 8 * 10**9
 

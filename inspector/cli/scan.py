@@ -13,9 +13,9 @@ from inspector.cli.options import add_cache_option, add_time_options, read_cache
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default, summary_json, summary_text
 from inspector.export import write_parquet
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 from inspector.progress import Progress
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

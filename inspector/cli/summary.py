@@ -8,8 +8,8 @@ import os
 import pyarrow as pa
 
 from inspector import __version__
-from inspector.overview import loaded_line, overview, plural, span, when
-from inspector.workspace import Workspace
+from inspector.model import Workspace
+from inspector.views.overview import loaded_line, overview, plural, span, when
 
 MAX_BAD_LINES_SHOWN = 10
 

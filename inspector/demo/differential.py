@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inspector.demo.scenarios import Differential, Scenario
-from inspector.demo.timeline import Timeline
+from inspector.demo.schedule import Timeline
 
 INTERVAL = 300
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from inspector.demo.scenarios import Scenario
-from inspector.demo.timeline import Timeline
+from inspector.demo.schedule import Timeline
 
 VERSION = "5.12.1"
 WATCHER_PID = 4242

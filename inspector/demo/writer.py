@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 
 import numpy as np
@@ -24,8 +23,8 @@ from inspector.demo.events import StreamRows, stream_rows
 from inspector.demo.osquery_events import snapshot_rows
 from inspector.demo.results_file import differential_lines, merge, stream_lines, write_rotated
 from inspector.demo.scenarios import SCENARIOS, Scenario
+from inspector.demo.schedule import Timeline
 from inspector.demo.status_log import WATCHER_PID, status_lines
-from inspector.demo.timeline import Timeline
 from inspector.progress import Progress, report
 
 # Bump when what the generator writes changes: cached demo runs are then written again.
@@ -34,15 +33,6 @@ START = 1793577600  # 2026-11-02 00:00:00 UTC: a Monday
 RESULTS = "osqueryd.results.log"
 SNAPSHOTS = "osqueryd.snapshots.log"
 MIN_ROTATE, MAX_ROTATE = 256 * 1024, 25 * 1024 * 1024  # osquery's default rotation is 25 MiB
-
-
-def parse_size(text: str) -> int:
-    """``"1GB"``, ``"500MB"``, ``"20M"``, ``"4096"`` → bytes (powers of 1000, as disks count)."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*", text)
-    if m is None:
-        raise ValueError(f"not a size: {text!r} (try 50MB or 1GB)")
-    factor = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[m.group(2).lower()]
-    return int(float(m.group(1)) * factor)
 
 
 def write_run(
@@ -295,4 +285,4 @@ def _truth(
     }  # fmt: skip
 
 
-__all__ = ["START", "pa", "parse_size", "write_run"]
+__all__ = ["START", "pa", "write_run"]

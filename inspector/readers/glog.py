@@ -21,10 +21,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inspector.files.line_index import LineChunk, invalid_utf8_lines, split_lines
+from inspector.files.source_file import StreamError, iter_chunks
+from inspector.model.options import LoadOptions
 from inspector.progress import Progress, report
-from inspector.readers.line_index import LineChunk, invalid_utf8_lines, split_lines
 from inspector.readers.result import ReaderResult
-from inspector.readers.source_file import StreamError, iter_chunks
 from inspector.schema import STATUS, TIMESTAMP
 from inspector.timezones import civil_to_us, local_to_utc, machine_timezone
 
@@ -51,6 +52,11 @@ class GlogOptions:
     @property
     def zone(self) -> str:
         return self.tz or machine_timezone()
+
+
+def glog_options(options: LoadOptions) -> GlogOptions:
+    """The glog reader's view of a run's load options."""
+    return GlogOptions(tz=options.tz, year=options.year)
 
 
 def looks_like_glog(lines: list[str]) -> bool:

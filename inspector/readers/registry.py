@@ -10,26 +10,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from inspector.model.options import LoadOptions
 from inspector.progress import Progress
 from inspector.readers.config import config_kind, parse_json_document, read_config, strip_comments
 from inspector.readers.database_dump import looks_like_dump, read_database_dump
-from inspector.readers.glog import GlogOptions, looks_like_glog, read_glog
-from inspector.readers.json_lines import read_json_lines
+from inspector.readers.glog import glog_options, looks_like_glog, read_glog
+from inspector.readers.json_lines.reader import read_json_lines
 from inspector.readers.result import ReaderResult, SkipFile
 from inspector.readers.sniff import RECORD_START, Head
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """Parameters for reading: where glog's local times are, and which year they are in."""
-
-    tz: str | None = None
-    year: int | None = None
-
-    @property
-    def glog(self) -> GlogOptions:
-        return GlogOptions(tz=self.tz, year=self.year)
-
 
 ReadFn = Callable[[str, str, LoadOptions, Progress | None], ReaderResult]
 
@@ -122,13 +110,13 @@ def _read_dump(
 def _read_json_lines(
     path: str, source: str, options: LoadOptions, progress: Progress | None
 ) -> ReaderResult:
-    return read_json_lines(path, source, glog=options.glog, progress=progress)
+    return read_json_lines(path, source, glog=glog_options(options), progress=progress)
 
 
 def _read_glog(
     path: str, source: str, options: LoadOptions, progress: Progress | None
 ) -> ReaderResult:
-    return read_glog(path, source, options=options.glog, progress=progress)
+    return read_glog(path, source, options=glog_options(options), progress=progress)
 
 
 def _read_config(
@@ -156,7 +144,9 @@ def _read_document(
         )
     if isinstance(doc, dict) and _is_record(doc):
         one_line = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
-        result = read_json_lines(path, source, glog=options.glog, progress=progress, data=one_line)
+        result = read_json_lines(
+            path, source, glog=glog_options(options), progress=progress, data=one_line
+        )
         result.lines_read = lines
         result.lines_loaded = lines - len(result.bad)
         result.notes.append("a pretty-printed JSON document; rows point at its first line")

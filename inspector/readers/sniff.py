@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from inspector.readers.source_file import file_compression, read_head
+from inspector.files.source_file import file_compression, read_head
 
 HEAD_BYTES = 65536
 DEEP_HEAD_BYTES = 4 * 1024 * 1024  # looked at when the start is a NUL block

@@ -40,7 +40,7 @@ RECORDS = pa.schema(
 )
 
 # What a loaded workspace holds: the records as read plus each one's content identity (a hash of
-# its columns without ``eid``; see inspector.analysis.content), computed once at load.
+# its columns without ``eid``; see inspector.content_hash), computed once at load.
 LOADED_RECORDS = RECORDS.append(pa.field("content", pa.uint64()))
 
 STATUS = pa.schema(

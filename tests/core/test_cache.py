@@ -10,10 +10,10 @@ import os
 import pyarrow as pa
 import pytest
 
-from inspector.cache import ReadCache
 from inspector.cli.main import main
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.loading.read_cache import ReadCache
+from inspector.model import LoadOptions
 from tests.osquery_lines import event_line, glog_line
 
 OPTIONS = LoadOptions(tz="UTC")
@@ -215,7 +215,7 @@ def test_a_full_or_read_only_cache_never_stops_a_load(tmp_path, cache, monkeypat
     def no_space(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("inspector.cache.tempfile.mkdtemp", no_space)
+    monkeypatch.setattr("inspector.loading.read_cache.tempfile.mkdtemp", no_space)
     ws, source = load_with(str(log), cache)
     assert source.status == "loaded" and ws.records.num_rows == 12
 
@@ -223,8 +223,8 @@ def test_a_full_or_read_only_cache_never_stops_a_load(tmp_path, cache, monkeypat
 def test_a_log_written_to_while_it_is_read_is_cached_up_to_where_the_read_began(
     tmp_path, cache
 ) -> None:
-    from inspector.cached_read import read_through_cache
-    from inspector.workspace import _read_file
+    from inspector.loading.cached_read import read_through_cache
+    from inspector.loading.pipeline import _read_file
 
     log = tmp_path / "osqueryd.results.log"
     log.write_text("\n".join(lines(0, 30)) + "\n")

@@ -18,9 +18,9 @@ from rocksdict import Options, Rdict
 
 from inspector.demo.database import physical_family
 from inspector.demo.writer import write_run
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 from inspector.readers.osquery_db import DOMAINS
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,10 @@ import pytest
 from rocksdict import AccessType, Options, Rdict
 
 from inspector.demo.scenarios import SCENARIOS
-from inspector.demo.writer import parse_size, write_run
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.demo.writer import write_run
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
+from inspector.units import parse_size
 
 SIZE = 3_000_000
 

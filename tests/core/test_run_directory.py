@@ -10,7 +10,7 @@ import os
 import pyarrow.compute as pc
 import zstandard
 
-from inspector.workspace import load
+from inspector.loading.pipeline import load
 from tests.osquery_lines import (
     GLOG_HEADER_5,
     PROCESS_EVENT_DARWIN,
@@ -171,7 +171,7 @@ def test_osquery_events_snapshots_become_a_subscriptions_table(tmp_path) -> None
 
 def test_glog_times_use_header_year_and_time_zone(tmp_path) -> None:
     build_run(tmp_path)
-    from inspector.readers.registry import LoadOptions
+    from inspector.model import LoadOptions
 
     ws = load([str(tmp_path / "var/log/osquery")], LoadOptions(tz="Europe/Berlin"))
     first = ws.status.slice(0, 1).to_pylist()[0]

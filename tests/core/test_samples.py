@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.workspace import load
+from inspector.loading.pipeline import load
 
 # file → (kind, rows, lines, rejected)
 EXPECTED = {

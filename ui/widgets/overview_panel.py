@@ -7,8 +7,8 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from inspector.overview import Overview, loaded_line, plural, span
-from inspector.workspace import Workspace
+from inspector.model import Workspace
+from inspector.views.overview import Overview, loaded_line, plural, span
 
 
 class OverviewPanel(QWidget):

@@ -12,8 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inspector.arrow_columns import take_column, take_rows
 from inspector.duck import arrow_query
-from inspector.record_filter import take_column, take_rows
 
 
 def _dictionary_ranks(values: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -1,7 +1,7 @@
 """One JSON-lines chunk after another, parsed on two threads and handed back in file order.
 
 Each worker thread has its own DuckDB connection; a chunk is split into lines, blanked where it
-must be (``json_line_table``), parsed and built (``json_rows``), its records hashed and copied
+must be (``parser_input``), parsed and built (``canonical_rows``), its records hashed and copied
 out of DuckDB's memory. Only rejected lines are looked at one by one, to say why; should DuckDB
 refuse a chunk, it is halved until the offending lines are isolated.
 """
@@ -19,14 +19,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.content import with_content
+from inspector.content_hash import with_content
+from inspector.files.line_index import LineChunk, split_lines
+from inspector.files.source_file import BufferPool, Chunk
 from inspector.readers.glog import GlogOptions
-from inspector.readers.json_line_table import line_table
-from inspector.readers.json_reasons import reason_for
-from inspector.readers.json_rows import Built, build, parse
-from inspector.readers.line_index import LineChunk, split_lines
+from inspector.readers.json_lines.canonical_rows import Built, build, parse
+from inspector.readers.json_lines.parser_input import line_table
+from inspector.readers.json_lines.rejection_reasons import reason_for
 from inspector.readers.result import ReaderResult
-from inspector.readers.source_file import BufferPool, Chunk
 
 NOT_PARSED, UNKNOWN, LOADED = 0, 1, 2  # what became of each line
 

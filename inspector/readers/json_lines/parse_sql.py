@@ -155,7 +155,7 @@ _RECORD_TAIL = f"""
 """
 
 # The columns of an event or snapshot_row line's record, as ``flat`` holds them (see
-# json_rows.event_rows: a projection, no second query).
+# canonical_rows.event_rows: a projection, no second query).
 EVENT_FIELDS = ("log_us", "epoch", "counter", "numerics", "decorations", "event_us", "eid")
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inspector.arrow_columns import SUBSET_SHARE, take_rows, value_mask
 from inspector.duck import arrow_query
 from inspector.progress import Progress, report
 
@@ -28,7 +29,6 @@ TEXT_DICTIONARY_COLUMNS = ("host", "query", "subscriber")
 TEXT_COLUMNS = ("eid", "columns")
 STREAMS = ("results_log", "osquery_db")
 SLICE_ROWS = 1_000_000  # full-table passes go slice by slice so a cancel is noticed quickly
-SUBSET_SHARE = 8  # below 1/8 of the table, the candidate rows are taken (copied) and scanned
 
 
 class FilterError(ValueError):
@@ -73,23 +73,9 @@ class RecordFilter:
     __hash__ = None  # type: ignore[assignment]
 
 
-def dictionary_mask(column: pa.ChunkedArray, predicate, null: bool = False) -> np.ndarray:
-    """Per row ``predicate`` (strings → booleans, vectorised) of its value, evaluated once per
-    dictionary value of each chunk (chunks keep their own dictionaries); ``null`` for nulls."""
-    parts = []
-    for chunk in column.chunks:
-        if not pa.types.is_dictionary(chunk.type):
-            chunk = pc.dictionary_encode(chunk)
-        per_value = pc.fill_null(predicate(chunk.dictionary.cast(pa.string())), False)
-        lookup = np.append(per_value.to_numpy(zero_copy_only=False).astype(bool), null)
-        indices = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
-        parts.append(lookup[indices])  # index -1 (null) picks the appended ``null`` entry
-    return np.concatenate(parts) if parts else np.zeros(0, bool)
-
-
 def _in_set(column: pa.ChunkedArray, values: frozenset[str | None]) -> np.ndarray:
     wanted = pa.array(sorted(v for v in values if v is not None), pa.string())
-    return dictionary_mask(column, lambda d: pc.is_in(d, value_set=wanted), None in values)
+    return value_mask(column, lambda d: pc.is_in(d, value_set=wanted), None in values)
 
 
 def event_times(records: pa.Table) -> pa.ChunkedArray:
@@ -107,9 +93,7 @@ def structured_mask(records: pa.Table, flt: RecordFilter) -> np.ndarray:
     if flt.stream is not None:
         if flt.stream not in STREAMS:
             raise FilterError(f"unknown source stream {flt.stream!r} (one of {', '.join(STREAMS)})")
-        database = dictionary_mask(
-            records.column("format"), lambda d: pc.starts_with(d, "database")
-        )
+        database = value_mask(records.column("format"), lambda d: pc.starts_with(d, "database"))
         mask &= database if flt.stream == "osquery_db" else ~database
     if flt.time_range is not None:
         lo, hi = (pa.scalar(t, pa.timestamp("us", tz="UTC")) for t in flt.time_range)
@@ -128,7 +112,7 @@ def _text_mask(records: pa.Table, rows: np.ndarray, text: str, progress) -> np.n
     """Which of ``rows`` contain ``text`` (any case) in a text column."""
     hit = np.zeros(records.num_rows, dtype=bool)
     for name in TEXT_DICTIONARY_COLUMNS:
-        hit |= dictionary_mask(
+        hit |= value_mask(
             records.column(name), lambda d: pc.match_substring(d, text, ignore_case=True)
         )
     found = hit[rows]
@@ -216,46 +200,6 @@ def filter_rows(
         rows = _sql_rows(records, rows, flt.sql_where.strip(), progress)
     report(progress, 1.0, "filtered")
     return rows
-
-
-def take_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
-    """Rows ``rows`` of ``table``, in that order, touching only the chunks that hold them.
-
-    ``Table.take`` first concatenates each column's chunks: a 10 M-row ``columns`` text is
-    several GB and overflows a string array's 2 GB offsets. Here each touched chunk is taken
-    from on its own and only the (small) result is put together."""
-    rows = np.asarray(rows, dtype=np.int64)
-    if len(rows) == 1:
-        return table.slice(int(rows[0]), 1)
-    return pa.table({name: take_column(table.column(name), rows) for name in table.column_names})
-
-
-def take_column(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
-    """Rows ``rows`` of one column, in that order (see ``take_rows``)."""
-    text = pa.types.is_string(column.type) or pa.types.is_binary(column.type)
-    many = len(rows) * SUBSET_SHARE > len(column)
-    if column.num_chunks <= 1 or not len(rows) or (many and not text):
-        return column.take(pa.array(rows, pa.int64()))  # fixed width: concatenating is cheap
-    starts = np.cumsum([0, *(len(c) for c in column.iterchunks())])
-    chunk_of = np.searchsorted(starts, rows, side="right") - 1
-    ascending = bool(np.all(rows[1:] >= rows[:-1]))  # filter results are: no reordering needed
-    order = np.arange(len(rows)) if ascending else np.argsort(chunk_of, kind="stable")
-    touched, first = np.unique(chunk_of[order], return_index=True)
-    bounds = [*first[1:], len(order)]
-    pieces = [
-        column.chunk(int(c)).take(pa.array(rows[order[a:b]] - starts[c]))
-        for c, a, b in zip(touched, first, bounds, strict=True)
-    ]  # one take per touched chunk, not per row
-    value_type = column.type
-    if not ascending and text and sum(p.nbytes for p in pieces) > 1 << 30:
-        pieces = [p.cast(pa.large_string()) for p in pieces]  # past 2 GB offsets must be 64-bit
-        value_type = pa.large_string()
-    grouped = pa.chunked_array(pieces, value_type)
-    if ascending:
-        return grouped
-    back = np.empty(len(order), dtype=np.int64)
-    back[order] = np.arange(len(order))
-    return grouped.take(pa.array(back))  # the small result back into the requested order
 
 
 def distinct_values(records: pa.Table, column: str) -> list[tuple[str | None, int]]:

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from inspector.catalog.event_tables import event_tables, publisher_platforms
-from inspector.enrich import host_query_pairs
+from inspector.loading.subscriber_mapping import host_query_pairs
 
 PLATFORM_TABLES = {
     "darwin": (

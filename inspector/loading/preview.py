@@ -17,16 +17,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.cache import ReadCache
-from inspector.cached_read import is_cached
-from inspector.inputs import collect_inputs
+from inspector.loading.cached_read import is_cached
+from inspector.loading.inputs import collect_inputs
+from inspector.loading.pipeline import assemble, read_input
+from inspector.loading.read_cache import ReadCache
+from inspector.model import LoadOptions, SourceReport, Workspace
 from inspector.progress import Progress, report
-from inspector.readers.json_sql import SECONDS_TO_US, time_us
-from inspector.readers.registry import LoadOptions, choose_reader
+from inspector.readers.json_lines.parse_sql import SECONDS_TO_US, time_us
+from inspector.readers.registry import choose_reader
 from inspector.readers.result import ReaderResult, SkipFile
 from inspector.readers.sniff import Head
 from inspector.schema import LOADED_RECORDS, RECORDS
-from inspector.workspace import SourceReport, Workspace, assemble, read_input
 
 PREVIEW_MIN_BYTES = 64 * 1024 * 1024  # below this a full load is quick enough on its own
 

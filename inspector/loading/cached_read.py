@@ -1,4 +1,4 @@
-"""Reading one input file through the read cache (``inspector.cache``).
+"""Reading one input file through the read cache (``inspector.loading.read_cache``).
 
 - unchanged file (size, modification and change times, inode, first 64 KB) → the cached tables;
 - a plain JSON-lines log that grew (the part read before is intact: first 64 KB and the 64 KB
@@ -18,12 +18,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.content import with_content
-from inspector.cache import Entry, ReadCache, write_later
-from inspector.file_state import FileState, Seam, only_grew, seam_of, still_there
+from inspector.content_hash import with_content
+from inspector.loading.file_state import FileState, Seam, only_grew, seam_of, still_there
+from inspector.loading.read_cache import Entry, ReadCache, write_later
+from inspector.model import LoadOptions
 from inspector.progress import Progress, report
-from inspector.readers.json_lines import kind_of_shapes, read_json_lines
-from inspector.readers.registry import LoadOptions
+from inspector.readers.glog import glog_options
+from inspector.readers.json_lines.reader import kind_of_shapes, read_json_lines
 from inspector.readers.result import BadLines, ReaderResult, concat_unified
 
 SEGMENTS_MAX = 16  # a log grown many times is compacted into one segment again
@@ -78,7 +79,7 @@ def read_through_cache(
 
 def _key(cache: ReadCache, path: str, source: str, options: LoadOptions) -> str:
     # The resolved zone, not just the option: with none given, glog times follow this machine's.
-    zone = str(options.glog.zone) if options.tz is None else options.tz
+    zone = str(glog_options(options).zone) if options.tz is None else options.tz
     return cache.key(path, source, json.dumps([*astuple(options), zone]))
 
 
@@ -108,7 +109,7 @@ def _with_tail(
     tail = read_json_lines(
         path,
         source,
-        glog=options.glog,
+        glog=glog_options(options),
         progress=progress,
         start=meta["complete_offset"],
         first_line=lines_done + 1,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from inspector.workspace import Workspace
+from inspector.model import Workspace
 
 
 @dataclass

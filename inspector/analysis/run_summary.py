@@ -16,7 +16,7 @@ import pyarrow as pa
 from inspector.analysis.binning import Binner
 from inspector.analysis.duplicates import BurstOptions, duplicate_bursts
 from inspector.duck import arrow_query
-from inspector.workspace import Workspace
+from inspector.model import Workspace
 
 
 @dataclass(frozen=True)

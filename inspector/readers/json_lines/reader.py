@@ -3,7 +3,7 @@ formats, every legacy shape), JSON status records of the buffered loggers, Kines
 records (``log_type``), TLS envelopes, and osqueryd stderr wrapped in JSON by a launcher.
 
 The file is read in chunks of whole lines, counted here and parsed on two worker threads
-(``json_chunks``: split with numpy, parsed by DuckDB straight from the byte buffer, so no Python
+(``chunk_parsing``: split with numpy, parsed by DuckDB straight from the byte buffer, so no Python
 object is built per line); their rows and rejected lines are merged back in file order.
 """
 
@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from inspector.files.line_index import line_count
+from inspector.files.source_file import DEFAULT_CHUNK_BYTES, Chunk, StreamError, iter_chunks
 from inspector.progress import Progress, report
 from inspector.readers.glog import GlogOptions
-from inspector.readers.json_chunks import ChunkOut, ChunkParsers, Totals, connect
-from inspector.readers.line_index import line_count
+from inspector.readers.json_lines.chunk_parsing import (
+    ChunkOut,
+    ChunkParsers,
+    Totals,
+    connect,
+)
 from inspector.readers.result import ReaderResult, concat_unified
-from inspector.readers.source_file import DEFAULT_CHUNK_BYTES, Chunk, StreamError, iter_chunks
 
 __all__ = ["connect", "kind_of_shapes", "read_json_lines"]  # connect: one place for all readers
 

@@ -1,4 +1,4 @@
-"""A loaded run: its sources with their accounting, and the tables every other layer uses.
+"""Loading a run: every input read, then joined into a ``Workspace`` (``inspector.model``).
 
 ``load`` reads every input with the reader its content calls for, then joins what the files say
 about each other: status-log markers, the config's queries, each host's platform, and each
@@ -9,104 +9,30 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector import enrich
-from inspector.analysis.content import with_content
-from inspector.analysis.lanes import value_mask
-from inspector.cache import ReadCache
-from inspector.cached_read import read_through_cache
+from inspector.arrow_columns import value_mask
 from inspector.catalog.markers import classify
-from inspector.collector import collector_paused
-from inspector.inputs import InputFile, collect_inputs
-from inspector.platform import infer_platforms
+from inspector.content_hash import with_content
+from inspector.loading import subscriber_mapping
+from inspector.loading.cached_read import read_through_cache
+from inspector.loading.gc_pause import collector_paused
+from inspector.loading.host_platforms import infer_platforms
+from inspector.loading.inputs import InputFile, collect_inputs
+from inspector.loading.read_cache import ReadCache
+from inspector.loading.subscriptions import subscriptions_table
+from inspector.model import LoadOptions, SourceReport, Workspace
 from inspector.progress import Cancelled, Progress, report
 from inspector.readers.config import queries_from_pack, queries_table
-from inspector.readers.json_lines import connect, read_json_lines
-from inspector.readers.registry import LoadOptions, choose_reader
+from inspector.readers.glog import glog_options
+from inspector.readers.json_lines.reader import connect, read_json_lines
+from inspector.readers.registry import choose_reader
 from inspector.readers.result import ReaderResult, SkipFile
 from inspector.readers.rocksdb_db import DatabaseError, read_rocksdb
 from inspector.readers.sniff import Head
 from inspector.schema import BAD_LINES, HOSTS, LOADED_RECORDS, QUERIES, STATUS, SUBSCRIPTIONS
-from inspector.subscriptions import subscriptions_table
-
-
-@dataclass
-class SourceReport:
-    """One input file: what it was taken for and how every one of its lines was accounted for."""
-
-    path: str
-    kind: str  # results_log, snapshot_log, status_log_glog, config, ... or skipped/error/duplicate
-    status: str  # loaded | skipped | error | duplicate
-    size: int = 0
-    compression: str | None = None
-    lines_read: int = 0
-    lines_loaded: int = 0
-    lines_rejected: int = 0
-    rows: int = 0
-    reason: str | None = None  # why skipped / the error
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    year_assumed: bool = False  # glog without a year: taken from the file's modification time
-    cached: str | None = None  # "cache" (read back) or "tail" (cached part + new lines)
-
-    def to_json(self, bad_lines: pa.Table | None = None) -> dict:
-        out = {
-            "path": self.path,
-            "kind": self.kind,
-            "status": self.status,
-            "rows": self.rows,
-            "lines": self.lines_read,
-            "lines_loaded": self.lines_loaded,
-            "lines_rejected": self.lines_rejected,
-            "size": self.size,
-            "compression": self.compression,
-            "reason": self.reason,
-            "notes": self.notes,
-            "year_assumed": self.year_assumed,
-            "bad_lines": [],
-        }
-        if bad_lines is not None:
-            mine = bad_lines.filter(pc.equal(bad_lines.column("source"), self.path))
-            out["bad_lines"] = [
-                {"line": line, "reason": reason}
-                for line, reason in zip(
-                    mine.column("line").to_pylist(), mine.column("reason").to_pylist(), strict=True
-                )
-            ]
-        return out
-
-
-@dataclass
-class Workspace:
-    """Everything loaded from one run's inputs."""
-
-    sources: list[SourceReport]
-    records: pa.Table  # LOADED_RECORDS: the records as read plus their content hash
-    status: pa.Table
-    queries: pa.Table
-    hosts: pa.Table
-    mapping: pa.Table
-    subscriptions: pa.Table
-    bad_lines: pa.Table
-    options: LoadOptions = field(default_factory=LoadOptions)
-
-    @property
-    def from_cache(self) -> int:
-        """How many inputs came (wholly or up to a new tail) from the read cache."""
-        return sum(1 for s in self.sources if s.cached)
-
-    @property
-    def loaded_sources(self) -> list[SourceReport]:
-        return [s for s in self.sources if s.status == "loaded"]
-
-    @property
-    def readable(self) -> bool:
-        """At least one input could be opened (even if it held nothing osquery wrote)."""
-        return any(s.status in ("loaded", "skipped", "duplicate") for s in self.sources)
 
 
 def load(
@@ -224,7 +150,7 @@ def _read_file(
     head = Head.of(path)
     reader = choose_reader(head)
     if end is not None and reader.name == "json_lines" and head.compression is None:
-        result = read_json_lines(path, path, glog=options.glog, progress=progress, end=end)
+        result = read_json_lines(path, path, glog=glog_options(options), progress=progress, end=end)
     else:
         result = reader.read(path, path, options, progress)
     if result.records is not None:
@@ -269,28 +195,29 @@ def assemble(
             )
         }
         report(progress, 0.94, "mapping queries to subscribers")
-        keys = enrich.query_keys(con, records)
+        keys = subscriber_mapping.query_keys(con, records)
         names = sorted(keys)
         query_subscriber = {
-            q: enrich.subscriber_of(q, config_tables.get(q), keys.get(q, set())) for q in names
+            q: subscriber_mapping.subscriber_of(q, config_tables.get(q), keys.get(q, set()))
+            for q in names
         }
         events_queries = [
             q
             for q in names
-            if enrich.is_osquery_events(q, config_tables.get(q), keys.get(q, set()))
+            if subscriber_mapping.is_osquery_events(q, config_tables.get(q), keys.get(q, set()))
         ]
         hosts = infer_platforms(con, records, status, queries, config_tables)
         report(progress, 0.97, "mapping publishers")
         host_names = hosts.column("host").to_pylist()
         single = host_names[0] if len(host_names) == 1 else None
         platform = dict(zip(host_names, hosts.column("platform").to_pylist(), strict=True))
-        mapping = enrich.build_mapping(
-            enrich.host_query_pairs(con, records),
+        mapping = subscriber_mapping.build_mapping(
+            subscriber_mapping.host_query_pairs(con, records),
             query_subscriber,
             platform,
-            enrich.publishers_by_host(status, single),
+            subscriber_mapping.publishers_by_host(status, single),
         )
-        records = enrich.apply_mapping(records, mapping)
+        records = subscriber_mapping.apply_mapping(records, mapping)
         records = _hostless_rows(records, single, sources)
         subscriptions = subscriptions_table(con, records, events_queries)
     finally:

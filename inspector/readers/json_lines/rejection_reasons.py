@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from inspector.readers.line_index import LineChunk
+from inspector.files.line_index import LineChunk
 
 MAX_SAMPLE = 60
 

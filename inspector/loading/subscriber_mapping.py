@@ -13,14 +13,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.lanes import dictionary_digits
+from inspector.arrow_columns import dictionary_digits, take_rows
 from inspector.catalog.event_tables import (
     event_tables,
     osquery_events_columns,
     table_by_columns,
     table_in_query_name,
 )
-from inspector.record_filter import take_rows
 
 MAPPING = pa.schema(
     [

@@ -1,4 +1,4 @@
-"""Canonical ``RECORDS`` and ``STATUS`` rows from the parser's flat table (see ``json_sql``)."""
+"""Canonical ``RECORDS`` and ``STATUS`` rows from the parser's flat table (see ``parse_sql``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.readers import json_sql
 from inspector.readers.glog import GlogOptions, parse_glog_in_json
+from inspector.readers.json_lines import parse_sql
 from inspector.schema import RECORDS, STATUS, TIMESTAMP
 
 
@@ -36,10 +36,10 @@ class Built:
 
 
 def parse(con: duckdb.DuckDBPyConnection, lines_tbl: pa.Table) -> pa.Table:
-    """Parse once and flatten (``json_sql.PARSE``); top-level decorations are filled in."""
+    """Parse once and flatten (``parse_sql.PARSE``); top-level decorations are filled in."""
     con.register("lines_tbl", lines_tbl)
     try:
-        flat = con.sql(json_sql.PARSE).to_arrow_table()
+        flat = con.sql(parse_sql.PARSE).to_arrow_table()
     finally:
         con.unregister("lines_tbl")
     has_extra = flat.column("has_extra").combine_chunks()
@@ -47,7 +47,7 @@ def parse(con: duckdb.DuckDBPyConnection, lines_tbl: pa.Table) -> pa.Table:
         mask = pc.fill_null(has_extra, False)
         con.register("extra_lines", lines_tbl.filter(mask))
         try:
-            deco = con.sql(json_sql.TOP_LEVEL_DECORATIONS).to_arrow_table()
+            deco = con.sql(parse_sql.TOP_LEVEL_DECORATIONS).to_arrow_table()
         finally:
             con.unregister("extra_lines")
         merged = pc.replace_with_mask(
@@ -71,11 +71,11 @@ def build(con: duckdb.DuckDBPyConnection, flat: pa.Table, source: str, glog: Glo
         if "event" in present or "snapshot_row" in present:
             parts.append(event_rows(flat, shape))
         if "batch" in present:
-            parts.append(con.sql(json_sql.BATCH).to_arrow_table())
+            parts.append(con.sql(parse_sql.BATCH).to_arrow_table())
         if "snapshot" in present:
-            parts.append(con.sql(json_sql.SNAPSHOT).to_arrow_table())
+            parts.append(con.sql(parse_sql.SNAPSHOT).to_arrow_table())
         if "batch" in present or "snapshot" in present:
-            out.dropped_rows += con.sql(json_sql.NON_OBJECT_ROWS).fetchall()[0][0]
+            out.dropped_rows += con.sql(parse_sql.NON_OBJECT_ROWS).fetchall()[0][0]
         built = [records_from(part, source) for part in parts if part.num_rows]
         if len(built) > 1:
             # Keep file order when one chunk mixes event, batch and snapshot lines.
@@ -87,15 +87,15 @@ def build(con: duckdb.DuckDBPyConnection, flat: pa.Table, source: str, glog: Glo
             ]
         out.records.extend(built)
         if "status" in present or "status_short" in present:
-            out.status.append(status_from(con.sql(json_sql.STATUS).to_arrow_table(), source))
+            out.status.append(status_from(con.sql(parse_sql.STATUS).to_arrow_table(), source))
         if "glog_in_json" in present:
-            wrapped = con.sql(json_sql.GLOG_IN_JSON).to_arrow_table()
+            wrapped = con.sql(parse_sql.GLOG_IN_JSON).to_arrow_table()
             status, notes, orphans = parse_glog_in_json(wrapped, source, glog)
             out.status.append(status)
             out.notes.extend(notes)
             out.glog_orphans |= orphans
         if "envelope" in present:
-            items = con.sql(json_sql.ENVELOPE_ITEMS).to_arrow_table()
+            items = con.sql(parse_sql.ENVELOPE_ITEMS).to_arrow_table()
             out.merge(_envelope_items(con, items, source, glog))
     finally:
         con.unregister("flat")
@@ -122,7 +122,7 @@ def event_rows(flat: pa.Table, shape: pa.Array) -> pa.Table:
         "host": rows.column("host"),
         "query": rows.column("name"),
         "action": action,
-        **{name: rows.column(name) for name in json_sql.EVENT_FIELDS},
+        **{name: rows.column(name) for name in parse_sql.EVENT_FIELDS},
         "row": rows.column("columns"),
     }
     return pa.table(columns)
@@ -199,7 +199,7 @@ def records_from(part: pa.Table, source: str) -> pa.Table:
 
 
 def status_from(part: pa.Table, source: str) -> pa.Table:
-    """Canonical ``STATUS`` rows from the output of json_sql.STATUS (markers added later)."""
+    """Canonical ``STATUS`` rows from the output of parse_sql.STATUS (markers added later)."""
     n = part.num_rows
     columns = {
         "source": _constant_source(n, source),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from inspector.readers.line_index import (
+from inspector.files.line_index import (
     LineChunk,
     count_bytes_in_ranges,
     fill_ranges,

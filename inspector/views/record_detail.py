@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import zstandard
 
-from inspector.analysis.content import content_hashes
-from inspector.readers.line_index import split_lines
-from inspector.readers.source_file import StreamError, iter_chunks
-from inspector.record_filter import take_rows
+from inspector.arrow_columns import take_rows
+from inspector.content_hash import content_hashes
+from inspector.files.line_index import split_lines
+from inspector.files.source_file import StreamError, iter_chunks
 
 ENVELOPE = ("source", "line", "item", "part", "key", "format", "host", "query", "subscriber",
             "publisher", "action", "log_time", "event_time", "counter", "epoch", "numerics",
