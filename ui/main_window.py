@@ -57,6 +57,7 @@ SOURCE_COLUMNS = [
     "rows",
     "lines",
     "rejected",
+    "other",
     "compression",
     "cache",
     "reason",
@@ -87,6 +88,8 @@ def sources_table(ws: Workspace) -> pa.Table:
             "rows": pa.array([s.rows for s in ws.sources], pa.int64()),
             "lines": pa.array([s.lines_read for s in ws.sources], pa.int64()),
             "rejected": pa.array([s.lines_rejected for s in ws.sources], pa.int64()),
+            # lines of other programs in a system log: counted, not loaded
+            "other": pa.array([s.lines_other for s in ws.sources], pa.int64()),
             "compression": [s.compression for s in ws.sources],
             "cache": [_CACHED.get(s.cached or "") for s in ws.sources],
             "reason": [s.reason for s in ws.sources],

@@ -161,7 +161,7 @@ def _place(
     log_us = np.where(knows_utc, utc_us, local_us)
     _clock_notes(rows, is_glog, knows_utc, glog_us, syslog_us, syslog_utc, result)
     _zone_evidence(rows, is_glog, knows_utc, glog_offset, since_offset, result)
-    if len(syslog_us) > 2 and np.mean(np.diff(syslog_us) < 0) > 0.5:
+    if len(syslog_us) > 1 and np.mean(np.diff(syslog_us) < 0) > 0.5:
         result.notes.append("the lines are newest first (journalctl -r)")
 
     form = rows.form.copy()
