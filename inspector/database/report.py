@@ -45,7 +45,7 @@ COLUMN_FAMILIES = pa.schema(
         pa.field("tombstones", pa.int64()),
     ]
 )
-TIMELINE_BUCKETS = 240  # at most this many buckets over the buffered span
+TIMELINE_BUCKETS = 120  # at most this many buckets over the buffered span
 
 
 @dataclass
