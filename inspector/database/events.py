@@ -19,17 +19,19 @@ from inspector.content_hash import content_hashes
 # strings, so that text cannot occur inside another value (its quotes would be escaped).
 # Plausible event seconds only (1973–2500), as the records reader takes them.
 _ROWS_SQL = r"""
-SELECT position,
-       split_part(k, '.', 2) AS publisher,
-       split_part(k, '.', 3) AS subscriber,
-       split_part(k, '.', 4) AS eid,
-       key_bytes, value_bytes,
-       CASE WHEN TRY_CAST(regexp_extract(v, '"time":"(-?[0-9]{1,19})"', 1) AS BIGINT)
-                 BETWEEN 100000000 AND 16725225600
-            THEN TRY_CAST(regexp_extract(v, '"time":"(-?[0-9]{1,19})"', 1) AS BIGINT) END AS time,
-       v AS columns
-FROM family
-WHERE starts_with(k, 'data.') AND regexp_full_match(k, 'data\.[^.]+\.[^.]+\.[0-9]+')
+SELECT position, publisher, subscriber, eid, key_bytes, value_bytes,
+       CASE WHEN t BETWEEN 100000000 AND 16725225600 THEN t END AS time, columns
+FROM (
+    SELECT position,
+           split_part(k, '.', 2) AS publisher,
+           split_part(k, '.', 3) AS subscriber,
+           split_part(k, '.', 4) AS eid,
+           key_bytes, value_bytes,
+           TRY_CAST(regexp_extract(v, '"time":"(-?[0-9]{1,19})"', 1) AS BIGINT) AS t,
+           v AS columns
+    FROM family
+    WHERE starts_with(k, 'data.') AND regexp_full_match(k, 'data\.[^.]+\.[^.]+\.[0-9]+')
+)
 """
 _MALFORMED_SQL = r"""
 SELECT count(*) FROM family

@@ -26,6 +26,8 @@ from inspector.database.layout import KEY_CLASSES, family_domains, key_classes
 from inspector.database.store import Family, StoredDatabase, as_strings, read_database
 from inspector.database.subscribers import subscriber_table
 from inspector.progress import Progress, report
+from inspector.readers.osquery_db import DOMAINS
+from inspector.readers.rocksdb_db import DatabaseError
 from inspector.views.timeline_frames import SECOND, nice_width
 
 COLUMN_FAMILIES = pa.schema(
@@ -84,7 +86,8 @@ def anatomy(
 ) -> DatabaseReport:
     """Measure the database at ``path``. ``documents`` are (name, text) configs or flags files
     that say ``events_expiry`` (the database's own stored configs are always read too);
-    ``events_expiry`` overrides them. Raises ``DatabaseError`` for an unreadable database."""
+    ``events_expiry`` overrides them. Raises ``DatabaseError`` for an unreadable database or
+    one osquery did not write (no column family named after an osquery domain)."""
     stored = read_database(path, progress.scaled(0.0, 0.6) if progress else None)
     report(progress, 0.6, f"{path}: measuring")
     return measure(stored, documents or [], events_expiry, progress)
@@ -97,6 +100,12 @@ def measure(
     progress: Progress | None = None,
 ) -> DatabaseReport:
     """The anatomy of a database already read (``store.read_database``)."""
+    names = {f.name for f in stored.families}
+    if not names & set(DOMAINS):
+        raise DatabaseError(
+            f"{stored.path}: a RocksDB database, but not osquery's (column families: "
+            f"{', '.join(sorted(names))})"
+        )
     domains, how = family_domains(stored.families)
     notes = [how]
     con = duckdb.connect(":memory:")

@@ -322,6 +322,60 @@ def test_not_a_database_is_one_clear_error(tmp_path) -> None:
         anatomy(str(broken))
 
 
+def test_the_anatomy_agrees_with_the_records_the_app_loads(tmp_path) -> None:
+    """The demo's doubled openbsm subscription: the same events and duplicates as the app sees."""
+    import duckdb
+
+    from inspector.demo.writer import write_run
+    from inspector.loading.pipeline import load
+
+    truth = write_run(str(tmp_path), "openbsm-double", seed=3, hours=2, size=1_000_000)
+    db = str(tmp_path / truth["database"]["path"])
+    report = anatomy(db)
+    events = {
+        f"{r['publisher']}.{r['subscriber']}": r["events"] for r in report.subscribers.to_pylist()
+    }
+    assert events == truth["database"]["buffered_events"]
+    con = duckdb.connect()
+    con.register("r", load([db]).records)
+    loaded = {
+        (p, s): (n, d)
+        for p, s, n, d in con.sql(
+            "SELECT CAST(publisher AS VARCHAR), CAST(subscriber AS VARCHAR), count(*), "
+            "count(DISTINCT content) FROM r WHERE CAST(format AS VARCHAR) = 'database_event' "
+            "GROUP BY ALL"
+        ).fetchall()
+    }
+    measured = {(r["publisher"], r["subscriber"]): (r["rows"], r["distinct"])
+                for r in report.duplicated.to_pylist()}  # fmt: skip
+    assert measured == loaded
+    assert any(n > d for n, d in measured.values())  # the doubled subscription shows
+
+
+def test_a_foreign_database_is_refused_and_an_empty_one_measured(tmp_path) -> None:
+    from rocksdict import Options, Rdict
+
+    from inspector.readers.rocksdb_db import DatabaseError
+
+    def create(path, families):
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        options.create_missing_column_families(True)
+        return Rdict(str(path), options=options,
+                     column_families={cf: Options(raw_mode=True) for cf in families})  # fmt: skip
+
+    foreign = create(tmp_path / "other.db", ["sessions"])
+    foreign[b"user:1"] = b"alice"
+    foreign.close()
+    with pytest.raises(DatabaseError, match="not osquery's"):
+        anatomy(str(tmp_path / "other.db"))
+    create(tmp_path / "empty.db", L.DOMAINS_5).close()
+    report = anatomy(str(tmp_path / "empty.db"))
+    assert report.database_bytes == 0 and report.events_family == "queries"
+    assert report.subscribers.num_rows == report.indexes.num_rows == report.timeline.num_rows == 0
+    assert any("no domain could be verified" in n for n in report.notes)
+
+
 def test_report_json_leads_with_the_contract_fields(current_db) -> None:
     from inspector.cli.summary import json_default
     from inspector.database.json_doc import report_json
