@@ -20,15 +20,14 @@ from inspector.content_hash import content_hashes
 # Plausible event seconds only (1973–2500), as the records reader takes them.
 _ROWS_SQL = r"""
 SELECT position, publisher, subscriber, eid, key_bytes, value_bytes,
-       CASE WHEN t BETWEEN 100000000 AND 16725225600 THEN t END AS time, columns
+       CASE WHEN t BETWEEN 100000000 AND 16725225600 THEN t END AS time
 FROM (
     SELECT position,
            split_part(k, '.', 2) AS publisher,
            split_part(k, '.', 3) AS subscriber,
            split_part(k, '.', 4) AS eid,
            key_bytes, value_bytes,
-           TRY_CAST(regexp_extract(v, '"time":"(-?[0-9]{1,19})"', 1) AS BIGINT) AS t,
-           v AS columns
+           TRY_CAST(regexp_extract(v, '"time":"(-?[0-9]{1,19})"', 1) AS BIGINT) AS t
     FROM family
     WHERE starts_with(k, 'data.') AND regexp_full_match(k, 'data\.[^.]+\.[^.]+\.[0-9]+')
 )
@@ -77,10 +76,17 @@ def event_rows(con: duckdb.DuckDBPyConnection, family: pa.Table) -> tuple[pa.Tab
         con.unregister("family")
     positions = rows.column("position").to_numpy()
     if len(positions) > 1 and not bool(np.all(positions[1:] > positions[:-1])):
-        rows = rows.take(pa.array(np.argsort(positions, kind="stable")))  # keep key order
-    content = content_hashes(rows.select(["eid", "columns"]), con)
-    rows = rows.drop_columns(["columns"]).append_column("content", content)
-    return rows.cast(EVENT_ROWS), malformed
+        order = np.argsort(positions, kind="stable")  # keep key order
+        rows, positions = rows.take(pa.array(order)), positions[order]
+    values = family.column("v")
+    n = len(positions)
+    if n and positions[-1] - positions[0] == n - 1:
+        # the usual case: every data. key is one run of the sorted keys; no copy of the rows
+        columns = values.slice(int(positions[0]), n)
+    else:
+        columns = values.take(pa.array(positions))
+    content = content_hashes(pa.table({"eid": rows.column("eid"), "columns": columns}), con)
+    return rows.append_column("content", content).cast(EVENT_ROWS), malformed
 
 
 def subscriber_runs(rows: pa.Table) -> list[tuple[str, str, int, int]]:
