@@ -7,6 +7,7 @@ import os
 import sys
 import time
 
+from inspector.cli.options import time_zone
 from inspector.demo.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from inspector.demo.writer import write_run
 from inspector.units import parse_size
@@ -62,6 +63,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--size", type=_size, default=parse_size("40MB"), help="results log size, e.g. 40MB, 1GB"
     )
+    p.add_argument(
+        "--tz",
+        type=time_zone,
+        default="UTC",
+        metavar="ZONE",
+        help="the demo host's time zone: its glog status log is written in it (default UTC)",
+    )
     p.set_defaults(run=run)
 
 
@@ -70,7 +78,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"osquery-inspector demo: {args.out_dir} exists and is not a folder", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    truth = write_run(args.out_dir, args.scenario, seed=args.seed, hours=args.hours, size=args.size)
+    truth = write_run(
+        args.out_dir, args.scenario, seed=args.seed, hours=args.hours, size=args.size,
+        time_zone=args.tz,
+    )  # fmt: skip
     seconds = time.perf_counter() - started
     total = 0
     for root, _, files in os.walk(args.out_dir):

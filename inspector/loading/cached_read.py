@@ -78,9 +78,9 @@ def read_through_cache(
 
 
 def _key(cache: ReadCache, path: str, source: str, options: LoadOptions) -> str:
-    # The resolved zone, not just the option: with none given, glog times follow this machine's.
-    zone = str(glog_options(options).zone) if options.tz is None else options.tz
-    return cache.key(path, source, json.dumps([*astuple(options), zone]))
+    # What the readers are given: the year. The zone is not theirs (status rows keep their wall
+    # clock; the pipeline places them), so one entry serves every zone.
+    return cache.key(path, source, json.dumps(list(astuple(glog_options(options)))))
 
 
 def is_cached(cache: ReadCache, path: str, source: str, options: LoadOptions) -> bool:
@@ -135,6 +135,9 @@ def _with_tail(
     merged.records = concat_unified([records, tail.records])
     merged.status = concat_unified([status, tail.status])
     merged.queries = entry.table("queries")
+    merged.empty_runs = concat_unified(
+        [_upto(entry.table("empty_runs"), lines_done), tail.empty_runs]
+    )
     merged.bad = _bad_lines(bad)
     merged.bad.extend(tail.bad.lines, tail.bad.reasons)
     merged.notes = list(meta["notes"]) + [n for n in tail.notes if n not in meta["notes"]]
@@ -183,6 +186,7 @@ def _result_of(entry: Entry) -> ReaderResult:
         records=entry.records(),
         status=entry.table("status"),
         queries=entry.table("queries"),
+        empty_runs=entry.table("empty_runs"),
         bad=_bad_lines(entry.table("bad")),
         notes=list(meta["notes"]),
         meta=dict(meta["meta"]),
@@ -217,5 +221,10 @@ def _store(
     if seam is not None:
         meta.update(seam.meta())
     bad = result.bad.table("") if len(result.bad) else None
-    tables = {"status": result.status, "queries": result.queries, "bad": bad}
+    tables = {
+        "status": result.status,
+        "queries": result.queries,
+        "empty_runs": result.empty_runs,
+        "bad": bad,
+    }
     cache.put(key, meta, [t for t in new_records if t is not None], tables, keep_segments)

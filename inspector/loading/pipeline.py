@@ -7,6 +7,7 @@ query's subscriber and publisher.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
@@ -22,6 +23,7 @@ from inspector.loading.gc_pause import collector_paused
 from inspector.loading.host_platforms import infer_platforms
 from inspector.loading.inputs import InputFile, collect_inputs
 from inspector.loading.read_cache import ReadCache
+from inspector.loading.status_clock import place_status_times
 from inspector.loading.subscriptions import subscriptions_table
 from inspector.model import LoadOptions, SourceReport, Workspace
 from inspector.progress import Cancelled, Progress, report
@@ -32,7 +34,15 @@ from inspector.readers.registry import choose_reader
 from inspector.readers.result import ReaderResult, SkipFile
 from inspector.readers.rocksdb_db import DatabaseError, read_rocksdb
 from inspector.readers.sniff import Head
-from inspector.schema import BAD_LINES, HOSTS, LOADED_RECORDS, QUERIES, STATUS, SUBSCRIPTIONS
+from inspector.schema import (
+    BAD_LINES,
+    EMPTY_RUNS,
+    HOSTS,
+    LOADED_RECORDS,
+    QUERIES,
+    STATUS,
+    SUBSCRIPTIONS,
+)
 
 
 def load(
@@ -139,6 +149,8 @@ def read_input(
     source.rows = result.rows
     source.notes = list(result.notes)
     source.year_assumed = bool(result.meta.get("year_assumed"))
+    source.lines_other = int(result.meta.get("lines_other", 0))
+    source.zone_evidence = list(result.meta.get("zone_evidence", []))
     return source, result
 
 
@@ -175,12 +187,8 @@ def assemble(
     records = _concat(
         [with_content(r.records) for _, r in results if r.records is not None], LOADED_RECORDS
     )
-    status = _with_status_hosts(results)
-    status = _concat(status, STATUS)
-    if status.num_rows:
-        marker, subject = classify(status.column("message"))
-        status = status.set_column(status.schema.get_field_index("marker"), "marker", marker)
-        status = status.set_column(status.schema.get_field_index("subject"), "subject", subject)
+    status = classify_status(_concat(_with_status_hosts(results), STATUS))
+    status, clocks = place_status_times(status, records, sources, options)
     queries = _config_queries(results)
     bad = _concat([r.bad.table(s.path) for s, r in results], BAD_LINES)
 
@@ -217,6 +225,11 @@ def assemble(
             platform,
             subscriber_mapping.publishers_by_host(status, single),
         )
+        if single is not None:
+            # A blank host name (journald) or a file that names none: the run's only host's.
+            filled = pc.fill_null(status.column("host").cast(pa.string()), single)
+            index = status.schema.get_field_index("host")
+            status = status.set_column(index, "host", pc.dictionary_encode(filled))
         records = subscriber_mapping.apply_mapping(records, mapping)
         records = _hostless_rows(records, single, sources)
         subscriptions = subscriptions_table(con, records, events_queries)
@@ -232,7 +245,68 @@ def assemble(
         subscriptions=subscriptions if subscriptions.num_rows else SUBSCRIPTIONS.empty_table(),
         bad_lines=bad,
         options=options,
+        status_clocks=clocks,
+        empty_runs=_concat([r.empty_runs for _, r in results], EMPTY_RUNS),
     )
+
+
+def with_status_zone(ws: Workspace, tz: str | None) -> Workspace:
+    """``ws`` with its wall-clock status lines placed again: in zone ``tz``, or (None) as the
+    run's evidence says. Records and everything read stay; the analysis is the caller's."""
+    options = LoadOptions(tz=tz, year=ws.options.year)
+    status, clocks = place_status_times(ws.status, ws.records, ws.sources, options)
+    return dataclasses.replace(ws, status=status, status_clocks=clocks, options=options)
+
+
+def classify_status(status: pa.Table) -> pa.Table:
+    """Marker class and subject of every status row a reader did not classify itself; a
+    system log's echo of a glog line gets none (it is the same event)."""
+    if not status.num_rows:
+        return status
+    marker, subject = classify(status.column("message"))
+    echo = pc.fill_null(
+        pc.equal(pc.cast(status.column("format"), pa.string()), "syslog_echo"), False
+    )
+    known = pc.is_valid(status.column("marker"))
+    keep = pc.or_(known, echo)
+    marker = pc.if_else(keep, status.column("marker").cast(pa.string()), marker.cast(pa.string()))
+    subject = pc.if_else(keep, status.column("subject"), subject)
+    field_type = status.schema.field("marker").type
+    status = status.set_column(
+        status.schema.get_field_index("marker"),
+        "marker",
+        pc.dictionary_encode(marker).cast(field_type),
+    )
+    return status.set_column(status.schema.get_field_index("subject"), "subject", subject)
+
+
+def pack_file_for(ref: str, config: str, candidates: list[str]) -> str | None:
+    """The input that is the pack a config names by path: the file at that path, else one in
+    the config's own folder tree, else one whose path ends with the reference's (a bundle
+    copied from the host); never a same-named file from an unrelated folder."""
+    config_dir = os.path.dirname(os.path.abspath(config))
+    wanted = os.path.normpath(ref if os.path.isabs(ref) else os.path.join(config_dir, ref))
+    name = os.path.basename(ref)
+    same = [c for c in candidates if os.path.basename(c) == name]
+    for c in same:
+        if os.path.realpath(c) == os.path.realpath(wanted):
+            return c
+    inside = [c for c in same if os.path.abspath(c).startswith(config_dir + os.sep)]
+    if len(inside) == 1:
+        return inside[0]
+    parts = [p for p in os.path.normpath(ref).split(os.sep) if p not in ("", ".", "..")]
+
+    def common_tail(path: str) -> int:
+        mine = os.path.abspath(path).split(os.sep)
+        n = 0
+        while n < min(len(mine), len(parts)) and mine[-1 - n] == parts[-1 - n]:
+            n += 1
+        return n
+
+    tails = sorted(((common_tail(c), c) for c in same), reverse=True)
+    if tails and tails[0][0] >= 2 and (len(tails) == 1 or tails[1][0] < tails[0][0]):
+        return tails[0][1]
+    return None
 
 
 def _with_status_hosts(results: list[tuple[SourceReport, ReaderResult]]) -> list[pa.Table]:
@@ -303,7 +377,7 @@ def _announced_host(status: pa.Table) -> str | None:
 def _config_queries(results: list[tuple[SourceReport, ReaderResult]]) -> pa.Table:
     """Queries of every config, with packs stored in separate files named as the config names them."""
     tables = []
-    packs = {os.path.basename(s.path): (s, r) for s, r in results if r.kind == "pack"}
+    packs = [(s, r) for s, r in results if r.kind == "pack"]
     referenced: set[str] = set()
     for source, result in results:
         if result.kind != "config" or result.queries is None:
@@ -311,18 +385,18 @@ def _config_queries(results: list[tuple[SourceReport, ReaderResult]]) -> pa.Tabl
         tables.append(result.queries)
         delimiter = result.meta.get("pack_delimiter", "_")
         for pack, ref in result.meta.get("pack_refs", {}).items():
-            match = packs.get(os.path.basename(ref))
+            match = pack_file_for(ref, source.path, [s.path for s, _ in packs])
             if match is None:
                 source.notes.append(f"pack {pack!r} refers to {ref}, which is not among the inputs")
                 continue
-            pack_source, pack_result = match
+            pack_source, pack_result = next((s, r) for s, r in packs if s.path == match)
             rows, _ = queries_from_pack(
                 pack_result.meta["pack_doc"], pack, delimiter, pack_source.path
             )
             tables.append(queries_table(rows))
-            referenced.add(os.path.basename(ref))
-    for name, (_, result) in packs.items():
-        if name not in referenced and result.queries is not None:
+            referenced.add(match)
+    for pack_source, result in packs:
+        if pack_source.path not in referenced and result.queries is not None:
             tables.append(result.queries)
     # Queries the database remembers (query.<name>, a stored config) fill in what no config file says.
     named = {q for t in tables for q in t.column("query").to_pylist()}

@@ -31,15 +31,20 @@ from platformdirs import user_cache_dir
 
 from inspector import __version__
 from inspector.readers.result import concat_unified
-from inspector.schema import BAD_LINES, LOADED_RECORDS, QUERIES, STATUS
+from inspector.schema import BAD_LINES, EMPTY_RUNS, LOADED_RECORDS, QUERIES, STATUS
 
 CACHE_FORMAT = 2  # bump when a reader's output or this layout changes
 DEFAULT_LIMIT = 5 * 10**9  # bytes, as disks count
-TABLES = ("status", "queries", "bad")  # small tables, one file each; records come in segments
+TABLES = (
+    "status",
+    "queries",
+    "empty_runs",
+    "bad",
+)  # small tables, one file each; records come in segments
 STALE_TEMP_SECONDS = 3600  # staging/trash folders older than this were left by a crash
 _VERSIONS = "\0".join(
     [str(CACHE_FORMAT), __version__, duckdb.__version__, pa.__version__,
-     str(LOADED_RECORDS), str(STATUS), str(QUERIES), str(BAD_LINES)]
+     str(LOADED_RECORDS), str(STATUS), str(QUERIES), str(EMPTY_RUNS), str(BAD_LINES)]
 )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from inspector.catalog.event_tables import (
     osquery_events_columns,
     table_by_columns,
     table_in_query_name,
+    tables_explaining,
 )
 
 MAPPING = pa.schema(
@@ -72,12 +73,21 @@ def subscriber_of(
         return None, "config: not an event query" + (
             f" (reads {', '.join(config_tables)})" if config_tables else ""
         )
+    # Evidence from the rows outranks a table named inside the query name: a query called
+    # blacklist_process_events whose rows carry cid, ntime and syscall reads bpf_process_events.
     by_name = table_in_query_name(query)
+    fitting = tables_explaining(keys)
+    if by_name is not None and (by_name in fitting or not fitting):
+        return by_name, "query name" + ("; its rows fit" if fitting else "")
+    by_columns = table_by_columns(keys)
+    if by_columns is None and len(fitting) == 1:
+        by_columns = fitting[0]
+    if by_columns is not None:
+        if by_name is not None:
+            return by_columns, f"columns (the rows are not {by_name}'s)"
+        return by_columns, "columns"
     if by_name is not None:
         return by_name, "query name"
-    by_columns = table_by_columns(keys)
-    if by_columns is not None:
-        return by_columns, "columns"
     return None, "unknown"
 
 
@@ -206,7 +216,16 @@ def publishers_by_host(status: pa.Table, single_host: str | None) -> dict[str, s
         return out
     marker = status.column("marker").cast(pa.string())
     wanted = pc.is_in(
-        marker, pa.array(["publisher_started", "publisher_disabled", "publisher_stopped"])
+        marker,
+        pa.array(
+            [
+                "publisher_started",
+                "publisher_disabled",
+                "publisher_unused",
+                "publisher_failed",
+                "publisher_stopped",
+            ]
+        ),
     )
     sub = status.filter(pc.fill_null(wanted, False)).select(["host", "subject"])
     hosts = sub.column("host").cast(pa.string()).to_pylist()

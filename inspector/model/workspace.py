@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.model.options import LoadOptions
+from inspector.schema import EMPTY_RUNS, STATUS_CLOCKS
 
 
 @dataclass
@@ -26,12 +27,15 @@ class SourceReport:
     lines_read: int = 0
     lines_loaded: int = 0
     lines_rejected: int = 0
+    lines_other: int = 0  # loaded lines that are not osquery's (other programs in a system log)
     rows: int = 0
     reason: str | None = None  # why skipped / the error
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     year_assumed: bool = False  # glog without a year: taken from the file's modification time
     cached: str | None = None  # "cache" (read back) or "tail" (cached part + new lines)
+    # What the file says of its agent's UTC offset (for the status clock), as readers found it.
+    zone_evidence: list[dict] = field(default_factory=list)
 
     def to_json(self, bad_lines: pa.Table | None = None) -> dict:
         out = {
@@ -42,6 +46,7 @@ class SourceReport:
             "lines": self.lines_read,
             "lines_loaded": self.lines_loaded,
             "lines_rejected": self.lines_rejected,
+            "lines_other": self.lines_other,
             "size": self.size,
             "compression": self.compression,
             "reason": self.reason,
@@ -73,6 +78,10 @@ class Workspace:
     subscriptions: pa.Table
     bad_lines: pa.Table
     options: LoadOptions = field(default_factory=LoadOptions)
+    # How each host's wall-clock status lines were placed on UTC (STATUS_CLOCKS).
+    status_clocks: pa.Table = field(default_factory=STATUS_CLOCKS.empty_table)
+    # Query runs that logged no row (EMPTY_RUNS): empty snapshots, empty batches.
+    empty_runs: pa.Table = field(default_factory=EMPTY_RUNS.empty_table)
 
     @property
     def from_cache(self) -> int:

@@ -18,6 +18,8 @@ from inspector.readers.glog import glog_options, looks_like_glog, read_glog
 from inspector.readers.json_lines.reader import read_json_lines
 from inspector.readers.result import ReaderResult, SkipFile
 from inspector.readers.sniff import RECORD_START, Head
+from inspector.readers.system_log.logfmt import read_logfmt, sniff_logfmt
+from inspector.readers.system_log.reader import read_system_log, sniff_system_log
 
 ReadFn = Callable[[str, str, LoadOptions, Progress | None], ReaderResult]
 
@@ -97,6 +99,26 @@ def _sniff_glog(head: Head) -> float:
     return 0.9 if looks_like_glog(head.lines[:60]) else 0.0
 
 
+def _sniff_system_log(head: Head) -> float:
+    return sniff_system_log(head.lines[:200])
+
+
+def _sniff_logfmt(head: Head) -> float:
+    return sniff_logfmt(head.lines[:200])
+
+
+def _read_system_log(
+    path: str, source: str, options: LoadOptions, progress: Progress | None
+) -> ReaderResult:
+    return read_system_log(path, source, options=glog_options(options), progress=progress)
+
+
+def _read_logfmt(
+    path: str, source: str, options: LoadOptions, progress: Progress | None
+) -> ReaderResult:
+    return read_logfmt(path, source, options=glog_options(options), progress=progress)
+
+
 def _sniff_dump(head: Head) -> float:
     return 0.92 if looks_like_dump(head.lines[:40]) else 0.0
 
@@ -161,6 +183,8 @@ READERS: tuple[Reader, ...] = (
     Reader("glog", _sniff_glog, _read_glog),
     Reader("json_document", _sniff_document, _read_document),
     Reader("database_dump", _sniff_dump, _read_dump),
+    Reader("system_log", _sniff_system_log, _read_system_log),
+    Reader("logfmt", _sniff_logfmt, _read_logfmt),
 )
 
 

@@ -23,7 +23,7 @@ class Overview:
     status_first: dt.datetime | None  # first status line
     status_last: dt.datetime | None
     assumed_year_sources: list[str]  # status files whose year was assumed
-    per_query: list[dict]  # host, query, subscriber, publisher, how, rows, first, last
+    per_query: list[dict]  # host, query, subscriber, publisher, how, rows, empty_runs, first, last
     markers: list[dict]  # marker, host, count, first, last
 
 
@@ -38,18 +38,32 @@ def overview(ws: Workspace) -> Overview:
         status_first, status_last = con.sql(
             "SELECT min(log_time), max(log_time) FROM status"
         ).fetchall()[0]
+        con.register("empty", ws.empty_runs)
         per_query = _dicts(
             con.sql(
-                """SELECT CAST(r.host AS VARCHAR) AS host, CAST(r.query AS VARCHAR) AS query,
-                          CAST(r.subscriber AS VARCHAR) AS subscriber,
-                          CAST(r.publisher AS VARCHAR) AS publisher,
-                          coalesce(any_value(m.how), CASE WHEN any_value(r.query) IS NULL
-                              THEN 'buffered in osquery.db' END) AS how, count(*) AS rows,
-                          min(r.log_time) AS first, max(r.log_time) AS last
-                   FROM records r LEFT JOIN mapping m
-                     ON m.query = CAST(r.query AS VARCHAR)
-                    AND coalesce(m.host, '') = coalesce(CAST(r.host AS VARCHAR), '')
-                   GROUP BY 1, 2, 3, 4 ORDER BY rows DESC, query, host"""
+                """WITH r AS (
+                       SELECT CAST(r.host AS VARCHAR) AS host, CAST(r.query AS VARCHAR) AS query,
+                              CAST(r.subscriber AS VARCHAR) AS subscriber,
+                              CAST(r.publisher AS VARCHAR) AS publisher,
+                              coalesce(any_value(m.how), CASE WHEN any_value(r.query) IS NULL
+                                  THEN 'buffered in osquery.db' END) AS how, count(*) AS rows,
+                              min(r.log_time) AS first, max(r.log_time) AS last
+                       FROM records r LEFT JOIN mapping m
+                         ON m.query = CAST(r.query AS VARCHAR)
+                        AND coalesce(m.host, '') = coalesce(CAST(r.host AS VARCHAR), '')
+                       GROUP BY 1, 2, 3, 4
+                   ), e AS (
+                       -- runs that logged no row (empty snapshots and batches) count too
+                       SELECT host, query, count(*) AS empty_runs, min(log_time) AS first,
+                              max(log_time) AS last
+                       FROM empty GROUP BY 1, 2
+                   )
+                   SELECT coalesce(r.host, e.host) AS host, coalesce(r.query, e.query) AS query,
+                          r.subscriber, r.publisher, r.how, coalesce(r.rows, 0) AS rows,
+                          coalesce(e.empty_runs, 0) AS empty_runs,
+                          least(r.first, e.first) AS first, greatest(r.last, e.last) AS last
+                   FROM r FULL JOIN e ON r.host IS NOT DISTINCT FROM e.host AND r.query = e.query
+                   ORDER BY rows DESC, query, host"""
             )
         )
         markers = _dicts(

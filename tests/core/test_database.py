@@ -90,7 +90,10 @@ def test_stored_results_and_queries(demo) -> None:
         pc.equal(ws.records.column("format").cast("string"), "database_stored")
     )
     assert stored.num_rows > 0
-    assert set(stored.column("query").cast("string").to_pylist()) == {"listening_ports"}
+    assert set(stored.column("query").cast("string").to_pylist()) == {
+        "listening_ports",
+        "pack_osquery-monitoring_osquery_info",
+    }
     assert stored.column("counter")[0].as_py() is not None
     queries = {q["query"]: q["subscriber"] for q in ws.queries.to_pylist()}
     assert queries["pack_audit_process_events"] == "process_events"

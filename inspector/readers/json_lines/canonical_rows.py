@@ -9,9 +9,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.readers.glog import GlogOptions, parse_glog_in_json
+from inspector.readers.glog_lines import GlogOptions
 from inspector.readers.json_lines import parse_sql
-from inspector.schema import RECORDS, STATUS, TIMESTAMP
+from inspector.readers.json_lines.glog_in_json import parse_glog_in_json
+from inspector.schema import EMPTY_RUNS, RECORDS, STATUS, TIMESTAMP
 
 
 @dataclass
@@ -24,9 +25,13 @@ class Built:
     dropped_rows: int = 0
     notes: list[str] = field(default_factory=list)
     glog_orphans: set[tuple[int, int | None]] = field(default_factory=set)
+    empty_runs: list[pa.Table] = field(default_factory=list)
+    legacy_empty_lists: int = 0
 
     def merge(self, other: Built) -> None:
         self.records.extend(other.records)
+        self.empty_runs.extend(other.empty_runs)
+        self.legacy_empty_lists += other.legacy_empty_lists
         self.status.extend(other.status)
         for k, v in other.shapes.items():
             self.shapes[k] = self.shapes.get(k, 0) + v
@@ -76,6 +81,10 @@ def build(con: duckdb.DuckDBPyConnection, flat: pa.Table, source: str, glog: Glo
             parts.append(con.sql(parse_sql.SNAPSHOT).to_arrow_table())
         if "batch" in present or "snapshot" in present:
             out.dropped_rows += con.sql(parse_sql.NON_OBJECT_ROWS).fetchall()[0][0]
+            out.legacy_empty_lists += con.sql(parse_sql.LEGACY_EMPTY_LISTS).fetchall()[0][0]
+            empty = con.sql(parse_sql.EMPTY_RUNS).to_arrow_table()
+            if empty.num_rows:
+                out.empty_runs.append(empty_runs_from(empty, source))
         built = [records_from(part, source) for part in parts if part.num_rows]
         if len(built) > 1:
             # Keep file order when one chunk mixes event, batch and snapshot lines.
@@ -87,7 +96,9 @@ def build(con: duckdb.DuckDBPyConnection, flat: pa.Table, source: str, glog: Glo
             ]
         out.records.extend(built)
         if "status" in present or "status_short" in present:
-            out.status.append(status_from(con.sql(parse_sql.STATUS).to_arrow_table(), source))
+            rows = con.sql(parse_sql.STATUS).to_arrow_table()
+            out.status.append(status_from(rows, source))
+            out.notes.extend(_host_notes(rows.column("host_from")))
         if "glog_in_json" in present:
             wrapped = con.sql(parse_sql.GLOG_IN_JSON).to_arrow_table()
             status, notes, orphans = parse_glog_in_json(wrapped, source, glog)
@@ -100,6 +111,15 @@ def build(con: duckdb.DuckDBPyConnection, flat: pa.Table, source: str, glog: Glo
     finally:
         con.unregister("flat")
     return out
+
+
+def _host_notes(host_from: pa.ChunkedArray) -> list[str]:
+    """Say where status records without ``hostIdentifier`` got their host."""
+    found = pc.unique(host_from.combine_chunks()).drop_null().to_pylist()
+    return [
+        f"status records without hostIdentifier: their host is taken from {where}"
+        for where in sorted(found)
+    ]
 
 
 def event_rows(flat: pa.Table, shape: pa.Array) -> pa.Table:
@@ -198,6 +218,23 @@ def records_from(part: pa.Table, source: str) -> pa.Table:
     return pa.table(columns).cast(RECORDS)
 
 
+def empty_runs_from(part: pa.Table, source: str) -> pa.Table:
+    """``EMPTY_RUNS`` rows from the output of parse_sql.EMPTY_RUNS."""
+    return pa.table(
+        {
+            "source": pa.array([source] * part.num_rows, pa.string()),
+            "line": part.column("line"),
+            "item": part.column("item"),
+            "format": part.column("format"),
+            "host": part.column("host"),
+            "query": part.column("query"),
+            "log_time": _us_to_timestamp(part.column("log_us")),
+            "counter": part.column("counter"),
+            "epoch": part.column("epoch"),
+        }
+    ).cast(EMPTY_RUNS)
+
+
 def status_from(part: pa.Table, source: str) -> pa.Table:
     """Canonical ``STATUS`` rows from the output of parse_sql.STATUS (markers added later)."""
     n = part.num_rows
@@ -209,6 +246,10 @@ def status_from(part: pa.Table, source: str) -> pa.Table:
         "host": _dict(part.column("host")),
         "severity": _dict(part.column("severity")),
         "log_time": _us_to_timestamp(part.column("log_us")),
+        "clock": pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, dtype=np.int32)), pa.array(["utc"])
+        ),
+        "local_time": pa.nulls(n, pa.timestamp("us")),
         "thread": pa.nulls(n, pa.int64()),
         "file": part.column("file").cast(pa.string()),
         "src_line": part.column("src_line"),

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from inspector.content_hash import with_content
 from inspector.files.line_index import LineChunk, split_lines
 from inspector.files.source_file import BufferPool, Chunk
-from inspector.readers.glog import GlogOptions
+from inspector.readers.glog_lines import GlogOptions
 from inspector.readers.json_lines.canonical_rows import Built, build, parse
 from inspector.readers.json_lines.parser_input import line_table
 from inspector.readers.json_lines.rejection_reasons import reason_for

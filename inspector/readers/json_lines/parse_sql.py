@@ -7,7 +7,7 @@ flat table (``flat``) without parsing the line again.
 
 from __future__ import annotations
 
-from inspector.readers.glog import GLOG_LINE
+from inspector.readers.glog_lines import GLOG_LINE
 
 # Every top-level key osquery writes in a result or status record (plus the AWS/TLS additions).
 # Anything else at the top level of a result line is a decoration (--decorations_top_level).
@@ -71,7 +71,10 @@ def time_us(unix: str, calendar: str) -> str:
 
 
 def _is_list_or_missing(json_expr: str, path: str) -> str:
-    return f"coalesce(json_type({json_expr}, '{path}') = 'ARRAY', json_type({json_expr}, '{path}') IS NULL)"
+    """SQL: the value at ``path`` is a list, absent, or "" (osquery ≤ 2.x wrote empty lists so)."""
+    kind = f"json_type({json_expr}, '{path}')"
+    empty = f"({kind} = 'VARCHAR' AND json_extract_string({json_expr}, '{path}') = '')"
+    return f"coalesce({kind} = 'ARRAY' OR {empty}, {kind} IS NULL)"
 
 
 PARSE = f"""
@@ -101,7 +104,9 @@ WITH first AS (
             WHEN r.name IS NOT NULL AND left(r.diffResults, 1) = '{{'
                  AND {_is_list_or_missing("r.diffResults", "$.added")}
                  AND {_is_list_or_missing("r.diffResults", "$.removed")} THEN 'batch'
-            WHEN r.name IS NOT NULL AND left(r.snapshot, 1) = '[' THEN 'snapshot'
+            WHEN r.name IS NOT NULL
+                 AND (left(r.snapshot, 1) = '[' OR CAST(r.snapshot AS VARCHAR) = '""')
+                THEN 'snapshot'
             WHEN left(o.data, 1) = '[' AND (o.log_type IS NOT NULL OR o.node_key IS NOT NULL)
                 THEN 'envelope'
             WHEN o.message IS NOT NULL AND (o.severity IS NOT NULL OR o.filename IS NOT NULL)
@@ -193,6 +198,26 @@ SNAPSHOT = _UNNESTED.format(
     shape="snapshot",
 )
 
+# Runs of batch and snapshot lines that logged no row at all (a snapshot of [] or "", a batch
+# with nothing added or removed): the run is kept (host, query, time), as osquery ran it.
+EMPTY_RUNS = """
+SELECT line, item, shape AS format, host, name AS query, log_us, counter, epoch
+FROM (
+    SELECT *, CASE WHEN shape = 'snapshot' THEN len(coalesce(json_transform(snap, '["JSON"]'), []))
+              ELSE len(coalesce(d.removed, [])) + len(coalesce(d.added, [])) END AS n
+    FROM (SELECT *, json_transform(diff, '{"removed":["JSON"],"added":["JSON"]}') AS d
+          FROM flat WHERE shape IN ('batch', 'snapshot'))
+) WHERE n = 0
+"""
+
+# Lines that wrote an empty list as "" (osquery ≤ 2.x).
+LEGACY_EMPTY_LISTS = """
+SELECT count(*) FROM flat
+WHERE (shape = 'snapshot' AND CAST(snap AS VARCHAR) = '""')
+   OR (shape = 'batch' AND (json_extract_string(diff, '$.added') = ''
+                            OR json_extract_string(diff, '$.removed') = ''))
+"""
+
 # Rows inside diffResults/snapshot arrays that are not objects (dropped, and counted).
 NON_OBJECT_ROWS = """
 SELECT count(*) FROM (
@@ -204,7 +229,14 @@ SELECT count(*) FROM (
 """
 
 STATUS = """
-SELECT line, item, CASE WHEN shape = 'status' THEN 'json' ELSE 'json_short' END AS format, host,
+SELECT line, item, CASE WHEN shape = 'status' THEN 'json' ELSE 'json_short' END AS format,
+    -- TLS-logger status records may carry no hostIdentifier: the decorations name the host.
+    coalesce(host, json_extract_string(decorations, '$.hostname'),
+             json_extract_string(decorations, '$.host_uuid')) AS host,
+    CASE WHEN host IS NOT NULL THEN NULL
+         WHEN json_extract_string(decorations, '$.hostname') IS NOT NULL THEN 'decorations.hostname'
+         WHEN json_extract_string(decorations, '$.host_uuid') IS NOT NULL THEN 'decorations.host_uuid'
+    END AS host_from,
     CASE trim(severity) WHEN '0' THEN 'INFO' WHEN '1' THEN 'WARNING' WHEN '2' THEN 'ERROR'
         WHEN '3' THEN 'FATAL' ELSE upper(severity) END AS severity,
     log_us, file, src_line, message, version

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from inspector.files.line_index import line_count
 from inspector.files.source_file import DEFAULT_CHUNK_BYTES, Chunk, StreamError, iter_chunks
 from inspector.progress import Progress, report
-from inspector.readers.glog import GlogOptions
+from inspector.readers.glog_lines import GlogOptions
 from inspector.readers.json_lines.chunk_parsing import (
     ChunkOut,
     ChunkParsers,
@@ -90,6 +90,17 @@ def _finish(result: ReaderResult, totals: Totals) -> None:
     got = totals.built
     result.records = concat_unified(got.records)
     result.status = concat_unified(got.status)
+    result.empty_runs = concat_unified(got.empty_runs)
+    empty = sum(t.num_rows for t in got.empty_runs)
+    if empty:
+        result.notes.append(
+            f"{empty:,} query runs logged no row (an empty snapshot or batch): kept as runs"
+        )
+    if got.legacy_empty_lists:
+        result.notes.append(
+            f'{got.legacy_empty_lists:,} lines write an empty list as "" (osquery ≤ 2.x): read as '
+            "empty lists"
+        )
     result.meta["shapes"] = dict(got.shapes)
     result.kind = kind_of_shapes(got.shapes)
     result.notes.extend(got.notes)
