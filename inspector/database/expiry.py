@@ -10,6 +10,10 @@ not keep up.
 Sources, later ones winning: a flags file (``--events_expiry=N``), config documents (their
 ``options.events_expiry``; a config without it means osquery's default, 3600 s), then a value
 given explicitly. Without any of them the expiry is unknown and no verdict is made.
+
+``syslog_events`` and ``windows_events`` keep their own flags instead of ``events_expiry``
+(``syslog_events_expiry``, ``windows_events_expiry``; 30 days by default: their subscribers
+override ``getEventsExpiry``); an explicitly given expiry applies to every subscriber.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from inspector.catalog.event_tables import event_tables
 from inspector.readers.config import config_kind, parse_json_document, queries_from_config
 
 DEFAULT_EVENTS_EXPIRY = 3600
-_FLAG = re.compile(r"^\s*--events_expiry(?:=|\s+)(\d+)\s*$", re.M)
+# Subscribers whose expiry is a flag of their own, and its default (30 days).
+OWN_EXPIRY_FLAGS = {
+    "syslog_events": "syslog_events_expiry",
+    "windows_events": "windows_events_expiry",
+}
+OWN_EXPIRY_DEFAULT = 30 * 86400
+_FLAG = re.compile(r"^\s*--(\w+_expiry)(?:=|\s+)(\d+)\s*$", re.M)
 
 
 @dataclass
@@ -31,17 +41,19 @@ class ExpirySettings:
     events_expiry: int | None = None
     source: str | None = None
     max_interval: dict[str, int] = field(default_factory=dict)  # subscriber table → seconds
+    own: dict[str, int] = field(default_factory=dict)  # subscriber → its own expiry flag's value
 
     def effective(self, subscriber: str) -> int | None:
         """The expiry osquery applies to ``subscriber`` (None when no config says it)."""
         if self.events_expiry is None:
             return None
+        base = self.own.get(subscriber, self.events_expiry)
         interval = self.max_interval.get(subscriber)
         if not interval:
-            return self.events_expiry
+            return base
         minimum = 3 * interval
         minimum += 60 - minimum % 60
-        return max(self.events_expiry, minimum)
+        return max(base, minimum)
 
     def slack(self, subscriber: str) -> int:
         """How far past the expiry a healthy buffer may reach: one query interval and a minute."""
@@ -55,14 +67,17 @@ def expiry_settings(
     explicitly given expiry (which wins)."""
     settings = ExpirySettings()
     configs: list[tuple[str, dict]] = []
+    own: dict[str, int] = {}  # flag → seconds
     for name, text in documents:
         doc = _config(text)
         if doc is not None:
             configs.append((name, doc))
             continue
-        found = _FLAG.findall(text)
-        if found:
-            settings.events_expiry, settings.source = int(found[-1]), f"{name}: --events_expiry"
+        for flag, value in _FLAG.findall(text):
+            if flag == "events_expiry":
+                settings.events_expiry, settings.source = int(value), f"{name}: --events_expiry"
+            elif flag in OWN_EXPIRY_FLAGS.values():
+                own[flag] = int(value)
     for name, doc in configs:
         options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
         value = _seconds(options.get("events_expiry"))
@@ -71,9 +86,19 @@ def expiry_settings(
         elif settings.events_expiry is None:
             settings.events_expiry = DEFAULT_EVENTS_EXPIRY
             settings.source = f"{name}: no events_expiry, osquery's default"
+        for flag in OWN_EXPIRY_FLAGS.values():
+            seconds = _seconds(options.get(flag))
+            if seconds is not None:
+                own[flag] = seconds
         _add_intervals(settings, doc, name)
+    if settings.events_expiry is not None:
+        settings.own = {
+            subscriber: own.get(flag, OWN_EXPIRY_DEFAULT)
+            for subscriber, flag in OWN_EXPIRY_FLAGS.items()
+        }
     if explicit is not None:
         settings.events_expiry, settings.source = explicit, "given on the command line"
+        settings.own = {}
     return settings
 
 

@@ -161,6 +161,11 @@ def test_expiry_rules() -> None:
     assert alone.events_expiry == 3600 and "default" in alone.source
     assert expiry_settings([config], explicit=60).events_expiry == 60
     assert expiry_settings([]).effective("process_events") is None
+    # syslog_events keeps its own flag (30 days by default); an explicit expiry applies to all
+    assert settings.effective("syslog_events") == 30 * 86400
+    flags = ("osquery.flags", "--events_expiry=7200\n--syslog_events_expiry=600\n")
+    assert expiry_settings([flags]).effective("syslog_events") == 600
+    assert expiry_settings([flags], explicit=60).effective("syslog_events") == 60
 
 
 def test_key_order_against_time_order(current_db) -> None:
