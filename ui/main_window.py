@@ -28,6 +28,7 @@ from inspector.schema import LOADED_RECORDS
 from inspector.views.overview import loaded_line, plural
 from ui import export_actions
 from ui.compare.controller import CompareController
+from ui.database.controller import DatabaseController
 from ui.drops import accept_file_drags, dropped_paths
 from ui.menus import build_menus
 from ui.recent import remember
@@ -158,6 +159,7 @@ class MainWindow(QMainWindow):
             panel.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
         self.compare = CompareController(self)
+        self.database = DatabaseController(self)
         self.current_paths: list[str] = []
         for panel, title in (
             (self.findings_panel, "Findings"),
@@ -168,6 +170,7 @@ class MainWindow(QMainWindow):
             (self.sources_panel, "Sources"),
             (self.problems_panel, "Problems"),
             (self.compare.panel, "Compare"),
+            (self.database.panel, "Database"),
         ):
             self.tabs.addTab(panel, title)
         # Perfetto's arrangement: the plot above, the tables it drives below.
@@ -332,6 +335,7 @@ class MainWindow(QMainWindow):
             self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
         )
         self._timeline().show_run(run.binner, run.factors, run.frame, run.markers, run.findings)
+        self.database.show_run(ws)
         self.current_paths = list(run.paths)
         if self.compare.after is not None:
             self.compare._request()  # a new current run: compare it with the run after again
@@ -442,4 +446,5 @@ class MainWindow(QMainWindow):
             self.timeline.overlay_rebinner.wait(60_000)
         self.records_panel.shutdown()
         self.compare.shutdown()
+        self.database.shutdown()
         super().closeEvent(event)
