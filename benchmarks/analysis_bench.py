@@ -16,12 +16,12 @@ import pyarrow.compute as pc
 
 from benchmarks.harness import Section, measure
 from inspector.analysis.binning import FACTORS
-from inspector.analysis.content import content_hashes
 from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
 from inspector.analysis.rates import event_rates
+from inspector.content_hash import content_hashes
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 
 BUCKET = 60
 BASELINE_MAX_ROWS = 2_000_000  # pandas at 10 M rows does not fit in this machine's 24 GiB

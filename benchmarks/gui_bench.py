@@ -59,7 +59,7 @@ def redraw(records: pa.Table, repeat: int) -> tuple[Measurement, Measurement]:
     import pyqtgraph as pg
 
     from inspector.analysis.binning import Binner
-    from inspector.timeline import FACTOR_WIDTH_US, build_frame, nice_width
+    from inspector.views.timeline_frames import FACTOR_WIDTH_US, build_frame, nice_width
     from ui.timeline.view import TimelineView
 
     app = _app()
@@ -113,7 +113,7 @@ def brush(records: pa.Table, repeat: int) -> tuple[Measurement, Measurement]:
     import pyarrow.compute as pc
     from PySide6.QtCore import Qt
 
-    from inspector.record_filter import RecordFilter, filter_rows
+    from inspector.views.record_filter import RecordFilter, filter_rows
     from ui.models.arrow_table_model import ArrowTableModel
 
     _app()

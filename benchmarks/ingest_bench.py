@@ -26,9 +26,9 @@ PANDAS_TIMEOUT = 600.0
 LOAD = "rows = load([{path!r}]{cache}).records.num_rows"
 # What the window does first for a big run: the envelope-only preview and its first lane frame.
 FIRST_TIMELINE_IMPORTS = (
-    "import pandas\nfrom inspector.preview import preview\n"
+    "import pandas\nfrom inspector.loading.preview import preview\n"
     "from inspector.analysis.binning import FACTORS, Binner\n"
-    "from inspector.timeline import build_frame, nice_width"
+    "from inspector.views.timeline_frames import build_frame, nice_width"
 )
 FIRST_TIMELINE = (
     "ws = preview([{path!r}], min_bytes=0)\nb = Binner(ws.records, duplicates=False)\n"
@@ -37,7 +37,7 @@ FIRST_TIMELINE = (
 )
 # pandas is imported by the app's window long before a file is opened (and lazily by Arrow/DuckDB
 # on first use): imported untimed in every child so that no row pays for it.
-APP_IMPORTS = "import pandas\nfrom inspector.workspace import load"
+APP_IMPORTS = "import pandas\nfrom inspector.loading.pipeline import load"
 DUCKDB = (
     "con = duckdb.connect()\n"
     "rows = con.sql('select * from read_ndjson_auto(?)', params=[{path!r}]).to_arrow_table()"
@@ -76,7 +76,9 @@ def _measure(folder: str, path: str, lines: int, repeat: int) -> Section:
             os.makedirs(home)
             argv = [lnav, "-n", "-c", ";SELECT lines FROM lnav_file", path]
             runs["lnav"].append(run_child(argv, env={**os.environ, "HOME": home}))
-    app = _measurement("app: `inspector.workspace.load` → records", runs["app"], lines, nbytes)
+    app = _measurement(
+        "app: `inspector.loading.pipeline.load` → records", runs["app"], lines, nbytes
+    )
     duck = _measurement(
         "baseline: DuckDB `read_ndjson_auto` → Arrow", runs["duckdb"], lines, nbytes
     )
@@ -134,13 +136,17 @@ def _pandas(folder: str, path: str, lines: int, nbytes: int) -> tuple[Measuremen
 
 
 def _cache(folder: str, path: str, lines: int, nbytes: int, repeat: int) -> list[Measurement]:
-    """Load once filling a cache, then reopen from it in new processes (``inspector.cache``)."""
+    """Load once filling a cache, then reopen from it in new processes (``inspector.loading.read_cache``)."""
     name = "app: reopen from the cache (new process)"
-    if importlib.util.find_spec("inspector.cache") is None:
-        return [Measurement(name, [], note="cache not available (no `inspector.cache` module)")]
+    if importlib.util.find_spec("inspector.loading.read_cache") is None:
+        return [
+            Measurement(
+                name, [], note="cache not available (no `inspector.loading.read_cache` module)"
+            )
+        ]
     cache = os.path.join(folder, "cache")
     code = child_code(
-        "from inspector.cache import ReadCache\nfrom inspector.workspace import load",
+        "from inspector.loading.read_cache import ReadCache\nfrom inspector.loading.pipeline import load",
         LOAD.format(path=path, cache=f", cache=ReadCache({cache!r})"),
     )
     fill = _measurement("app: first load, filling the cache", [run_child(code)], lines, nbytes)

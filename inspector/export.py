@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from inspector import __version__
 from inspector.atomic_file import atomic_output
-from inspector.workspace import Workspace
+from inspector.model import Workspace
 
 METADATA_KEY = b"osquery_inspector"
 

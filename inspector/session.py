@@ -15,11 +15,11 @@ import os
 from dataclasses import dataclass, field, replace
 
 from inspector.export import file_digest
-from inspector.inputs import collect_inputs, special_file
+from inspector.loading.inputs import collect_inputs, special_file
 from inspector.progress import Progress, report
 from inspector.readers.rocksdb_db import looks_like_rocksdb
-from inspector.record_filter import RecordFilter
 from inspector.session_checks import SessionFieldError, check_document
+from inspector.views.record_filter import RecordFilter
 
 VERSION = 1
 VALUE_SETS = ("hosts", "subscribers", "queries", "actions")

@@ -15,9 +15,9 @@ import os
 import re
 from typing import Any
 
-from inspector.analysis.profile import parse_anchor
-from inspector.sql_sandbox import FilterError, check_where
+from inspector.analysis.run_summary import parse_anchor
 from inspector.timezones import check_timezone
+from inspector.views.sql_sandbox import FilterError, check_where
 
 MAX_INPUTS = 10_000
 MAX_TEXT = 100_000  # characters of the free-text filter

@@ -8,7 +8,7 @@ import sys
 
 from inspector import __version__
 from inspector.cli.options import add_time_options
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from inspector.cache import ReadCache
+from inspector.loading.read_cache import ReadCache
 from ui.latest_job import LatestJob
 
 

@@ -18,12 +18,12 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
 from inspector.analysis.groups import with_duplicate_groups
+from inspector.arrow_columns import take_rows
 from inspector.atomic_file import atomic_output
 from inspector.export import write_parquet
 from inspector.progress import Progress
-from inspector.record_filter import take_rows
 from inspector.session import filter_to_json
-from inspector.timeline import FACTOR_WIDTH_US
+from inspector.views.timeline_frames import FACTOR_WIDTH_US
 from ui.failures import show_failure
 from ui.latest_job import LatestJob
 from ui.timeline.svg import timeline_svg

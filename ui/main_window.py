@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
 from inspector import __version__
 from inspector.analysis.binning import FACTORS
 from inspector.analysis.findings import FINDINGS
-from inspector.overview import loaded_line, plural
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions, Workspace
 from inspector.readers.result import rejected_count
 from inspector.schema import LOADED_RECORDS
-from inspector.workspace import Workspace
+from inspector.views.overview import loaded_line, plural
 from ui import export_actions
 from ui.compare.controller import CompareController
+from ui.database.controller import DatabaseController
 from ui.drops import accept_file_drags, dropped_paths
 from ui.failures import show_failure
 from ui.menus import build_menus
@@ -60,6 +60,7 @@ SOURCE_COLUMNS = [
     "rows",
     "lines",
     "rejected",
+    "other",
     "compression",
     "cache",
     "reason",
@@ -101,6 +102,8 @@ def sources_table(ws: Workspace) -> pa.Table:
             "rows": pa.array([s.rows for s in ws.sources], pa.int64()),
             "lines": pa.array([s.lines_read for s in ws.sources], pa.int64()),
             "rejected": pa.array([s.lines_rejected for s in ws.sources], pa.int64()),
+            # lines of other programs in a system log: counted, not loaded
+            "other": pa.array([s.lines_other for s in ws.sources], pa.int64()),
             "compression": [s.compression for s in ws.sources],
             "cache": [_CACHED.get(s.cached or "") for s in ws.sources],
             "reason": [s.reason for s in ws.sources],
@@ -114,7 +117,7 @@ _CACHED = {"cache": "read back", "tail": "read back + new lines"}
 
 def _demo_paths(progress) -> list[str]:
     """The demo run's inputs, written into the cache first if needed (in the load worker)."""
-    from inspector.demo.cache import demo_inputs, ensure_demo_run
+    from inspector.demo.bundled_run import demo_inputs, ensure_demo_run
 
     return demo_inputs(ensure_demo_run(progress=progress))
 
@@ -169,6 +172,7 @@ class MainWindow(QMainWindow):
             panel.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
         self.compare = CompareController(self)
+        self.database = DatabaseController(self)
         self.current_paths: list[str] = []
         for panel, title in (
             (self.findings_panel, "Findings"),
@@ -179,6 +183,7 @@ class MainWindow(QMainWindow):
             (self.sources_panel, "Sources"),
             (self.problems_panel, "Problems"),
             (self.compare.panel, "Compare"),
+            (self.database.panel, "Database"),
         ):
             self.tabs.addTab(panel, title)
         # Perfetto's arrangement: the plot above, the tables it drives below.
@@ -345,6 +350,7 @@ class MainWindow(QMainWindow):
             self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
         )
         self._timeline().show_run(run.binner, run.factors, run.frame, run.markers, run.findings)
+        self.database.show_run(ws)
         self.current_paths = list(run.paths)
         if self.compare.after is not None:
             self.compare._request()  # a new current run: compare it with the run after again
@@ -455,4 +461,5 @@ class MainWindow(QMainWindow):
             self.timeline.overlay_rebinner.wait(60_000)
         self.records_panel.shutdown()
         self.compare.shutdown()
+        self.database.shutdown()
         super().closeEvent(event)

@@ -11,6 +11,7 @@ from ui import export_actions, session_actions
 from ui.cache_actions import clear_read_cache
 from ui.failures import show_log_folder
 from ui.recent import clear_recent, recent_inputs
+from ui.status_zone import change_status_zone
 
 
 def _action(window: QMainWindow, menu: QMenu, text: str, shortcut, slot) -> QAction:
@@ -64,6 +65,8 @@ def build_menus(window) -> None:
     )
     _action(window, view, "&Filter Records", "Ctrl+F", window.focus_filter)
     _action(window, view, "&Reset Zoom", "Ctrl+0", lambda: _timeline(window, "reset_zoom"))
+    view.addSeparator()
+    _action(window, view, "Status-Log &Time Zone…", None, lambda: change_status_zone(window))
 
     help_menu = bar.addMenu("&Help")
     window.show_log_folder_action = _action(

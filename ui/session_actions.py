@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.atomic_file import write_bytes_atomically
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions
 from inspector.session import (
     Session,
     SessionError,

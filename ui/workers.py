@@ -1,6 +1,6 @@
 """Background loading: the GUI thread never waits on I/O or parsing.
 
-A load runs ``inspector.workspace.load`` (and the overview figures) on a QThread and reports
+A load runs ``inspector.loading.pipeline.load`` (and the overview figures) on a QThread and reports
 progress; starting a new load cancels the previous one, and only the newest load's results reach
 the window (the latest request wins — also for results already queued when it was cancelled).
 """
@@ -17,13 +17,19 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 from inspector.analysis.binning import FACTORS, Binner
 from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.findings import find
-from inspector.cache import ReadCache
-from inspector.overview import Overview, overview
-from inspector.preview import preview
+from inspector.loading.pipeline import load
+from inspector.loading.preview import preview
+from inspector.loading.read_cache import ReadCache
+from inspector.model import LoadOptions, Workspace
 from inspector.progress import Cancelled, Progress
-from inspector.readers.registry import LoadOptions
-from inspector.timeline import FACTOR_WIDTH_US, Frame, build_frame, markers_table, nice_width
-from inspector.workspace import Workspace, load
+from inspector.views.overview import Overview, overview
+from inspector.views.timeline_frames import (
+    FACTOR_WIDTH_US,
+    Frame,
+    build_frame,
+    markers_table,
+    nice_width,
+)
 from ui.failures import unexpected_message
 
 _log = logging.getLogger(__name__)

@@ -12,8 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.content import with_content
-from inspector.analysis.lanes import LaneCodes, lane_codes, value_mask
+from inspector.analysis.lanes import LaneCodes, lane_codes
+from inspector.arrow_columns import value_mask
+from inspector.content_hash import with_content
 from inspector.duck import arrow_query
 
 RATES = pa.schema(

@@ -17,9 +17,9 @@ import duckdb
 import pyarrow as pa
 
 from inspector.analysis.duplicates import BurstOptions
-from inspector.analysis.profile import RunProfile, run_profile
+from inspector.analysis.run_summary import RunProfile, run_profile
+from inspector.model import Workspace
 from inspector.progress import Progress, report
-from inspector.workspace import Workspace
 
 TS = pa.timestamp("us", tz="UTC")
 COMPARISON = pa.schema(

@@ -10,9 +10,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
+from inspector.analysis.duplicates import (
+    LINKED_MARKERS,
+    BurstOptions,
+    duplicate_bursts,
+    duplication_factors,
+)
+from inspector.analysis.subscription_twins import subscription_twins
+from inspector.model import Workspace
 from inspector.progress import Progress, report
-from inspector.workspace import Workspace
 
 TS = pa.timestamp("us", tz="UTC")
 FINDINGS = pa.schema(
@@ -110,7 +116,7 @@ def find(
         con.register("subs", _subscriber_counts(ws.subscriptions))
         report(progress, 0.6, "looking for re-baselines")
         duplicates = con.sql(
-            """
+            f"""
             SELECT b.kind, b.host, b.publisher, b.subscriber,
                    CASE WHEN b.stream = 'results' THEN q.query END AS query,
                    b.start, b."end", b.duplicate_factor, b.extra_rows, b.config_change_at,
@@ -119,9 +125,17 @@ def find(
                    (SELECT arg_max(s.subscriptions, s.log_time) FROM subs s
                     WHERE s.name = b.subscriber AND s.host IS NOT DISTINCT FROM b.host
                       AND s.log_time < coalesce(b.config_change_at, b.start)) AS subscriptions_before,
+                   -- snapshots inside the burst, before the next config change or restart:
+                   -- one taken after it shows the next level, not this burst's
                    (SELECT max(s.subscriptions) FROM subs s
                     WHERE s.name = b.subscriber AND s.host IS NOT DISTINCT FROM b.host
-                      AND s.log_time >= b.start AND s.log_time <= b."end") AS subscriptions_during
+                      AND s.log_time >= b.start AND s.log_time <= b."end"
+                      AND s.log_time < coalesce((
+                          SELECT min(m.log_time) FROM status m
+                          WHERE CAST(m.marker AS VARCHAR) IN {LINKED_MARKERS}
+                            AND (m.host IS NULL OR CAST(m.host AS VARCHAR) = b.host)
+                            AND m.log_time > coalesce(b.config_change_at, b.start)
+                      ), b."end" + INTERVAL 1 SECOND)) AS subscriptions_during
             FROM bursts b LEFT JOIN (
                 SELECT host, subscriber, CASE WHEN count(*) = 1 THEN any_value(query) END AS query
                 FROM mapping WHERE subscriber IS NOT NULL GROUP BY ALL
@@ -131,6 +145,14 @@ def find(
         rebaselines = con.sql(REBASELINES_SQL).to_arrow_table()
     finally:
         con.close()
-    table = pa.concat_tables([duplicates.cast(FINDINGS), rebaselines.cast(FINDINGS)])
+    platforms = dict(
+        zip(
+            ws.hosts.column("host").to_pylist(),
+            ws.hosts.column("platform").to_pylist(),
+            strict=True,
+        )
+    )
+    twins = pa.Table.from_pylist(subscription_twins(ws.status, platforms), schema=FINDINGS)
+    table = pa.concat_tables([duplicates.cast(FINDINGS), rebaselines.cast(FINDINGS), twins])
     report(progress, 1.0, "findings ready")
     return table.sort_by([("extra_rows", "descending"), ("start", "ascending")])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from inspector.analysis.content import with_content
 from inspector.analysis.duplicates import delivery_lanes
+from inspector.content_hash import with_content
 from inspector.duck import arrow_query
 
 DUPLICATE_GROUP = pa.field("duplicate_group", pa.int64())

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from inspector.arrow_columns import dictionary_digits
 
 
 @dataclass(frozen=True)
@@ -46,27 +47,6 @@ class LaneCodes:
         rank[order] = np.arange(len(order))
         take = pa.array(order, pa.int64())
         return rank[inverse], {name: v.take(take) for name, v in values.items()}
-
-
-def dictionary_digits(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Per row 1 + its index into the column's dictionary (0 for null), and that dictionary."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if not pa.types.is_dictionary(column.type):
-        column = pc.dictionary_encode(column)
-    indices = column.indices
-    if indices.null_count:
-        indices = pc.fill_null(indices, -1)
-    digits = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int32) + np.int32(1)
-    return digits, column.dictionary.cast(pa.string())
-
-
-def value_mask(column: pa.ChunkedArray | pa.Array, predicate, null: bool = False) -> np.ndarray:
-    """``predicate`` (strings → booleans, vectorised) applied to each row's value, evaluated once
-    per distinct value of the dictionary instead of once per row; ``null`` for null rows."""
-    digits, dictionary = dictionary_digits(column)
-    per_value = pc.fill_null(predicate(dictionary), False).to_numpy(zero_copy_only=False)
-    return np.concatenate([[null], per_value]).astype(bool)[digits]
 
 
 def lane_codes(

@@ -97,22 +97,34 @@ def table_in_query_name(query_name: str) -> str | None:
     return longest if not others else None
 
 
+def tables_explaining(keys: set[str]) -> list[str]:
+    """Event tables that declare every column seen (``eid`` and ``time`` are every table's),
+    most specific first (the fewest declared columns left unseen). Needs two or more columns
+    besides ``eid`` and ``time``: a lone ``path`` fits too many tables to tell anything."""
+    own = keys - {"eid", "time"}
+    if len(own) < 2:
+        return []
+    fits = []
+    for table in event_tables().values():
+        declared = table.all_columns() | {"eid", "time"}
+        if keys <= declared:
+            fits.append((len(declared - keys), table.name))
+    return [name for _, name in sorted(fits)]
+
+
 def table_by_columns(keys: set[str]) -> str | None:
     """The event table whose spec explains every column seen, if exactly one does best.
 
     Needs a ``time`` column and at least three columns that the table declares.
     """
-    if "time" not in keys:
+    if "time" not in keys or len(keys) < 3:
         return None
-    scored = []
-    for table in event_tables().values():
-        for cols in table.columns.values():
-            declared = set(cols) | {"eid", "time"}
-            if keys <= declared and len(keys) >= 3:
-                scored.append((len(keys) / len(declared), table.name))
-    if not scored:
+    fits = tables_explaining(keys)
+    if not fits:
         return None
-    scored.sort(reverse=True)
-    best = scored[0]
-    rivals = {name for score, name in scored if score == best[0]}
-    return best[1] if len(rivals) == 1 else None
+    if len(fits) == 1:
+        return fits[0]
+    tables = event_tables()
+    # Best = fewest declared columns left unseen, and no other table as close.
+    missing = [len((tables[n].all_columns() | {"eid", "time"}) - keys) for n in fits]
+    return fits[0] if missing[0] < missing[1] else None

@@ -31,6 +31,9 @@ _ALTERNATIVES: list[tuple[str, list[str]]] = [
         r"Storing initial results for new scheduled query: (?P<subject3>\S+)",
         r"Expiring results for scheduled query: (?P<subject4>\S+)",
     ]),
+    ("config_source", [r"Updating config with source:? ?(?P<subject>\S*)"]),
+    ("query_scheduled", [r"Scheduling (?:scheduled )?query:? (?P<subject>[^:\s]+)"]),
+    ("query_executed", [r"Executing scheduled query:? (?P<subject>[^:\s]+)"]),
     ("worker_restart", [
         r"osqueryd worker \((?P<subject>\d+)\) stopping",
         r"osqueryd worker \((?P<subject2>\d+)\) could not be stopped",
@@ -50,7 +53,12 @@ _ALTERNATIVES: list[tuple[str, list[str]]] = [
         r"osquery initialized \[version=(?P<subject>[^\]]+)\]",
         r"started \[version=(?P<subject2>[^\]]+)\]",
     ]),
+    # Turned off on purpose (a flag, the config) is not a failure; anything else is.
     ("publisher_disabled", [
+        r"Event publisher not enabled: (?P<subject>[^:\s]+): .*(?:[Dd]isabled (?:via|by) configuration)",
+    ]),
+    ("publisher_unused", [r"Event publisher not enabled: (?P<subject>[^:\s]+): Publisher not used"]),
+    ("publisher_failed", [
         r"Event publisher not enabled: (?P<subject>[^:\s]+)",
         r"Event publisher failed setup: (?P<subject2>[^:\s]+)",
         r"Requested unknown/failed event publisher: (?P<subject3>\S+)",
@@ -64,6 +72,15 @@ _ALTERNATIVES: list[tuple[str, list[str]]] = [
         r"Failed to expire \d+ events",
         r"minimum events expiration timeout for (?P<subject4>\S+)",
         r"Subscriber expiration is too low: (?P<subject5>\S+)",
+    ]),
+    ("subscriber_disabled", [
+        r"(?:Skipping subscriber|Error registering subscriber): (?P<subject>[^:\s]+): "
+        r".*(?:[Dd]isabled (?:via|by) configuration)",
+        r"Disabling event subscriber: (?P<subject2>\S+)",
+    ]),
+    ("subscription_added", [
+        r"Added (?:file event |kernel )?listener to: (?P<subject>.+)$",
+        r"Added YARA listener (?:to|for category): (?P<subject2>.+)$",
     ]),
     ("subscriber_error", [
         r"Error registering subscriber: (?P<subject>[^:\s]+)",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inspector.cache import ReadCache
+from inspector.loading.read_cache import ReadCache
 
 
 def _size(text: str) -> int:
-    from inspector.demo.writer import parse_size
+    from inspector.units import parse_size
 
     try:
         size = parse_size(text)

@@ -8,16 +8,16 @@ import sys
 
 from inspector.analysis.compare import Alignment, Comparison, compare_runs
 from inspector.analysis.duplicates import BurstOptions
-from inspector.analysis.profile import parse_anchor
+from inspector.analysis.run_summary import parse_anchor
 from inspector.cli.options import add_cache_option, add_time_options, read_cache
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default
 from inspector.export import write_parquet
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions, Workspace
 from inspector.output_paths import output_problem, write_error
-from inspector.overview import plural
 from inspector.progress import Progress
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import Workspace, load
+from inspector.views.overview import plural
 
 
 def _anchor(text: str) -> str:

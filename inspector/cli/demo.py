@@ -7,9 +7,11 @@ import os
 import sys
 import time
 
+from inspector.cli.options import time_zone
 from inspector.demo.scenarios import DEFAULT_SCENARIO, SCENARIOS
-from inspector.demo.writer import parse_size, write_run
+from inspector.demo.writer import write_run
 from inspector.output_paths import output_problem, write_error
+from inspector.units import parse_size
 
 MAX_SIZE = 8 * 10**9
 
@@ -62,6 +64,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--size", type=_size, default=parse_size("40MB"), help="results log size, e.g. 40MB, 1GB"
     )
+    p.add_argument(
+        "--tz",
+        type=time_zone,
+        default="UTC",
+        metavar="ZONE",
+        help="the demo host's time zone: its glog status log is written in it (default UTC)",
+    )
     p.set_defaults(run=run)
 
 
@@ -84,8 +93,9 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         truth = write_run(
-            args.out_dir, args.scenario, seed=args.seed, hours=args.hours, size=args.size
-        )
+            args.out_dir, args.scenario, seed=args.seed, hours=args.hours, size=args.size,
+            time_zone=args.tz,
+        )  # fmt: skip
     except OSError as exc:
         target = exc.filename or args.out_dir
         print(f"osquery-inspector demo: {write_error(str(target), exc)}", file=sys.stderr)

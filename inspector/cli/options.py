@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from inspector.timezones import check_timezone
 
 if TYPE_CHECKING:
-    from inspector.cache import ReadCache
+    from inspector.loading.read_cache import ReadCache
 
 
 def glog_year(text: str) -> int:
@@ -59,6 +59,6 @@ def read_cache(args: argparse.Namespace) -> ReadCache | None:
     """The read cache the options ask for (None with ``--no-cache``)."""
     if getattr(args, "no_cache", False):
         return None
-    from inspector.cache import ReadCache
+    from inspector.loading.read_cache import ReadCache
 
     return ReadCache()

@@ -14,13 +14,13 @@ from inspector.cli.options import add_cache_option, add_time_options, read_cache
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default, summary_json, summary_text
 from inspector.export import write_parquet
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 from inspector.output_paths import output_problem, write_error
 from inspector.progress import Progress
-from inspector.readers.registry import LoadOptions
-from inspector.record_filter import RecordFilter, filter_rows, take_rows
 from inspector.schema import LOADED_RECORDS
-from inspector.sql_sandbox import FilterError, check_where
-from inspector.workspace import load
+from inspector.views.record_filter import RecordFilter, filter_rows, take_rows
+from inspector.views.sql_sandbox import FilterError, check_where
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector import __version__
-from inspector.overview import loaded_line, overview, plural, span, when
+from inspector.model import Workspace
 from inspector.readers.result import rejected_count
-from inspector.workspace import Workspace
+from inspector.views.overview import loaded_line, overview, plural, span, when
 
 MAX_BAD_LINES_SHOWN = 10
 
@@ -43,15 +43,30 @@ def summary_json(ws: Workspace, findings: pa.Table | None = None) -> dict:
         },
         "queries": ov.per_query,
         "markers": ov.markers,
+        "status_clocks": ws.status_clocks.to_pylist(),
         "totals": {
             "records": ws.records.num_rows,
             "status_lines": ws.status.num_rows,
             "config_queries": ws.queries.num_rows,
             "subscription_rows": ws.subscriptions.num_rows,
             "rejected_lines": rejected_count(ws.bad_lines),
+            "empty_runs": ws.empty_runs.num_rows,
+            "other_lines": sum(src.lines_other for src in ws.sources),
         },
         "findings": findings.to_pylist() if findings is not None else [],
     }
+
+
+def status_clock_line(clock: dict) -> str:
+    """How one host's wall-clock status lines were placed: zone, basis and evidence."""
+    host = clock["host"] or "(unknown host)"
+    basis = {"given": "as given", "inferred": "inferred", "assumed": "ASSUMED"}.get(
+        clock["basis"], clock["basis"]
+    )
+    return (
+        f"status-log time of {host}: {clock['zone']} ({basis}; {plural(clock['lines'], 'line')}) "
+        f"— {clock['evidence']}"
+    )
 
 
 def _display_paths(ws: Workspace) -> dict[str, str]:
@@ -118,6 +133,8 @@ def summary_text(
     if ov.assumed_year_sources:
         status += f"  (year assumed for {plural(len(ov.assumed_year_sources), 'file')}; see notes, or pass --year)"
     out.append(status)
+    for clock in ws.status_clocks.to_pylist():
+        out.append(f"  {status_clock_line(clock)}")
     out.append(
         f"Records: {ws.records.num_rows:,}   status lines: {ws.status.num_rows:,}   "
         f"config queries: {ws.queries.num_rows:,}   osquery_events rows: {ws.subscriptions.num_rows:,}"
@@ -134,6 +151,8 @@ def summary_text(
             if q["subscriber"]:
                 pipe = f"{q['subscriber']} ← {q['publisher'] or '?'}  ({q['how']})"
             query = q["query"] or "(osquery.db event buffer)"
+            if q.get("empty_runs"):
+                pipe += f"  [{plural(q['empty_runs'], 'run')} with no row]"
             out.append(f"  {q['rows']:>9,}  {(q['host'] or '?'):<24} {query:<44} {pipe}")
 
     if findings is not None:

@@ -32,6 +32,9 @@ def config_text(scenario: Scenario, rotate_bytes: int, epoch: int = 0) -> str:
             packs.setdefault(pack, {"queries": {}})["queries"][name] = spec
         else:
             schedule[diff.query] = spec  # plain schedule entries keep their own name
+    packs["osquery-monitoring"] = {
+        "queries": {"osquery_info": {"query": "SELECT * FROM osquery_info;", "interval": 600}}
+    }
     packs["monitor"] = {
         "queries": {"osquery_events": {"query": "SELECT * FROM osquery_events;", "interval": SNAPSHOT_INTERVAL,
                                        "snapshot": True}}

@@ -19,7 +19,7 @@ from inspector.demo import lines as L
 from inspector.demo.differential import DiffRows
 from inspector.demo.events import StreamRows
 from inspector.demo.scenarios import Scenario
-from inspector.demo.timeline import Timeline
+from inspector.demo.schedule import Timeline
 from inspector.readers.osquery_db import DOMAINS
 
 EVENTS_EXPIRY = 3600

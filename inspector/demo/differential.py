@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inspector.demo.scenarios import Differential, Scenario
-from inspector.demo.timeline import Timeline
+from inspector.demo.schedule import Timeline
 
 INTERVAL = 300
 
@@ -30,7 +30,8 @@ ROW_MAKERS = {
 }  # fmt: skip
 TYPES = {"fd": "BIGINT", "pid": "INTEGER", "port": "INTEGER", "protocol": "INTEGER", "family": "INTEGER",
          "socket": "BIGINT", "net_namespace": "TEXT", "gid": "BIGINT", "uid": "BIGINT",
-         "gid_signed": "BIGINT", "uid_signed": "BIGINT"}  # fmt: skip
+         "gid_signed": "BIGINT", "uid_signed": "BIGINT", "start_time": "INTEGER", "watcher": "INTEGER",
+         "config_valid": "INTEGER"}  # fmt: skip
 
 
 @dataclass

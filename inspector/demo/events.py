@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.demo.scenarios import Scenario, Stream
-from inspector.demo.timeline import Timeline, diurnal
+from inspector.demo.schedule import Timeline, diurnal
 from inspector.demo.values import ARGS, FILE_ACTIONS, choose, default_value, generators
 
 

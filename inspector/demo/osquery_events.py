@@ -6,7 +6,7 @@ import numpy as np
 
 from inspector.demo.events import StreamRows
 from inspector.demo.scenarios import Scenario
-from inspector.demo.timeline import Timeline
+from inspector.demo.schedule import Timeline
 
 # Subscriptions a subscriber makes when configured once (openbsm's process_events subscribes to
 # eight audit event classes; the osquery docs' example shows openbsm 9 = 8 + 1).

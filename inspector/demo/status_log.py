@@ -4,18 +4,40 @@ and its database, in the exact line format of osquery 5.x (docs/osquery-formats.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from inspector.demo.scenarios import Scenario
-from inspector.demo.timeline import Timeline
+from inspector.demo.schedule import Timeline
 
 VERSION = "5.12.1"
 WATCHER_PID = 4242
 DB_PATH = "/var/osquery/osquery.db"
 
 
-def glog_line(t: float, severity: str, where: str, message: str, tid: int) -> str:
-    d = dt.datetime.fromtimestamp(t, dt.UTC)  # the demo hosts keep their clocks in UTC
+def local(t: float, zone: str) -> dt.datetime:
+    """The demo host's wall clock at unix time ``t`` (glog writes local time)."""
+    return dt.datetime.fromtimestamp(t, zoneinfo.ZoneInfo(zone))
+
+
+def glog_line(
+    t: float, severity: str, where: str, message: str, tid: int, zone: str = "UTC"
+) -> str:
+    d = local(t, zone)
     return f"{severity}{d:%m%d %H:%M:%S}.{d.microsecond:06d} {tid:>5} {where}] {message}"
+
+
+def worker_starts(timeline: Timeline) -> list[tuple[float, int]]:
+    """(time, pid) of each worker the watcher starts: at the agent's start, after each watchdog
+    restart, after a wiped database."""
+    boots = sorted(
+        [(t + 3.5, 311) for t in timeline.restarts] + [(t + 12, 97) for t in timeline.db_wipes]
+    )
+    out = [(float(timeline.start), WATCHER_PID + 8)]
+    pid = WATCHER_PID + 8
+    for t, step in boots:
+        pid += step
+        out.append((t, pid))
+    return out
 
 
 def status_lines(
@@ -23,6 +45,8 @@ def status_lines(
     timeline: Timeline,
     queries: list[str],
     rebaselines: list[tuple[int, str, str]],
+    executions: list[tuple[float, str, str]] = (),  # type: ignore[assignment]
+    zone: str = "UTC",
 ) -> tuple[list[str], list[dict]]:
     """The file's lines (header first) and the markers written, for truth.json.
 
@@ -31,7 +55,7 @@ def status_lines(
     """
     start = timeline.start
     header = [
-        f"Log file created at: {dt.datetime.fromtimestamp(start, dt.UTC):%Y/%m/%d %H:%M:%S}",
+        f"Log file created at: {local(start, zone):%Y/%m/%d %H:%M:%S}",
         f"Running on machine: {scenario.host}",
         "Running duration (h:mm:ss): 0:00:00",
         "Log line format: [IWEF]yyyymmdd hh:mm:ss.uuuuuu threadid file:line] msg",
@@ -41,12 +65,10 @@ def status_lines(
     ] = []  # t, sev, where, msg, tid, marker
     publishers = sorted({scenario.publisher(s.table) for s in scenario.streams})
     # The worker's pid (and thread ids) change at each watchdog restart and agent restart.
-    boots = sorted(
-        [(t + 3.5, 311) for t in timeline.restarts] + [(t + 12, 97) for t in timeline.db_wipes]
-    )
+    starts = worker_starts(timeline)
 
     def pid_at(t: float) -> int:
-        return WATCHER_PID + 8 + sum(step for when, step in boots if when <= t)
+        return max((pid for when, pid in starts if when <= t), default=starts[0][1])
 
     def boot(t: float, first: bool) -> None:
         if first:
@@ -178,8 +200,14 @@ def status_lines(
             )
         )
         boot(t + 12, True)
+    for t, query, sql in executions:
+        # --verbose: the scheduler names every query it runs
+        message = f"Executing scheduled query {query}: {sql}"
+        events.append((t, "I", "scheduler.cpp:120", message, pid_at(t), "query_executed"))
     events.sort(key=lambda e: e[0])
-    lines = header + [glog_line(t, sev, where, msg, tid) for t, sev, where, msg, tid, _ in events]
+    lines = header + [
+        glog_line(t, sev, where, msg, tid, zone) for t, sev, where, msg, tid, _ in events
+    ]
     markers = [
         {"at": round(t, 6), "kind": marker, "message": msg}
         for t, _, _, msg, _, marker in events

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 
 import numpy as np
@@ -19,13 +18,17 @@ from inspector import __version__
 from inspector.demo import lines as L
 from inspector.demo.config_file import DECORATIONS, SNAPSHOT_INTERVAL, SNAPSHOT_QUERY, config_text
 from inspector.demo.database import write_database
+from inspector.demo.differential import INTERVAL as DIFF_INTERVAL
 from inspector.demo.differential import differential_rows
-from inspector.demo.events import StreamRows, stream_rows
+from inspector.demo.events import StreamRows, run_offset, stream_rows
 from inspector.demo.osquery_events import snapshot_rows
+from inspector.demo.osquery_info import SQL as INFO_SQL
+from inspector.demo.osquery_info import osquery_info_rows
+from inspector.demo.osquery_info import run_times as info_runs
 from inspector.demo.results_file import differential_lines, merge, stream_lines, write_rotated
 from inspector.demo.scenarios import SCENARIOS, Scenario
-from inspector.demo.status_log import WATCHER_PID, status_lines
-from inspector.demo.timeline import Timeline
+from inspector.demo.schedule import Timeline
+from inspector.demo.status_log import WATCHER_PID, local, status_lines, worker_starts
 from inspector.progress import Progress, report
 
 # Bump when what the generator writes changes: cached demo runs are then written again.
@@ -36,15 +39,6 @@ SNAPSHOTS = "osqueryd.snapshots.log"
 MIN_ROTATE, MAX_ROTATE = 256 * 1024, 25 * 1024 * 1024  # osquery's default rotation is 25 MiB
 
 
-def parse_size(text: str) -> int:
-    """``"1GB"``, ``"500MB"``, ``"20M"``, ``"4096"`` → bytes (powers of 1000, as disks count)."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*", text)
-    if m is None:
-        raise ValueError(f"not a size: {text!r} (try 50MB or 1GB)")
-    factor = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[m.group(2).lower()]
-    return int(float(m.group(1)) * factor)
-
-
 def write_run(
     out_dir: str,
     scenario_name: str = "openbsm-double",
@@ -52,9 +46,12 @@ def write_run(
     seed: int = 1,
     hours: float = 6.0,
     size: int = 40_000_000,
+    time_zone: str = "UTC",
     progress: Progress | None = None,
 ) -> dict:
-    """Write the run into ``out_dir`` (replacing an earlier run there); return the truth."""
+    """Write the run into ``out_dir`` (replacing an earlier run there); return the truth.
+
+    ``time_zone``: the demo host's zone, in which its glog status log is written."""
     scenario = SCENARIOS[scenario_name]
     timeline = Timeline.of(scenario, START, hours)
     _remove_previous_run(out_dir)
@@ -80,13 +77,19 @@ def write_run(
         d = differential_rows(rng, scenario, timeline, spec, k)
         diffs.append(d)
         parts.append(differential_lines(scenario, d, len(scenario.streams) + k, decorations))
+    info = osquery_info_rows(scenario, timeline, worker_starts(timeline))
+    diffs.append(info)
+    parts.append(
+        differential_lines(scenario, info, len(scenario.streams) + len(diffs), decorations)
+    )
     report(progress, 0.6, "writing results logs")
     written = write_rotated(host_dir, RESULTS, merge(parts), rotate, rng)
 
     report(progress, 0.85, "writing snapshots, status log and config")
     snapshots = _write_snapshots(host_dir, scenario, timeline, streams, decorations)
     rebaselines = sorted((at, d.query, cause) for d in diffs for at, cause in d.rebaselines)
-    markers = _write_status(host_dir, scenario, timeline, rebaselines)
+    executions = _executions(scenario, timeline, info)
+    markers = _write_status(host_dir, scenario, timeline, rebaselines, executions, time_zone)
     conf = config_text(scenario, rotate, epoch=int(timeline.epoch(np.array([timeline.end]))[0]))
     with open(os.path.join(host_dir, "osquery.conf"), "w", encoding="utf-8") as f:
         f.write(conf)
@@ -108,6 +111,7 @@ def write_run(
         written,
         host_dir,
         out_dir,
+        time_zone,
     )
     truth["database"] = {"path": os.path.join(scenario.host, "osquery.db"), **database}
     truth["faults"] += _buffered_faults(
@@ -171,13 +175,44 @@ def _write_snapshots(host_dir, scenario, timeline, streams, decorations) -> int:
     return len(lines)
 
 
+def _executions(scenario: Scenario, timeline: Timeline, info) -> list[tuple[float, str, str]]:
+    """(time, query, SQL) of every scheduled run: the --verbose status log names each one just
+    before the run's results get their time."""
+    out: list[tuple[float, str, str]] = []
+
+    def every(offset: int, interval: int, query: str, sql: str) -> None:
+        runs = np.arange(timeline.start + offset, timeline.end + 1, interval, dtype=np.int64)
+        for run in runs[timeline.running(runs)].tolist():
+            out.append((run - 0.4, query, sql))
+
+    for k, stream in enumerate(scenario.streams):
+        select = "SELECT *, eid" if stream.select_eid else "SELECT *"
+        every(run_offset(k), scenario.interval, stream.query, f"{select} FROM {stream.table};")
+    for k, d in enumerate(scenario.differentials):
+        every(
+            (11 + 17 * k) % 60 + DIFF_INTERVAL, DIFF_INTERVAL, d.query, f"SELECT * FROM {d.table};"
+        )
+    every(
+        23 + SNAPSHOT_INTERVAL, SNAPSHOT_INTERVAL, SNAPSHOT_QUERY, "SELECT * FROM osquery_events;"
+    )
+    out += [
+        (run - 0.4, info.query, INFO_SQL) for run in info_runs(timeline, worker_starts(timeline))
+    ]
+    return out
+
+
 def _write_status(
-    host_dir: str, scenario: Scenario, timeline: Timeline, rebaselines: list
+    host_dir: str,
+    scenario: Scenario,
+    timeline: Timeline,
+    rebaselines: list,
+    executions: list[tuple[float, str, str]],
+    time_zone: str,
 ) -> list[dict]:
     lines, markers = status_lines(
-        scenario, timeline, [s.query for s in scenario.streams], rebaselines
+        scenario, timeline, [s.query for s in scenario.streams], rebaselines, executions, time_zone
     )
-    stamp = dt.datetime.fromtimestamp(timeline.start, dt.UTC).strftime("%Y%m%d-%H%M%S")
+    stamp = local(timeline.start, time_zone).strftime("%Y%m%d-%H%M%S")  # glog names: local time
     name = f"osqueryd.INFO.{stamp}.{WATCHER_PID}"
     with open(os.path.join(host_dir, name), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
@@ -240,6 +275,7 @@ def _truth(
     written,
     host_dir,
     out_dir,
+    time_zone="UTC",
 ):
     faults = []
     change_markers = [m for m in markers if m["kind"] == "config_change"]
@@ -277,7 +313,7 @@ def _truth(
         "generator": {"app_version": __version__, "generator_version": GENERATOR_VERSION,
                       "scenario": scenario.name, "seed": seed, "hours": hours,
                       "size": size, "description": scenario.description},
-        "time_zone": "UTC",
+        "time_zone": time_zone,
         "start": _iso(timeline.start), "end": _iso(timeline.end),
         "hosts": [{"host": scenario.host, "platform": scenario.platform, "dir": rel}],
         "subscribers": [{"host": scenario.host, "query": sr.stream.query, "subscriber": sr.stream.table,
@@ -295,4 +331,4 @@ def _truth(
     }  # fmt: skip
 
 
-__all__ = ["START", "pa", "parse_size", "write_run"]
+__all__ = ["START", "pa", "write_run"]

@@ -22,7 +22,7 @@ from inspector.schema import QUERIES
 CONFIG_KEYS = {
     "schedule", "packs", "options", "decorators", "file_paths", "file_accesses", "events",
     "yara", "prometheus_targets", "views", "auto_table_construction", "exclude_paths",
-    "file_paths_query", "feature_vectors", "kafka_topics", "ATC",
+    "file_paths_query", "feature_vectors", "kafka_topics", "ATC", "scheduledQueries",
 }  # fmt: skip
 PACK_KEYS = {"queries", "discovery", "platform", "version", "shard", "oncall"}
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
@@ -125,6 +125,14 @@ def queries_from_config(doc: dict, source: str) -> tuple[list[dict], dict[str, s
     if isinstance(schedule, dict):
         for name, spec in schedule.items():
             rows.append(query_row(name, None, spec, None, source))
+    legacy = doc.get("scheduledQueries")  # osquery 1.x: [{"name", "query", "interval"}, …]
+    if isinstance(legacy, list):
+        named = [q for q in legacy if isinstance(q, dict) and isinstance(q.get("name"), str)]
+        for spec in named:
+            rows.append(query_row(spec["name"], None, spec, None, source))
+        if len(named) < len(legacy):
+            notes.append(f"{len(legacy) - len(named):,} scheduledQueries entries have no name")
+        notes.append("a 1.x config (scheduledQueries array)")
     packs = doc.get("packs")
     if isinstance(packs, dict):
         for pack, spec in packs.items():

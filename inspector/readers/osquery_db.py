@@ -22,8 +22,8 @@ from inspector.readers.config import (
     queries_table,
     query_row,
 )
-from inspector.readers.json_lines import connect, read_json_lines
-from inspector.readers.json_sql import SECONDS_TO_US
+from inspector.readers.json_lines.parse_sql import SECONDS_TO_US
+from inspector.readers.json_lines.reader import connect, read_json_lines
 from inspector.readers.result import ReaderResult
 from inspector.schema import RECORDS
 

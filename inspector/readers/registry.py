@@ -10,26 +10,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from inspector.model.options import LoadOptions
 from inspector.progress import Progress
 from inspector.readers.config import config_kind, parse_json_document, read_config, strip_comments
 from inspector.readers.database_dump import looks_like_dump, read_database_dump
-from inspector.readers.glog import GlogOptions, looks_like_glog, read_glog
-from inspector.readers.json_lines import read_json_lines
+from inspector.readers.glog import glog_options, looks_like_glog, read_glog
+from inspector.readers.json_lines.reader import read_json_lines
 from inspector.readers.result import ReaderResult, SkipFile
 from inspector.readers.sniff import RECORD_START, Head
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """Parameters for reading: where glog's local times are, and which year they are in."""
-
-    tz: str | None = None
-    year: int | None = None
-
-    @property
-    def glog(self) -> GlogOptions:
-        return GlogOptions(tz=self.tz, year=self.year)
-
+from inspector.readers.system_log.logfmt import read_logfmt, sniff_logfmt
+from inspector.readers.system_log.reader import read_system_log, sniff_system_log
 
 ReadFn = Callable[[str, str, LoadOptions, Progress | None], ReaderResult]
 
@@ -109,6 +99,26 @@ def _sniff_glog(head: Head) -> float:
     return 0.9 if looks_like_glog(head.lines[:60]) else 0.0
 
 
+def _sniff_system_log(head: Head) -> float:
+    return sniff_system_log(head.lines[:200])
+
+
+def _sniff_logfmt(head: Head) -> float:
+    return sniff_logfmt(head.lines[:200])
+
+
+def _read_system_log(
+    path: str, source: str, options: LoadOptions, progress: Progress | None
+) -> ReaderResult:
+    return read_system_log(path, source, options=glog_options(options), progress=progress)
+
+
+def _read_logfmt(
+    path: str, source: str, options: LoadOptions, progress: Progress | None
+) -> ReaderResult:
+    return read_logfmt(path, source, options=glog_options(options), progress=progress)
+
+
 def _sniff_dump(head: Head) -> float:
     return 0.92 if looks_like_dump(head.lines[:40]) else 0.0
 
@@ -122,13 +132,13 @@ def _read_dump(
 def _read_json_lines(
     path: str, source: str, options: LoadOptions, progress: Progress | None
 ) -> ReaderResult:
-    return read_json_lines(path, source, glog=options.glog, progress=progress)
+    return read_json_lines(path, source, glog=glog_options(options), progress=progress)
 
 
 def _read_glog(
     path: str, source: str, options: LoadOptions, progress: Progress | None
 ) -> ReaderResult:
-    return read_glog(path, source, options=options.glog, progress=progress)
+    return read_glog(path, source, options=glog_options(options), progress=progress)
 
 
 def _read_config(
@@ -156,7 +166,9 @@ def _read_document(
         )
     if isinstance(doc, dict) and _is_record(doc):
         one_line = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
-        result = read_json_lines(path, source, glog=options.glog, progress=progress, data=one_line)
+        result = read_json_lines(
+            path, source, glog=glog_options(options), progress=progress, data=one_line
+        )
         result.lines_read = lines
         result.lines_loaded = lines - len(result.bad)
         result.notes.append("a pretty-printed JSON document; rows point at its first line")
@@ -171,6 +183,8 @@ READERS: tuple[Reader, ...] = (
     Reader("glog", _sniff_glog, _read_glog),
     Reader("json_document", _sniff_document, _read_document),
     Reader("database_dump", _sniff_dump, _read_dump),
+    Reader("system_log", _sniff_system_log, _read_system_log),
+    Reader("logfmt", _sniff_logfmt, _read_logfmt),
 )
 
 

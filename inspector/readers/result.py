@@ -124,6 +124,7 @@ class ReaderResult:
     records: pa.Table | None = None
     status: pa.Table | None = None
     queries: pa.Table | None = None
+    empty_runs: pa.Table | None = None  # EMPTY_RUNS: query runs that logged no row
     bad: BadLines = field(default_factory=BadLines)
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)

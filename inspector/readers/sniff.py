@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from inspector.readers.decompress import DECOMPRESSION_ERRORS
-from inspector.readers.source_file import file_compression, open_decompressed
+from inspector.files.decompress import DECOMPRESSION_ERRORS
+from inspector.files.source_file import file_compression, open_decompressed
 
 HEAD_BYTES = 65536
 BLANK_BYTES = b"\x00\t\n\r "  # skipped before the head: NUL runs and blank lines, any length

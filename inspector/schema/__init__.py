@@ -2,11 +2,13 @@
 
 from inspector.schema.tables import (
     BAD_LINES,
+    EMPTY_RUNS,
     HOSTS,
     LOADED_RECORDS,
     QUERIES,
     RECORDS,
     STATUS,
+    STATUS_CLOCKS,
     SUBSCRIPTIONS,
     TIMESTAMP,
     empty_table,
@@ -14,11 +16,13 @@ from inspector.schema.tables import (
 
 __all__ = [
     "BAD_LINES",
+    "EMPTY_RUNS",
     "HOSTS",
     "LOADED_RECORDS",
     "QUERIES",
     "RECORDS",
     "STATUS",
+    "STATUS_CLOCKS",
     "SUBSCRIPTIONS",
     "TIMESTAMP",
     "empty_table",

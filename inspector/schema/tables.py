@@ -40,7 +40,7 @@ RECORDS = pa.schema(
 )
 
 # What a loaded workspace holds: the records as read plus each one's content identity (a hash of
-# its columns without ``eid``; see inspector.analysis.content), computed once at load.
+# its columns without ``eid``; see inspector.content_hash), computed once at load.
 LOADED_RECORDS = RECORDS.append(pa.field("content", pa.uint64()))
 
 STATUS = pa.schema(
@@ -48,10 +48,16 @@ STATUS = pa.schema(
         pa.field("source", DICT, nullable=False),
         pa.field("line", pa.int64(), nullable=False),  # first line of the (multi-line) message
         pa.field("item", pa.int32()),
-        pa.field("format", DICT),  # glog | json | json_short | glog_in_json
+        # glog | plain (a non-glog line in a glog file) | json | json_short | glog_in_json |
+        # syslog_glog | syslog_logger | syslog_plain | logfmt_glog
+        pa.field("format", DICT),
         pa.field("host", DICT),
         pa.field("severity", DICT),  # INFO | WARNING | ERROR | FATAL
-        pa.field("log_time", TIMESTAMP),  # UTC
+        pa.field("log_time", TIMESTAMP),  # UTC (for "local" rows: placed by the run's agent zone)
+        # How the line gave its time: "utc" (unixTime, an ISO time with an offset) or "local"
+        # (the agent's wall clock, as glog and syslog write it, placed on UTC at load).
+        pa.field("clock", DICT),
+        pa.field("local_time", pa.timestamp("us")),  # the wall-clock time as written ("local")
         pa.field("thread", pa.int64()),
         pa.field("file", pa.string()),  # osquery source file, e.g. config.cpp
         pa.field("src_line", pa.int32()),
@@ -59,6 +65,35 @@ STATUS = pa.schema(
         pa.field("marker", DICT),  # class of the line (config_change, worker_restart, ...)
         pa.field("subject", pa.string()),  # what the marker is about: publisher, query, pid ...
         pa.field("version", pa.string()),  # osquery version when the line says it
+    ]
+)
+
+# How each host's wall-clock status lines were placed on UTC (one row per host, or per unknown host).
+STATUS_CLOCKS = pa.schema(
+    [
+        pa.field("host", pa.string()),
+        pa.field("basis", pa.string()),  # given | inferred | assumed
+        pa.field("zone", pa.string()),  # an IANA name (given) or UTC±hh:mm
+        pa.field("offset_minutes", pa.int64()),  # east of UTC; null for a given IANA zone
+        pa.field("evidence", pa.string()),
+        pa.field("sources", pa.list_(pa.string())),
+        pa.field("lines", pa.int64()),
+    ]
+)
+
+# Query runs that logged no row (a snapshot of "" or [], a batch with nothing added or removed):
+# the run itself is a fact (the query ran, at this time, on this host).
+EMPTY_RUNS = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("line", pa.int64(), nullable=False),
+        pa.field("item", pa.int32()),
+        pa.field("format", pa.string()),
+        pa.field("host", pa.string()),
+        pa.field("query", pa.string()),
+        pa.field("log_time", TIMESTAMP),
+        pa.field("counter", pa.int64()),
+        pa.field("epoch", pa.int64()),
     ]
 )
 

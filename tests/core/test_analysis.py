@@ -18,8 +18,8 @@ from inspector.analysis.findings import find
 from inspector.analysis.rates import event_rates
 from inspector.demo.scenarios import SCENARIOS
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 
 BUCKET = 60
 

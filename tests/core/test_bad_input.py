@@ -9,9 +9,9 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspector.readers.json_lines import read_json_lines
+from inspector.loading.pipeline import load
+from inspector.readers.json_lines.reader import read_json_lines
 from inspector.readers.sniff import Head
-from inspector.workspace import load
 from tests.osquery_lines import FILE_EVENT, batch_line, event_line, snapshot_line, status_json
 
 GOOD = [event_line("pack_fim_file_events", dict(FILE_EVENT, inode=str(i))) for i in range(5)]

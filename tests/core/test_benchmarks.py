@@ -44,7 +44,7 @@ def test_quick_ingest_measures_each_reader_in_its_own_process(tmp_path) -> None:
     lines = int(re.search(r"results log \(([\d,]+) lines\)", text).group(1).replace(",", ""))
     assert lines > 10_000
     checked = f"{lines:,} rows ✓"
-    for name in ("app: `inspector.workspace.load`", "baseline: DuckDB", "baseline: `pandas"):
+    for name in ("app: `inspector.loading.pipeline.load`", "baseline: DuckDB", "baseline: `pandas"):
         row = _row(text, name)
         assert checked in row and " MB |" in row, row  # every row read, a peak RSS
     assert "| process wall |" in text
@@ -66,3 +66,6 @@ def test_quick_rocksdb_reads_against_bare_iteration(tmp_path) -> None:
     assert re.search(r"[\d,]{6,} records, [\d,]+ records/s", app), app
     assert re.search(r"[\d,]{6,} pairs, [\d,]+ pairs/s", bare), bare
     assert "slower than iterating alone" in text
+    anatomy = _row(text, "app: `db` anatomy report")
+    assert re.search(r"[\d,]{5,} events, [\d,]+ events/s", anatomy), anatomy
+    assert "the time of the app's read" in text

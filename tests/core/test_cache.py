@@ -10,10 +10,10 @@ import os
 import pyarrow as pa
 import pytest
 
-from inspector.cache import ReadCache
 from inspector.cli.main import main
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.loading.read_cache import ReadCache
+from inspector.model import LoadOptions
 from tests.osquery_lines import event_line, glog_line
 
 OPTIONS = LoadOptions(tz="UTC")
@@ -152,9 +152,8 @@ def test_other_formats_and_options_are_cached_apart(tmp_path, cache) -> None:
         assert source.cached == "cache", path
     assert ws.status.num_rows == 1
     assert load_with(str(gz), cache)[1].compression == "gzip"
-    other = load([str(glog)], LoadOptions(tz="Europe/Berlin"), cache=cache)
-    assert other.sources[0].cached is None  # other options: its own entry
-    assert other.status.column("log_time")[0] != ws.status.column("log_time")[0]
+    other = load([str(glog)], LoadOptions(year=2019), cache=cache)
+    assert other.sources[0].cached is None  # another year for year-less lines: its own entry
 
 
 def test_size_limit_evicts_least_recently_used(tmp_path, cache) -> None:
@@ -215,7 +214,7 @@ def test_a_full_or_read_only_cache_never_stops_a_load(tmp_path, cache, monkeypat
     def no_space(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("inspector.cache.tempfile.mkdtemp", no_space)
+    monkeypatch.setattr("inspector.loading.read_cache.tempfile.mkdtemp", no_space)
     ws, source = load_with(str(log), cache)
     assert source.status == "loaded" and ws.records.num_rows == 12
 
@@ -223,8 +222,8 @@ def test_a_full_or_read_only_cache_never_stops_a_load(tmp_path, cache, monkeypat
 def test_a_log_written_to_while_it_is_read_is_cached_up_to_where_the_read_began(
     tmp_path, cache
 ) -> None:
-    from inspector.cached_read import read_through_cache
-    from inspector.workspace import _read_file
+    from inspector.loading.cached_read import read_through_cache
+    from inspector.loading.pipeline import _read_file
 
     log = tmp_path / "osqueryd.results.log"
     log.write_text("\n".join(lines(0, 30)) + "\n")
@@ -243,18 +242,23 @@ def test_a_log_written_to_while_it_is_read_is_cached_up_to_where_the_read_began(
     assert comparable(ws.records) == comparable(load([str(log)], OPTIONS).records)
 
 
-def test_glog_times_read_in_one_zone_are_not_served_in_another(tmp_path, cache, monkeypatch):
+def test_one_entry_serves_every_zone_and_the_viewers_zone_changes_nothing(
+    tmp_path, cache, monkeypatch
+):
+    """Readers keep glog's wall clock; the zone is applied after the cache, so a read cached
+    under one zone is placed correctly under another, and this machine's zone plays no part."""
     glog = tmp_path / "osqueryd.INFO"
     glog.write_text(
         "Log file created at: 2026/08/01 10:00:00\n"
         + glog_line("I0801 10:00:01.000000  4242 init.cpp:1] osqueryd started [version=5.12.1]")
         + "\n"
     )
-    machine = LoadOptions()  # no --tz: glog times are in this machine's zone
-    monkeypatch.setattr("inspector.readers.glog.machine_timezone", lambda: "UTC")
-    utc = load([str(glog)], machine, cache=cache)
-    monkeypatch.setattr("inspector.readers.glog.machine_timezone", lambda: "Asia/Tokyo")
-    tokyo = load([str(glog)], machine, cache=cache)
-    assert tokyo.sources[0].cached is None
+    utc = load([str(glog)], LoadOptions(tz="UTC"), cache=cache)
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    tokyo = load([str(glog)], LoadOptions(tz="Asia/Tokyo"), cache=cache)
+    assert tokyo.sources[0].cached == "cache"
     utc_time = utc.status.column("log_time")[0].as_py()
     assert (utc_time - tokyo.status.column("log_time")[0].as_py()).total_seconds() == 9 * 3600
+    unknown = load([str(glog)], LoadOptions(), cache=cache)  # no --tz, no evidence: UTC assumed
+    assert unknown.status.column("log_time")[0].as_py() == utc_time
+    assert unknown.status_clocks.column("basis").to_pylist() == ["assumed"]

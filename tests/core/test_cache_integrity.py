@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from inspector.cache import ReadCache, flush
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.loading.read_cache import ReadCache, flush
+from inspector.model import LoadOptions
 from tests.core.test_cache import comparable, lines
 
 OPTIONS = LoadOptions(tz="UTC")

@@ -14,8 +14,8 @@ import pytest
 
 from inspector.analysis.compare import Alignment, classify, compare_runs
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 
 CLI = "import sys; from ui.entry import main; sys.exit(main(sys.argv[1:]))"
 

@@ -8,9 +8,9 @@ import os
 
 import zstandard
 
-from inspector.readers.json_lines import read_json_lines
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
+from inspector.readers.json_lines.reader import read_json_lines
 from tests.osquery_lines import event_line, glog_line, snapshot_line
 
 GOOD = [event_line("q", {"n": str(i), "time": str(1785846000 + i)}) for i in range(5)]

@@ -18,9 +18,9 @@ from rocksdict import Options, Rdict
 
 from inspector.demo.database import physical_family
 from inspector.demo.writer import write_run
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 from inspector.readers.osquery_db import DOMAINS
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,10 @@ def test_stored_results_and_queries(demo) -> None:
         pc.equal(ws.records.column("format").cast("string"), "database_stored")
     )
     assert stored.num_rows > 0
-    assert set(stored.column("query").cast("string").to_pylist()) == {"listening_ports"}
+    assert set(stored.column("query").cast("string").to_pylist()) == {
+        "listening_ports",
+        "pack_osquery-monitoring_osquery_info",
+    }
     assert stored.column("counter")[0].as_py() is not None
     queries = {q["query"]: q["subscriber"] for q in ws.queries.to_pylist()}
     assert queries["pack_audit_process_events"] == "process_events"

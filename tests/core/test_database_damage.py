@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 import pytest
 
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 from tests.osquery_lines import event_line
 
 
@@ -90,7 +90,7 @@ def test_pipes_and_devices_among_the_inputs_are_problems_never_read(tmp_path) ->
     (folder / "osqueryd.results.log").write_text(event_line("q", {"n": "1"}) + "\n")
     os.mkfifo(folder / "a-pipe")  # nobody writes to it: opening it to read would wait forever
     script = (
-        "import json, sys; from inspector.workspace import load; "
+        "import json, sys; from inspector.loading.pipeline import load; "
         "ws = load(sys.argv[1:]); "
         "print(json.dumps([[s.path, s.status, s.reason] for s in ws.sources]))"
     )

@@ -13,10 +13,12 @@ import pyarrow.compute as pc
 import pytest
 from rocksdict import AccessType, Options, Rdict
 
+from inspector.demo.osquery_info import QUERY as INFO_QUERY
 from inspector.demo.scenarios import SCENARIOS
-from inspector.demo.writer import parse_size, write_run
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.demo.writer import write_run
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
+from inspector.units import parse_size
 
 SIZE = 3_000_000
 
@@ -113,7 +115,8 @@ def test_rebaselines_log_the_full_state_with_counter_zero(run) -> None:
         return
     con = duckdb.connect()
     con.register("r", ws.records)
-    assert len(truth["rebaselines"]) == 4
+    # listening_ports, users and osquery_info after the epoch change and after the wiped database
+    assert len(truth["rebaselines"]) == 6
     for rb in truth["rebaselines"]:
         counters = con.sql(
             "SELECT DISTINCT counter, epoch FROM r WHERE CAST(query AS VARCHAR) = ? AND epoch(log_time) = ?",
@@ -200,7 +203,7 @@ def test_demo_command(tmp_path) -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "4 re-baselines" in done.stdout and (tmp_path / "truth.json").exists()
+    assert "6 re-baselines" in done.stdout and (tmp_path / "truth.json").exists()
     bad = subprocess.run(
         [sys.executable, "-c", code, "demo", str(tmp_path), "--size", "lots"], capture_output=True
     )
@@ -222,7 +225,9 @@ def test_database_and_snapshots_follow_the_scenario(run) -> None:
     counts = {}
     for q in stored.column("query").cast("string").to_pylist():
         counts[q] = counts.get(q, 0) + 1
-    assert counts == {d.query: d.rows for d in scenario.differentials}  # the last state, once
+    want = {d.query: d.rows for d in scenario.differentials}  # the last state, once
+    want[INFO_QUERY] = 1  # osquery_info: the worker running at the end
+    assert counts == want
     snaps = ws.records.filter(pc.equal(ws.records.column("format").cast("string"), "snapshot"))
     first = snaps.slice(0, 1).to_pylist()[0]
     assert first["numerics"] is scenario.numerics

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 from inspector.readers.glog import GlogOptions, read_glog
 from tests.osquery_lines import GLOG_HEADER_4, GLOG_HEADER_5, glog_line
 
@@ -20,7 +22,7 @@ def test_4x_header_is_skipped_and_counted_as_loaded(tmp_path) -> None:
         "osqueryd.INFO",
         [*GLOG_HEADER_4, glog_line("osquery initialized [version=4.9.0]")],
     )
-    result = read_glog(path, options=GlogOptions(tz="UTC"))
+    result = read_glog(path, options=GlogOptions())
     assert result.lines_read == 4 and result.lines_loaded == 4 and result.status.num_rows == 1
     assert result.meta["host"] == "web-01"
     (row,) = result.status.to_pylist()
@@ -32,7 +34,7 @@ def test_5x_header_claims_yyyymmdd_but_lines_have_mmdd(tmp_path) -> None:
     path = write(
         tmp_path, "x.log", [*GLOG_HEADER_5, glog_line("Calling configure for logger filesystem")]
     )
-    (row,) = read_glog(path, options=GlogOptions(tz="UTC")).status.to_pylist()
+    (row,) = read_glog(path, options=GlogOptions()).status.to_pylist()
     assert row["log_time"].year == 2026 and row["log_time"].month == 8
 
 
@@ -42,7 +44,7 @@ def test_year_from_file_name_stamp_and_new_year_rollover(tmp_path) -> None:
         glog_line("after midnight", when="0101 00:00:01.000000"),
     ]
     path = write(tmp_path, "osqueryd.INFO.20251231-235000.77", lines)
-    rows = read_glog(path, options=GlogOptions(tz="UTC")).status.to_pylist()
+    rows = read_glog(path, options=GlogOptions()).status.to_pylist()
     assert [r["log_time"].isoformat() for r in rows] == [
         "2025-12-31T23:59:59+00:00",
         "2026-01-01T00:00:01+00:00",
@@ -52,44 +54,58 @@ def test_year_from_file_name_stamp_and_new_year_rollover(tmp_path) -> None:
 def test_year_from_modification_time_is_said(tmp_path) -> None:
     path = write(tmp_path, "excerpt.txt", [glog_line("hello", when="0301 10:00:00.000000")])
     os.utime(path, (1780000000, 1780000000))  # 2026-05-28
-    result = read_glog(path, options=GlogOptions(tz="UTC"))
+    result = read_glog(path, options=GlogOptions())
     assert result.status.column("log_time")[0].as_py().year == 2026
     assert any("modification time" in n for n in result.notes)
     os.utime(path, (1770000000, 1770000000))  # 2026-02-02: a March line must be from 2025
-    result = read_glog(path, options=GlogOptions(tz="UTC"))
+    result = read_glog(path, options=GlogOptions())
     assert result.status.column("log_time")[0].as_py().year == 2025
 
 
 def test_year_parameter_wins(tmp_path) -> None:
     path = write(tmp_path, "excerpt.txt", [glog_line("hello")])
-    result = read_glog(path, options=GlogOptions(tz="UTC", year=2019))
+    result = read_glog(path, options=GlogOptions(year=2019))
     assert result.status.column("log_time")[0].as_py().year == 2019
 
 
 def test_local_time_to_utc_across_dst(tmp_path) -> None:
+    """The reader keeps the wall clock; placed in a given zone, DST moves the offset."""
     lines = [
         glog_line("winter", when="0115 12:00:00.000000"),
         glog_line("summer", when="0715 12:00:00.000000"),
     ]
     path = write(tmp_path, "osqueryd.INFO.20260115-120000.1", lines)
-    rows = read_glog(path, options=GlogOptions(tz="America/New_York")).status.to_pylist()
-    assert [r["log_time"].hour for r in rows] == [17, 16]
+    rows = read_glog(path, options=GlogOptions()).status.to_pylist()
+    assert {r["clock"] for r in rows} == {"local"}
+    assert [r["local_time"].hour for r in rows] == [12, 12]
+    ws = load([path], LoadOptions(tz="America/New_York"))
+    assert [r["log_time"].hour for r in ws.status.to_pylist()] == [17, 16]
+    (clock,) = ws.status_clocks.to_pylist()
+    assert clock["basis"] == "given" and clock["zone"] == "America/New_York"
 
 
-def test_continuations_garbage_and_nul_lines(tmp_path) -> None:
+def test_plain_lines_stay_apart_and_nul_lines_are_rejected(tmp_path) -> None:
+    """A program's plain output in a glog file is never glued to an osquery message."""
     lines = [
         "garbage before the first record",
         glog_line("first"),
-        "continued",
+        "some program printed this",
         "",
         "\x00" * 64,
         glog_line("second", severity="E", where="rocksdb.cpp:90"),
     ]
-    result = read_glog(write(tmp_path, "g.log", lines), options=GlogOptions(tz="UTC"))
+    result = read_glog(write(tmp_path, "g.log", lines), options=GlogOptions())
     rows = result.status.to_pylist()
-    assert [r["message"] for r in rows] == ["first\ncontinued", "second"]
-    assert rows[1]["severity"] == "ERROR"
-    assert dict(zip(result.bad.lines, result.bad.reasons, strict=True)).keys() == {1, 5}
+    assert [(r["format"], r["message"]) for r in rows] == [
+        ("plain", "garbage before the first record"),
+        ("glog", "first"),
+        ("plain", "some program printed this"),
+        ("glog", "second"),
+    ]
+    assert rows[0]["local_time"] == rows[1]["local_time"] == rows[2]["local_time"]
+    assert rows[3]["severity"] == "ERROR"
+    assert dict(zip(result.bad.lines, result.bad.reasons, strict=True)).keys() == {5}
+    assert any("not glog lines" in n for n in result.notes)
     assert result.lines_loaded + len(result.bad) == result.lines_read == 6
 
 
@@ -98,5 +114,5 @@ def test_windows_thread_ids_and_crlf(tmp_path) -> None:
     path.write_bytes(
         b"I0905 13:07:16.499240  4776 events.cpp:863] Event publisher not enabled: x: y\r\n"
     )
-    (row,) = read_glog(str(path), options=GlogOptions(tz="UTC")).status.to_pylist()
+    (row,) = read_glog(str(path), options=GlogOptions()).status.to_pylist()
     assert row["message"] == "Event publisher not enabled: x: y" and row["thread"] == 4776

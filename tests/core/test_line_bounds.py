@@ -11,10 +11,10 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inspector.files.source_file import iter_chunks
 from inspector.readers.glog import GlogOptions, read_glog
-from inspector.readers.json_lines import read_json_lines
+from inspector.readers.json_lines.reader import read_json_lines
 from inspector.readers.result import BadLines
-from inspector.readers.source_file import iter_chunks
 from tests.osquery_lines import GLOG_HEADER_5, event_line, glog_line
 
 RECORD = event_line("q", {"n": "1"})
@@ -77,7 +77,7 @@ def test_a_huge_nul_block_before_records_drops_nothing(tmp_path, compress) -> No
         data = zstandard.ZstdCompressor().compress(data)
     path = tmp_path / "osqueryd.results.log"
     path.write_bytes(data)
-    from inspector.workspace import load
+    from inspector.loading.pipeline import load
 
     ws = load([str(path)])
     (source,) = ws.sources
@@ -106,7 +106,7 @@ def test_records_after_nul_runs_load_and_torn_ones_are_said(tmp_path) -> None:
 
 
 def test_a_line_past_the_cap_is_counted_not_held(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr("inspector.readers.source_file.LINE_CAP", 1 << 20)
+    monkeypatch.setattr("inspector.files.source_file.LINE_CAP", 1 << 20)
     data = (RECORD + "\n").encode() + b"y" * (5 << 20) + b"\n" + (RECORD + "\n").encode()
     path = tmp_path / "r.log"
     path.write_bytes(data)
@@ -126,9 +126,10 @@ def test_a_nul_run_before_a_glog_line_keeps_the_line(tmp_path) -> None:
     )  # fmt: skip
     path = tmp_path / "osqueryd.INFO"
     path.write_bytes(data)
-    result = read_glog(str(path), options=GlogOptions(tz="UTC"))
+    result = read_glog(str(path), options=GlogOptions())
     messages = result.status.column("message").to_pylist()
     assert messages == ["message 0", "message 1", "message 3"]
+    assert set(result.status.column("format").to_pylist()) == {"glog"}
     header = len(GLOG_HEADER_5)
     assert result.lines_read == header + 4 and result.lines_loaded == header + 3
     assert result.bad.lines == [header + 3] and "99 NUL bytes" in result.bad.reasons[0]
@@ -146,16 +147,18 @@ def test_a_flood_of_empty_lines_is_one_entry(tmp_path) -> None:
     assert table.column("lines").to_pylist() == [3_000_000]
 
 
-def test_glog_continuation_lines_are_capped(tmp_path) -> None:
+def test_a_flood_of_empty_lines_in_a_glog_file_is_counted(tmp_path) -> None:
     data = (
-        glog_line("one") + "\n" + "\n" * 50_000 + "continued\n" * 12_000 + glog_line("two") + "\n"
+        glog_line("one") + "\n" + "\n" * 700_000 + "other program\n" + glog_line("two") + "\n"
     )
     path = tmp_path / "osqueryd.INFO"
     path.write_text(data)
-    result = read_glog(str(path), options=GlogOptions(tz="UTC", year=2026))
-    assert result.status.num_rows == 2 and result.accounted
-    assert len(result.bad) == 50_000 + 12_000 - 10_000
-    assert result.bad.entries <= 3
+    result = read_glog(str(path), options=GlogOptions(year=2026))
+    assert result.status.num_rows == 3 and result.accounted and not len(result.bad)
+    assert "700,000 empty lines" in result.notes
+    rows = result.status.to_pylist()
+    assert [r["format"] for r in rows] == ["glog", "plain", "glog"]
+    assert rows[1]["local_time"] == rows[0]["local_time"]  # timed by the glog line before it
 
 
 def test_bad_lines_runs_join_only_what_is_contiguous() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
-from inspector.cache import ReadCache
-from inspector.preview import preview
-from inspector.readers.registry import LoadOptions
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.loading.preview import preview
+from inspector.loading.read_cache import ReadCache
+from inspector.model import LoadOptions
 from tests.osquery_lines import batch_line, event_line
 
 OPTIONS = LoadOptions(tz="UTC")

@@ -13,23 +13,23 @@ import pytest
 import zstandard
 
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
-from inspector.record_detail import (
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
+from inspector.views.record_detail import (
     duplicate_siblings,
     provenance,
     raw_context,
     record_fields,
     record_json,
 )
-from inspector.record_filter import (
+from inspector.views.record_filter import (
     FilterError,
     RecordFilter,
     distinct_values,
     filter_rows,
     query_keys,
 )
-from inspector.record_sort import sort_rows
-from inspector.workspace import load
+from inspector.views.record_sort import sort_rows
 
 UTC = dt.UTC
 

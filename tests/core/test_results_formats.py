@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from inspector.readers.json_lines import read_json_lines
-from inspector.workspace import load
+from inspector.loading.pipeline import load
+from inspector.readers.json_lines.reader import read_json_lines
 from tests.osquery_lines import FILE_EVENT, batch_line, event_line, snapshot_line
 
 

@@ -10,7 +10,7 @@ import os
 import pyarrow.compute as pc
 import zstandard
 
-from inspector.workspace import load
+from inspector.loading.pipeline import load
 from tests.osquery_lines import (
     GLOG_HEADER_5,
     PROCESS_EVENT_DARWIN,
@@ -128,19 +128,21 @@ def test_glog_and_its_symlink_are_one_file(tmp_path) -> None:
         (names["glog"], "loaded"),
         ("osqueryd.INFO", "duplicate"),
     }
-    assert ws.status.num_rows == 4  # header skipped, the continuation joined
+    # The header is skipped; a line without glog's prefix is a row of its own, never glued on.
+    assert ws.status.num_rows == 5
     rows = ws.status.to_pylist()
-    assert (
-        rows[2]["message"]
-        == "Calling configure for logger filesystem\n  a continuation of the previous message"
-    )
+    assert rows[2]["message"] == "Calling configure for logger filesystem"
+    assert rows[3]["format"] == "plain" and rows[3]["severity"] is None
+    assert rows[3]["message"] == "  a continuation of the previous message"
+    assert rows[3]["log_time"] == rows[2]["log_time"]  # timed by the glog line before it
     assert [r["marker"] for r in rows] == [
         "agent_start",
         "publisher_started",
         "config_change",
+        None,
         "worker_restart",
     ]
-    assert rows[3]["subject"] == "4250" and rows[3]["severity"] == "WARNING"
+    assert rows[4]["subject"] == "4250" and rows[4]["severity"] == "WARNING"
     assert {r["host"] for r in rows} == {"web-01"}  # from "Running on machine:"
 
 
@@ -169,9 +171,9 @@ def test_osquery_events_snapshots_become_a_subscriptions_table(tmp_path) -> None
     assert all(r["query"] == "pack_monitor_osquery_events" for r in subs)
 
 
-def test_glog_times_use_header_year_and_time_zone(tmp_path) -> None:
+def test_glog_times_use_header_year_and_the_given_zone(tmp_path) -> None:
     build_run(tmp_path)
-    from inspector.readers.registry import LoadOptions
+    from inspector.model import LoadOptions
 
     ws = load([str(tmp_path / "var/log/osquery")], LoadOptions(tz="Europe/Berlin"))
     first = ws.status.slice(0, 1).to_pylist()[0]

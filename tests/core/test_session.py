@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from inspector.export import file_digest
-from inspector.record_filter import RecordFilter
 from inspector.session import (
     Session,
     SessionError,
@@ -21,6 +20,7 @@ from inspector.session import (
     guess_moves,
     relocated,
 )
+from inspector.views.record_filter import RecordFilter
 
 UTC = dt.UTC
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspector.record_filter import FilterError, RecordFilter, filter_rows
 from inspector.schema import LOADED_RECORDS
-from inspector.sql_sandbox import check_where, sandbox_connection
+from inspector.views.record_filter import FilterError, RecordFilter, filter_rows
+from inspector.views.sql_sandbox import check_where, sandbox_connection
 
 
 @pytest.fixture(scope="module")

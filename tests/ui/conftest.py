@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions
 from ui.main_window import MainWindow
 
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions
 from ui.main_window import MainWindow
 
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from inspector.demo.writer import write_run
 from inspector.export import METADATA_KEY
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions
 from ui import export_actions, session_actions
 from ui.main_window import MainWindow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import pathlib
 
-from inspector.demo.cache import ensure_demo_run
+from inspector.demo.bundled_run import ensure_demo_run
 from inspector.demo.writer import write_run
 from tests.osquery_lines import event_line
 from ui.models.arrow_table_model import PAGE_ROWS, ArrowTableModel

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
-import inspector.preview
-from inspector.cache import ReadCache
+import inspector.loading.preview
 from inspector.demo.writer import write_run
+from inspector.loading.read_cache import ReadCache
 
 
 def test_preview_lanes_come_first_and_match_the_full_load(window, qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(inspector.preview, "PREVIEW_MIN_BYTES", 0)  # the demo run is small
+    monkeypatch.setattr(inspector.loading.preview, "PREVIEW_MIN_BYTES", 0)  # the demo run is small
     ReadCache().clear()
     write_run(str(tmp_path / "run"), "openbsm-double", seed=4, hours=2, size=1_500_000)
     previews, shots = [], []
@@ -46,7 +46,7 @@ def test_preview_lanes_come_first_and_match_the_full_load(window, qtbot, tmp_pat
 
 
 def test_a_cancelled_load_takes_its_preview_away(window, qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(inspector.preview, "PREVIEW_MIN_BYTES", 0)
+    monkeypatch.setattr(inspector.loading.preview, "PREVIEW_MIN_BYTES", 0)
     write_run(str(tmp_path / "first"), "linux-control", seed=5, hours=1, size=300_000)
     write_run(str(tmp_path / "second"), "openbsm-double", seed=6, hours=1, size=300_000)
     with qtbot.waitSignal(window.run_loaded, timeout=60_000):
@@ -68,7 +68,7 @@ def test_a_cancelled_load_takes_its_preview_away(window, qtbot, tmp_path, monkey
 def test_a_failed_first_load_after_its_preview_shows_the_welcome_page(
     window, qtbot, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(inspector.preview, "PREVIEW_MIN_BYTES", 0)
+    monkeypatch.setattr(inspector.loading.preview, "PREVIEW_MIN_BYTES", 0)
     write_run(str(tmp_path / "run"), "linux-control", seed=7, hours=1, size=300_000)
 
     def broken(*args, **kwargs):

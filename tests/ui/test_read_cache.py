@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from inspector.cache import ReadCache
 from inspector.demo.writer import write_run
+from inspector.loading.read_cache import ReadCache
 
 
 def _menu_action(window, text: str):

@@ -14,9 +14,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
-from inspector.readers.source_file import read_head
-from inspector.workspace import load
+from inspector.files.source_file import read_head
+from inspector.loading.pipeline import load
+from inspector.model import LoadOptions
 from ui.widgets.records_panel import RecordsPanel
 
 WAIT = 10_000

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from inspector.demo.writer import write_run
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions
 from ui.main_window import MainWindow
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from PySide6.QtCore import QObject, QTimer
 
 from inspector.analysis.compare import Alignment, Comparison
-from inspector.readers.registry import LoadOptions
+from inspector.model import LoadOptions
 from ui.compare.panel import ComparePanel, divergence_window, run_name
 from ui.compare.worker import Comparer
 from ui.workers import LoadedRun, Loader

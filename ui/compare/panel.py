@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.analysis.compare import Comparison
-from inspector.timeline import MARKER_KINDS
+from inspector.views.timeline_frames import MARKER_KINDS
 from ui.drops import accept_file_drags, dropped_paths
 from ui.widgets.table_panel import TablePanel
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from inspector.analysis.compare import Alignment, compare_runs
-from inspector.workspace import Workspace
+from inspector.model import Workspace
 from ui.latest_job import LatestJob
 
 

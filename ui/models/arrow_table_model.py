@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from inspector.record_filter import take_rows
+from inspector.arrow_columns import take_rows
 
 PAGE_ROWS = 64  # a screenful or two: a cold page costs ~1 ms
 MAX_PAGES = 64

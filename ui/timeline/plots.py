@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
-from inspector.timeline import Lane
+from inspector.views.timeline_frames import Lane
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 LANE_COLOURS = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#D55E00", "#F0E442"]

@@ -6,7 +6,7 @@ import pyarrow as pa
 from PySide6.QtCore import QObject, Signal
 
 from inspector.analysis.binning import Binner
-from inspector.timeline import build_frame
+from inspector.views.timeline_frames import build_frame
 from ui.latest_job import LatestJob
 
 

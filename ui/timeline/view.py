@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
-from inspector.timeline import Frame, Lane
+from inspector.views.timeline_frames import Frame, Lane
 from ui.timeline.plots import LANE_COLOURS, LanePlot
 
 LANE_HEIGHT = 64

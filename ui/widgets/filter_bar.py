@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QToolButton, QWidget
 
-from inspector.record_filter import RecordFilter
+from inspector.views.record_filter import RecordFilter
 
 ALL, NULL = "\x00all", "\x00null"  # combo item data: no restriction / rows where it is null
 COMBOS = (("host", "hosts"), ("subscriber", "subscribers"), ("query", "queries"),

@@ -28,16 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector import record_detail as detail
 from inspector.progress import Progress
-from inspector.record_filter import (
+from inspector.views import record_detail as detail
+from inspector.views.record_filter import (
     FilterError,
     RecordFilter,
     distinct_values,
     filter_rows,
     query_keys,
 )
-from inspector.record_sort import sort_rows
+from inspector.views.record_sort import sort_rows
 from ui.latest_job import LatestJob
 from ui.models.arrow_table_model import VIRTUAL_PREFIX, ArrowTableModel
 from ui.widgets.filter_bar import COMBOS, FilterBar

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.analysis.binning import Binner
-from inspector.timeline import Frame, nice_width, width_label
 from inspector.timezones import machine_timezone
+from inspector.views.timeline_frames import Frame, nice_width, width_label
 from ui.timeline.rebin import Rebinner
 from ui.timeline.view import TimelineView
 
