@@ -68,7 +68,8 @@ def test_unreadable_input_is_reported_and_the_rest_loads(window, qtbot, tmp_path
     assert window.tabs.tabText(window.tabs.indexOf(window.problems_panel)) == "Problems (1)"
     model = window.problems_panel.model
     assert model.data(model.index(0, 0)).endswith("missing")
-    assert model.data(model.index(0, 2)) == "error: no such file or directory"
+    headers = [model.headerData(c, Qt_Horizontal()) for c in range(model.columnCount())]
+    assert model.data(model.index(0, headers.index("reason"))) == "error: no such file or directory"
 
 
 def test_screenshot_that_cannot_be_written_fails(tmp_path) -> None:
