@@ -48,7 +48,7 @@ def truth(log) -> tuple:
 
 
 @settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
 def test_random_byte_flips_are_never_served(tmp_path_factory, log, truth, data) -> None:

@@ -148,9 +148,7 @@ def test_a_flood_of_empty_lines_is_one_entry(tmp_path) -> None:
 
 
 def test_a_flood_of_empty_lines_in_a_glog_file_is_counted(tmp_path) -> None:
-    data = (
-        glog_line("one") + "\n" + "\n" * 700_000 + "other program\n" + glog_line("two") + "\n"
-    )
+    data = glog_line("one") + "\n" + "\n" * 700_000 + "other program\n" + glog_line("two") + "\n"
     path = tmp_path / "osqueryd.INFO"
     path.write_text(data)
     result = read_glog(str(path), options=GlogOptions(year=2026))
