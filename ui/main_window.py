@@ -50,6 +50,9 @@ STATUS_COLUMNS = [
     "host",
     "file",
     "src_line",
+    "format",  # glog, plain, syslog_glog, syslog_echo, logfmt_glog …
+    "local_time",  # the agent's wall clock as written (local-clock lines)
+    "clock",
     "source",
     "line",
 ]
