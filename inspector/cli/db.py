@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default
+from inspector.output_paths import output_problem
 from inspector.progress import Progress
 
 PROG = "osquery-inspector db"
@@ -120,12 +120,5 @@ def _print(reports: list, as_json: bool) -> None:
 
 
 def _unwritable(path: str) -> str | None:
-    """Why ``path`` cannot be written, or None."""
-    if os.path.isdir(path):
-        return "it is a folder"
-    if os.path.exists(path):
-        return None if os.access(path, os.W_OK) else "permission denied"
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        return f"no folder {parent}"
-    return None if os.access(parent, os.W_OK | os.X_OK) else f"permission denied in {parent}"
+    """Why ``path`` cannot be written, or None (``output_paths.output_problem``)."""
+    return output_problem(path)

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from inspector import __version__
+from inspector.atomic_file import atomic_output
 from inspector.database.report import DatabaseReport
 from inspector.export import METADATA_KEY, file_digest
 
@@ -69,4 +70,5 @@ def write_anatomy(reports: list[DatabaseReport], path: str, parameters: dict) ->
     }
     metadata = dict(table.schema.metadata or {})
     metadata[METADATA_KEY] = json.dumps(provenance).encode()
-    pq.write_table(table.replace_schema_metadata(metadata), path)
+    with atomic_output(path) as temporary:  # a kill or a full disk leaves an earlier file whole
+        pq.write_table(table.replace_schema_metadata(metadata), temporary)
