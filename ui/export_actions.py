@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
 from inspector.analysis.groups import with_duplicate_groups
@@ -111,8 +112,9 @@ def window_parameters(window) -> dict:
     ws, timeline = window.workspace, window.timeline
     options = ws.options if ws is not None else window.options
     out = {"tz": options.tz, "year": options.year, "bucket_seconds": FACTOR_WIDTH_US // 1_000_000}
+    zone = getattr(window, "zone", None)
+    out["display_zone"] = zone.name if zone is not None else "UTC"  # the times shown in the window
     if timeline is not None:
-        out["display_zone"] = getattr(timeline.view, "zone", None)
         frame = getattr(timeline, "frame", None)
         if frame is not None:
             out["timeline_bucket_seconds"] = frame.width_us / 1e6
@@ -194,18 +196,17 @@ def export_timeline_image(window, fmt: str, path: str | None = None) -> str | No
         raise ValueError(f"unknown image format {fmt!r} (png or svg)")
     if window.timeline is None:
         return _nothing(window)
-    graphics = window.timeline.view.graphics
     path = target_path(window, "Export Timeline", f"timeline.{fmt}", IMAGES[fmt], path)
     if path is None:
         return None
     part = path + ".part"
     try:
         if fmt == "png":
-            if not graphics.grab().save(part, "PNG"):
+            if not timeline_image(window.timeline).save(part, "PNG"):
                 raise OSError(f"could not write {part}")
         else:
             with open(part, "w", encoding="utf-8") as f:
-                f.write(timeline_svg(window.timeline.view))
+                f.write(timeline_svg(window.timeline.view, window.timeline.caption()))
         os.replace(part, path)
     except OSError as exc:
         if os.path.exists(part):
@@ -215,6 +216,33 @@ def export_timeline_image(window, fmt: str, path: str | None = None) -> str | No
         return None
     window.message.setText(f"Wrote the timeline to {path}")
     return path
+
+
+def timeline_image(panel) -> QImage:
+    """The ruler and every shown lane (not only those scrolled into view), without the mouse's
+    cursor line, over a caption: hosts, range, zone, bucket."""
+    view = panel.view
+    cursors = [p.cursor for p in view.plots.values() if p.cursor.isVisible()]
+    for cursor in cursors:
+        cursor.setVisible(False)
+    try:
+        ruler, lanes = view.ruler.grab(), view.graphics.grab()
+    finally:
+        for cursor in cursors:
+            cursor.setVisible(True)
+    caption = panel.caption()
+    metrics = QFontMetrics(QFont())
+    gap = metrics.height() + 12
+    width = max(lanes.width(), ruler.width())
+    image = QImage(width, ruler.height() + lanes.height() + gap, QImage.Format.Format_RGB32)
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    painter.drawPixmap(0, 0, ruler)
+    painter.drawPixmap(0, ruler.height(), lanes)
+    painter.setPen(QColor("#444444"))
+    painter.drawText(8, ruler.height() + lanes.height() + metrics.ascent() + 6, caption)
+    painter.end()
+    return image
 
 
 def connect_context_menus(window) -> None:

@@ -87,7 +87,12 @@ class RecordDetailPane(QWidget):
         self.siblings_box = _section("Copies: same content, host, subscriber and stream",
                                      self.siblings)  # fmt: skip
         splitter.addWidget(self.siblings_box)
-        splitter.setSizes([330, 330, 110])
+        # The fields are what is read most: they get the height (at least a dozen rows).
+        self.fields.setMinimumHeight(6 * (self.fontMetrics().height() + 6))
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([520, 260, 90])
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.copy_button)
