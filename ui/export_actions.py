@@ -18,12 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
-from inspector.analysis.groups import with_duplicate_groups
-from inspector.arrow_columns import take_rows
-from inspector.export import write_parquet
 from inspector.progress import Progress
-from inspector.session import filter_to_json
-from inspector.views.timeline_frames import FACTOR_WIDTH_US
 from ui.latest_job import LatestJob
 from ui.timeline.svg import timeline_svg
 
@@ -109,6 +104,8 @@ def target_path(
 # -- Parquet --------------------------------------------------------------------------------------
 def window_parameters(window) -> dict:
     """How the window's tables were made: load time zone and year, buckets, display zone."""
+    from inspector.views.timeline_frames import FACTOR_WIDTH_US
+
     ws, timeline = window.workspace, window.timeline
     options = ws.options if ws is not None else window.options
     out = {"tz": options.tz, "year": options.year, "bucket_seconds": FACTOR_WIDTH_US // 1_000_000}
@@ -142,6 +139,8 @@ def export_table(
         progress.report(0.6, f"hashing the inputs and writing {got.num_rows:,} rows")
         part = path + ".part"
         try:
+            from inspector.export import write_parquet
+
             write_parquet(got, part, runs, parameters)
             os.replace(part, path)
         finally:
@@ -172,6 +171,10 @@ def export_filtered_records(window, path: str | None = None) -> LatestJob | None
     panel = window.records_panel
     records, rows = panel.model.table, np.asarray(panel.model.index_array, dtype=np.int64)
     flt, sort = panel.shown_filter, panel.shown_sort
+    from inspector.analysis.groups import with_duplicate_groups
+    from inspector.arrow_columns import take_rows
+    from inspector.session import filter_to_json
+
     parameters = dict(window_parameters(window), rows=len(rows), filter=filter_to_json(flt))
     parameters["sort"] = None if sort is None else {"column": sort[0], "descending": sort[1]}
 

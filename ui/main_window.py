@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -21,10 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import __version__
-from inspector.analysis.binning import FACTORS
-from inspector.analysis.findings import FINDINGS
 from inspector.model import LoadOptions, Workspace
-from inspector.schema import LOADED_RECORDS
 from inspector.views.overview import loaded_line, plural
 from ui import export_actions
 from ui.compare.controller import CompareController
@@ -121,6 +118,9 @@ class MainWindow(QMainWindow):
         self.split.addWidget(QWidget(self))  # the timeline's place
         self.split.addWidget(self.tabs)
         self.split.setSizes([560, 440])
+        # Explicit minimums: the panels' own hints (the records' detail pane) would otherwise
+        # squeeze the lanes to a strip at 1280×800.
+        self.tabs.setMinimumHeight(180)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.split)
@@ -246,6 +246,10 @@ class MainWindow(QMainWindow):
 
     def _on_preview(self, run: PreviewRun) -> None:
         """A big run's lanes from its log envelopes, while its records still load."""
+        from inspector.analysis.binning import FACTORS
+        from inspector.analysis.findings import FINDINGS
+        from inspector.schema import LOADED_RECORDS
+
         self._timeline().show_run(
             run.binner, FACTORS.empty_table(), run.frame, run.markers, FINDINGS.empty_table(),
             gradual=True,
@@ -266,17 +270,18 @@ class MainWindow(QMainWindow):
         self._previewing = False
         self._shown_run = run
         self._show(run)
-        view = self.timeline.view if self.timeline is not None else None
-        if view is not None and view.is_building():
-            # The lanes are built a batch per event-loop turn: the run is shown once they are.
-            def built() -> None:
-                view.built.disconnect(built)
-                if self._shown_run is run:
-                    self.run_loaded.emit(run)
+        self._announce_when_shown(run)
 
-            view.built.connect(built)
-        else:
-            self.run_loaded.emit(run)
+    def _announce_when_shown(self, run: LoadedRun) -> None:
+        """``run_loaded`` once every panel shows the run: the lanes are built a batch per
+        event-loop turn and the records' time order comes from a worker."""
+        view = self.timeline.view if self.timeline is not None else None
+        if self._shown_run is not run:
+            return
+        if (view is not None and view.is_building()) or self.records_panel.is_busy():
+            QTimer.singleShot(10, lambda: self._announce_when_shown(run))
+            return
+        self.run_loaded.emit(run)
 
     def _show(self, run: LoadedRun) -> None:
         """Fill every panel and the timeline from a loaded run."""

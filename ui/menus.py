@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
-from ui import export_actions, session_actions
+from ui import export_actions
 from ui.cache_actions import clear_read_cache
 from ui.recent import clear_recent, recent_inputs
 
@@ -55,8 +55,8 @@ def build_menus(window) -> None:
     ]  # fmt: skip
     file_menu.addSeparator()
     needs_run.append(_action(window, file_menu, "&Save Session…", QKeySequence.StandardKey.Save,
-                             lambda: session_actions.save_session(window)))  # fmt: skip
-    _action(window, file_menu, "Open Sess&ion…", None, lambda: session_actions.open_session(window))
+                             lambda: _sessions().save_session(window)))  # fmt: skip
+    _action(window, file_menu, "Open Sess&ion…", None, lambda: _sessions().open_session(window))
     file_menu.addSeparator()
     _action(window, file_menu, "C&lear Read Cache…", None, lambda: clear_read_cache(window))
     file_menu.addSeparator()
@@ -115,6 +115,13 @@ def show_shortcuts(window) -> None:
     box.setText(shortcuts_html())
     box.open()
     window.shortcuts_box = box  # kept: tests and the user read it while it is open
+
+
+def _sessions():
+    """``ui.session_actions``, imported on first use (it brings the readers: ~0.2 s)."""
+    from ui import session_actions
+
+    return session_actions
 
 
 def _timeline(window, method: str, *args) -> None:

@@ -10,27 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 from PySide6.QtCore import QObject, Signal
 
-from inspector.analysis.binning import FACTORS, Binner
-from inspector.analysis.duplicates import BurstOptions
-from inspector.analysis.findings import find
-from inspector.loading.pipeline import load
-from inspector.loading.preview import preview
-from inspector.loading.read_cache import ReadCache
 from inspector.model import LoadOptions, Workspace
 from inspector.progress import Cancelled, Progress
-from inspector.views.overview import Overview, overview
-from inspector.views.timeline_frames import (
-    FACTOR_WIDTH_US,
-    Frame,
-    build_frame,
-    markers_table,
-    nice_width,
-)
 from ui.latest_job import JobProgress, LatestJob
+
+if TYPE_CHECKING:  # the loading pipeline is imported by the first load, on its worker thread
+    import pyarrow as pa
+
+    from inspector.analysis.binning import Binner
+    from inspector.views.overview import Overview
+    from inspector.views.timeline_frames import Frame
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +54,14 @@ class PreviewRun:
 
 def preview_of(ws: Workspace) -> PreviewRun:
     """Lanes (rates only, no duplication) and markers of an envelope-only preview."""
+    from inspector.analysis.binning import FACTORS, Binner
+    from inspector.views.timeline_frames import (
+        FACTOR_WIDTH_US,
+        build_frame,
+        markers_table,
+        nice_width,
+    )
+
     binner = Binner(ws.records, duplicates=False)
     span = binner.span_us()
     width = nice_width(span[1] - span[0]) if span else FACTOR_WIDTH_US
@@ -70,6 +71,16 @@ def preview_of(ws: Workspace) -> PreviewRun:
 
 def analyse(ws: Workspace, progress: Progress) -> tuple:
     """The analysis a loaded run gets before the window shows it (in the worker thread)."""
+    from inspector.analysis.binning import Binner
+    from inspector.analysis.duplicates import BurstOptions
+    from inspector.analysis.findings import find
+    from inspector.views.timeline_frames import (
+        FACTOR_WIDTH_US,
+        build_frame,
+        markers_table,
+        nice_width,
+    )
+
     binner = Binner(ws.records)
     progress.report(0.1, "counting duplicated deliveries")
     factors = binner.factors(FACTOR_WIDTH_US)
@@ -93,6 +104,14 @@ def load_run(
 ) -> LoadedRun:
     """Load and analyse a run (on a worker). With ``wants_preview``, a big run's lanes from its
     log envelopes are posted first (``progress.post(PreviewRun)``) while the records load."""
+    # Imported here, on the worker: the window is up before the loading pipeline (0.5–1 s of
+    # imports) is.
+    from inspector.loading.pipeline import load
+    from inspector.loading.preview import preview
+    from inspector.loading.read_cache import ReadCache
+    from inspector.views.overview import overview
+
+    _import_timeline_modules()
     whole = progress
     if prepare is not None:  # e.g. write the demo run first; returns the paths to load
         paths = prepare(whole.scaled(0.0, 0.4))
@@ -117,6 +136,16 @@ def load_run(
     summary = overview(ws)
     analysed = analyse(ws, analysis_part)
     return LoadedRun(ws, summary, *analysed, paths=list(paths))
+
+
+def _import_timeline_modules() -> None:
+    """Import pyqtgraph and the timeline here, on the worker, while the window waits for the run
+    anyway: on the GUI thread that import held the event loop 0.3–0.5 s when the run arrived.
+    (Importing builds no widget: pens and colours only, which other threads may make.)"""
+    try:
+        import ui.widgets.timeline_panel  # noqa: F401
+    except Exception:  # the GUI thread imports it again and says what is wrong
+        log.warning("importing the timeline on the loader thread failed", exc_info=True)
 
 
 class Loader(QObject):

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
 
 from inspector.model import Workspace
 
@@ -29,6 +32,8 @@ class Overview:
 
 def overview(ws: Workspace) -> Overview:
     """Compute the figures (DuckDB over the Arrow tables, no copies)."""
+    import duckdb  # here: the window imports this module's helpers before any run is loaded
+
     con = duckdb.connect(":memory:")
     try:
         con.register("records", ws.records)

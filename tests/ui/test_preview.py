@@ -19,7 +19,7 @@ def test_preview_lanes_come_first_and_match_the_full_load(window, qtbot, tmp_pat
         previews.append(run)
         shots.append(window.grab())
         # The lanes are there; the tables wait for the records.
-        assert window.timeline.view.plots and window.records_panel.model.rowCount() == 0
+        assert window.timeline.view.order and window.records_panel.model.rowCount() == 0
         assert "Preview:" in window.message.text()
 
     window.loader.previewed.connect(on_preview)

@@ -11,10 +11,22 @@ import zlib
 LANE_COLOURS = ["#0072B2", "#009E73", "#B5468A", "#D55E00", "#00838F", "#8C6D00", "#6A4C93",
                 "#A0522D"]  # fmt: skip
 FACTOR_COLOUR = "#C0392B"
+# The common event tables get colours of their own (no two alike among those seen together);
+# any other name a colour from its hash, the same in every run and session.
+KNOWN = {
+    "process_events": 0, "socket_events": 3, "file_events": 1, "es_process_events": 2,
+    "es_process_file_events": 4, "bpf_process_events": 6, "bpf_socket_events": 7,
+    "hardware_events": 5, "user_events": 4, "selinux_events": 5, "yara_events": 7,
+    "process_file_events": 4, "windows_events": 2, "powershell_events": 6,
+    "ntfs_journal_events": 5, "disk_events": 7,
+}  # fmt: skip
 
 
 def lane_colour(name: str | None) -> str:
     """The colour of a lane counting ``name`` (a subscriber or a query)."""
+    known = KNOWN.get(name or "")
+    if known is not None:
+        return LANE_COLOURS[known]
     return LANE_COLOURS[zlib.crc32((name or "").encode()) % len(LANE_COLOURS)]
 
 

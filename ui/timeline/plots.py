@@ -21,7 +21,8 @@ from ui.timeline.decorations import BurstSpans, MarkerLines
 
 BURST_BRUSH = (230, 159, 0, 70)
 BRUSH_BRUSH = (0, 114, 178, 45)
-HIGHLIGHT = QColor(255, 236, 179)  # the lane of the selected finding
+HIGHLIGHT = QColor(221, 235, 255)  # the lane of the selected finding (not the bursts' amber)
+LANE_BORDER = pg.mkPen("#d8d8d8", width=1)  # separates the lanes (and so their ticks)
 MARKER_PENS = {
     "config_change": pg.mkPen("#0072B2", width=1.5, style=Qt.PenStyle.DashLine),
     "worker_restart": pg.mkPen("#D55E00", width=1.5),
@@ -113,6 +114,7 @@ class LanePlot:
         self.key = lane.key
         self.factor = factor
         self.view = BrushViewBox()
+        self.view.setBorder(LANE_BORDER)
         self.axis = pg.AxisItem("left")
         self.axis.setWidth(AXIS_WIDTH)
         self.axis.linkToView(self.view)
@@ -151,6 +153,10 @@ class LanePlot:
         self.width_s = 60.0
         self.set_lane(lane, 60.0)
 
+    def items(self) -> tuple:
+        """The lane's three grid items: label, value axis, view box."""
+        return (self.label, self.axis, self.view)
+
     def set_highlighted(self, on: bool) -> None:
         """Tint the lane (the selected finding's lane)."""
         self.view.setBackgroundColor(HIGHLIGHT if on else None)
@@ -170,16 +176,15 @@ class LanePlot:
         if self.factor:
             high = max(2.0, top * 1.1)
             self.view.setYRange(1.0, high, padding=0)
-            self.axis.setTicks(
-                [[(1.0, "1"), (nice_tick(high - 1) + 1, f"{nice_tick(high - 1) + 1:g}")], []]
-            )
+            tick = nice_tick(high - 1) + 1
+            self.axis.setTicks([[(tick, f"×{tick:g}")], []])
         else:
             high = max(1.0, top * 1.1)
             self.view.setYRange(0, high, padding=0)
             tick = nice_tick(high)
-            self.axis.setTicks(
-                [[(0.0, "0"), (tick, f"{tick:,.0f}" if tick >= 1 else f"{tick:g}")], []]
-            )
+            # One labelled tick (the baseline is zero): a label at the lane's bottom edge would
+            # sit beside the next lane's top and read as its.
+            self.axis.setTicks([[(tick, f"{tick:,.0f}" if tick >= 1 else f"{tick:g}")], []])
 
     def set_overlay(self, lane: Lane | None, width_s: float, offset_s: float) -> None:
         """The compared run's lane shifted by ``offset_s`` onto this run's time (None: hide)."""

@@ -24,7 +24,7 @@ from ui.timeline.plots import AXIS_WIDTH, LanePlot, ZonedDateAxis, elide
 LANE_HEIGHT = 64
 LABEL_WIDTH = 250  # fits "auditeventpublisher · osquery.db" at 9 pt
 RULER_HEIGHT = 30
-BATCH_SECONDS = 0.04  # one batch of lanes built per event-loop turn
+BATCH_SECONDS = 0.025  # one batch of lanes built per event-loop turn
 PAN_SHARE, ZOOM_STEP = 0.2, 1.5
 
 
@@ -106,6 +106,7 @@ class TimelineView(QWidget):
         spacer.setFixedWidth(LABEL_WIDTH + AXIS_WIDTH)
         self.ruler.ci.addItem(spacer, row=0, col=0)
         self.ruler.ci.addItem(self.ruler_axis, row=0, col=1)
+        self.ruler.ci.layout.setColumnFixedWidth(0, LABEL_WIDTH + AXIS_WIDTH)
         bar = self.scroll.verticalScrollBar().sizeHint().width()
         self.ruler.ci.setContentsMargins(0, 0, 8 + bar + 2, 0)
         self.graphics.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -125,6 +126,7 @@ class TimelineView(QWidget):
         self.brush_range: tuple[float, float] | None = None
         self._pending: list[tuple[Lane, str, bool]] = []  # lanes still to build (gradual)
         self._view_after_build: tuple[float, float] | None = None
+        self._laid_out: list[tuple] = []  # the lanes in the grid, top to bottom
         # Called with (key, plot) for each lane built: its markers and bursts (the panel's).
         self.decorate: Callable[[tuple, LanePlot], None] | None = None
         self._build = QTimer(self)
@@ -145,8 +147,14 @@ class TimelineView(QWidget):
         view = self.current_range()
         for plot in self.plots.values():
             plot.view.sigXRangeChanged.disconnect()
+        for plot in self.plots.values():
+            for item in plot.items():
+                self.graphics.scene().removeItem(item)
+        grid = self.graphics.ci.layout
+        while grid.count():
+            grid.removeAt(grid.count() - 1)
         self.plots.clear()
-        self.graphics.ci.clear()
+        self._laid_out = []
         self.order, self.hidden, self.labels, self.highlighted = [], set(), {}, None
         self.width_s = frame.width_us / 1e6
         factors = {lane.key: lane for lane in frame.factor_lanes}
@@ -165,6 +173,8 @@ class TimelineView(QWidget):
         self._pending = pending
         self._view_after_build = view
         if gradual:
+            # Not painted until every lane is in: a repaint after each batch doubled its cost.
+            self.graphics.setUpdatesEnabled(False)
             self._build.start(0)
         else:
             self._build_batch(budget=None)
@@ -178,6 +188,7 @@ class TimelineView(QWidget):
         if self._pending:
             self._build.start(0)
         else:
+            self.graphics.setUpdatesEnabled(True)
             self.built.emit()
 
     def is_building(self) -> bool:
@@ -229,25 +240,37 @@ class TimelineView(QWidget):
         return [k for k in self.order if k not in self.hidden and k in self.plots]
 
     def _relayout(self) -> None:
+        """Put the visible lanes in the grid, top to bottom. The lanes' items stay in the scene
+        (hidden when not shown): taking them out and back made pyqtgraph re-walk them (~7 ms a
+        lane), and a batch of new lanes at the bottom is only appended."""
         view = self.current_range() or self._view_after_build
-        ci = self.graphics.ci
-        ci.clear()
+        grid = self.graphics.ci.layout
         visible = self.visible_keys()
-        master = None
-        for row, key in enumerate(visible):
-            plot = self.plots[key]
+        if visible[: len(self._laid_out)] != self._laid_out:
+            while grid.count():
+                grid.removeAt(grid.count() - 1)
+            for key in self._laid_out:
+                if key in self.plots:
+                    for item in self.plots[key].items():
+                        item.setVisible(False)
+            self._laid_out = []
+        for row in range(len(self._laid_out), len(visible)):
+            plot = self.plots[visible[row]]
             plot.label.setFixedWidth(LABEL_WIDTH)
-            ci.addItem(plot.label, row=row, col=0)
-            ci.addItem(plot.axis, row=row, col=1)
-            ci.addItem(plot.view, row=row, col=2)
-            ci.layout.setRowFixedHeight(row, LANE_HEIGHT)
-            if master is None:
-                master = plot.view
-                plot.view.setXLink(None)
-            else:
-                plot.view.setXLink(master)
+            for col, item in enumerate(plot.items()):
+                if item.parentItem() is not self.graphics.ci:
+                    item.setParentItem(self.graphics.ci)
+                item.setVisible(True)
+                grid.addItem(item, row, col)
+            grid.setRowFixedHeight(row, LANE_HEIGHT)
+            plot.view.setXLink(None if row == 0 else self.plots[visible[0]].view)
+        self._laid_out = visible
+        if visible:
+            grid.setColumnFixedWidth(0, LABEL_WIDTH)
+            grid.setColumnFixedWidth(1, AXIS_WIDTH)
         self.graphics.setMinimumHeight(max(1, len(visible)) * LANE_HEIGHT)
         self.graphics.setMaximumHeight(max(1, len(visible)) * LANE_HEIGHT)
+        master = self.plots[visible[0]].view if visible else None
         if master is not None:
             self.ruler_axis.linkToView(master)
             if view is not None:

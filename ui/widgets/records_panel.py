@@ -42,6 +42,7 @@ from ui.latest_job import LatestJob
 from ui.models.arrow_table_model import VIRTUAL_PREFIX, ArrowTableModel
 from ui.widgets.filter_bar import COMBOS, FilterBar
 from ui.widgets.record_detail_pane import RecordDetailPane
+from ui.widgets.table_panel import sample_width
 
 DEFAULT_COLUMNS = ["log_time", "event_time", "host", "query", "subscriber", "publisher", "action",
                    "counter", "eid", "line", "source", "columns"]  # fmt: skip
@@ -207,6 +208,10 @@ class RecordsPanel(QWidget):
         show and so leaves out (a value set of several values, explicit rows)."""
         self.bar.show_error(None)
         return self.bar.set_filter(flt)
+
+    def is_busy(self) -> bool:
+        """Whether a filter or sort is still under way (the table shows an older answer)."""
+        return self.jobs.is_busy()
 
     def set_zone(self, zone: dt.tzinfo) -> None:
         """Times in ``zone`` (the table's and the detail pane's)."""
@@ -408,7 +413,7 @@ class RecordsPanel(QWidget):
             if name in WIDE:
                 self.view.setColumnWidth(i, WIDE[name])
                 continue
-            self.view.resizeColumnToContents(i)  # measures the first rows (one page)
+            self.view.setColumnWidth(i, sample_width(self.view, i))  # the first rows' text
             header = self.model.headerData(i, Qt.Orientation.Horizontal) or name
             floor = metrics.horizontalAdvance(header) + 28  # room for the sort arrow
             if name in ("log_time", "event_time"):

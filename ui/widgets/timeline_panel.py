@@ -113,6 +113,7 @@ class TimelinePanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addWidget(split, 1)
+        self.setMinimumHeight(220)  # the ruler and two lanes at least
         layout.addWidget(self.cursor_line)
 
     # -- a run ----------------------------------------------------------------------------------
