@@ -48,10 +48,10 @@ def restore_layout(window) -> None:
     geometry = settings.value("window/geometry")
     if geometry is not None:
         window.restoreGeometry(geometry)
+        clamp_to_screen(window)
     split = settings.value("window/split")
     if split is not None:
         window.split.restoreState(split)
-    clamp_to_screen(window)
 
 
 def clamp_to_screen(window) -> None:

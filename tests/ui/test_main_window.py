@@ -127,7 +127,9 @@ def test_results_queued_by_a_cancelled_load_never_arrive(window, qtbot, tmp_path
         lambda run: arrived.append(run.workspace.records.column("query")[0].as_py())
     )
     window.open_paths([str(first)])
-    window.loader.job._running[window.loader.job.generation].wait()  # finished: its result is queued, not yet delivered
+    window.loader.job._running[
+        window.loader.job.generation
+    ].wait()  # finished: its result is queued, not yet delivered
     window.cancel_loading()
     with qtbot.waitSignal(window.run_loaded, timeout=60_000):
         window.open_paths([str(second)])

@@ -102,13 +102,8 @@ class TimelineView(QWidget):
         self.ruler.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.ruler.ci.layout.setSpacing(0)
         self.ruler_axis = ZonedDateAxis(orientation="bottom")
-        spacer = pg.LabelItem("")
-        spacer.setFixedWidth(LABEL_WIDTH + AXIS_WIDTH)
-        self.ruler.ci.addItem(spacer, row=0, col=0)
-        self.ruler.ci.addItem(self.ruler_axis, row=0, col=1)
-        self.ruler.ci.layout.setColumnFixedWidth(0, LABEL_WIDTH + AXIS_WIDTH)
-        bar = self.scroll.verticalScrollBar().sizeHint().width()
-        self.ruler.ci.setContentsMargins(0, 0, 8 + bar + 2, 0)
+        self.ruler.ci.addItem(self.ruler_axis, row=0, col=0)
+        self.ruler.ci.setContentsMargins(LABEL_WIDTH + AXIS_WIDTH, 0, 0, 0)
         self.graphics.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -127,6 +122,7 @@ class TimelineView(QWidget):
         self._pending: list[tuple[Lane, str, bool]] = []  # lanes still to build (gradual)
         self._view_after_build: tuple[float, float] | None = None
         self._laid_out: list[tuple] = []  # the lanes in the grid, top to bottom
+        self._ruler_master: pg.ViewBox | None = None
         # Called with (key, plot) for each lane built: its markers and bursts (the panel's).
         self.decorate: Callable[[tuple, LanePlot], None] | None = None
         self._build = QTimer(self)
@@ -273,8 +269,31 @@ class TimelineView(QWidget):
         master = self.plots[visible[0]].view if visible else None
         if master is not None:
             self.ruler_axis.linkToView(master)
+            if self._ruler_master is not master:
+                if self._ruler_master is not None:
+                    self._ruler_master.sigResized.disconnect(self._align_ruler)
+                master.sigResized.connect(self._align_ruler)
+                self._ruler_master = master
+            self._align_ruler()
             if view is not None:
                 master.setXRange(*view, padding=0)
+
+    def _align_ruler(self, *_args) -> None:
+        """Give the ruler's axis exactly the lanes' plotting columns (left edge and width)."""
+        if self._ruler_master is None:
+            return
+        rect = self._ruler_master.sceneBoundingRect()
+        left = self.graphics.mapFromScene(rect.topLeft())
+        x = (
+            self.graphics.mapTo(self, left).x()
+            - self.ruler.mapTo(self, self.ruler.rect().topLeft()).x()
+        )
+        right = max(0, self.ruler.width() - x - int(rect.width()))
+        self.ruler.ci.setContentsMargins(max(0, x), 0, right, 0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._align_ruler)
 
     # -- lanes in view --------------------------------------------------------------------------
     def lane_top(self, key: tuple) -> int | None:
