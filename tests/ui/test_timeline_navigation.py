@@ -171,5 +171,6 @@ def test_png_export_has_a_caption_and_no_cursor(window, qtbot, tmp_path) -> None
     assert view.plots[key].cursor.isVisible()  # shown again after the export
     assert image.height() > view.ruler.height() + graphics.height()
     svg = export_actions.export_timeline_image(window, "svg", str(tmp_path / "t.svg"))
-    text = open(svg, encoding="utf-8").read()
+    with open(svg, encoding="utf-8") as f:
+        text = f.read()
     assert "times in UTC" in text and "#555555" not in text
