@@ -41,7 +41,9 @@ from ui.run_tables import (
 from ui.widgets.findings_panel import FindingsPanel
 from ui.widgets.nothing_loaded_page import NothingLoadedPage
 from ui.widgets.overview_panel import OverviewPanel
+from ui.widgets.problem_context import open_problem
 from ui.widgets.records_panel import RecordsPanel
+from ui.widgets.searchable_table_panel import SearchableTablePanel
 from ui.widgets.table_panel import TablePanel
 from ui.widgets.welcome_page import WelcomePage
 from ui.window_layout import apply_zone, finding_lane, restore_layout, save_layout, zone_box
@@ -94,9 +96,10 @@ class MainWindow(QMainWindow):
         self.overview_panel = OverviewPanel(self)
         self.records_panel = RecordsPanel(self)
         self.records_panel.filter_changed.connect(self._on_records_filtered)
-        self.status_panel = TablePanel("No status lines", self)
+        self.status_panel = SearchableTablePanel("No status lines", "status lines", self)
         self.sources_panel = TablePanel("No sources", self)
         self.problems_panel = TablePanel("No rejected lines", self)
+        self.problems_panel.view.doubleClicked.connect(self._show_problem)
         for panel in (self.records_panel, self.status_panel):
             panel.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
@@ -405,6 +408,14 @@ class MainWindow(QMainWindow):
                     finding["start"], finding["end"],
                 )  # fmt: skip
         self.message.setText(finding_line(finding, self.zone.text))
+
+    def _show_problem(self, index) -> None:
+        """A double-clicked Problems row: its line in its file, with the lines around it."""
+        model = self.problems_panel.model
+        row = model.table.slice(model.table_row(index.row()), 1).to_pylist()[0]
+        self.problem_dialog = open_problem(self, row)
+        if self.problem_dialog is None:
+            self.message.setText(f"{row['source']}: {row['reason']}")
 
     def _on_records_filtered(self, shown: int, total: int) -> None:
         label = f"Records ({shown:,} of {total:,})" if shown != total else f"Records ({total:,})"

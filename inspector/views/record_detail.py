@@ -91,7 +91,15 @@ def raw_context(
     record = _row(records, row)
     if is_database_row(record):
         return []
-    path, line = str(record["source"]), int(record["line"])
+    return lines_around(str(record["source"]), int(record["line"]), before, after)
+
+
+def lines_around(
+    path: str, line: int, before: int = 3, after: int = 3
+) -> list[tuple[int, str, bool]]:
+    """Lines ``line - before`` … ``line + after`` of ``path`` as (number, text, is ``line``)
+    (decompressed on the fly, read only up to the last line wanted); a file that cannot be read,
+    or no longer holds the line, gives one explanatory entry."""
     first, last = max(1, line - before), line + after
     out: list[tuple[int, str, bool]] = []
     try:

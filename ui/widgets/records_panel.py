@@ -35,12 +35,14 @@ from inspector.views.record_filter import (
     RecordFilter,
     distinct_values,
     filter_rows,
+    queries_by_subscriber,
     query_keys,
 )
 from inspector.views.record_sort import sort_rows, time_order
 from ui.latest_job import LatestJob
 from ui.models.arrow_table_model import VIRTUAL_PREFIX, ArrowTableModel
 from ui.widgets.filter_bar import COMBOS, FilterBar
+from ui.widgets.highlight_delegate import HighlightDelegate
 from ui.widgets.record_detail_pane import RecordDetailPane
 from ui.widgets.table_panel import sample_width
 
@@ -93,6 +95,8 @@ class RecordsPanel(QWidget):
         self.model.sort_requested.connect(self._sort_by)
         self.view = QTableView(self)
         self.view.setModel(self.model)
+        self.highlight = HighlightDelegate(self.view)  # the searched text marked in the cells
+        self.view.setItemDelegate(self.highlight)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
@@ -133,7 +137,7 @@ class RecordsPanel(QWidget):
         self.detail_jobs.done.connect(self._show_context)
         self.choice_jobs = LatestJob(self)
         self.choice_jobs.done.connect(
-            lambda got: self.bar.set_values(got[1]) if got[0] is self.records else None
+            lambda got: self.bar.set_values(got[1], got[2]) if got[0] is self.records else None
         )
 
         status = QHBoxLayout()
@@ -176,6 +180,7 @@ class RecordsPanel(QWidget):
             lambda _progress: (
                 records,
                 {name: distinct_values(records, name) for name, _ in COMBOS},
+                queries_by_subscriber(records),
             )
         )
         rows = np.arange(records.num_rows, dtype=np.int64)
@@ -299,6 +304,8 @@ class RecordsPanel(QWidget):
         else:
             self.model.set_index(shown.rows)
         self._shown = shown
+        self.highlight.needle = shown.flt.text.strip()
+        self.view.viewport().update()
         total = shown.records.num_rows
         self.caption.setText(f"{len(shown.rows):,} of {total:,} records" if total else "No records")
         if self._select_first and len(shown.rows):
