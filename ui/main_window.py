@@ -322,8 +322,9 @@ class MainWindow(QMainWindow):
             self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
         )
         self._timeline().show_run(
-            run.binner, run.factors, run.frame, run.markers, run.findings, gradual=True
-        )
+            run.binner, run.factors, run.frame, run.markers, run.findings, gradual=True,
+            subscriptions=ws.subscriptions,
+        )  # fmt: skip
         if self.compare.after is not None:
             self.compare._request()  # a new current run: compare it with the run after again
         self.stack.setCurrentWidget(self.split)

@@ -91,7 +91,7 @@ def analyse(ws: Workspace, progress: Progress) -> tuple:
     progress.report(0.8, "counting events per lane")
     span = binner.span_us()
     width = nice_width(span[1] - span[0]) if span else FACTOR_WIDTH_US
-    frame = build_frame(binner, width, factors)
+    frame = build_frame(binner, width, factors, subscriptions=ws.subscriptions)
     return binner, factors, findings, frame, markers_table(ws.status)
 
 

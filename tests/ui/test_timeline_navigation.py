@@ -174,3 +174,18 @@ def test_png_export_has_a_caption_and_no_cursor(window, qtbot, tmp_path) -> None
     with open(svg, encoding="utf-8") as f:
         text = f.read()
     assert "times in UTC" in text and "#555555" not in text
+
+
+def test_subscriptions_have_a_lane_beside_their_subscriber(window, qtbot) -> None:
+    view = window.timeline.view
+    lanes = [k for k in view.order if k[4] == "subscriptions"]
+    assert {k[2] for k in lanes} >= {"process_events", "socket_events"}
+    doubled = next(k for k in lanes if k[2] == "process_events")
+    assert doubled in view.visible_keys()  # its count changed: shown by default
+    steady = [k for k in lanes if k[2] in ("file_events", "es_process_events")]
+    assert steady and all(k in view.hidden for k in steady)
+    plot = view.plots[doubled]
+    values = plot.values[~(plot.values != plot.values)]  # without NaN
+    assert values.max() >= 2 * values.min() > 0  # the doubled subscription is in it
+    at = view.order.index(doubled)
+    assert view.order[at - 1][2] == "process_events"  # right after its subscriber's lanes

@@ -122,11 +122,14 @@ class LanePlot:
         # Steps drawn as a plain polyline (pyqtgraph's stepMode breaks with clip-to-view);
         # re-binning to about a bucket per three pixels keeps every burst visible at any zoom.
         # Factor lanes have gaps (NaN) and no fill; rate lanes have gaps where no data was.
-        pen = pg.mkPen(FACTOR_COLOUR if factor else colour, width=1.2)
+        # Subscription lanes: a count in force, drawn as a line (no fill), like factors.
+        self.counts = len(lane.key) > 4 and lane.key[4] == "subscriptions"
+        pen = pg.mkPen(FACTOR_COLOUR if factor else colour, width=2.0 if self.counts else 1.2)
         fill = pg.mkBrush(FACTOR_COLOUR + "30" if factor else colour + "55")
+        filled = not factor and not self.counts
         self.curve = pg.PlotDataItem(
             [0.0], [0.0], pen=pen, connect="finite", clipToView=True,
-            fillLevel=None if factor else 0.0, fillBrush=None if factor else fill,
+            fillLevel=0.0 if filled else None, fillBrush=fill if filled else None,
         )  # fmt: skip
         self.view.addItem(self.curve)
         # The run compared with (after), aligned onto this run's time: dashed, no fill.

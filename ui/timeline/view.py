@@ -43,6 +43,9 @@ def _label_html(key: tuple) -> str:
     where = [publisher or ("query" if query else "")]
     if stream == "database":
         where.append("osquery.db")
+    if stream == "subscriptions":
+        title = f"⊕ {title}"
+        where.insert(0, "subscriptions")
     if factor:
         title = f"× {title}"
         where.insert(0, "factor")
@@ -162,6 +165,13 @@ class TimelineView(QWidget):
                 pending.append((factors[lane.key], colour, True))
                 if factor_default is None or lane.key not in factor_default:
                     self.hidden.add((*lane.key, "factor"))
+        for lane in frame.subscription_lanes:  # beside its subscriber's lanes
+            at = max((i + 1 for i, (other, _, _) in enumerate(pending)
+                      if other.key[:3] == lane.key[:3]), default=len(pending))  # fmt: skip
+            pending.insert(at, (lane, lane_colour(lane.key[2]), False))
+            finite = lane.values[np.isfinite(lane.values)]
+            if not len(finite) or finite.min() == finite.max():  # shown when it changed
+                self.hidden.add(lane.key)
         for lane, _colour, factor in pending:  # the order and labels are known at once
             key = (*lane.key, "factor") if factor else lane.key
             self.order.append(key)
@@ -210,6 +220,7 @@ class TimelineView(QWidget):
         empty = Lane((), "", np.zeros(0), np.zeros(0))
         got = {lane.key: lane for lane in frame.lanes}
         got.update({(*lane.key, "factor"): lane for lane in frame.factor_lanes})
+        got.update({lane.key: lane for lane in frame.subscription_lanes})
         for key, plot in self.plots.items():
             plot.set_lane(got.get(key, empty), self.width_s)
 
@@ -221,6 +232,8 @@ class TimelineView(QWidget):
                 found[_match_key(lane.key, by_host)] = lane
             for lane in frame.factor_lanes:
                 found[_match_key((*lane.key, "factor"), by_host)] = lane
+            for lane in frame.subscription_lanes:
+                found[_match_key(lane.key, by_host)] = lane
         width_s = frame.width_us / 1e6 if frame is not None else self.width_s
         for key, plot in self.plots.items():
             plot.set_overlay(found.get(_match_key(key, by_host)), width_s, offset_s)

@@ -125,6 +125,7 @@ class TimelinePanel(QWidget):
         markers: list[dict],
         findings: pa.Table,
         gradual: bool = False,
+        subscriptions: pa.Table | None = None,
     ) -> None:
         """Lanes of a newly loaded run, its markers and its duplicate bursts (from ``findings``);
         ``gradual``: lanes built a batch per event-loop turn (the window stays responsive)."""
@@ -136,7 +137,7 @@ class TimelinePanel(QWidget):
         self.frame = frame
         self.markers = sorted(markers, key=lambda m: m["t"])
         self.bursts = bursts
-        self.rebinner.set_source(binner, factors)
+        self.rebinner.set_source(binner, factors, subscriptions)
         span = binner.span_us()
         self.span = (span[0] / 1e6, span[1] / 1e6 + frame.width_us / 1e6) if span else None
         self.view.span = self.span
