@@ -74,7 +74,7 @@ def test_a_failed_first_load_after_its_preview_shows_the_welcome_page(
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("ui.workers.load", broken)
+    monkeypatch.setattr("inspector.loading.pipeline.load", broken)  # the worker imports it
     with qtbot.waitSignal(window.loader.failed, timeout=60_000):
         monkeypatch.setattr("ui.main_window.QMessageBox.warning", lambda *a, **k: None)
         window.open_paths([str(tmp_path / "run")])

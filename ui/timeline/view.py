@@ -146,6 +146,9 @@ class TimelineView(QWidget):
         view = self.current_range()
         for plot in self.plots.values():
             plot.view.sigXRangeChanged.disconnect()
+        if self._ruler_master is not None:  # its lanes go: the ruler lets go of them first
+            self._ruler_master.sigResized.disconnect(self._align_ruler)
+            self._ruler_master = None
         for plot in self.plots.values():
             for item in plot.items():
                 self.graphics.scene().removeItem(item)
@@ -281,13 +284,13 @@ class TimelineView(QWidget):
         self.graphics.setMaximumHeight(max(1, len(visible)) * LANE_HEIGHT)
         master = self.plots[visible[0]].view if visible else None
         if master is not None:
-            self.ruler_axis.linkToView(master)
             if self._ruler_master is not master:
                 if self._ruler_master is not None:
                     self._ruler_master.sigResized.disconnect(self._align_ruler)
                 master.sigResized.connect(self._align_ruler)
                 self._ruler_master = master
             self._align_ruler()
+            self.ruler_axis.setRange(*master.viewRange()[0])
             if view is not None:
                 master.setXRange(*view, padding=0)
 
@@ -373,6 +376,10 @@ class TimelineView(QWidget):
             self.zoom_to(self.span[1] - span, self.span[1])
 
     def _on_x_changed(self, *_args) -> None:
+        # The ruler follows the lanes' range (set, not linked: a link outlived its view box).
+        view = self.current_range()
+        if view is not None:
+            self.ruler_axis.setRange(*view)
         self._debounce.start()
 
     def _emit_range(self) -> None:
