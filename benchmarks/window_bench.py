@@ -125,3 +125,70 @@ def open_times(host_dir: str, repeat: int) -> tuple[Measurement, Measurement, Me
         bare,
         Measurement("baseline: lnav -n on the same logs", [run_lnav() for _ in range(repeat)]),
     )
+
+
+def _demo(folder: str, size: int, seed: int) -> str:
+    """A demo run of about ``size`` bytes of results log; its host folder."""
+    from benchmarks.inputs import demo_run
+
+    demo_run(folder, size, hours=6, seed=seed)
+    return next(os.path.join(folder, d) for d in sorted(os.listdir(folder))
+                if os.path.isdir(os.path.join(folder, d)))  # fmt: skip
+
+
+def _stalls_in_child(run_dir: str, compare_dir: str) -> dict[str, float]:
+    """``stall_session`` in a fresh process (cold read cache, fresh settings)."""
+    import json
+
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
+                   XDG_CACHE_HOME=os.path.join(home, "cache"),
+                   XDG_CONFIG_HOME=os.path.join(home, "config"))  # fmt: skip
+        code = ("import json, sys; from benchmarks.window_bench import stall_session; "
+                f"print(json.dumps(stall_session({run_dir!r}, {compare_dir!r})))")  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, check=True)  # fmt: skip
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(quick: bool, repeat: int):
+    """The window's section: stalls per phase (a 20 MB run in quick mode, else 1 GB) and the
+    open time of a 50 MB host folder."""
+    from benchmarks.harness import Section
+
+    size = 20_000_000 if quick else 1_000_000_000
+    section = Section(
+        "The window: freezes and open time",
+        f"Longest stall of the GUI thread (StallProbe, 5 ms timer) per phase of a session on a "
+        f"{size / 1e6:,.0f} MB run (open, zoom ×6, brush, compare with a 20 MB run, quit), cold; "
+        "baseline: the same probe over an idle event loop. Open time: launch → fully analysed "
+        "window (--screenshot) of a 50 MB host folder, cold, whole processes, beside the app's "
+        "bare window and lnav (skipped when not installed). Goals: no stall over 100 ms; open ≤ 2 s.",
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        big = _demo(os.path.join(tmp, "big"), size, seed=11)
+        other = _demo(os.path.join(tmp, "other"), 20_000_000, seed=12)
+        host = _demo(os.path.join(tmp, "host50"), 50_000_000, seed=13)
+        runs = [_stalls_in_child(big, other) for _ in range(max(1, repeat // 2))]
+        idle = Measurement("baseline: idle event loop (the probe's floor)",
+                           [r["idle"] for r in runs])  # fmt: skip
+        worst = 0.0
+        for phase in ("open", "zoom", "brush", "compare", "quit"):
+            m = Measurement(f"app: longest stall while {phase}", [r[phase] for r in runs])
+            section.measurements.append(m)
+            worst = max(worst, m.median)
+        section.measurements.append(idle)
+        met = "met" if worst < STALL_GOAL else f"missed ({worst * 1000:.0f} ms)"
+        section.verdicts.append(
+            f"longest stall: goal < {STALL_GOAL * 1000:g} ms {met}; idle floor "
+            f"{idle.median * 1000:.0f} ms"
+        )
+        app, bare, lnav = open_times(host, repeat)
+        section.measurements += [app, bare] + ([lnav] if lnav is not None else [])
+        met = "met" if app.median <= OPEN_GOAL else f"missed ({app.median:.2f} s)"
+        beside = f"; lnav {lnav.median:.2f} s" if lnav is not None else "; lnav not installed"
+        section.verdicts.append(
+            f"open a 50 MB host folder: goal ≤ {OPEN_GOAL:g} s {met}; bare window "
+            f"{bare.median:.2f} s{beside}"
+        )
+    return section
