@@ -25,6 +25,7 @@ from inspector.model import LoadOptions, Workspace
 from inspector.views.overview import loaded_line, plural
 from ui import export_actions
 from ui.compare.controller import CompareController
+from ui.database.controller import DatabaseController
 from ui.display_zone import DisplayZone
 from ui.drops import accept_file_drags, dropped_paths
 from ui.go_to_time import go_to_time
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
             panel.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
         self.compare = CompareController(self)
+        self.database = DatabaseController(self)
         self.current_paths: list[str] = []
         for panel, title in (
             (self.findings_panel, "Findings"),
@@ -114,6 +116,7 @@ class MainWindow(QMainWindow):
             (self.sources_panel, "Sources"),
             (self.problems_panel, "Problems"),
             (self.compare.panel, "Compare"),
+            (self.database.panel, "Database"),
         ):
             self.tabs.addTab(panel, title)
         # Perfetto's arrangement: the plot above, the tables it drives below.
@@ -325,6 +328,7 @@ class MainWindow(QMainWindow):
             run.binner, run.factors, run.frame, run.markers, run.findings, gradual=True,
             subscriptions=ws.subscriptions,
         )  # fmt: skip
+        self.database.show_run(ws)
         if self.compare.after is not None:
             self.compare._request()  # a new current run: compare it with the run after again
         self.stack.setCurrentWidget(self.split)
@@ -459,4 +463,5 @@ class MainWindow(QMainWindow):
             self.timeline.overlay_rebinner.wait(60_000)
         self.records_panel.shutdown()
         self.compare.shutdown()
+        self.database.shutdown()
         super().closeEvent(event)

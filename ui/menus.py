@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 from ui import export_actions
 from ui.cache_actions import clear_read_cache
 from ui.recent import clear_recent, recent_inputs
+from ui.status_zone import change_status_zone
 
 
 def _action(window: QMainWindow, menu: QMenu, text: str, shortcut, slot) -> QAction:
@@ -75,6 +76,10 @@ def build_menus(window) -> None:
         _action(window, view, "&Go to Time…", "Ctrl+G", window.go_to_time_dialog),
         _action(window, view, "&Reset Zoom", "Ctrl+0", lambda: _timeline(window, "reset_zoom")),
     ]  # fmt: skip
+    view.addSeparator()
+    needs_run.append(
+        _action(window, view, "Status-Log &Time Zone…", None, lambda: change_status_zone(window))
+    )
 
     help_menu = bar.addMenu("&Help")
     _action(window, help_menu, "&Keyboard Shortcuts", "F1", lambda: show_shortcuts(window))

@@ -8,10 +8,14 @@ import pyarrow as pa
 
 from inspector.model import Workspace
 
-STATUS_COLUMNS = ["log_time", "severity", "marker", "subject", "message", "host", "file",
-                  "src_line", "source", "line"]  # fmt: skip
-SOURCE_COLUMNS = ["path", "kind", "status", "rows", "lines", "rejected", "compression", "cache",
-                  "reason", "notes"]  # fmt: skip
+STATUS_COLUMNS = [
+    "log_time", "severity", "marker", "subject", "message", "host", "file", "src_line",
+    "format",  # glog, plain, syslog_glog, syslog_echo, logfmt_glog …
+    "local_time",  # the agent's wall clock as written (local-clock lines)
+    "clock", "source", "line",
+]  # fmt: skip
+SOURCE_COLUMNS = ["path", "kind", "status", "rows", "lines", "rejected", "other", "compression",
+                  "cache", "reason", "notes"]  # fmt: skip
 _CACHED = {"cache": "read back", "tail": "read back + new lines"}
 
 
@@ -38,6 +42,8 @@ def sources_table(ws: Workspace) -> pa.Table:
             "rows": pa.array([s.rows for s in ws.sources], pa.int64()),
             "lines": pa.array([s.lines_read for s in ws.sources], pa.int64()),
             "rejected": pa.array([s.lines_rejected for s in ws.sources], pa.int64()),
+            # lines of other programs in a system log: counted, not loaded
+            "other": pa.array([s.lines_other for s in ws.sources], pa.int64()),
             "compression": [s.compression for s in ws.sources],
             "cache": [_CACHED.get(s.cached or "") for s in ws.sources],
             "reason": [s.reason for s in ws.sources],
