@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 
 from inspector.views.timeline_frames import Lane
-from ui.timeline.colours import FACTOR_COLOUR
+from ui.timeline.colours import FACTOR_COLOUR, LANE_COLOURS  # noqa: F401 - the Database tab uses them
 from ui.timeline.decorations import BurstSpans, MarkerLines
 
 BURST_BRUSH = (230, 159, 0, 70)
