@@ -125,6 +125,7 @@ class TimelineView(QWidget):
         self._pending: list[tuple[Lane, str, bool]] = []  # lanes still to build (gradual)
         self._view_after_build: tuple[float, float] | None = None
         self._laid_out: list[tuple] = []  # the lanes in the grid, top to bottom
+        self._updates: list[tuple[tuple, Lane]] = []  # re-binned lanes still to set
         self._ruler_master: pg.ViewBox | None = None
         # Called with (key, plot) for each lane built: its markers and bursts (the panel's).
         self.decorate: Callable[[tuple, LanePlot], None] | None = None
@@ -158,6 +159,7 @@ class TimelineView(QWidget):
         self.plots.clear()
         self._laid_out = []
         self.order, self.hidden, self.labels, self.highlighted = [], set(), {}, None
+        self._updates = []
         self.width_s = frame.width_us / 1e6
         factors = {lane.key: lane for lane in frame.factor_lanes}
         pending: list[tuple[Lane, str, bool]] = []
@@ -224,8 +226,29 @@ class TimelineView(QWidget):
         got = {lane.key: lane for lane in frame.lanes}
         got.update({(*lane.key, "factor"): lane for lane in frame.factor_lanes})
         got.update({lane.key: lane for lane in frame.subscription_lanes})
-        for key, plot in self.plots.items():
-            plot.set_lane(got.get(key, empty), self.width_s)
+        # The lanes in view first, the rest a batch per event-loop turn: a hundred lanes'
+        # curves set at once held the GUI thread for each zoom step.
+        shown = set(self.keys_in_view())
+        order = sorted(self.plots, key=lambda k: k not in shown)
+        self._updates = [(key, got.get(key, empty)) for key in order]
+        self._update_batch()
+
+    def _update_batch(self) -> None:
+        start = time.perf_counter()
+        while self._updates and time.perf_counter() - start < BATCH_SECONDS:
+            key, lane = self._updates.pop(0)
+            if key in self.plots:
+                self.plots[key].set_lane(lane, self.width_s)
+        if self._updates:
+            QTimer.singleShot(0, self._update_batch)
+
+    def keys_in_view(self) -> list[tuple]:
+        """The visible lanes scrolled into view (at least partly)."""
+        top = self.scroll.verticalScrollBar().value()
+        bottom = top + self.scroll.viewport().height()
+        keys = self.visible_keys()
+        return [k for i, k in enumerate(keys)
+                if i * LANE_HEIGHT < bottom and (i + 1) * LANE_HEIGHT > top]  # fmt: skip
 
     def set_overlay(self, frame: Frame | None, offset_s: float, by_host: bool) -> None:
         """Overlay the compared run's lanes (``frame``) onto the matching lanes, or clear it."""
