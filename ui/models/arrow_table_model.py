@@ -42,9 +42,10 @@ def format_value(value: object, zone: dt.tzinfo = dt.UTC) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        value = (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)).astimezone(
-            zone
-        )
+        # An instant (zone-aware) in the display zone; a wall-clock time (naive: the agent's
+        # clock as written) as it is.
+        if value.tzinfo is not None:
+            value = value.astimezone(zone)
         text = value.strftime("%Y-%m-%d %H:%M:%S")
         return f"{text}.{value.microsecond // 1000:03d}" if value.microsecond else text
     if isinstance(value, bool):
@@ -120,11 +121,13 @@ class ArrowTableModel(QAbstractTableModel):
             )
 
     def is_time(self, section: int) -> bool:
-        """Whether the column at ``section`` holds timestamps."""
+        """Whether the column at ``section`` holds instants (zone-aware timestamps), shown in
+        the display zone; a naive timestamp is a wall clock as written and stays as it is."""
         name = self._columns[section]
-        return name in self._table.column_names and pa.types.is_timestamp(
-            self._table.schema.field(name).type
-        )
+        if name not in self._table.column_names:
+            return False
+        typ = self._table.schema.field(name).type
+        return pa.types.is_timestamp(typ) and typ.tz is not None
 
     @staticmethod
     def _known(table: pa.Table, name: str) -> bool:

@@ -72,7 +72,7 @@ class TimelinePanel(QWidget):
         hint.setStyleSheet("color: #666;")
         # Labels never widen the window: they give way (and elide) instead.
         hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        hint.setToolTip(hint.text())
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Bucket:", self))
         bar.addWidget(self.bucket_label)
