@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -50,6 +51,8 @@ from ui.widgets.welcome_page import WelcomePage
 from ui.window_layout import apply_zone, finding_lane, restore_layout, save_layout, zone_box
 from ui.workers import LoadedRun, Loader, PreviewRun
 
+SWITCH_INTERVAL_S = 0.0005
+
 
 def _demo_paths(progress) -> list[str]:
     """The demo run's inputs, written into the cache first if needed (in the load worker)."""
@@ -65,6 +68,10 @@ class MainWindow(QMainWindow):
 
     def __init__(self, options: LoadOptions | None = None) -> None:
         super().__init__()
+        # Every Qt call from Python lets go of the GIL and takes it back; while a loader thread
+        # is busy in Python, taking it back waited up to the switch interval (5 ms) each time,
+        # and a few hundred Qt calls held the event loop a second (the convoy effect).
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.setWindowTitle("osquery Event Inspector")
         self.setAcceptDrops(True)
         self.options = options or LoadOptions()
