@@ -62,7 +62,8 @@ def provenance(ws: Workspace | dict[str, Workspace], parameters: dict) -> dict:
     }
 
 
-def _jsonable(row: dict) -> dict:
+def _jsonable(row: dict[str, object]) -> dict[str, object]:
+    """A status-clock row for JSON: times as ISO text."""
     return {k: v.isoformat() if isinstance(v, dt.datetime | dt.date) else v for k, v in row.items()}
 
 

@@ -77,4 +77,5 @@ def time_order(records: pa.Table, index: np.ndarray) -> np.ndarray:
     columns = [take_column(records.column(c), index) for c in names]
     times = pc.coalesce(*columns) if len(columns) > 1 else columns[0]
     order = pc.sort_indices(pa.table({"t": times}), sort_keys=[("t", "ascending", "at_end")])
-    return index[order.to_numpy()]
+    ordered: np.ndarray = index[order.to_numpy()]
+    return ordered
