@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import sys
 
@@ -32,10 +33,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def not_a_command(word: str) -> str:
+    """The message for a first argument that is neither a command nor an existing path."""
+    text = (
+        f"osquery-inspector: {word!r} is neither a command ({', '.join(SUBCOMMANDS)}) "
+        "nor an existing file or folder"
+    )
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
+    if close:
+        text += f"; did you mean '{close[0]}'?"
+    return (
+        text + "\nRun 'osquery-inspector --help' (the window) or 'osquery-inspector scan --help'."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a headless subcommand; return the exit status (0 done, 1 findings, 2 bad usage/input)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:
+        print(not_a_command(argv[0]), file=sys.stderr)  # the entry sends any non-path here
+        return 2
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
     configure_logging(args.command)
     try:
         return int(args.run(args))

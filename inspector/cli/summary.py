@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from inspector import __version__
 from inspector.model import Workspace
-from inspector.readers.result import rejected_count
+from inspector.model.workspace import rejected_count
 from inspector.views.overview import Overview, loaded_line, overview, plural, span, when
 
 MAX_BAD_LINES_SHOWN = 10
@@ -49,7 +49,7 @@ def summary_json(ws: Workspace, findings: pa.Table | None = None) -> dict:
             "status_lines": ws.status.num_rows,
             "config_queries": ws.queries.num_rows,
             "subscription_rows": ws.subscriptions.num_rows,
-            "rejected_lines": rejected_count(ws.bad_lines),
+            "rejected_lines": ws.rejected_lines,
             "empty_runs": ws.empty_runs.num_rows,
             "other_lines": sum(src.lines_other for src in ws.sources),
         },

@@ -69,6 +69,13 @@ class SourceReport:
         return out
 
 
+def rejected_count(bad_lines: pa.Table) -> int:
+    """Rejected lines in a ``BAD_LINES`` table (a run of lines counts every line of it)."""
+    if not bad_lines.num_rows:
+        return 0
+    return int(pc.sum(bad_lines.column("lines")).as_py() or 0)
+
+
 @dataclass
 class Workspace:
     """Everything loaded from one run's inputs."""
@@ -91,6 +98,11 @@ class Workspace:
     def from_cache(self) -> int:
         """How many inputs came (wholly or up to a new tail) from the read cache."""
         return sum(1 for s in self.sources if s.cached)
+
+    @property
+    def rejected_lines(self) -> int:
+        """Lines rejected with a reason (a run of empty lines counts every line of it)."""
+        return rejected_count(self.bad_lines)
 
     @property
     def loaded_sources(self) -> list[SourceReport]:

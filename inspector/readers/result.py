@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from inspector.model.workspace import rejected_count
 from inspector.schema import BAD_LINES
+
+__all__ = ["EMPTY_LINE", "BadLines", "ReaderResult", "SkipFile", "concat_unified", "rejected_count"]
 
 
 @dataclass
@@ -101,13 +103,6 @@ class BadLines:
 
 
 EMPTY_LINE = "empty line"
-
-
-def rejected_count(bad_lines: pa.Table) -> int:
-    """Rejected lines in a ``BAD_LINES`` table (a run of lines counts every line of it)."""
-    if not bad_lines.num_rows:
-        return 0
-    return int(pc.sum(bad_lines.column("lines")).as_py() or 0)
 
 
 @dataclass
