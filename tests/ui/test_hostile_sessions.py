@@ -131,7 +131,7 @@ def test_an_unexpected_error_points_to_the_log_folder(window, qtbot, tmp_path, m
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     monkeypatch.setattr(QMessageBox, "exec", shown)
-    monkeypatch.setattr("ui.workers.load", broken)
+    monkeypatch.setattr("inspector.loading.pipeline.load", broken)  # the worker imports it
     log = tmp_path / "osqueryd.results.log"
     log.write_text("\n".join(RUN) + "\n")
     with qtbot.waitSignal(window.loader.failed, timeout=60_000):
