@@ -138,6 +138,20 @@ def open_decompressed(path: str) -> tuple[BinaryIO, _CountingReader]:
     return stream, raw  # type: ignore[return-value]
 
 
+def decompressing_reader(raw: BinaryIO) -> BinaryIO:
+    """Read the decompressed bytes of an already open file (from its start): zstd frames or
+    gzip members one after another, plain bytes as they are. A truncated or corrupt stream
+    hands out what decoded, then raises on the next read."""
+    counter = _CountingReader(raw)
+    raw.seek(0)
+    head = raw.read(4)
+    raw.seek(0)
+    kind = detect_compression(head)
+    if kind in ("zstd", "gzip"):
+        return _FrameReader(counter, kind)  # type: ignore[return-value]
+    return io.BufferedReader(counter)  # type: ignore[return-value]
+
+
 def read_head(path: str, size: int = 65536) -> bytes:
     """The first ``size`` decompressed bytes of ``path`` (fewer if the file is shorter or broken)."""
     stream, _ = open_decompressed(path)
