@@ -102,6 +102,7 @@ class LogFollower:
         self.more = False  # the last check stopped at READ_LIMIT: check again at once
         self._out: list[Piece] = []  # lines of the check under way, kept across its retries
         self.folder_seen: tuple[int, int] | None = None  # the folder at the last full check
+        self.last_mtime: float | None = None  # modification time of the file data last read
 
     # -- the check ------------------------------------------------------------------------------
     def check(self) -> list[Piece]:
@@ -241,6 +242,7 @@ class LogFollower:
             if not data:
                 break
             budget -= len(data)
+            self.last_mtime = st.st_mtime
             self._take(f, data)
         if f.offset < st.st_size:
             self.more = True

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -34,7 +35,7 @@ from inspector.readers.local_dates import place_years, safe_date, years_from_mti
 from inspector.readers.result import ReaderResult
 from inspector.timezones import civil_to_us
 
-__all__ = ["GLOG_LINE", "GlogOptions", "glog_options", "looks_like_glog", "read_glog"]
+__all__ = ["GLOG_LINE", "GlogHeader", "GlogOptions", "glog_options", "looks_like_glog", "read_glog"]
 
 HEADER_CREATED = re.compile(r"^Log file created at: (\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)")
 HEADER_MACHINE = re.compile(r"^Running on machine: (.*)$")
@@ -58,32 +59,58 @@ def _is_header(line: str) -> bool:
     )
 
 
+@dataclass
+class GlogHeader:
+    """What a glog file's header says (its date and machine), for lines read after it."""
+
+    date: dt.date | None = None
+    host: str | None = None
+
+    @classmethod
+    def of_meta(cls, meta: dict[str, str | None] | None) -> GlogHeader:
+        """From a read's ``meta["glog_header"]``."""
+        meta = meta or {}
+        date = meta.get("date")
+        return cls(dt.date.fromisoformat(date) if date else None, meta.get("host"))
+
+
 def read_glog(
     path: str,
     source: str | None = None,
     *,
     options: GlogOptions | None = None,
     progress: Progress | None = None,
+    data: bytes | None = None,
+    first_line: int = 1,
+    header: GlogHeader | None = None,
 ) -> ReaderResult:
-    """Read a glog status file into ``STATUS`` rows; every line is loaded or rejected."""
+    """Read a glog status file into ``STATUS`` rows; every line is loaded or rejected.
+
+    ``data``: lines of the file from memory (a followed file's new lines), numbered from
+    ``first_line``; past the first line the header is not looked for and ``header`` (what
+    ``meta["glog_header"]`` of the read of the file's start said) dates the lines."""
     source = source or path
     options = options or GlogOptions()
     result = ReaderResult(kind="status_log_glog")
-    data = bytearray()
-    try:
-        for chunk in iter_chunks(path):
-            data += chunk.data
-            report(progress, chunk.fraction * 0.5, f"{source}: reading")
-    except StreamError as exc:
-        result.notes.append(f"compressed data is truncated or corrupt: {exc}; the rest was loaded")
-    lines = split_lines(bytes(data), 1)
+    if data is None:
+        buffer = bytearray()
+        try:
+            for chunk in iter_chunks(path):
+                buffer += chunk.data
+                report(progress, chunk.fraction * 0.5, f"{source}: reading")
+        except StreamError as exc:
+            result.notes.append(
+                f"compressed data is truncated or corrupt: {exc}; the rest was loaded"
+            )
+        data = bytes(buffer)
+    lines = split_lines(data, first_line)
     result.lines_read = lines.count
     texts = line_strings(lines)
     nul = np.asarray(pc.fill_null(pc.match_substring(texts, "\x00"), False), dtype=bool)
     empty = np.asarray(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0), dtype=bool)
 
     header_date, host, n_header = None, None, 0
-    for i in range(min(lines.count, 6)):
+    for i in range(min(lines.count, 6) if first_line == 1 else 0):
         text = texts[i].as_py()
         if (m := HEADER_CREATED.match(text)) is not None:
             header_date = safe_date(m.group(1), m.group(2), m.group(3))
@@ -92,6 +119,13 @@ def read_glog(
         elif not HEADER_OTHER.match(text):
             break
         n_header = i + 1
+    if header is not None and first_line > 1:
+        header_date, host = header.date, header.host
+    # JSON-friendly (the read cache keeps ``meta``): see ``GlogHeader.of_meta``.
+    result.meta["glog_header"] = {
+        "date": header_date.isoformat() if header_date else None,
+        "host": host,
+    }
     anchor = header_date or _name_stamp(path)
     if host:
         result.meta["host"] = host
@@ -102,10 +136,10 @@ def read_glog(
     report(progress, 0.8, f"{source}: parsing")
     for i in np.flatnonzero(nul).tolist():
         count = texts[i].as_py().count("\x00")
-        result.bad.add(i + 1, f"{count:,} NUL bytes (a crash left a zero-filled block)")
+        result.bad.add(i + first_line, f"{count:,} NUL bytes (a crash left a zero-filled block)")
     for i in np.flatnonzero(parsed.invalid).tolist():
         result.bad.add(
-            i + 1, f"glog line with an impossible date or time: {texts[i].as_py()[:30]!r}"
+            i + first_line, f"glog line with an impossible date or time: {texts[i].as_py()[:30]!r}"
         )
     result.lines_loaded = result.lines_read - len(result.bad)
     plain = int(parsed.plain.sum())
