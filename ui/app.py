@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="AFTER",
         help="compare the opened run (before) with the run at AFTER (a folder or file)",
     )
+    parser.add_argument(
+        "--follow",
+        nargs="+",
+        metavar="PATH",
+        help="follow a running agent's logs, folders or osquery.db as they grow",
+    )
     add_time_options(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -79,6 +85,10 @@ def run_app(argv: list[str]) -> int:
         return _screenshot(app, window, args)
     if args.demo:
         QTimer.singleShot(0, window.open_demo)
+    elif args.follow:
+        from ui.live.live_controller import follow_paths
+
+        QTimer.singleShot(0, lambda: follow_paths(window, args.follow + args.paths))
     elif args.paths:
         QTimer.singleShot(0, lambda: window.open_paths(args.paths))
     return app.exec()

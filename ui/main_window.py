@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         self.queries_panel = TablePanel("No queries", self)
         self.compare = CompareController(self)
         self.current_paths: list[str] = []
+        self.live = None  # the follow under way (ui.live.live_controller), if any
         for panel, title in (
             (self.findings_panel, "Findings"),
             (self.records_panel, "Records"),

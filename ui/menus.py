@@ -29,6 +29,7 @@ def build_menus(window) -> None:
         window, file_menu, "&Open Files…", QKeySequence.StandardKey.Open, window.open_files_dialog
     )
     _action(window, file_menu, "Open &Folder…", "Ctrl+Shift+O", window.open_folder_dialog)
+    _action(window, file_menu, "Fo&llow…", "Ctrl+Shift+L", lambda: _live().follow_dialog(window))
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(lambda: fill_recent(window))
     _action(window, file_menu, "Open &Demo Run", None, window.open_demo)
@@ -51,6 +52,8 @@ def build_menus(window) -> None:
     _action(window, file_menu, "Open Sess&ion…", None, lambda: session_actions.open_session(window))
     file_menu.addSeparator()
     _action(window, file_menu, "C&lear Read Cache…", None, lambda: clear_read_cache(window))
+    _action(window, file_menu, "Pre&ferences…", QKeySequence.StandardKey.Preferences,
+            lambda: _preferences(window))  # fmt: skip
     file_menu.addSeparator()
     _action(window, file_menu, "&Quit", QKeySequence.StandardKey.Quit, window.close)
 
@@ -66,6 +69,18 @@ def build_menus(window) -> None:
 
     help_menu = bar.addMenu("&Help")
     _action(window, help_menu, "&About", None, window.about)
+
+
+def _live():
+    from ui.live import live_controller
+
+    return live_controller
+
+
+def _preferences(window) -> None:
+    from ui.live.preferences import PreferencesDialog
+
+    PreferencesDialog(window).exec()
 
 
 def _timeline(window, method: str, *args) -> None:

@@ -55,6 +55,19 @@ class StableMapping:
             index, "host", pc.dictionary_encode(filled).cast(records.schema.field("host").type)
         )
 
+    def table(self) -> pa.Table:
+        """The decisions as a ``MAPPING``-shaped table (host, query, subscriber, publisher, how)."""
+        keys = sorted(self.pairs, key=lambda k: (k[0] or "", k[1]))
+        return pa.table(
+            {
+                "host": pa.array([h for h, _ in keys], pa.string()),
+                "query": pa.array([q for _, q in keys], pa.string()),
+                "subscriber": pa.array([self.pairs[k][0] for k in keys], pa.string()),
+                "publisher": pa.array([self.pairs[k][1] for k in keys], pa.string()),
+                "how": pa.array(["decided by the first batch"] * len(keys), pa.string()),
+            }
+        )
+
     def query_of(self, host: str | None, subscriber: str | None) -> str | None:
         """The query of a subscriber's lane when exactly one query maps to it (as ``find``)."""
         queries = {q for (h, q), (s, _) in self.pairs.items() if h == host and s == subscriber}

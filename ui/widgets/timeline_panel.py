@@ -28,6 +28,19 @@ from ui.timeline.view import TimelineView
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
+def _bursts_of(findings: pa.Table) -> list[dict]:
+    return [
+        dict(f, stream="database" if f["source"] == "osquery_db" else "results")
+        for f in findings.to_pylist()
+        if f["kind"] == "duplicate_burst"
+    ]
+
+
+def b_key(b: dict) -> tuple:
+    """The lane key of a burst."""
+    return (b["host"], b["publisher"], b["subscriber"], None, b["stream"])
+
+
 class TimelinePanel(QWidget):
     """Event rates per lane over time; Shift+drag selects a range, the wheel zooms."""
 
@@ -46,6 +59,7 @@ class TimelinePanel(QWidget):
         self.frame: Frame | None = None
         self.span: tuple[float, float] | None = None
         self.markers: list[dict] = []
+        self._bursts: list[dict] = []
 
         self.bucket_label = QLabel("", self)
         self.legend = QLabel("", self)
@@ -116,22 +130,36 @@ class TimelinePanel(QWidget):
         findings: pa.Table,
     ) -> None:
         """Lanes of a newly loaded run, its markers and its duplicate bursts (from ``findings``)."""
-        bursts = [
-            dict(f, stream="database" if f["source"] == "osquery_db" else "results")
-            for f in findings.to_pylist()
-            if f["kind"] == "duplicate_burst"
-        ]
+        bursts = self._bursts = _bursts_of(findings)
         self.frame = frame
         self.markers = sorted(markers, key=lambda m: m["t"])
         self.rebinner.set_source(binner, factors)
         span = binner.span_us()
         self.span = (span[0] / 1e6, span[1] / 1e6 + frame.width_us / 1e6) if span else None
-        doubled = {(b["host"], b["publisher"], b["subscriber"], None, b["stream"]) for b in bursts}
+        doubled = {b_key(b) for b in bursts}
         self.view.set_frame(frame, factor_default=doubled)
         self._decorate(bursts)
         self._fill_tree()
         self.bucket_label.setText(width_label(frame.width_us))
         self.reset_zoom()
+
+    def refresh(
+        self, binner: Binner, factors: pa.Table, markers: list[dict], findings: pa.Table
+    ) -> None:
+        """New data of a followed run: the same view, its lanes re-binned and re-decorated
+        (lanes that appeared are added when their frame arrives)."""
+        self._bursts = _bursts_of(findings)
+        self.markers = sorted(markers, key=lambda m: m["t"])
+        self.rebinner.set_source(binner, factors)
+        span = binner.span_us()
+        width = self.frame.width_us if self.frame is not None else 60_000_000
+        self.span = (span[0] / 1e6, span[1] / 1e6 + width / 1e6) if span else None
+        view = self.view.current_range()
+        if self.frame is not None and view is not None:
+            lo, hi = view
+            margin = hi - lo
+            self.rebinner.request(width, int((lo - margin) * 1e6), int((hi + margin) * 1e6))
+        self._decorate(self._bursts)
 
     def _decorate(self, rows: list[dict]) -> None:
         for key, plot in self.view.plots.items():
@@ -230,6 +258,14 @@ class TimelinePanel(QWidget):
 
     def _on_frame(self, frame: Frame) -> None:
         self.frame = frame
+        if {lane.key for lane in frame.lanes} - set(self.view.plots):
+            # A followed run gained a lane: lanes again, the view kept.
+            view = self.view.current_range()
+            self.view.set_frame(frame, factor_default={b_key(b) for b in self._bursts})
+            self._decorate(self._bursts)
+            self._fill_tree()
+            if view is not None:
+                self.view.zoom_to(*view)
         self.view.update_frame(frame)
         self.bucket_label.setText(width_label(frame.width_us))
         self._request_overlay(frame.width_us, frame.lo_us, frame.hi_us)
