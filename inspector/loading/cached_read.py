@@ -10,17 +10,27 @@ Records leave here with their ``content`` hash, so a cached read needs no hashin
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import astuple
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.content_hash import with_content
-from inspector.loading.file_state import FileState, Seam, only_grew, seam_of, still_there
-from inspector.loading.read_cache import Entry, ReadCache, write_later
+from inspector.loading import content_identity
+from inspector.loading.file_state import (
+    FileState,
+    Seam,
+    digest,
+    only_grew,
+    seam_of,
+    still_there,
+)
+from inspector.loading.read_cache import Entry, ReadCache, cache_versions, write_later
 from inspector.model import LoadOptions
 from inspector.progress import Progress, report
 from inspector.readers.glog import glog_options
@@ -63,6 +73,10 @@ def read_through_cache(
         except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
             pass  # a damaged entry: read the file again
         cache.discard(key)
+    else:
+        moved = _read_under_another_name(cache, key, path, source, options, before, progress)
+        if moved is not None:
+            return moved
     result, reader, compression = read_fresh(before.size)
     if result.records is not None:
         result.records = with_content(result.records)
@@ -72,9 +86,86 @@ def read_through_cache(
         cache.written.add(key)
         write_later(
             key,
-            lambda: _store(cache, key, before, result, compression, seam, [result.records], None),
+            lambda: _store(
+                cache,
+                key,
+                before,
+                result,
+                compression,
+                seam,
+                [result.records],
+                None,
+                identity=(path, _identity_options(options)),
+            ),
         )
     return result, compression, "read"
+
+
+def _identity_options(options: LoadOptions) -> str:
+    """What must match for a read of one file to stand for a read of its renamed copy."""
+    return json.dumps([list(astuple(glog_options(options))), cache_versions()])
+
+
+def _read_under_another_name(
+    cache: ReadCache,
+    key: str,
+    path: str,
+    source: str,
+    options: LoadOptions,
+    before: FileState,
+    progress: Progress | None,
+) -> tuple[ReaderResult, str | None, str] | None:
+    """A read of this very content stored under another name (the file was rotated, renamed
+    or copied): its tables with the new name, plus any lines the file gained since."""
+    identity = _identity_options(options)
+    for other in content_identity.candidates(cache.directory, path, before, identity):
+        entry = cache.get(other)
+        if entry is None:
+            continue
+        try:
+            if content_identity.unchanged_content(path, before, entry.meta):
+                report(progress, 1.0, f"{source}: from the cache (read under another name)")
+                result = _renamed(_result_of(entry), source)
+                seam = _seam_of_meta(entry.meta)
+                compression = entry.meta["compression"]
+                write_later(
+                    key,
+                    lambda r=result, s=seam, c=compression: _store(
+                        cache, key, before, r, c, s, [r.records], None,
+                        identity=(path, identity),
+                    ),
+                )  # fmt: skip
+                return result, compression, "cache"
+            if only_grew(path, before, entry.meta):
+                result = _with_tail(
+                    cache, key, entry, path, source, options, before, progress, renamed=True
+                )
+                if result is not None:
+                    return result, None, "tail"
+        except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+            continue  # a damaged or foreign entry: try the next, or read the file
+    return None
+
+
+def _seam_of_meta(meta: dict[str, Any]) -> Seam | None:
+    if meta.get("complete_offset") is None:
+        return None
+    return Seam(meta["complete_offset"], meta["complete_lines"], meta["seam"])
+
+
+def _renamed(result: ReaderResult, source: str) -> ReaderResult:
+    """``result`` with every table's ``source`` naming ``source`` (a read under another name)."""
+    for name in ("records", "status", "empty_runs"):
+        table = getattr(result, name)
+        if table is None or "source" not in table.column_names:
+            continue
+        index = table.schema.get_field_index("source")
+        typ = table.schema.field("source").type
+        values = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(table.num_rows, np.int32)), pa.array([source], pa.string())
+        )
+        setattr(result, name, table.set_column(index, "source", values.cast(typ)))
+    return result
 
 
 def _key(cache: ReadCache, path: str, source: str, options: LoadOptions) -> str:
@@ -101,8 +192,10 @@ def _with_tail(
     options: LoadOptions,
     state: FileState,
     progress: Progress | None,
+    renamed: bool = False,
 ) -> ReaderResult | None:
-    """The cached part up to its last complete line, plus the lines after it."""
+    """The cached part up to its last complete line, plus the lines after it (``renamed``: the
+    entry was stored under another name — its tables take ``source``, stored afresh)."""
     meta = entry.meta
     lines_done = meta["complete_lines"]
     report(progress, 0.0, f"{source}: reading what was added since line {lines_done:,}")
@@ -119,15 +212,20 @@ def _with_tail(
         tail.records = with_content(tail.records)
     segments = list(meta["records"])
     records = entry.records()
+    if renamed:
+        records = _renamed(ReaderResult(kind="", records=records), source).records
+        segments = []  # the segments are another entry's: this one stores its own
     if tail.records is not None and records is not None:
         tail.records = tail.records.cast(records.schema)
-    new = [tail.records]
+    new = [records, tail.records] if renamed else [tail.records]
     if records is not None and pc.max(records.column("line")).as_py() > lines_done:
         # The cached read ended in an unterminated line that parsed; the tail reads it again.
         records = _upto(records, lines_done)
         segments, new = [], [records, tail.records]
     bad = _upto(entry.table("bad"), lines_done)
     status = _upto(entry.table("status"), lines_done)
+    if renamed and status is not None:
+        status = _renamed(ReaderResult(kind="", status=status), source).status
     merged = ReaderResult(kind=meta["kind"])
     merged.lines_read = lines_done + tail.lines_read
     loaded_before = meta["lines_loaded"] - _loaded_after(meta, bad, lines_done)
@@ -153,7 +251,17 @@ def _with_tail(
         if len(segments) + len(new) > SEGMENTS_MAX:
             segments, new = [], [merged.records]
         # Written now, not later: the new entry keeps segment files of the one read from.
-        _store(cache, key, state, merged, None, seam, new, segments)
+        _store(
+            cache,
+            key,
+            state,
+            merged,
+            None,
+            seam,
+            new,
+            segments,
+            identity=(path, _identity_options(options)),
+        )
     return merged
 
 
@@ -203,7 +311,10 @@ def _store(
     seam: Seam | None,
     new_records: list[pa.Table | None],
     keep_segments: list[str] | None,
+    identity: tuple[str, str] | None = None,
 ) -> None:
+    """Store a read (``identity``: the file's path and the identity options, to index it by
+    content as well — a rotation then finds it under the new name)."""
     try:
         json.dumps(result.meta)
     except (TypeError, ValueError):
@@ -227,4 +338,9 @@ def _store(
         "empty_runs": result.empty_runs,
         "bad": bad,
     }
-    cache.put(key, meta, [t for t in new_records if t is not None], tables, keep_segments)
+    if identity is not None:
+        with contextlib.suppress(OSError):
+            meta["tail_digest"] = digest(identity[0], state.size)
+    stored = cache.put(key, meta, [t for t in new_records if t is not None], tables, keep_segments)
+    if stored and identity is not None:
+        content_identity.remember(cache.directory, key, identity[0], state, identity[1])
