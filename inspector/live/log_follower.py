@@ -120,10 +120,13 @@ class LogFollower:
                     self.stats.retries += 1
                     log.debug("%s: rotation in progress (%s); again shortly", self.live, exc)
                     time.sleep(self.retry_seconds)
-            # The set stayed half-rotated: read only what is certain (the held file); later more.
+            # The set stayed half-rotated: read only what is certain — the held file, unless it
+            # was truncated (its copy comes first) or was empty (copies made since would come
+            # first, unrecognisable); the rest at the next check.
             log.info("%s: rotation still in progress after %d tries", self.live, self.retries)
-            if self.current is not None:
-                self._read_on(self.current)
+            current = self.current
+            if current is not None and current.head and not self._truncated(current):
+                self._read_on(current)
             return self._out
         finally:
             self._out = []

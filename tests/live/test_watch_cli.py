@@ -77,7 +77,7 @@ def test_findings_with_the_contract_columns_and_fail_on_findings(tmp_path):
     findings = [e for e in events if e["event"] == "finding"]
     assert findings, events
     first = findings[0]
-    assert CONTRACT <= set(first) and "provisional" in first
+    assert set(first) >= CONTRACT and "provisional" in first
     assert first["subscriber"] == "process_events" and first["source"] == "results_log"
     assert first["extra_rows"] == 200 and first["duplicate_factor"] == 2.0
     assert events[-1]["findings"] == len(findings)
