@@ -65,7 +65,9 @@ def follow_latency(rate: float, seconds: float) -> tuple[list[float], int, int]:
     try:
         run = LiveRun([folder])
         steps: list[tuple[float, int]] = []
-        loop = FollowLoop(run, lambda _e: None, lambda r: steps.append((time.time(), r.counts.lines)))
+        loop = FollowLoop(
+            run, lambda _e: None, lambda r: steps.append((time.time(), r.counts.lines))
+        )
         follower = threading.Thread(target=loop.follow, args=(seconds + 3,))
         follower.start()
         time.sleep(0.5)
@@ -246,7 +248,9 @@ def run(quick: bool, soak_seconds: float | None = None) -> Section:
     idle_seconds = 5.0 if quick else 30.0
     cpu_ours, cpu_tail = idle_cpu(idle_seconds)
     section.measurements.append(
-        Measurement("app: idle CPU", [], note=f"{cpu_ours * 100:.2f} % of a core over {idle_seconds:.0f} s")
+        Measurement(
+            "app: idle CPU", [], note=f"{cpu_ours * 100:.2f} % of a core over {idle_seconds:.0f} s"
+        )
     )
     section.measurements.append(
         Measurement("baseline: tail -F idle CPU", [], note=f"{cpu_tail * 100:.2f} % of a core")

@@ -40,7 +40,9 @@ def test_a_renamed_log_comes_from_the_cache_under_its_new_name(tmp_path, cache) 
     assert how(second, "osqueryd.results.log.1") == "cache"
     assert how(second, "osqueryd.results.log") is None  # new content: read
     rotated = second.records.filter(
-        pc.equal(second.records.column("source").cast("string"), str(folder / "osqueryd.results.log.1"))
+        pc.equal(
+            second.records.column("source").cast("string"), str(folder / "osqueryd.results.log.1")
+        )
     )
     assert comparable(rotated) == comparable(first.records)  # every row, named by the new path
 

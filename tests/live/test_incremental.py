@@ -3,6 +3,8 @@ were split into batches and in whatever order the batches came."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
@@ -44,7 +46,16 @@ def canonical(table: pa.Table, keys: list[str]) -> list[dict]:
     return sorted(table.select(keys).to_pylist(), key=lambda r: [str(r[k]) for k in keys])
 
 
-FACTOR_KEYS = ["host", "publisher", "subscriber", "stream", "bucket", "rows", "distinct_rows", "eids"]
+FACTOR_KEYS = [
+    "host",
+    "publisher",
+    "subscriber",
+    "stream",
+    "bucket",
+    "rows",
+    "distinct_rows",
+    "eids",
+]
 BURST_KEYS = ["host", "subscriber", "stream", "start", "end", "rows", "extra_rows",
               "duplicate_factor", "baseline_factor", "signature", "open_start"]  # fmt: skip
 
@@ -54,7 +65,7 @@ def incremental(records: pa.Table, cuts: list[int], order: list[int], options: B
     window = RecordWindow(limit_bytes)
     analysis = IncrementalDuplicates(window.since, options)
     bounds = [0, *sorted(set(cuts)), records.num_rows]
-    batches = [records.slice(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    batches = [records.slice(a, b - a) for a, b in itertools.pairwise(bounds) if b > a]
     for i in order:
         if i < len(batches):
             window.add(batches[i])

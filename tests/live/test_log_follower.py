@@ -128,7 +128,9 @@ def test_copytruncate_takes_the_last_lines_from_the_copy(tmp_path):
 
 def test_glog_link_roll_over(tmp_path):
     first = tmp_path / "osqueryd.INFO.20240101-120000.100"
-    first.write_text("Log file created at: 2024/01/01 12:00:00\nI0101 12:00:00.000000 1 a.cpp:1] x\n")
+    first.write_text(
+        "Log file created at: 2024/01/01 12:00:00\nI0101 12:00:00.000000 1 a.cpp:1] x\n"
+    )
     link = tmp_path / "osqueryd.INFO"
     link.symlink_to(first.name)
     follower = LogFollower(str(link))
@@ -136,9 +138,13 @@ def test_glog_link_roll_over(tmp_path):
     with open(first, "a") as f:
         f.write("I0101 12:00:01.000000 1 a.cpp:1] y\n")
     second = tmp_path / "osqueryd.INFO.20240101-130000.100"
-    second.write_text("Log file created at: 2024/01/01 13:00:00\nI0101 13:00:00.000000 1 a.cpp:1] z\n")
+    second.write_text(
+        "Log file created at: 2024/01/01 13:00:00\nI0101 13:00:00.000000 1 a.cpp:1] z\n"
+    )
     third = tmp_path / "osqueryd.INFO.20240101-140000.100"
-    third.write_text("Log file created at: 2024/01/01 14:00:00\nI0101 14:00:00.000000 1 a.cpp:1] w\n")
+    third.write_text(
+        "Log file created at: 2024/01/01 14:00:00\nI0101 14:00:00.000000 1 a.cpp:1] w\n"
+    )
     link.unlink()
     link.symlink_to(third.name)
     got = _read_all(follower)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -57,7 +58,7 @@ def test_an_empty_folder_is_waited_on_and_files_that_appear_are_read_whole(tmp_p
     progress = [(t, e) for t, e in events if e["event"] == "progress"]
     assert len(progress) >= 3
     assert set(progress[0][1]) >= {"lines", "records", "rejected", "lag_seconds"}
-    gaps = [b - a for (a, _), (b, _) in zip(events, events[1:], strict=False)]
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(events)]
     assert max(gaps) < 2.0, gaps  # the heartbeat, idle included
     # The summary within 2 s of --for elapsing (the process start included here).
     assert ended - started < 5 + 2 + 3

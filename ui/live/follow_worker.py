@@ -112,7 +112,9 @@ def snapshot_of(loop: FollowLoop, full: bool = False) -> LiveSnapshot:
 
 def _hosts(names: list[str]) -> pa.Table:
     """A ``HOSTS`` table naming the hosts (platforms are not inferred while following)."""
-    rows = [{"host": h, "platform": None, "evidence": "not inferred while following"} for h in names]
+    rows = [
+        {"host": h, "platform": None, "evidence": "not inferred while following"} for h in names
+    ]
     return pa.Table.from_pylist(rows, schema=HOSTS) if rows else HOSTS.empty_table()
 
 
