@@ -66,3 +66,13 @@ def test_quick_rocksdb_reads_against_bare_iteration(tmp_path) -> None:
     assert re.search(r"[\d,]{6,} records, [\d,]+ records/s", app), app
     assert re.search(r"[\d,]{6,} pairs, [\d,]+ pairs/s", bare), bare
     assert "slower than iterating alone" in text
+
+
+def test_quick_live_reports_latency_idle_cpu_and_rotation_schedules(tmp_path) -> None:
+    text = _quick(tmp_path, "live")
+    app = _row(text, "app: follow loop (watch)")
+    assert re.search(r"p50 \d+ ms, p99 \d+ ms", app), app
+    assert _row(text, "baseline: tail -F")
+    assert "% of a core" in _row(text, "app: idle CPU")
+    assert "200 random rotation schedules" in text and "no line lost or repeated" in text
+    assert "every line counted once: yes" in text
