@@ -211,7 +211,7 @@ class LiveRun:
             (r, res) for _, res, r in self.documents.values() if res.kind in ("config", "pack")
         ]
         sources = [s for s, _ in results] + [s for s, _ in configs]
-        ws = assemble(sources, results + configs, self._options_now())
+        ws = assemble(sources, results + configs, self.options)
         self._lock_zone(ws.status_clocks)
         records = self.mapping.apply(ws.records, ws.mapping)
         status = ws.status
@@ -231,9 +231,6 @@ class LiveRun:
             self.status = pa.concat_tables([self.status, status.cast(self.status.schema)])
             if self.status.num_rows > STATUS_ROWS_KEPT:
                 self.status = self.status.slice(self.status.num_rows - STATUS_ROWS_KEPT)
-
-    def _options_now(self) -> LoadOptions:
-        return self.options
 
     def _lock_zone(self, clocks: pa.Table) -> None:
         """Once the run's evidence placed the agent's zone (whole hours), keep it: every later
