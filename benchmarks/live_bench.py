@@ -237,7 +237,7 @@ def _rss_mb() -> float:
 
 
 def run(quick: bool, soak_seconds: float | None = None) -> Section:
-    seconds = 6.0 if quick else 30.0
+    seconds = 3.0 if quick else 30.0
     rate = 2000.0
     section = Section(
         "Live follow",
@@ -271,7 +271,7 @@ def run(quick: bool, soak_seconds: float | None = None) -> Section:
         f"({'meets' if p99 < 1.0 else 'misses'} the 1 s goal); every line counted once: "
         f"{'yes' if counted == written else f'NO ({counted:,} of {written:,})'}"
     )
-    idle_seconds = 5.0 if quick else 30.0
+    idle_seconds = 3.0 if quick else 30.0
     cpu_ours, cpu_tail = idle_cpu(idle_seconds)
     section.measurements.append(
         Measurement(

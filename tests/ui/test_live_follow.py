@@ -87,3 +87,15 @@ def test_preferences_store_the_memory_limit(qtbot):
     dialog.accept()
     assert int(QSettings().value(LIMIT_KEY)) == 256
     assert live_memory_limit_bytes() == 256 * 1024 * 1024
+
+
+def test_follow_is_an_option_of_the_app():
+    from ui.app import build_parser
+
+    args = build_parser().parse_args(["--follow", "/var/log/osquery", "/var/osquery/osquery.db"])
+    assert args.follow == ["/var/log/osquery", "/var/osquery/osquery.db"]
+
+
+def test_file_menu_offers_follow_and_preferences(window):
+    texts = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
+    assert "Fo&llow…" in texts and "Pre&ferences…" in texts
