@@ -23,7 +23,7 @@ from inspector.live.followed_inputs import FollowedInputs, followed_inputs
 from inspector.live.incremental import IncrementalDuplicates
 from inspector.live.live_findings import live_findings
 from inspector.live.log_follower import LogFollower
-from inspector.live.piece_parser import PieceParser
+from inspector.live.piece_parser import LINE_READERS, PieceParser
 from inspector.live.record_window import DEFAULT_LIMIT_BYTES, RecordWindow
 from inspector.live.stable_mapping import StableMapping
 from inspector.loading.pipeline import assemble
@@ -109,6 +109,8 @@ class LiveRun:
         for live in self.inputs.logs:
             if live in self.logs or live in self.documents:
                 continue
+            if self._document(live, notes):
+                continue
             kwargs = {} if self._retries is None else {"retries": self._retries}
             follower = LogFollower(live, **kwargs)
             self.logs[live] = FollowedLog(
@@ -118,6 +120,10 @@ class LiveRun:
             if db not in self.databases:
                 self.databases[db] = DatabaseFollower(db)
                 notes.append(f"{db}: {FLUSH_NOTE}")
+        for path, (seen, result, _report) in list(self.documents.items()):
+            if result.kind in ("config", "pack") and _state(path) != seen:
+                del self.documents[path]  # an edited config: read again (its queries may differ)
+                self._document(path, [])
         self._rediscover = False
         return notes
 
@@ -181,6 +187,47 @@ class LiveRun:
             self._not_a_log(live, followed, out)
         return results
 
+    def _document(self, path: str, notes: list[str]) -> bool:
+        """A config (read whole: its queries name the subscribers), or a file in no format of
+        lines (let go, with a note)? A log that is empty or not there yet is followed."""
+        try:
+            head = Head.of(path)
+            if not head.data:
+                return False
+            reader = choose_reader(head)
+        except SkipFile as exc:
+            self.documents[path] = (
+                (0, 0),
+                ReaderResult(kind="skipped"),
+                SourceReport(path, "skipped", "skipped"),
+            )
+            notes.append(f"{path}: not followed ({exc})")
+            return True
+        except OSError:
+            return False
+        if reader.name in LINE_READERS:
+            return False
+        if reader.name == "config":
+            seen = _state(path)
+            try:
+                result = reader.read(path, path, self.options, None)
+            except (OSError, SkipFile) as exc:
+                notes.append(f"{path}: not followed ({exc})")
+                result = ReaderResult(kind="skipped")
+            report = SourceReport(path, result.kind, "loaded", lines_read=result.lines_read)
+            self.documents[path] = (seen, result, report)
+            notes.append(f"{path}: a config; its queries name the subscribers")
+            return True
+        self.documents[path] = (
+            (0, 0),
+            ReaderResult(kind="skipped"),
+            SourceReport(path, "skipped", "skipped"),
+        )
+        notes.append(
+            f"{path}: not followed (a {reader.name.replace('_', ' ')}, not a log of lines)"
+        )
+        return True
+
     def _not_a_log(self, live: str, followed: FollowedLog, out: StepResult) -> None:
         """A config is read whole (its queries name the subscribers); anything else is let go."""
         followed.follower.close()
@@ -189,10 +236,10 @@ class LiveRun:
             head = Head.of(live)
             reader = choose_reader(head)
             if reader.name == "config":
-                st = os.stat(live)
+                seen = _state(live)
                 result = reader.read(live, live, self.options, None)
                 report = SourceReport(live, result.kind, "loaded", lines_read=result.lines_read)
-                self.documents[live] = ((st.st_size, st.st_mtime_ns), result, report)
+                self.documents[live] = (seen, result, report)
                 out.notes.append(f"{live}: a config; its queries name the subscribers")
                 return
         except (OSError, SkipFile):
@@ -250,3 +297,11 @@ class LiveRun:
         """The duplicate bursts so far in the findings contract's columns, plus ``provisional``."""
         now_us = int((now if now is not None else time.time()) * 1_000_000)
         return live_findings(self.analysis, self.mapping, now_us)
+
+
+def _state(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (0, 0)
+    return (st.st_size, st.st_mtime_ns)
