@@ -36,7 +36,7 @@ def test_follow_shows_the_run_and_announces_a_new_finding(window, qtbot, tmp_pat
         assert abs(hi - time.time()) < 120
         log.write_many(agent_lines(200, 300, True))  # the agent starts delivering twice
         qtbot.waitUntil(lambda: window.findings_panel.model.rowCount() > 0, timeout=15_000)
-        assert live.bar.news.text().startswith("New finding: duplicate burst in process_events")
+        assert live.bar.last_news.startswith("New finding: duplicate burst in process_events")
         assert "800 lines" in live.bar.status.text() or live.last.lines == 800
         window.grab().save(str(tmp_path / "follow.png"))
         # Pause, then the user pans away: Live unchecks; the Live button returns.

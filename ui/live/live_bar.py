@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 FLUSH_HINT = "events in osquery.db show only when osqueryd flushes them"
@@ -20,8 +20,10 @@ class LiveBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.status = QLabel("Following…", self)
+        self.last_news = ""
         self.news = QLabel("", self)
         self.news.setStyleSheet("color: #b3261e; font-weight: bold;")
+        self.news.setMaximumWidth(420)
         self.live = QPushButton("● Live", self)
         self.live.setCheckable(True)
         self.live.setChecked(True)
@@ -49,6 +51,13 @@ class LiveBar(QWidget):
     def _on_pause(self, paused: bool) -> None:
         self.pause.setText("Resume" if paused else "Pause")
         self.pause_toggled.emit(paused)
+
+    def show_news(self, text: str) -> None:
+        """Announce a new finding (elided to fit; the whole text in the tooltip)."""
+        metrics = self.news.fontMetrics()
+        self.news.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, 420))
+        self.news.setToolTip(text)
+        self.last_news = text
 
     def set_following(self, following: bool) -> None:
         """``False``: the user panned away from now."""

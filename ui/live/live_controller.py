@@ -47,7 +47,7 @@ class LiveController(QObject):
         self._ours: tuple[float, float] | None = None  # the range following set last
         self._records_at = 0.0
         self._span_s = DEFAULT_SPAN_S
-        self.findings_seen = 0
+        self._news_id: int | None = None  # the finding the live bar announces
         window.installEventFilter(self)
         window.loader.busy_changed.connect(self._on_other_load)
 
@@ -114,6 +114,7 @@ class LiveController(QObject):
         self.window.timeline.view.range_changed.connect(self._on_range)
         names = ", ".join(os.path.basename(p.rstrip("/")) or p for p in self.paths)
         self.window.setWindowTitle(f"osquery Event Inspector — following {names}")
+        self.window.message.setText("")  # the live bar says what is going on
         self._follow_now()
 
     def _show_records(self, snap: LiveSnapshot) -> None:
@@ -162,9 +163,11 @@ class LiveController(QObject):
             text = f"New finding: duplicate burst in {what} ×{event['duplicate_factor']:.2f}" + (
                 " (provisional)" if event.get("provisional") else ""
             )
-            self.bar.news.setText(text)
-            self.window.message.setText(text)
+            self.bar.show_news(text)
+            self._news_id = event.get("id")
             QApplication.alert(self.window, 0)
+        elif event.get("withdrawn") and event.get("id") == self._news_id:
+            self.bar.show_news("")  # the open buckets filled up: no burst after all
         elif event.get("event") == "note":
             self.window.message.setText(str(event.get("message")))
 
