@@ -40,7 +40,8 @@ def followed_inputs(paths: list[str]) -> FollowedInputs:
     """The logs and databases under ``paths`` now (called again when a folder changes)."""
     out = FollowedInputs()
     logs: dict[str, None] = {}
-    for path in paths:
+    # One spelling per file ("x" and "/here/x" are one log): absolute paths, links kept as links.
+    for path in dict.fromkeys(os.path.abspath(p) for p in paths):
         if os.path.isdir(path) and looks_like_rocksdb(path):
             out.databases.append(path)
         elif os.path.isdir(path):
@@ -52,6 +53,7 @@ def followed_inputs(paths: list[str]) -> FollowedInputs:
             out.files.append(path)
             logs[_live_name(path)] = None
     out.logs = list(logs)
+    out.databases = list(dict.fromkeys(out.databases))
     return out
 
 

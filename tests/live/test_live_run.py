@@ -77,3 +77,44 @@ def test_live_findings_equal_the_scan_of_the_same_files(tmp_path):
     assert live.select(keys).to_pylist() == scanned.select(keys).to_pylist()
     assert run.counts.lines == sum(s.lines_read for s in ws.sources) == 1700
     assert sorted(os.listdir(tmp_path))[:1] == ["osqueryd.results.log"]
+
+
+def test_a_file_given_twice_or_with_its_folder_is_followed_once(tmp_path, monkeypatch):
+    first = tmp_path / "osqueryd.INFO.20240101-120000.7"
+    first.write_text("Log file created at: 2024/01/01 12:00:00\nI0101 12:00:00.000000 1 a.cpp:1] x\n")
+    (tmp_path / "osqueryd.INFO").symlink_to(first.name)
+    monkeypatch.chdir(tmp_path)
+    run = LiveRun([str(tmp_path), "osqueryd.INFO", str(first)], LoadOptions(tz="UTC"))
+    try:
+        run.step()
+        assert list(run.logs) == [str(tmp_path / "osqueryd.INFO")]
+        assert run.counts.lines == 2  # the header line counts; the link and its file are one
+    finally:
+        run.close()
+
+
+def test_a_system_log_followed_as_it_grows(tmp_path):
+    syslog = tmp_path / "messages"
+
+    def lines(first: int, count: int) -> str:
+        out = []
+        for i in range(first, first + count):
+            out.append(f"Jun 21 12:{i // 60:02d}:{i % 60:02d} web-1 kernel: audit: something {i}")
+            out.append(
+                f"Jun 21 12:{i // 60:02d}:{i % 60:02d} web-1 osqueryd[77]: I0621 12:{i // 60:02d}:"
+                f"{i % 60:02d}.000000 77 scheduler.cpp:97] Executing scheduled query pack_x: SELECT 1"
+            )
+        return "\n".join(out) + "\n"
+
+    syslog.write_text(lines(0, 10))
+    run = LiveRun([str(syslog)], LoadOptions(tz="UTC", year=2024))
+    try:
+        run.step()
+        assert (run.counts.lines, run.counts.status_lines) == (20, 10)
+        with open(syslog, "a") as f:
+            f.write(lines(10, 5))
+        run.step()
+        assert (run.counts.lines, run.counts.status_lines) == (30, 15)
+        assert run.logs[str(syslog)].report.kind == "status_log_syslog"
+    finally:
+        run.close()
