@@ -22,7 +22,9 @@ T0 = 1_700_000_000
 def test_logs_database_and_config_followed_together(tmp_path):
     log = RotatingLog(str(tmp_path / "osqueryd.results.log"))
     (tmp_path / "osquery.conf").write_text(
-        json.dumps({"schedule": {"procs": {"query": "SELECT * FROM process_events;", "interval": 60}}})
+        json.dumps(
+            {"schedule": {"procs": {"query": "SELECT * FROM process_events;", "interval": 60}}}
+        )
     )
     (tmp_path / "osquery.flags").write_text("--disable_events=false\n")
     db = LiveDatabase(str(tmp_path / "osquery.db"))
@@ -37,7 +39,9 @@ def test_logs_database_and_config_followed_together(tmp_path):
         records = run.window.table()
         assert set(records.column("subscriber").cast("string").to_pylist()) == {"process_events"}
         for i in range(1, 4):
-            db.put_event("auditeventpublisher", "process_events", i, {"pid": str(i), "time": str(T0 + i)})
+            db.put_event(
+                "auditeventpublisher", "process_events", i, {"pid": str(i), "time": str(T0 + i)}
+            )
         db.flush()
         second = run.step()
         assert second.records == 3 and run.counts.database_events == 3
@@ -81,7 +85,9 @@ def test_live_findings_equal_the_scan_of_the_same_files(tmp_path):
 
 def test_a_file_given_twice_or_with_its_folder_is_followed_once(tmp_path, monkeypatch):
     first = tmp_path / "osqueryd.INFO.20240101-120000.7"
-    first.write_text("Log file created at: 2024/01/01 12:00:00\nI0101 12:00:00.000000 1 a.cpp:1] x\n")
+    first.write_text(
+        "Log file created at: 2024/01/01 12:00:00\nI0101 12:00:00.000000 1 a.cpp:1] x\n"
+    )
     (tmp_path / "osqueryd.INFO").symlink_to(first.name)
     monkeypatch.chdir(tmp_path)
     run = LiveRun([str(tmp_path), "osqueryd.INFO", str(first)], LoadOptions(tz="UTC"))
