@@ -72,11 +72,10 @@ def read_through_cache(
                     return result, None, "tail"
         except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
             pass  # a damaged entry: read the file again
-        cache.discard(key)
-    else:
-        moved = _read_under_another_name(cache, key, path, source, options, before, progress)
-        if moved is not None:
-            return moved
+        cache.discard(key)  # this name held another content (a rotation shifted the names)
+    moved = _read_under_another_name(cache, key, path, source, options, before, progress)
+    if moved is not None:
+        return moved
     result, reader, compression = read_fresh(before.size)
     if result.records is not None:
         result.records = with_content(result.records)

@@ -76,3 +76,30 @@ def test_a_copy_comes_from_the_cache(tmp_path, cache) -> None:
     os.truncate(live, 0)
     ws = load([str(folder / "messages.log.1")], OPTIONS, cache=cache)
     assert ws.sources[0].cached == "cache" and ws.records.num_rows == 40
+
+
+def test_a_rotation_shifting_every_name_reads_only_the_new_live_log(tmp_path, cache) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    base = folder / "osqueryd.results.log"
+    for k, first in ((3, 0), (2, 10), (1, 20)):
+        (folder / f"osqueryd.results.log.{k}").write_text("\n".join(lines(first, 10)) + "\n")
+    base.write_text("\n".join(lines(30, 10)) + "\n")
+    load([str(folder)], OPTIONS, cache=cache)
+    read_cache.flush()
+    os.unlink(folder / "osqueryd.results.log.3")  # past the limit
+    for k in (2, 1):  # every name now holds what the one before it held
+        os.rename(folder / f"osqueryd.results.log.{k}", folder / f"osqueryd.results.log.{k + 1}")
+    os.rename(base, folder / "osqueryd.results.log.1")
+    base.write_text("\n".join(lines(40, 5)) + "\n")
+    ws = load([str(folder)], OPTIONS, cache=cache)
+    cached = {os.path.basename(s.path): s.cached for s in ws.sources}
+    assert cached == {
+        "osqueryd.results.log.3": "cache",
+        "osqueryd.results.log.2": "cache",
+        "osqueryd.results.log.1": "cache",
+        "osqueryd.results.log": None,
+    }
+    assert ws.records.num_rows == 35
+    eids = ws.records.column("eid").to_pylist()
+    assert eids == sorted(eids)  # oldest first, each row once
