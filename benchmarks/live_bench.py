@@ -42,12 +42,18 @@ print(json.dumps(written))
 """
 
 
-def _agent(folder: str, rate: float, seconds: float) -> subprocess.Popen:
+def _agent(folder: str, rate: float, seconds: float, timed: bool = True) -> subprocess.Popen:
+    """The agent process; ``timed``: it prints every line's write time at the end (read it with
+    ``communicate``), otherwise its output is dropped (a soak only polls it)."""
     path = os.path.join(folder, "osqueryd.results.log")
+    out = subprocess.PIPE if timed else subprocess.DEVNULL
     return subprocess.Popen(
         [sys.executable, "-c", AGENT, path, str(rate), str(seconds)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT, stdout=out, text=True,
     )  # fmt: skip
+
+
+CPU_SHARE: dict[bool, float] = {}  # the follow loop's CPU while following (window or not)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -79,9 +85,11 @@ def follow_latency(
         follower = threading.Thread(target=loop.follow, args=(seconds + 3,))
         follower.start()
         time.sleep(0.5)
+        cpu0, wall0 = time.process_time(), time.monotonic()
         agent = _agent(folder, rate, seconds)
         out, _ = agent.communicate()
         follower.join()
+        CPU_SHARE[window] = (time.process_time() - cpu0) / (time.monotonic() - wall0)
         run.close()
         written = json.loads(out)
         latencies = []
@@ -215,7 +223,7 @@ def soak(seconds: float, rate: float = 200.0) -> list[tuple[float, float]]:
         loop = FollowLoop(run, lambda _e: None)
         follower = threading.Thread(target=loop.follow, args=(seconds + 3,))
         follower.start()
-        agent = _agent(folder, rate, seconds)
+        agent = _agent(folder, rate, seconds, timed=False)
         start = time.monotonic()
         while agent.poll() is None:
             time.sleep(min(60.0, max(1.0, seconds / 20)))
@@ -259,6 +267,9 @@ def run(quick: bool, soak_seconds: float | None = None) -> Section:
             f"max {max(lat) * 1000:.0f} ms; {c:,} of {w:,} lines"
             if lat else f"no lines ({c:,} of {w:,})"
         )  # fmt: skip
+        share = CPU_SHARE.get("window" in name) if name.startswith("app") else None
+        if share is not None:
+            m.note += f"; CPU {share * 100:.0f} % of a core"
         section.measurements.append(m)
     p99 = _percentile(ours, 0.99) if ours else float("inf")
     p99_window = _percentile(drawn, 0.99) if drawn else float("inf")

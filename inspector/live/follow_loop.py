@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 HEARTBEAT_SECONDS = 1.0
+STEP_SECONDS = 0.3  # at most this often a step, while lines keep coming
 
 
 def watched_folders(paths: list[str]) -> list[str]:
@@ -55,6 +56,7 @@ class FollowLoop:
         self.lines_per_second = 0.0
         self._rate_mark = (time.monotonic(), 0)
         self.signal: ChangeSignal | None = None
+        self._last_step = 0.0
 
     def emit(self, event: Event) -> None:
         with self.lock:
@@ -80,6 +82,11 @@ class FollowLoop:
                 if self.stop.is_set() or self.paused.is_set():
                     continue
                 if changed:
+                    # A steady stream changes files all the time: batch at most every
+                    # STEP_SECONDS (fewer, larger steps; the latency stays well under 1 s).
+                    rest = self._last_step + STEP_SECONDS - time.monotonic()
+                    if rest > 0 and not busy:
+                        self.stop.wait(rest)
                     if self.signal.folders_changed or self.signal.polled:
                         self.signal.folders_changed = False
                         self.run.rediscover()  # files that appeared are followed from byte 0
@@ -91,6 +98,7 @@ class FollowLoop:
             self.emit(self.summary())
 
     def _step(self) -> None:
+        self._last_step = time.monotonic()
         now = time.time()
         try:
             result = self.run.step(now)

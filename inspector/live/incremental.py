@@ -24,7 +24,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.binning import FACTORS, event_times
+from inspector.analysis.binning import (
+    FACTORS,
+    event_times,
+    only_deliveries,
+    stream_of_formats,
+)
 from inspector.analysis.duplicates import (
     BURSTS,
     LINKED_MARKERS,
@@ -112,11 +117,21 @@ class IncrementalDuplicates:
         effect.lanes = self._redetect(touched)
         return effect
 
-    def _touched_lanes(self, records: pa.Table) -> pa.Array | None:
+    def _touched_lanes(self, records: pa.Table) -> pa.Array:
+        """The delivery lanes the batch has rows in (the binning's own rule of what a
+        delivery is: ``only_deliveries``, ``stream_of_formats``)."""
         if not records.num_rows:
             return pa.array([], pa.string())
-        mine = duplication_factors(records, self.options.bucket_seconds)
-        return pc.unique(lane_keys(mine)) if mine.num_rows else pa.array([], pa.string())
+        delivery = only_deliveries(records, np.zeros(records.num_rows, np.int32)) >= 0
+        rows = records.filter(pa.array(delivery)).select(
+            ["host", "publisher", "subscriber", "format"]
+        )
+        if not rows.num_rows:
+            return pa.array([], pa.string())
+        distinct = rows.group_by(["host", "publisher", "subscriber", "format"]).aggregate([])
+        stream = stream_of_formats(distinct.column("format").cast(pa.string()))
+        lanes = distinct.append_column("stream", stream)
+        return pc.unique(lane_keys(lanes))
 
     def _recompute_factors(self, start: int, batch: pa.Table) -> int:
         """Factors of every bucket from ``start`` on, from all the window's rows there."""
