@@ -337,8 +337,9 @@ def _move_assumed_years(
     hosts = host_key(records.column("host"))
     times = pc.cast(records.column("log_time"), pa.int64())
     for key in set(keys[local_mask].tolist()):
-        mask = pc.equal(hosts, key) if key is not None else pc.is_valid(hosts)
-        chosen = pc.filter(times, pc.fill_null(mask, False))
+        if key is None:
+            continue  # lines of no known host: other hosts' results say nothing of their year
+        chosen = pc.filter(times, pc.fill_null(pc.equal(hosts, key), False))
         if len(chosen):
             span_of[key] = (pc.min(chosen).as_py(), pc.max(chosen).as_py())
     out = local_us.copy()
