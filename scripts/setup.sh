@@ -1,11 +1,13 @@
 #!/bin/sh
-# Set up .venv with the app. With --test: also the test tools, and Debian's rocksdb-tools (ldb,
-# a second RocksDB version for the database tests) where this machine lets us install it.
+# Set up .venv with the app, at the versions of requirements/app.lock. With --test: the test
+# tools too (requirements/test.lock), and Debian's rocksdb-tools (ldb, a second RocksDB version
+# for the database tests) where this machine lets us install it.
 set -e
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 if [ "${1:-}" = "--test" ]; then
-    .venv/bin/pip install -q -e '.[test]'
+    .venv/bin/pip install -q -r requirements/test.lock
+    .venv/bin/pip install -q --no-deps -e '.[test]'
     if ! command -v ldb >/dev/null 2>&1; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
             if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rocksdb-tools; } >/dev/null 2>&1; then
@@ -16,5 +18,6 @@ if [ "${1:-}" = "--test" ]; then
         fi
     fi
 else
-    .venv/bin/pip install -q -e .
+    .venv/bin/pip install -q -r requirements/app.lock
+    .venv/bin/pip install -q --no-deps -e .
 fi
