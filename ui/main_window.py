@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -38,6 +39,9 @@ from ui.widgets.records_panel import RecordsPanel
 from ui.widgets.table_panel import TablePanel
 from ui.widgets.welcome_page import WelcomePage
 from ui.workers import LoadedRun, Loader, PreviewRun
+
+if TYPE_CHECKING:
+    from ui.live.live_controller import LiveController
 
 STATUS_COLUMNS = [
     "log_time",
@@ -164,7 +168,7 @@ class MainWindow(QMainWindow):
         self.compare = CompareController(self)
         self.database = DatabaseController(self)
         self.current_paths: list[str] = []
-        self.live = None  # the follow under way (ui.live.live_controller), if any
+        self.live: LiveController | None = None  # the follow under way, if any
         for panel, title in (
             (self.findings_panel, "Findings"),
             (self.records_panel, "Records"),

@@ -17,7 +17,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.cli.options import add_time_options
 from inspector.cli.summary import json_default
 from inspector.live.follow_loop import Event, FollowLoop
@@ -26,7 +26,7 @@ from inspector.live.live_run import LiveRun
 from inspector.model import LoadOptions
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "watch",
         help="follow a running agent's logs and database; report duplicated delivery live",
@@ -121,7 +121,7 @@ class TextPrinter:
 
 
 def _when(value: Any) -> str:
-    return json_default(value) if value is not None else "—"
+    return str(json_default(value)) if value is not None else "—"
 
 
 def _text(e: Event) -> str:

@@ -30,10 +30,10 @@ from inspector.analysis.binning import (
     only_deliveries,
     stream_of_formats,
 )
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.duplicates import (
     BURSTS,
     LINKED_MARKERS,
-    BurstOptions,
     duplicate_bursts,
     duplication_factors,
 )
@@ -171,7 +171,7 @@ class IncrementalDuplicates:
             }
         )
         self.factors = sort_factors(merged.cast(FACTORS))
-        return late.num_rows
+        return int(late.num_rows)
 
     def _add_markers(self, status: pa.Table | None) -> bool:
         if status is None or not status.num_rows:
@@ -215,8 +215,8 @@ class IncrementalDuplicates:
         edge = self.open_from_us(now_us)
         if edge is None or not self.bursts.num_rows:
             return np.zeros(self.bursts.num_rows, dtype=bool)
-        ends = self.bursts.column("end").cast(pa.int64()).to_numpy()
-        return ends > edge
+        ends = np.asarray(self.bursts.column("end").cast(pa.int64()).to_numpy())
+        return np.asarray(ends > edge, dtype=bool)
 
     def forget_until(self, evicted_until_us: int) -> None:
         """The record window dropped rows up to this event time: their buckets are final now."""

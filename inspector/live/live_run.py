@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.live.database_follower import FLUSH_NOTE, DatabaseFollower
 from inspector.live.followed_inputs import FollowedInputs, followed_inputs
 from inspector.live.incremental import IncrementalDuplicates

@@ -176,14 +176,16 @@ class LiveBinner:
         return self._binner.factors(width_us, lo_us, hi_us)
 
     def span_us(self) -> tuple[int, int] | None:
-        spans = [self._binner.span_us()] if self.records.num_rows else []
+        spans: list[tuple[int, int] | None] = (
+            [self._binner.span_us()] if self.records.num_rows else []
+        )
         if self._evicted.num_rows:
             b = self._evicted.column("bucket").cast(pa.int64())
             spans.append((pc.min(b).as_py(), pc.max(b).as_py() + AGGREGATE_US - 1))
-        spans = [s for s in spans if s is not None]
-        if not spans:
+        known = [s for s in spans if s is not None]
+        if not known:
             return None
-        return (min(s[0] for s in spans), max(s[1] for s in spans))
+        return (min(s[0] for s in known), max(s[1] for s in known))
 
 
 def _zero_filled(rates: pa.Table, width_us: int) -> pa.Table:

@@ -127,23 +127,34 @@ def _read_under_another_name(
                 result = _renamed(_result_of(entry), source)
                 seam = _seam_of_meta(entry.meta)
                 compression = entry.meta["compression"]
-                write_later(
-                    key,
-                    lambda r=result, s=seam, c=compression: _store(
-                        cache, key, before, r, c, s, [r.records], None,
-                        identity=(path, identity),
-                    ),
-                )  # fmt: skip
+                _store_later(cache, key, before, result, compression, seam, (path, identity))
                 return result, compression, "cache"
             if only_grew(path, before, entry.meta):
-                result = _with_tail(
+                grown = _with_tail(
                     cache, key, entry, path, source, options, before, progress, renamed=True
                 )
-                if result is not None:
-                    return result, None, "tail"
+                if grown is not None:
+                    return grown, None, "tail"
         except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
             continue  # a damaged or foreign entry: try the next, or read the file
     return None
+
+
+def _store_later(
+    cache: ReadCache,
+    key: str,
+    state: FileState,
+    result: ReaderResult,
+    compression: str | None,
+    seam: Seam | None,
+    identity: tuple[str, str],
+) -> None:
+    """Store ``result`` under ``key`` on the cache's writer thread."""
+
+    def store() -> None:
+        _store(cache, key, state, result, compression, seam, [result.records], None, identity)
+
+    write_later(key, store)
 
 
 def _seam_of_meta(meta: dict[str, Any]) -> Seam | None:

@@ -10,7 +10,8 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
+from inspector.analysis.burst_rules import BurstOptions
+from inspector.analysis.duplicates import duplicate_bursts, duplication_factors
 from inspector.demo.live_agent import event_line
 from inspector.live.incremental import IncrementalDuplicates, sort_factors
 from inspector.live.record_window import RecordWindow

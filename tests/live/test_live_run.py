@@ -7,7 +7,7 @@ import os
 
 import pyarrow.compute as pc
 
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.findings import find
 from inspector.demo.live_agent import RotatingLog, event_line
 from inspector.demo.live_database import LiveDatabase

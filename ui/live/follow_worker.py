@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.live.follow_loop import FollowLoop
 from inspector.live.live_run import LiveRun
 from inspector.live.record_window import LiveBinner
@@ -122,7 +122,7 @@ class FollowWorker(QThread):
     """Runs one follow; ``stop()`` ends it (the summary is its last event)."""
 
     snapshot = Signal(object)  # LiveSnapshot
-    event = Signal(object)  # dict: finding, finding_update, note, progress, summary
+    followed = Signal(object)  # an event dict: finding, finding_update, note, progress, summary
     failed = Signal(str)
 
     def __init__(self, paths: list[str], options: LoadOptions, limit_bytes: int) -> None:
@@ -133,7 +133,7 @@ class FollowWorker(QThread):
             paths, options, BurstOptions(bucket_seconds=FACTOR_WIDTH_US // 1_000_000),
             limit_bytes=limit_bytes,
         )  # fmt: skip
-        self.loop = FollowLoop(self.run_state, self.event.emit, self._after_step)
+        self.loop = FollowLoop(self.run_state, self.followed.emit, self._after_step)
         self._last_snapshot = 0.0
         self._last_full = 0.0
         self.shown = False  # the window has had a full snapshot

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSettings
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from inspector.model import LoadOptions
 from ui.live.follow_worker import FollowWorker, LiveSnapshot
 from ui.live.live_bar import LiveBar
 from ui.live.preferences import live_memory_limit_bytes
 from ui.workers import LoadedRun
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
 
 DEFAULT_SPAN_S = 15 * 60.0  # what the timeline shows of the newest data when following starts
 RECORDS_EVERY_S = 10.0
@@ -27,15 +31,16 @@ RECORDS_EVERY_S = 10.0
 class LiveController(QObject):
     """One follow in one window; ``stop()`` ends it."""
 
-    def __init__(self, window: QMainWindow, paths: list[str], options: LoadOptions) -> None:
+    def __init__(self, window: MainWindow, paths: list[str], options: LoadOptions) -> None:
         super().__init__(window)
         self.window = window
         self.paths = list(paths)
-        self.worker = FollowWorker(paths, options, live_memory_limit_bytes())
-        self.worker.snapshot.connect(self._on_snapshot)
-        self.worker.event.connect(self._on_event)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.finished.connect(self.worker.deleteLater)
+        worker = FollowWorker(paths, options, live_memory_limit_bytes())
+        worker.snapshot.connect(self._on_snapshot)
+        worker.followed.connect(self._on_event)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(worker.deleteLater)
+        self.worker: FollowWorker | None = worker
         self.bar = LiveBar(window)
         self.bar.live_requested.connect(self._follow_now)
         self.bar.pause_toggled.connect(self._on_pause)
@@ -55,7 +60,8 @@ class LiveController(QObject):
         names = ", ".join(os.path.basename(p.rstrip("/")) or p for p in self.paths)
         self.window.message.setText(f"Following {names}…")
         self.window.setWindowTitle(f"osquery Event Inspector — following {names}")
-        self.worker.start()
+        if self.worker is not None:
+            self.worker.start()
 
     def stop(self) -> None:
         """Stop following (the window keeps what it shows)."""
@@ -86,8 +92,11 @@ class LiveController(QObject):
             self._show_whole(snap)
             return
         window = self.window
+        timeline = window.timeline
+        if timeline is None:
+            return
         window.workspace = snap.workspace
-        window.timeline.refresh(snap.binner, snap.factors, snap.markers, snap.findings)
+        timeline.refresh(snap.binner, snap.factors, snap.markers, snap.findings)
         window.findings_panel.show_findings(snap.findings)
         window.tabs.setTabText(
             window.tabs.indexOf(window.findings_panel), f"Findings ({snap.findings.num_rows:,})"
@@ -111,7 +120,8 @@ class LiveController(QObject):
         self.window._on_loaded(run)  # the window's own way of showing a run
         self.shown = True
         self._records_at = time.monotonic()
-        self.window.timeline.view.range_changed.connect(self._on_range)
+        if self.window.timeline is not None:
+            self.window.timeline.view.range_changed.connect(self._on_range)
         names = ", ".join(os.path.basename(p.rstrip("/")) or p for p in self.paths)
         self.window.setWindowTitle(f"osquery Event Inspector — following {names}")
         self.window.message.setText("")  # the live bar says what is going on
@@ -190,7 +200,7 @@ class LiveController(QObject):
         return False
 
 
-def follow_paths(window: QMainWindow, paths: list[str]) -> LiveController:
+def follow_paths(window: MainWindow, paths: list[str]) -> LiveController:
     """Follow ``paths`` in ``window`` (any follow under way ends first)."""
     current = getattr(window, "live", None)
     if current is not None:
@@ -202,7 +212,7 @@ def follow_paths(window: QMainWindow, paths: list[str]) -> LiveController:
     return controller
 
 
-def follow_dialog(window: QMainWindow) -> None:
+def follow_dialog(window: MainWindow) -> None:
     """File → Follow…: choose an agent's log folder (or an osquery.db folder) to follow."""
     start = str(QSettings().value("last_folder", os.path.expanduser("~")))
     path = QFileDialog.getExistingDirectory(

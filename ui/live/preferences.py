@@ -20,7 +20,7 @@ DEFAULT_LIMIT_MB = 512
 def live_memory_limit_bytes() -> int:
     """The records a follow keeps in memory, in bytes (the rest is kept as per-lane counts)."""
     try:
-        mb = int(QSettings().value(LIMIT_KEY, DEFAULT_LIMIT_MB))
+        mb = int(str(QSettings().value(LIMIT_KEY, DEFAULT_LIMIT_MB)))
     except (TypeError, ValueError):
         mb = DEFAULT_LIMIT_MB
     return max(16, mb) * 1024 * 1024
