@@ -42,7 +42,7 @@ class LiveDatabase:
         # Physical family n-1 holds logical domain n: events live in "queries".
         self.events = self.db.get_column_family("queries")
         self.no_wal = WriteOptions()
-        self.no_wal.disable_wal(True)
+        self.no_wal.disable_wal = True  # type: ignore[method-assign,assignment]  # a property at run time
         self.db.get_column_family("default").put(b"results_version", b"2")
 
     def put_event(self, publisher: str, subscriber: str, eid: int, row: dict[str, str]) -> None:
