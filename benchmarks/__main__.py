@@ -10,7 +10,14 @@ import argparse
 import datetime as dt
 import sys
 
-from benchmarks import analysis_bench, gui_bench, ingest_bench, live_bench, rocksdb_bench
+from benchmarks import (
+    analysis_bench,
+    gui_bench,
+    ingest_bench,
+    live_bench,
+    rocksdb_bench,
+    window_bench,
+)
 from benchmarks.harness import machine, markdown
 
 # name → (records at full size, in quick mode; repeats at full size, in quick mode); for ingest
@@ -78,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             tables[rows] = analysis_bench.tiled_records(rows)
         runner = {"analysis": analysis_bench.run, "gui": gui_bench.run}[name]
         sections.append(runner(tables[rows], repeat))
+        if name == "gui":  # the window as a whole: freezes, and the open time beside lnav
+            sections.append(window_bench.run(args.quick, repeat))
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = (
         "# Benchmarks\n\n"

@@ -47,19 +47,30 @@ def provenance(ws: Workspace | dict[str, Workspace], parameters: dict) -> dict:
     inputs = []
     for run, one in runs.items():
         inputs.extend(_inputs(one, run))
+    clocks = {
+        run or "run": [_jsonable(c) for c in one.status_clocks.to_pylist()]
+        for run, one in runs.items()
+    }
     return {
         "app": "osquery-inspector",
         "app_version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "inputs": inputs,
         "parameters": parameters,
+        # How each host's wall-clock status lines were placed on UTC (the agent's zone used).
+        "status_clocks": clocks if len(runs) > 1 else next(iter(clocks.values())),
     }
+
+
+def _jsonable(row: dict[str, object]) -> dict[str, object]:
+    """A status-clock row for JSON: times as ISO text."""
+    return {k: v.isoformat() if isinstance(v, dt.datetime | dt.date) else v for k, v in row.items()}
 
 
 def _inputs(ws: Workspace, run: str | None) -> list[dict]:
     inputs = []
     for s in ws.sources:
-        entry = {"path": s.path, "kind": s.kind, "status": s.status}
+        entry = {"path": os.path.abspath(s.path), "kind": s.kind, "status": s.status}
         if run is not None:
             entry["run"] = run
         if s.status in ("loaded", "skipped"):

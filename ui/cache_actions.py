@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from inspector.loading.read_cache import ReadCache
 from ui.latest_job import LatestJob
+
+if TYPE_CHECKING:
+    from inspector.loading.read_cache import ReadCache
 
 
 def clear_read_cache(window: QWidget, cache: ReadCache | None = None) -> bool:
     """Ask, then remove every cached read on a worker (it first waits for writes under way,
     which can take a second after a big load); the status bar says what was freed."""
+    from inspector.loading.read_cache import ReadCache  # not needed to start the window
+
     cache = cache or ReadCache()
     entries, size = cache.usage(wait=False)  # a quick look: the GUI thread does not wait
     if not entries:

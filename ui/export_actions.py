@@ -15,14 +15,10 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
-from inspector.analysis.groups import with_duplicate_groups
-from inspector.arrow_columns import take_rows
-from inspector.export import write_parquet
 from inspector.progress import Progress
-from inspector.session import filter_to_json
-from inspector.views.timeline_frames import FACTOR_WIDTH_US
 from ui.latest_job import LatestJob
 from ui.timeline.svg import timeline_svg
 
@@ -108,11 +104,14 @@ def target_path(
 # -- Parquet --------------------------------------------------------------------------------------
 def window_parameters(window) -> dict:
     """How the window's tables were made: load time zone and year, buckets, display zone."""
+    from inspector.views.timeline_frames import FACTOR_WIDTH_US
+
     ws, timeline = window.workspace, window.timeline
     options = ws.options if ws is not None else window.options
     out = {"tz": options.tz, "year": options.year, "bucket_seconds": FACTOR_WIDTH_US // 1_000_000}
+    zone = getattr(window, "zone", None)
+    out["display_zone"] = zone.name if zone is not None else "UTC"  # the times shown in the window
     if timeline is not None:
-        out["display_zone"] = getattr(timeline.view, "zone", None)
         frame = getattr(timeline, "frame", None)
         if frame is not None:
             out["timeline_bucket_seconds"] = frame.width_us / 1e6
@@ -140,6 +139,8 @@ def export_table(
         progress.report(0.6, f"hashing the inputs and writing {got.num_rows:,} rows")
         part = path + ".part"
         try:
+            from inspector.export import write_parquet
+
             write_parquet(got, part, runs, parameters)
             os.replace(part, path)
         finally:
@@ -170,6 +171,10 @@ def export_filtered_records(window, path: str | None = None) -> LatestJob | None
     panel = window.records_panel
     records, rows = panel.model.table, np.asarray(panel.model.index_array, dtype=np.int64)
     flt, sort = panel.shown_filter, panel.shown_sort
+    from inspector.analysis.groups import with_duplicate_groups
+    from inspector.arrow_columns import take_rows
+    from inspector.session import filter_to_json
+
     parameters = dict(window_parameters(window), rows=len(rows), filter=filter_to_json(flt))
     parameters["sort"] = None if sort is None else {"column": sort[0], "descending": sort[1]}
 
@@ -194,18 +199,17 @@ def export_timeline_image(window, fmt: str, path: str | None = None) -> str | No
         raise ValueError(f"unknown image format {fmt!r} (png or svg)")
     if window.timeline is None:
         return _nothing(window)
-    graphics = window.timeline.view.graphics
     path = target_path(window, "Export Timeline", f"timeline.{fmt}", IMAGES[fmt], path)
     if path is None:
         return None
     part = path + ".part"
     try:
         if fmt == "png":
-            if not graphics.grab().save(part, "PNG"):
+            if not timeline_image(window.timeline).save(part, "PNG"):
                 raise OSError(f"could not write {part}")
         else:
             with open(part, "w", encoding="utf-8") as f:
-                f.write(timeline_svg(window.timeline.view))
+                f.write(timeline_svg(window.timeline.view, window.timeline.caption()))
         os.replace(part, path)
     except OSError as exc:
         if os.path.exists(part):
@@ -215,6 +219,33 @@ def export_timeline_image(window, fmt: str, path: str | None = None) -> str | No
         return None
     window.message.setText(f"Wrote the timeline to {path}")
     return path
+
+
+def timeline_image(panel) -> QImage:
+    """The ruler and every shown lane (not only those scrolled into view), without the mouse's
+    cursor line, over a caption: hosts, range, zone, bucket."""
+    view = panel.view
+    cursors = [p.cursor for p in view.plots.values() if p.cursor.isVisible()]
+    for cursor in cursors:
+        cursor.setVisible(False)
+    try:
+        ruler, lanes = view.ruler.grab(), view.graphics.grab()
+    finally:
+        for cursor in cursors:
+            cursor.setVisible(True)
+    caption = panel.caption()
+    metrics = QFontMetrics(QFont())
+    gap = metrics.height() + 12
+    width = max(lanes.width(), ruler.width())
+    image = QImage(width, ruler.height() + lanes.height() + gap, QImage.Format.Format_RGB32)
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    painter.drawPixmap(0, 0, ruler)
+    painter.drawPixmap(0, ruler.height(), lanes)
+    painter.setPen(QColor("#444444"))
+    painter.drawText(8, ruler.height() + lanes.height() + metrics.ascent() + 6, caption)
+    painter.end()
+    return image
 
 
 def connect_context_menus(window) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -22,91 +23,39 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import __version__
-from inspector.analysis.binning import FACTORS
-from inspector.analysis.findings import FINDINGS
 from inspector.model import LoadOptions, Workspace
-from inspector.schema import LOADED_RECORDS
 from inspector.views.overview import loaded_line, plural
 from ui import export_actions
 from ui.compare.controller import CompareController
 from ui.database.controller import DatabaseController
+from ui.display_zone import DisplayZone
 from ui.drops import accept_file_drags, dropped_paths
+from ui.go_to_time import go_to_time
 from ui.menus import build_menus
 from ui.recent import remember
+from ui.run_tables import (
+    SOURCE_COLUMNS,
+    STATUS_COLUMNS,
+    finding_line,
+    nothing_loadable,
+    problems_table,
+    sources_table,
+)
 from ui.widgets.findings_panel import FindingsPanel
+from ui.widgets.nothing_loaded_page import NothingLoadedPage
 from ui.widgets.overview_panel import OverviewPanel
+from ui.widgets.problem_context import open_problem
 from ui.widgets.records_panel import RecordsPanel
+from ui.widgets.searchable_table_panel import SearchableTablePanel
 from ui.widgets.table_panel import TablePanel
 from ui.widgets.welcome_page import WelcomePage
+from ui.window_layout import apply_zone, finding_lane, restore_layout, save_layout, zone_box
 from ui.workers import LoadedRun, Loader, PreviewRun
 
 if TYPE_CHECKING:
     from ui.live.live_controller import LiveController
 
-STATUS_COLUMNS = [
-    "log_time",
-    "severity",
-    "marker",
-    "subject",
-    "message",
-    "host",
-    "file",
-    "src_line",
-    "format",  # glog, plain, syslog_glog, syslog_echo, logfmt_glog …
-    "local_time",  # the agent's wall clock as written (local-clock lines)
-    "clock",
-    "source",
-    "line",
-]
-SOURCE_COLUMNS = [
-    "path",
-    "kind",
-    "status",
-    "rows",
-    "lines",
-    "rejected",
-    "other",
-    "compression",
-    "cache",
-    "reason",
-    "notes",
-]
-
-
-def problems_table(ws: Workspace) -> pa.Table:
-    """Rejected lines, then files that could not be read or were skipped (line empty)."""
-    files = [s for s in ws.sources if s.status in ("error", "skipped")]
-    file_rows = pa.table(
-        {
-            "source": pa.array([s.path for s in files], pa.string()),
-            "line": pa.nulls(len(files), pa.int64()),
-            "reason": pa.array([f"{s.status}: {s.reason}" for s in files], pa.string()),
-        }
-    )
-    return pa.concat_tables([ws.bad_lines.cast(file_rows.schema), file_rows])
-
-
-def sources_table(ws: Workspace) -> pa.Table:
-    """The workspace's source reports as a table for display."""
-    return pa.table(
-        {
-            "path": [s.path for s in ws.sources],
-            "kind": [s.kind for s in ws.sources],
-            "status": [s.status for s in ws.sources],
-            "rows": pa.array([s.rows for s in ws.sources], pa.int64()),
-            "lines": pa.array([s.lines_read for s in ws.sources], pa.int64()),
-            "rejected": pa.array([s.lines_rejected for s in ws.sources], pa.int64()),
-            # lines of other programs in a system log: counted, not loaded
-            "other": pa.array([s.lines_other for s in ws.sources], pa.int64()),
-            "compression": [s.compression for s in ws.sources],
-            "cache": [_CACHED.get(s.cached or "") for s in ws.sources],
-            "reason": [s.reason for s in ws.sources],
-            "notes": ["; ".join(s.notes) for s in ws.sources],
-        }
-    )
-
-
-_CACHED = {"cache": "read back", "tail": "read back + new lines"}
+SWITCH_INTERVAL_S = 0.0005
 
 
 def _demo_paths(progress) -> list[str]:
@@ -116,16 +65,6 @@ def _demo_paths(progress) -> list[str]:
     return demo_inputs(ensure_demo_run(progress=progress))
 
 
-def _finding_line(f: dict) -> str:
-    what = f["subscriber"] or f["query"] or "?"
-    if f["kind"] == "duplicate_burst":
-        text = f"Duplicate burst in {what}: ×{f['duplicate_factor']:.2f}, {f['extra_rows']:,} extra rows"
-        if f.get("marker"):
-            text += f", after {f['marker']} at {f['config_change_at']:%H:%M:%S} UTC"
-        return text
-    return f"{f['kind']} of {what} at {f['start']:%Y-%m-%d %H:%M:%S} UTC"
-
-
 class MainWindow(QMainWindow):
     """Open inputs, watch them load, and browse what they hold."""
 
@@ -133,6 +72,10 @@ class MainWindow(QMainWindow):
 
     def __init__(self, options: LoadOptions | None = None) -> None:
         super().__init__()
+        # Every Qt call from Python lets go of the GIL and takes it back; while a loader thread
+        # is busy in Python, taking it back waited up to the switch interval (5 ms) each time,
+        # and a few hundred Qt calls held the event loop a second (the convoy effect).
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.setWindowTitle("osquery Event Inspector")
         self.setAcceptDrops(True)
         self.options = options or LoadOptions()
@@ -151,6 +94,12 @@ class MainWindow(QMainWindow):
         self.welcome.open_files_requested.connect(self.open_files_dialog)
         self.welcome.open_folder_requested.connect(self.open_folder_dialog)
         self.welcome.open_demo_requested.connect(self.open_demo)
+        self.nothing_page = NothingLoadedPage(self)
+        self.nothing_page.open_files_requested.connect(self.open_files_dialog)
+        self.nothing_page.open_folder_requested.connect(self.open_folder_dialog)
+        # The display zone ("Times in"): every view shows its times in it.
+        self.zone = DisplayZone(self)
+        self.zone.changed.connect(self._on_zone)
         self.tabs = QTabWidget(self)
         # The timeline (pyqtgraph) is built with the first run: the empty window opens sooner.
         self.timeline = None
@@ -159,9 +108,10 @@ class MainWindow(QMainWindow):
         self.overview_panel = OverviewPanel(self)
         self.records_panel = RecordsPanel(self)
         self.records_panel.filter_changed.connect(self._on_records_filtered)
-        self.status_panel = TablePanel("No status lines", self)
+        self.status_panel = SearchableTablePanel("No status lines", "status lines", self)
         self.sources_panel = TablePanel("No sources", self)
         self.problems_panel = TablePanel("No rejected lines", self)
+        self.problems_panel.view.doubleClicked.connect(self._show_problem)
         for panel in (self.records_panel, self.status_panel):
             panel.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
@@ -186,9 +136,13 @@ class MainWindow(QMainWindow):
         self.split.addWidget(QWidget(self))  # the timeline's place
         self.split.addWidget(self.tabs)
         self.split.setSizes([560, 440])
+        # Explicit minimums: the panels' own hints (the records' detail pane) would otherwise
+        # squeeze the lanes to a strip at 1280×800.
+        self.tabs.setMinimumHeight(180)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.split)
+        self.stack.addWidget(self.nothing_page)
         self.setCentralWidget(self.stack)
 
         self.progress = QProgressBar(self)
@@ -197,12 +151,21 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.clicked.connect(self.cancel_loading)
         self.message = QLabel("Ready", self)
+        # A long message is cut at the window's edge; it never widens the window.
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.message.setMinimumWidth(1)
+        self.zone_box = zone_box(self.zone, self)
         bar = self.statusBar()
         bar.addWidget(self.message, 1)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
+        bar.addPermanentWidget(QLabel("Times in:", self))
+        bar.addPermanentWidget(self.zone_box)
         self._on_busy(False)
+        self.run_actions: list = []  # menu actions that need a loaded run (build_menus fills it)
         build_menus(self)
+        self._set_run_actions(False)
+        self._on_zone(self.zone.name)
         export_actions.connect_context_menus(self)
         self.compare.panel.export_requested.connect(lambda: self.export_comparison())
         self.resize(1280, 800)
@@ -269,6 +232,11 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.welcome)
             self.setWindowTitle("osquery Event Inspector")
 
+    def _base_title(self) -> str:
+        shown = self._shown_run
+        return f"osquery Event Inspector — {self._title(shown.workspace)}" if shown else (
+            "osquery Event Inspector")  # fmt: skip
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         accept_file_drags(event)
 
@@ -290,14 +258,20 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, message: str) -> None:
         self._drop_preview()
+        self.setWindowTitle(self._base_title())
         self.message.setText(f"Loading failed: {message}")
         QMessageBox.warning(self, "Loading failed", message)
 
     def _on_preview(self, run: PreviewRun) -> None:
         """A big run's lanes from its log envelopes, while its records still load."""
+        from inspector.analysis.binning import FACTORS
+        from inspector.analysis.findings import FINDINGS
+        from inspector.schema import LOADED_RECORDS
+
         self._timeline().show_run(
-            run.binner, FACTORS.empty_table(), run.frame, run.markers, FINDINGS.empty_table()
-        )
+            run.binner, FACTORS.empty_table(), run.frame, run.markers, FINDINGS.empty_table(),
+            gradual=True,
+        )  # fmt: skip
         # What the tables showed belongs to the previous run: empty until the records are in.
         self.findings_panel.show_pending()
         self.tabs.setTabText(self.tabs.indexOf(self.findings_panel), "Findings (loading…)")
@@ -314,12 +288,32 @@ class MainWindow(QMainWindow):
         self._previewing = False
         self._shown_run = run
         self._show(run)
+        self._announce_when_shown(run)
+
+    def _announce_when_shown(self, run: LoadedRun) -> None:
+        """``run_loaded`` once every panel shows the run: the lanes are built a batch per
+        event-loop turn and the records' time order comes from a worker."""
+        view = self.timeline.view if self.timeline is not None else None
+        if self._shown_run is not run:
+            return
+        if (view is not None and view.is_building()) or self.records_panel.is_busy():
+            QTimer.singleShot(10, lambda: self._announce_when_shown(run))
+            return
         self.run_loaded.emit(run)
 
     def _show(self, run: LoadedRun) -> None:
         """Fill every panel and the timeline from a loaded run."""
         ws = run.workspace
         self.workspace = ws
+        self.current_paths = list(run.paths)
+        self.setWindowTitle(f"osquery Event Inspector — {self._title(ws)}")
+        if nothing_loadable(ws):
+            self._set_run_actions(False)
+            self.nothing_page.show_workspace(ws, self.current_paths)
+            self.stack.setCurrentWidget(self.nothing_page)
+            self.message.setText(f"Nothing loadable in {', '.join(self.current_paths)}")
+            return
+        self._set_run_actions(True)
         self.overview_panel.show_run(ws, run.overview)
         self.records_panel.show_records(ws.records)
         self.status_panel.show_table(
@@ -338,13 +332,15 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(
             self.tabs.indexOf(self.problems_panel), f"Problems ({problems.num_rows:,})"
         )
-        self.findings_panel.show_findings(run.findings)
+        self.findings_panel.show_findings(run.findings, has_events=ws.records.num_rows > 0)
         self.tabs.setTabText(
             self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
         )
-        self._timeline().show_run(run.binner, run.factors, run.frame, run.markers, run.findings)
+        self._timeline().show_run(
+            run.binner, run.factors, run.frame, run.markers, run.findings, gradual=True,
+            subscriptions=ws.subscriptions,
+        )  # fmt: skip
         self.database.show_run(ws)
-        self.current_paths = list(run.paths)
         if self.compare.after is not None:
             self.compare._request()  # a new current run: compare it with the run after again
         self.stack.setCurrentWidget(self.split)
@@ -358,7 +354,6 @@ class MainWindow(QMainWindow):
         if unreadable:
             text += f" — {plural(len(unreadable), 'file')} could not be read (see Problems)"
         self.message.setText(text)
-        self.setWindowTitle(f"osquery Event Inspector — {self._title(ws)}")
 
     # -- comparing ------------------------------------------------------------------------------
     def open_compare(
@@ -388,32 +383,56 @@ class MainWindow(QMainWindow):
         return self.compare.state
 
     def compare_dialog(self) -> None:
+        """Compare with the run in a folder."""
         start = str(QSettings().value("last_folder", os.path.expanduser("~")))
         path = QFileDialog.getExistingDirectory(self, "Compare with the run in…", start)
         if path:
             self.open_compare([path])
+
+    def compare_files_dialog(self) -> None:
+        """Compare with the run in some files (logs, a config, …)."""
+        start = str(QSettings().value("last_folder", os.path.expanduser("~")))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Compare with the run in these files", start)
+        if paths:
+            self.open_compare(paths)
+
+    def go_to_time_dialog(self) -> None:
+        """Centre the timeline on a time typed in the display zone (Ctrl+G)."""
+        if self.timeline is None:
+            return
+        go_to_time(self, self.timeline, self.zone)
 
     def _timeline(self):
         """The timeline panel, created on first use (importing pyqtgraph takes a while)."""
         if self.timeline is None:
             from ui.widgets.timeline_panel import TimelinePanel
 
-            self.timeline = TimelinePanel(self)
+            self.timeline = TimelinePanel(self.zone, self)
             self.timeline.brushed.connect(self._on_brushed)
             self.split.replaceWidget(0, self.timeline)
         return self.timeline
 
     # -- linked views ---------------------------------------------------------------------------
     def _on_finding(self, finding: dict) -> None:
-        """A selected finding: zoom the timeline to it and show its rows."""
+        """A selected finding: zoom the timeline to it, bring its lane into view and highlight it,
+        and show its rows."""
         if finding.get("start") is not None and finding.get("end") is not None:
             self.timeline.zoom_to(finding["start"], finding["end"])
+            self.timeline.focus_lane(finding_lane(finding))
             if finding["kind"] == "duplicate_burst":
                 self.records_panel.focus_finding(
                     finding["host"], finding["subscriber"], finding["source"],
                     finding["start"], finding["end"],
                 )  # fmt: skip
-        self.message.setText(_finding_line(finding))
+        self.message.setText(finding_line(finding, self.zone.text))
+
+    def _show_problem(self, index) -> None:
+        """A double-clicked Problems row: its line in its file, with the lines around it."""
+        model = self.problems_panel.model
+        row = model.table.slice(model.table_row(index.row()), 1).to_pylist()[0]
+        self.problem_dialog = open_problem(self, row)
+        if self.problem_dialog is None:
+            self.message.setText(f"{row['source']}: {row['reason']}")
 
     def _on_records_filtered(self, shown: int, total: int) -> None:
         label = f"Records ({shown:,} of {total:,})" if shown != total else f"Records ({total:,})"
@@ -424,7 +443,9 @@ class MainWindow(QMainWindow):
         if lo is None:
             self.message.setText("Time selection cleared")
         else:
-            self.message.setText(f"Selected {lo:%Y-%m-%d %H:%M:%S} – {hi:%H:%M:%S} UTC")
+            self.message.setText(
+                f"Selected {self.zone.text(lo)} – {self.zone.text(hi, '%H:%M:%S')}"
+            )
 
     @staticmethod
     def _title(ws: Workspace) -> str:
@@ -434,18 +455,18 @@ class MainWindow(QMainWindow):
         return f"{len(hosts)} hosts"
 
     def _restore_layout(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        split = settings.value("window/split")
-        if split is not None:
-            self.split.restoreState(split)
+        restore_layout(self)
+
+    def _set_run_actions(self, on: bool) -> None:
+        for action in self.run_actions:
+            action.setEnabled(on)
+
+    def _on_zone(self, name: str) -> None:
+        """Every view shows its times in the display zone ``name``."""
+        apply_zone(self, self.zone)
 
     def closeEvent(self, event) -> None:
-        settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/split", self.split.saveState())
+        save_layout(self)
         # A cancelled load stops at its next checkpoint; wait for it so no thread outlives us.
         self.loader.cancel()
         self.loader.wait(60_000)

@@ -1,34 +1,31 @@
 """Background loading: the GUI thread never waits on I/O or parsing.
 
-A load runs ``inspector.loading.pipeline.load`` (and the overview figures) on a QThread and reports
-progress; starting a new load cancels the previous one, and only the newest load's results reach
-the window (the latest request wins — also for results already queued when it was cancelled).
+A load runs ``inspector.loading.pipeline.load`` (and the overview figures) as a ``LatestJob``
+and reports progress; starting a new load cancels the previous one, and only the newest load's
+results reach the window (the latest request wins — also for results already queued).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
-from inspector.analysis.binning import FACTORS, Binner
-from inspector.analysis.duplicates import BurstOptions
-from inspector.analysis.findings import find
-from inspector.loading.pipeline import load
-from inspector.loading.preview import preview
-from inspector.loading.read_cache import ReadCache
 from inspector.model import LoadOptions, Workspace
 from inspector.progress import Cancelled, Progress
-from inspector.views.overview import Overview, overview
-from inspector.views.timeline_frames import (
-    FACTOR_WIDTH_US,
-    Frame,
-    build_frame,
-    markers_table,
-    nice_width,
-)
+from ui.latest_job import JobProgress, LatestJob
+
+if TYPE_CHECKING:  # the loading pipeline is imported by the first load, on its worker thread
+    import pyarrow as pa
+
+    from inspector.analysis.binning import Binner
+    from inspector.views.overview import Overview
+    from inspector.views.timeline_frames import Frame
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -57,6 +54,14 @@ class PreviewRun:
 
 def preview_of(ws: Workspace) -> PreviewRun:
     """Lanes (rates only, no duplication) and markers of an envelope-only preview."""
+    from inspector.analysis.binning import FACTORS, Binner
+    from inspector.views.timeline_frames import (
+        FACTOR_WIDTH_US,
+        build_frame,
+        markers_table,
+        nice_width,
+    )
+
     binner = Binner(ws.records, duplicates=False)
     span = binner.span_us()
     width = nice_width(span[1] - span[0]) if span else FACTOR_WIDTH_US
@@ -66,6 +71,16 @@ def preview_of(ws: Workspace) -> PreviewRun:
 
 def analyse(ws: Workspace, progress: Progress) -> tuple:
     """The analysis a loaded run gets before the window shows it (in the worker thread)."""
+    from inspector.analysis.binning import Binner
+    from inspector.analysis.duplicates import BurstOptions
+    from inspector.analysis.findings import find
+    from inspector.views.timeline_frames import (
+        FACTOR_WIDTH_US,
+        build_frame,
+        markers_table,
+        nice_width,
+    )
+
     binner = Binner(ws.records)
     progress.report(0.1, "counting duplicated deliveries")
     factors = binner.factors(FACTOR_WIDTH_US)
@@ -76,67 +91,65 @@ def analyse(ws: Workspace, progress: Progress) -> tuple:
     progress.report(0.8, "counting events per lane")
     span = binner.span_us()
     width = nice_width(span[1] - span[0]) if span else FACTOR_WIDTH_US
-    frame = build_frame(binner, width, factors)
+    frame = build_frame(binner, width, factors, subscriptions=ws.subscriptions)
     return binner, factors, findings, frame, markers_table(ws.status)
 
 
-class _LoadThread(QThread):
-    progressed = Signal(float, str)
-    previewed = Signal(object)  # PreviewRun
-    loaded = Signal(object)
-    failed = Signal(str)
+def load_run(
+    paths: list[str],
+    options: LoadOptions,
+    progress: Progress,
+    prepare: Callable[[Progress], list[str]] | None = None,
+    wants_preview: bool = False,
+) -> LoadedRun:
+    """Load and analyse a run (on a worker). With ``wants_preview``, a big run's lanes from its
+    log envelopes are posted first (``progress.post(PreviewRun)``) while the records load."""
+    # Imported here, on the worker: the window is up before the loading pipeline (0.5–1 s of
+    # imports) is.
+    from inspector.loading.pipeline import load
+    from inspector.loading.preview import preview
+    from inspector.loading.read_cache import ReadCache
+    from inspector.views.overview import overview
 
-    def __init__(
-        self,
-        paths: list[str],
-        options: LoadOptions,
-        prepare: Callable[[Progress], list[str]] | None = None,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.paths = paths
-        self.options = options
-        self.prepare = prepare  # e.g. write the demo run first; returns the paths to load
-        self.wants_preview = False  # send a PreviewRun first when the inputs are big
-        self.progress = Progress(self._forward)
-
-    def _forward(self, fraction: float, message: str) -> None:
-        self.progressed.emit(fraction, message)
-
-    def run(self) -> None:
+    _import_timeline_modules()
+    whole = progress
+    if prepare is not None:  # e.g. write the demo run first; returns the paths to load
+        paths = prepare(whole.scaled(0.0, 0.4))
+        progress = whole.scaled(0.4, 1.0)
+    cache = ReadCache()
+    first = None
+    if wants_preview:
         try:
-            paths, progress = self.paths, self.progress
-            if self.prepare is not None:
-                paths = self.prepare(self.progress.scaled(0.0, 0.4))
-                progress = self.progress.scaled(0.4, 1.0)
-            cache = ReadCache()
-            first = None
-            if self.wants_preview:
-                try:
-                    first = preview(paths, self.options, cache, progress.scaled(0.0, 0.15))
-                except Cancelled:
-                    raise
-                except Exception:  # a nicety only: the full load says what is wrong, if anything
-                    first = None
-            if first is not None:
-                self.previewed.emit(preview_of(first))
-                progress = progress.scaled(0.15, 1.0)
-            self.progress.check()
-            load_part, analysis_part = progress.scaled(0.0, 0.8), progress.scaled(0.8, 1.0)
-            ws = load(paths, self.options, load_part, cache)
-            self.progress.check()
-            summary = overview(ws)
-            analysed = analyse(ws, analysis_part)
+            first = preview(paths, options, cache, progress.scaled(0.0, 0.15))
         except Cancelled:
-            return
-        except Exception as exc:  # a worker must report, never die silently
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-            return
-        self.loaded.emit(LoadedRun(ws, summary, *analysed, paths=list(paths)))
+            raise
+        except Exception:  # a nicety only: the full load says what is wrong, if anything
+            log.warning("the preview of %s failed; loading in full", paths, exc_info=True)
+            first = None
+    if first is not None and isinstance(whole, JobProgress):
+        whole.post(preview_of(first))
+        progress = progress.scaled(0.15, 1.0)
+    whole.check()
+    load_part, analysis_part = progress.scaled(0.0, 0.8), progress.scaled(0.8, 1.0)
+    ws = load(paths, options, load_part, cache)
+    whole.check()
+    summary = overview(ws)
+    analysed = analyse(ws, analysis_part)
+    return LoadedRun(ws, summary, *analysed, paths=list(paths))
+
+
+def _import_timeline_modules() -> None:
+    """Import pyqtgraph and the timeline here, on the worker, while the window waits for the run
+    anyway: on the GUI thread that import held the event loop 0.3–0.5 s when the run arrived.
+    (Importing builds no widget: pens and colours only, which other threads may make.)"""
+    try:
+        import ui.widgets.timeline_panel  # noqa: F401
+    except Exception:  # the GUI thread imports it again and says what is wrong
+        log.warning("importing the timeline on the loader thread failed", exc_info=True)
 
 
 class Loader(QObject):
-    """Starts loads; only the newest one's signals reach the window."""
+    """Starts loads (a ``LatestJob``): only the newest one's signals reach the window."""
 
     progressed = Signal(float, str)
     previewed = Signal(object)  # PreviewRun: lanes of a big run before its full load
@@ -147,8 +160,12 @@ class Loader(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.previews = False  # big runs send ``previewed`` before ``loaded`` (the main window)
-        self._current: _LoadThread | None = None
-        self._threads: set[_LoadThread] = set()
+        self.job = LatestJob(self)
+        self.job.progressed.connect(self.progressed)
+        self.job.partial.connect(self.previewed)
+        self.job.done.connect(self.loaded)
+        self.job.failed.connect(self.failed)
+        self.job.busy_changed.connect(self.busy_changed)
 
     def start(
         self,
@@ -156,60 +173,17 @@ class Loader(QObject):
         options: LoadOptions,
         prepare: Callable[[Progress], list[str]] | None = None,
     ) -> None:
-        self.cancel()
-        # Owned by the application: a window closed mid-load must not destroy a running thread
-        # (Qt aborts the process); _on_finished deletes it when it ends.
-        thread = _LoadThread(paths, options, prepare, QCoreApplication.instance())
-        thread.wants_preview = self.previews
-        thread.progressed.connect(self._on_progressed)
-        thread.previewed.connect(self._on_previewed)
-        thread.loaded.connect(self._on_loaded)
-        thread.failed.connect(self._on_failed)
-        thread.finished.connect(self._on_finished)
-        thread.finished.connect(thread.deleteLater)
-        self._current = thread
-        self._threads.add(thread)
-        self.busy_changed.emit(True)
-        thread.start()
+        """Load ``paths`` (cancelling a load under way)."""
+        wants_preview = self.previews
+        self.job.start(lambda progress: load_run(paths, options, progress, prepare, wants_preview))
 
     def cancel(self) -> None:
         """Stop the running load; whatever it still sends is ignored."""
-        thread = self._current
-        if thread is None:
-            return
-        thread.progress.cancel()
-        self._current = None
-        self.busy_changed.emit(False)
+        self.job.cancel()
 
     def is_busy(self) -> bool:
-        return self._current is not None
+        return self.job.is_busy()
 
     def wait(self, ms: int = 30_000) -> bool:
         """Wait for every thread to end (at shutdown); False if one is still running."""
-        return all(thread.wait(ms) for thread in list(self._threads))
-
-    # Each slot checks that the signal comes from the current load: a cancelled or replaced
-    # load may still have results queued on the GUI thread.
-    def _on_progressed(self, fraction: float, message: str) -> None:
-        if self.sender() is self._current:
-            self.progressed.emit(fraction, message)
-
-    def _on_previewed(self, run: PreviewRun) -> None:
-        if self.sender() is self._current:
-            self.previewed.emit(run)
-
-    def _on_loaded(self, run: LoadedRun) -> None:
-        if self.sender() is self._current:
-            self.loaded.emit(run)
-
-    def _on_failed(self, message: str) -> None:
-        if self.sender() is self._current:
-            self.failed.emit(message)
-
-    def _on_finished(self) -> None:
-        thread = self.sender()
-        if thread is self._current:
-            self._current = None
-            self.busy_changed.emit(False)
-        if isinstance(thread, _LoadThread):
-            self._threads.discard(thread)
+        return self.job.wait(ms)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
 
 from inspector.model import Workspace
 
@@ -29,6 +32,8 @@ class Overview:
 
 def overview(ws: Workspace) -> Overview:
     """Compute the figures (DuckDB over the Arrow tables, no copies)."""
+    import duckdb  # here: the window imports this module's helpers before any run is loaded
+
     con = duckdb.connect(":memory:")
     try:
         con.register("records", ws.records)
@@ -89,18 +94,21 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
-def when(value: dt.datetime | None) -> str:
-    """A UTC time as shown everywhere: ``2026-08-04 12:34:56 UTC``."""
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "none"
+def when(value: dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> str:
+    """A time as shown everywhere, in ``zone``: ``2026-08-04 12:34:56 UTC``."""
+    if not value:
+        return "none"
+    shown = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(zone)
+    return f"{shown:%Y-%m-%d %H:%M:%S} {shown.tzname()}"
 
 
-def span(first: dt.datetime | None, last: dt.datetime | None) -> str:
-    """``first → last``, or one time when they are the same, or ``none``."""
+def span(first: dt.datetime | None, last: dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> str:
+    """``first → last``, or one time when they are the same, or ``none`` (in ``zone``)."""
     if first is None:
         return "none"
     if last is None or last == first:
-        return when(first)
-    return f"{when(first)} → {when(last)}"
+        return when(first, zone)
+    return f"{when(first, zone)} → {when(last, zone)}"
 
 
 def loaded_line(ws: Workspace) -> str:

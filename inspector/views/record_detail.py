@@ -29,11 +29,13 @@ CONTEXT_CHUNK_BYTES = 1 << 20  # small chunks: a line near the start costs a meg
 MAX_LINE_CHARS = 20_000  # a 10 MB line is shown cut, not pasted into a text box whole
 
 
-def _text(value: object) -> str:
+def _text(value: object, zone: dt.tzinfo = dt.UTC) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(zone).isoformat().replace("+00:00", "Z")
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -48,21 +50,23 @@ def is_database_row(record: dict) -> bool:
     return str(record.get("format") or "").startswith("database") or bool(record.get("key"))
 
 
-def record_fields(records: pa.Table, row: int) -> list[tuple[str, str]]:
-    """Every field of table row ``row`` as (name, text): times in ISO form (UTC, ``Z``), the
-    columns JSON expanded into one ``columns.<key>`` entry per key, in logged order."""
+def record_fields(records: pa.Table, row: int, zone: dt.tzinfo = dt.UTC) -> list[tuple[str, str]]:
+    """Every field of table row ``row`` as (name, text): the record's own columns first (the
+    columns JSON, one ``columns.<key>`` entry per key in logged order), then the envelope; times
+    in ISO form in ``zone`` (UTC: ``Z``)."""
     record = _row(records, row)
-    out = [(name, _text(value)) for name, value in record.items() if name != "columns"]
+    envelope = [(name, _text(value, zone)) for name, value in record.items() if name != "columns"]
     try:
         columns = json.loads(record["columns"] or "{}")
     except ValueError:
         columns = None
     if not isinstance(columns, dict):
-        return [*out, ("columns", record["columns"] or "")]
+        return [("columns", record["columns"] or ""), *envelope]
+    own = []
     for key, value in columns.items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        out.append((f"columns.{key}", shown))
-    return out
+        own.append((f"columns.{key}", shown))
+    return [*own, *envelope]
 
 
 def provenance(records: pa.Table, row: int) -> str:
@@ -87,7 +91,15 @@ def raw_context(
     record = _row(records, row)
     if is_database_row(record):
         return []
-    path, line = str(record["source"]), int(record["line"])
+    return lines_around(str(record["source"]), int(record["line"]), before, after)
+
+
+def lines_around(
+    path: str, line: int, before: int = 3, after: int = 3
+) -> list[tuple[int, str, bool]]:
+    """Lines ``line - before`` … ``line + after`` of ``path`` as (number, text, is ``line``)
+    (decompressed on the fly, read only up to the last line wanted); a file that cannot be read,
+    or no longer holds the line, gives one explanatory entry."""
     first, last = max(1, line - before), line + after
     out: list[tuple[int, str, bool]] = []
     try:

@@ -223,3 +223,24 @@ def query_keys(records: pa.Table, query: str, sample: int = 300) -> list[str]:
         t=take_rows(records.select(["columns"]), rows),
     )
     return list(dict.fromkeys(k for keys in got.column("k").to_pylist() for k in keys or []))
+
+
+def queries_by_subscriber(records: pa.Table) -> dict[str | None, list[tuple[str | None, int]]]:
+    """Per subscriber, its queries with their row counts (by name, null last): what the query
+    choice offers once a subscriber is chosen."""
+    if not records.num_rows or not {"subscriber", "query"} <= set(records.column_names):
+        return {}
+    pairs = records.select(["subscriber", "query"])
+    pairs = pa.table({name: pairs.column(name).cast(pa.string()) for name in pairs.column_names})
+    counts = pairs.group_by(["subscriber", "query"]).aggregate([([], "count_all")])
+    out: dict[str | None, list[tuple[str | None, int]]] = {}
+    for subscriber, query, n in zip(
+        counts.column("subscriber").to_pylist(),
+        counts.column("query").to_pylist(),
+        counts.column("count_all").to_pylist(),
+        strict=True,
+    ):  # fmt: skip - one entry per (subscriber, query) pair, not per row
+        out.setdefault(subscriber, []).append((query, n))
+    for queries in out.values():
+        queries.sort(key=lambda p: (p[0] is None, p[0] or ""))
+    return out

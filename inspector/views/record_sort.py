@@ -50,7 +50,8 @@ def sort_rows(
         values = take_column(values, index)
     order = pc.sort_indices(
         pa.table({"v": values}),
-        sort_keys=[("v", "descending" if descending else "ascending", "at_end")],
+        sort_keys=[("v", "descending" if descending else "ascending")],
+        null_placement="at_end",  # one option for every key: a per-key one needs pyarrow ≥ 22
     )
     return index[order.to_numpy()]
 
@@ -65,3 +66,17 @@ def json_values(records: pa.Table, index: np.ndarray, key: str) -> pa.Array:
     )
     text, number = got.column("v"), got.column("n")
     return (number if number.null_count == text.null_count else text).combine_chunks()
+
+
+def time_order(records: pa.Table, index: np.ndarray) -> np.ndarray:
+    """``index`` in time order: the event's own time, else the log time (as the time filter
+    reads them); stable, rows without either last."""
+    index = np.asarray(index, dtype=np.int64)
+    names = [c for c in ("event_time", "log_time") if c in records.column_names]
+    if not len(index) or not names:
+        return index
+    columns = [take_column(records.column(c), index) for c in names]
+    times = pc.coalesce(*columns) if len(columns) > 1 else columns[0]
+    order = pc.sort_indices(pa.table({"t": times}), sort_keys=[("t", "ascending", "at_end")])
+    ordered: np.ndarray = index[order.to_numpy()]
+    return ordered

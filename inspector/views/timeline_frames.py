@@ -76,6 +76,8 @@ class Frame:
     hi_us: int | None
     lanes: list[Lane]
     factor_lanes: list[Lane] = field(default_factory=list)
+    # Subscriptions per subscriber over time (from osquery_events rows), stream "subscriptions".
+    subscription_lanes: list[Lane] = field(default_factory=list)
 
 
 def lane_label(host, publisher, subscriber, query, stream) -> str:
@@ -140,21 +142,126 @@ def _gridded(starts: np.ndarray, values: np.ndarray, width_s: float) -> tuple:
     return starts[0] + width_s * np.arange(len(grid)), grid
 
 
+MIN_GAP_S = 300.0  # a host silent this long (and 3 buckets) had no data: a gap, not zeros
+
+
+def with_gaps(lanes: list[Lane], width_s: float) -> list[Lane]:
+    """Rate lanes on a gapless grid per host and stream: a bucket where the lane's host logged
+    something (in that stream: results logs, or the database's buffer) but the lane nothing is
+    0; a stretch where it logged nothing at all for at least ``MIN_GAP_S`` (and three buckets),
+    or before the stream's first row, is NaN — drawn as a gap (agent down, logs missing, events
+    expired from the database), not as a fall to zero. Shorter silences are zeros."""
+    by_host: dict[object, list[Lane]] = {}
+    for lane in lanes:
+        by_host.setdefault((lane.host, lane.key[4]), []).append(lane)
+    everything = [float(lane.starts[0]) for lane in lanes if len(lane.starts)]
+    first = min(everything) if everything else 0.0
+    out: dict[int, Lane] = {}
+    min_slots = max(3, int(np.ceil(MIN_GAP_S / width_s)))
+    for host_lanes in by_host.values():
+        present = [lane for lane in host_lanes if len(lane.starts)]
+        if not present:
+            continue
+        # The grid starts with the frame's first bucket: a stream that starts later (the
+        # database keeps only its last events) has a gap before its first row.
+        origin = first
+        slots = [np.round((lane.starts - origin) / width_s).astype(np.int64) for lane in present]
+        size = int(max(int(s[-1]) for s in slots)) + 1
+        covered = np.zeros(size, bool)
+        for s in slots:
+            covered[s] = True
+        hole = ~covered
+        # Runs of empty slots at least min_slots long are gaps; shorter ones are zeros.
+        edges = np.flatnonzero(np.diff(np.r_[0, hole.astype(np.int8), 0]))
+        gap = np.zeros(size, bool)
+        lead = int(min(int(s[0]) for s in slots))
+        gap[:lead] = True  # before the stream's first row: no data
+        for a, b in zip(edges[0::2], edges[1::2], strict=True):
+            if b - a >= min_slots:
+                gap[a:b] = True
+        starts = origin + width_s * np.arange(size)
+        for lane, s in zip(present, slots, strict=True):
+            values = np.where(gap, np.nan, 0.0)
+            values[s] = lane.values
+            out[id(lane)] = Lane(lane.key, lane.label, starts, values)
+    return [out.get(id(lane), lane) for lane in lanes]
+
+
+HOLD_SAMPLES = 3  # a subscription count holds this many sampling intervals past its last row
+
+
+def subscription_lanes(
+    subscriptions: pa.Table | None, width_us: int, lo_us: int | None = None,
+    hi_us: int | None = None,
+) -> list[Lane]:  # fmt: skip
+    """Per host and subscriber, the subscriptions in force over time (``osquery_events`` rows of
+    type subscriber), on the frame's buckets: each bucket shows the count at its end, held until
+    the next row (at most ``HOLD_SAMPLES`` sampling intervals; then a gap)."""
+    if subscriptions is None or not subscriptions.num_rows:
+        return []
+    keep = pc.and_(
+        pc.equal(subscriptions.column("type"), "subscriber"),
+        pc.invert(pc.fill_null(pc.equal(subscriptions.column("action").cast(pa.string()),
+                                        "removed"), False)),
+    )  # fmt: skip
+    rows = subscriptions.filter(pc.fill_null(keep, False))
+    rows = rows.filter(pc.is_valid(rows.column("log_time")))
+    if not rows.num_rows:
+        return []
+    table = pa.table({
+        "host": rows.column("host").cast(pa.string()), "publisher": rows.column("publisher"),
+        "name": rows.column("name"), "t": rows.column("log_time").cast(pa.int64()),
+        "n": rows.column("subscriptions"),
+    }).sort_by([("host", "ascending"), ("publisher", "ascending"), ("name", "ascending"),
+                ("t", "ascending")])  # fmt: skip
+    width_s = width_us / SECOND
+    out = []
+    ids = pc.dictionary_encode(pc.binary_join_element_wise(
+        *[pc.fill_null(table.column(k), "\x00") for k in ("host", "publisher", "name")], "\x1f"
+    )).combine_chunks().indices.to_numpy()  # fmt: skip
+    times = table.column("t").to_numpy() / SECOND
+    counts = table.column("n").to_numpy(zero_copy_only=False).astype(float)
+    bounds = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), table.num_rows]
+    for a, b in itertools.pairwise(bounds):
+        t, n = times[a:b], counts[a:b]
+        step = float(np.median(np.diff(t))) if b - a > 1 else width_s
+        first = np.floor(t[0] / width_s) * width_s
+        last = t[-1] + HOLD_SAMPLES * max(step, width_s)
+        if lo_us is not None:
+            first = max(first, np.floor(lo_us / SECOND / width_s) * width_s)
+        if hi_us is not None:
+            last = min(last, hi_us / SECOND)
+        starts = np.arange(first, last, width_s)
+        if not len(starts):
+            continue
+        at = np.searchsorted(t, starts + width_s, side="right") - 1
+        values = np.where(at >= 0, n[np.clip(at, 0, None)], np.nan)
+        stale = (starts + width_s) - t[np.clip(at, 0, None)] > HOLD_SAMPLES * max(step, width_s)
+        values[stale] = np.nan
+        host, publisher, name = (table.column(k)[a].as_py() for k in ("host", "publisher", "name"))
+        key = (host, publisher, name, None, "subscriptions")
+        label = f"{publisher} → {name} · subscriptions" if publisher else f"{name} · subscriptions"
+        out.append(Lane(key, label, starts, values))
+    return out
+
+
 def build_frame(
     binner: Binner,
     width_us: int,
     factors_fine: pa.Table,
     lo_us: int | None = None,
     hi_us: int | None = None,
+    subscriptions: pa.Table | None = None,
 ) -> Frame:
     """Rates at ``width_us`` over [lo, hi) and the factor lanes at that width: factors finer
     than the stored minute are counted afresh over the range, coarser ones come from it."""
-    lanes = rate_lanes(binner.rates(width_us, lo_us, hi_us))
+    lanes = with_gaps(rate_lanes(binner.rates(width_us, lo_us, hi_us)), width_us / SECOND)
     if width_us < FACTOR_WIDTH_US:
         factors = factor_lanes(binner.factors(width_us, lo_us, hi_us), width_us)
     else:
         factors = factor_lanes(factors_fine, width_us)
-    return Frame(width_us, lo_us, hi_us, lanes, factors)
+    subscribed = subscription_lanes(subscriptions, width_us, lo_us, hi_us)
+    return Frame(width_us, lo_us, hi_us, lanes, factors, subscribed)
 
 
 def markers_table(status: pa.Table) -> list[dict]:

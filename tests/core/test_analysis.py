@@ -164,3 +164,31 @@ def test_scan_findings_parquet_and_exit_status(run, tmp_path) -> None:
     # … and little else is: a legitimate twin pair is in the log and maybe again in the buffer.
     assert grouped <= copies + 4 * twins + 2 * len(truth["faults"])
     assert all("sha256" in i for i in meta["inputs"] if i["status"] == "loaded")
+
+
+def test_rate_lanes_show_a_silent_host_as_a_gap_and_a_quiet_lane_as_zero() -> None:
+    import numpy as np
+
+    from inspector.views.timeline_frames import Lane, with_gaps
+
+    busy = Lane(("h", "p", "a", None, "results"), "a", np.array([0.0, 60, 120, 1200, 1260]),
+                np.array([5.0, 6, 7, 8, 9]))  # fmt: skip
+    quiet = Lane(("h", "p", "b", None, "results"), "b", np.array([0.0, 1260]), np.array([1.0, 2]))
+    got = {lane.label: lane for lane in with_gaps([busy, quiet], 60.0)}
+    a, b = got["a"], got["b"]
+    assert list(a.starts[:3]) == [0.0, 60.0, 120.0] and len(a.starts) == 22
+    assert np.isnan(a.values[3:20]).all()  # 17 silent minutes of the whole host: a gap
+    assert b.values[1] == 0.0 and b.values[2] == 0.0  # the host was logging: a real zero
+    assert np.isnan(b.values[5]) and b.values[-1] == 2.0
+
+
+def test_a_stream_that_starts_later_has_a_gap_before_its_first_row() -> None:
+    import numpy as np
+
+    from inspector.views.timeline_frames import Lane, with_gaps
+
+    logged = Lane(("h", "p", "a", None, "results"), "a", np.arange(0.0, 600, 60), np.ones(10))
+    buffered = Lane(("h", "p", "a", None, "database"), "db", np.array([480.0, 540]), np.ones(2))
+    got = {lane.label: lane for lane in with_gaps([logged, buffered], 60.0)}
+    assert np.isnan(got["db"].values[:8]).all() and list(got["db"].values[8:]) == [1.0, 1.0]
+    assert not np.isnan(got["a"].values).any()

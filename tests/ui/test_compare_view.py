@@ -78,12 +78,48 @@ def test_alignment_and_jump_to_first_divergence(window, qtbot, runs) -> None:
     assert lo <= at <= hi and hi - lo < full[1] - full[0]
 
 
-def test_a_bad_alignment_says_why(window, qtbot, runs) -> None:
+def test_a_bad_alignment_says_why_and_clears_the_stale_comparison(window, qtbot, runs) -> None:
     _compare(window, qtbot, [runs[1]])
+    view, panel = window.timeline.view, window.compare.panel
+    qtbot.waitUntil(lambda: any(p.overlay.isVisible() for p in view.plots.values()), timeout=10_000)
+    assert panel.table.model.rowCount() > 0
+    box = panel.before_align
+    box.lineEdit().selectAll()
     with qtbot.waitSignal(window.compare.comparer.failed, timeout=60_000):
-        window.compare.set_alignment("config_change:9", "start")
-    assert "Cannot compare" in window.compare.panel.runs.text()
-    assert "config_change" in window.compare.panel.runs.text()
+        qtbot.keyClicks(box.lineEdit(), "config_change:9")
+        qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert "Cannot compare" in panel.runs.text()
+    assert "config_change" in panel.runs.text()
+    # The previous alignment's overlay and rows are gone: they would read as this answer.
+    assert not any(p.overlay.isVisible() for p in view.plots.values())
+    assert panel.table.model.rowCount() == 0 and window.compare.result is None
+
+
+def test_loading_the_run_to_compare_shows_progress_and_can_be_cancelled(window, qtbot, runs):
+    panel = window.compare.panel
+    window.open_compare([runs[1]])
+    assert panel.progress.isVisible() and panel.cancel.isVisible()
+    qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=30_000)
+    qtbot.mouseClick(panel.cancel, Qt.MouseButton.LeftButton)
+    assert not panel.progress.isVisible() and not window.compare.loader.is_busy()
+    assert "cancelled" in panel.runs.text()
+    qtbot.wait(300)
+    assert window.compare.after is None  # whatever the cancelled load still sent was dropped
+
+
+def test_compare_with_files_accepts_files(window, qtbot, runs, monkeypatch) -> None:
+    import glob
+    import os
+
+    from PySide6.QtWidgets import QFileDialog
+
+    files = sorted(glob.glob(os.path.join(runs[1], "*", "osqueryd.results.log*")))
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: (files, ""))
+    action = next(a for a in window.run_actions if a.text() == "Compare With F&iles…")
+    assert action.isEnabled()
+    with qtbot.waitSignal(window.compare.comparer.compared, timeout=120_000):
+        action.trigger()
+    assert window.comparison_state["inputs"] == files
 
 
 def test_dropping_a_run_on_the_compare_tab_compares_it(window, qtbot, runs) -> None:

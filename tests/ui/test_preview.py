@@ -19,7 +19,7 @@ def test_preview_lanes_come_first_and_match_the_full_load(window, qtbot, tmp_pat
         previews.append(run)
         shots.append(window.grab())
         # The lanes are there; the tables wait for the records.
-        assert window.timeline.view.plots and window.records_panel.model.rowCount() == 0
+        assert window.timeline.view.order and window.records_panel.model.rowCount() == 0
         assert "Preview:" in window.message.text()
 
     window.loader.previewed.connect(on_preview)
@@ -74,7 +74,7 @@ def test_a_failed_first_load_after_its_preview_shows_the_welcome_page(
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("ui.workers.load", broken)
+    monkeypatch.setattr("inspector.loading.pipeline.load", broken)  # the worker imports it
     with qtbot.waitSignal(window.loader.failed, timeout=60_000):
         monkeypatch.setattr("ui.main_window.QMessageBox.warning", lambda *a, **k: None)
         window.open_paths([str(tmp_path / "run")])

@@ -48,7 +48,7 @@ def test_lanes_markers_and_bursts_are_drawn(window, run_dir, tmp_path) -> None:
     assert {k[2] for k in factor_lanes} == {"process_events", "socket_events"}
     key = next(k for k in view.visible_keys() if k[2] == "process_events" and k[4] == "results")
     plot = view.plots[key]
-    tips = [item.toolTip() for item in plot.decorations]
+    tips = plot.decoration_texts
     changes = [m for m in truth["markers"] if m["kind"] == "config_change"]
     assert sum(tip.startswith("config_change at") for tip in tips) == len(changes)
     bursts = [tip for tip in tips if tip.startswith("duplicate burst")]

@@ -22,8 +22,10 @@ class CompareController(QObject):
         self.panel = ComparePanel(window)
         self.loader = Loader(self)
         self.loader.loaded.connect(self._on_after_loaded)
-        self.loader.failed.connect(lambda m: self.panel.show_error(m))
-        self.loader.progressed.connect(lambda f, m: window.message.setText(f"Compare: {m}"))
+        self.loader.failed.connect(self._on_failed)
+        self.loader.progressed.connect(self.panel.show_progress)
+        self.loader.busy_changed.connect(self.panel.show_loading)
+        self.panel.cancel_requested.connect(self.cancel_loading)
         self.comparer = Comparer(self)
         self.comparer.compared.connect(self._on_compared)
         self.comparer.failed.connect(self._on_failed)
@@ -54,6 +56,12 @@ class CompareController(QObject):
         tabs.setCurrentWidget(self.panel)
         self.loader.start(list(paths), options or self.window.options)
 
+    def cancel_loading(self) -> None:
+        """Stop loading the run after (the comparison shown before, if any, stays)."""
+        self.loader.cancel()
+        self.panel.runs.setText("Loading the run to compare was cancelled.")
+        self.window.message.setText("Compare: loading cancelled")
+
     def _on_after_loaded(self, run: LoadedRun) -> None:
         self.after = run
         self._request()
@@ -70,6 +78,11 @@ class CompareController(QObject):
         self.comparer.request(ws, self.after.workspace, self.alignment)
 
     def _on_failed(self, message: str) -> None:
+        """A failed load or comparison (e.g. no such marker to align on): the error, and the
+        previous comparison's overlay and table cleared — they would read as this answer."""
+        self.result = None
+        if self.window.timeline is not None:
+            self.window.timeline.set_overlay(None, None, 0.0, False)
         self.panel.show_error(message)
         self.window.message.setText(f"Cannot compare: {message}")
 

@@ -12,7 +12,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +50,7 @@ class ComparePanel(QWidget):
     export_requested = Signal()
     paths_dropped = Signal(list)  # a run dropped here becomes the run after
     swap_requested = Signal()
+    cancel_requested = Signal()  # stop loading the run after
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +70,19 @@ class ComparePanel(QWidget):
         swap.clicked.connect(self.swap_requested)
         export = QPushButton("Export…", self)
         export.clicked.connect(self.export_requested)
+        # Loading the run after: its progress and a way out.
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(240)
+        self.progress_text = QLabel("", self)
+        self.progress_text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.cancel = QPushButton("Cancel", self)
+        self.cancel.clicked.connect(self.cancel_requested)
+        loading = QHBoxLayout()
+        loading.addWidget(self.progress)
+        loading.addWidget(self.cancel)
+        loading.addWidget(self.progress_text, 1)
+        self.show_loading(False)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Align before on", self))
         bar.addWidget(self.before_align)
@@ -89,6 +105,7 @@ class ComparePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.runs)
+        layout.addLayout(loading)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         self._set_enabled(False)
@@ -118,6 +135,18 @@ class ComparePanel(QWidget):
         for w in (self.before_align, self.after_align, self.first):
             w.setEnabled(on)
 
+    def show_loading(self, busy: bool) -> None:
+        """Show (or hide) the progress of loading the run after, with its Cancel button."""
+        for w in (self.progress, self.cancel, self.progress_text):
+            w.setVisible(busy)
+        if busy:
+            self.progress.setValue(0)
+            self.progress_text.setText("")
+
+    def show_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.progress_text.setText(message)
+
     # -- content ------------------------------------------------------------------------------
     def show_comparison(self, result: Comparison, before_name: str, after_name: str) -> None:
         self.comparison = result
@@ -135,7 +164,14 @@ class ComparePanel(QWidget):
         self.first.setEnabled(result.first_divergence is not None)
 
     def show_error(self, message: str) -> None:
+        """A failed comparison: its reason, and no table — the previous comparison's rows would
+        read as this one's answer."""
+        self.comparison = None
         self.runs.setText(f"<span style='color:#b00020'>Cannot compare: {message}</span>")
+        self.table.show_table(pa.table({}), None, "No comparison: see the error above")
+        self._set_enabled(False)
+        for box in (self.before_align, self.after_align):
+            box.setEnabled(True)  # a better alignment may fix it
 
     def _jump_first(self) -> None:
         if self.comparison is not None and self.comparison.first_divergence is not None:

@@ -37,13 +37,15 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
-def format_value(value: object) -> str:
-    """How a cell shows a value: times in UTC ISO form, nulls empty."""
+def format_value(value: object, zone: dt.tzinfo = dt.UTC) -> str:
+    """How a cell shows a value: times in ``zone`` (UTC by default), nulls empty."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
+        # An instant (zone-aware) in the display zone; a wall-clock time (naive: the agent's
+        # clock as written) as it is.
         if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC)
+            value = value.astimezone(zone)
         text = value.strftime("%Y-%m-%d %H:%M:%S")
         return f"{text}.{value.microsecond // 1000:03d}" if value.microsecond else text
     if isinstance(value, bool):
@@ -75,6 +77,8 @@ class ArrowTableModel(QAbstractTableModel):
         # Per-column cell backgrounds (e.g. a compare table's change word); value → colour or None.
         self.backgrounds: dict[str, Callable[[object], object]] = {}
         self._table = pa.table({})
+        self.zone: dt.tzinfo = dt.UTC  # the zone times are shown in (headers name it)
+        self.zone_label = "UTC"
         self._columns: list[str] = []
         self._numeric: list[bool] = []
         self._index = np.arange(0, dtype=np.int64)
@@ -106,6 +110,24 @@ class ArrowTableModel(QAbstractTableModel):
         ]
         self._pages.clear()
         self.endResetModel()
+
+    def set_zone(self, zone: dt.tzinfo, label: str) -> None:
+        """Show times in ``zone``; time column headers say ``label``."""
+        self.zone, self.zone_label = zone, label
+        if self._columns:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self._columns) - 1)
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(max(0, len(self._index) - 1), len(self._columns) - 1)
+            )
+
+    def is_time(self, section: int) -> bool:
+        """Whether the column at ``section`` holds instants (zone-aware timestamps), shown in
+        the display zone; a naive timestamp is a wall clock as written and stays as it is."""
+        name = self._columns[section]
+        if name not in self._table.column_names:
+            return False
+        typ = self._table.schema.field(name).type
+        return pa.types.is_timestamp(typ) and typ.tz is not None
 
     @staticmethod
     def _known(table: pa.Table, name: str) -> bool:
@@ -169,7 +191,9 @@ class ArrowTableModel(QAbstractTableModel):
                 return None
             name = self._columns[section]
             virtual = name.startswith(VIRTUAL_PREFIX) and name not in self._table.column_names
-            return name.removeprefix(VIRTUAL_PREFIX) if virtual else name
+            if virtual:
+                return name.removeprefix(VIRTUAL_PREFIX)
+            return f"{name} ({self.zone_label})" if self.is_time(section) else name
         return str(section + 1)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY):
@@ -183,7 +207,7 @@ class ArrowTableModel(QAbstractTableModel):
             formatter = self.formatters.get(self._columns[column])
             if formatter is not None and value is not None:
                 return formatter(value)
-            return format_value(value)
+            return format_value(value, self.zone)
         if not index.isValid():
             return None
         if role == ALIGNMENT:
@@ -193,7 +217,7 @@ class ArrowTableModel(QAbstractTableModel):
             return colour(self._row(index.row())[index.column()]) if colour is not None else None
         if role != TOOLTIP:
             return None
-        text = format_value(self._row(index.row())[index.column()])
+        text = format_value(self._row(index.row())[index.column()], self.zone)
         return text if len(text) > 40 or self._columns[index.column()] in self.formatters else None
 
     # -- page cache --------------------------------------------------------------------------

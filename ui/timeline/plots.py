@@ -1,21 +1,28 @@
-"""pyqtgraph pieces of the timeline: a lane's plot, the brush-aware view box, the date axis."""
+"""pyqtgraph pieces of the timeline: a lane (label, value axis, view box), the brush-aware view
+box, the zoned date axis of the pinned ruler.
+
+A lane is a view box with a left axis beside it, not a ``PlotItem`` (which builds four axes, a
+title and buttons: 20 ms a lane against 6 ms)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 
 from inspector.views.timeline_frames import Lane
+from ui.timeline.colours import FACTOR_COLOUR, LANE_COLOURS  # noqa: F401 - the Database tab uses them
+from ui.timeline.decorations import BurstSpans, MarkerLines
 
-# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
-LANE_COLOURS = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#D55E00", "#F0E442"]
-FACTOR_COLOUR = "#D55E00"
 BURST_BRUSH = (230, 159, 0, 70)
 BRUSH_BRUSH = (0, 114, 178, 45)
+HIGHLIGHT = QColor(221, 235, 255)  # the lane of the selected finding (not the bursts' amber)
+LANE_BORDER = pg.mkPen("#d8d8d8", width=1)  # separates the lanes (and so their ticks)
 MARKER_PENS = {
     "config_change": pg.mkPen("#0072B2", width=1.5, style=Qt.PenStyle.DashLine),
     "worker_restart": pg.mkPen("#D55E00", width=1.5),
@@ -25,15 +32,30 @@ MARKER_PENS = {
     "database_error": pg.mkPen("#CC0000", width=1.5),
 }
 DEFAULT_MARKER_PEN = pg.mkPen("#888888", width=1, style=Qt.PenStyle.DotLine)
+AXIS_WIDTH = 48
+LABEL_FONT_PT = 9
 
 
 def steps(starts: np.ndarray, values: np.ndarray, width_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """A bucket series as a step polyline: each value held flat across its bucket."""
+    """A bucket series as a step polyline: each value held flat across its bucket (NaN: a gap)."""
     x = np.empty(2 * len(starts))
     x[0::2] = starts
     x[1::2] = starts + width_s
     y = np.repeat(values.astype(float), 2)
     return x, y
+
+
+def nice_tick(top: float) -> float:
+    """A round value at most ~70 % of ``top`` (1, 2, 5 × 10^k): the lane's one labelled tick above
+    zero, low enough that its label never reaches the lane above."""
+    if top <= 0:
+        return 1.0
+    target = top * 0.7
+    power = 10 ** math.floor(math.log10(target)) if target > 0 else 1
+    for step in (5, 2, 1):
+        if step * power <= target:
+            return step * power
+    return power
 
 
 class BrushViewBox(pg.ViewBox):
@@ -59,8 +81,8 @@ class BrushViewBox(pg.ViewBox):
 class ZonedDateAxis(pg.DateAxisItem):
     """A date axis in a chosen time zone (its offset taken where the view is, so DST is right)."""
 
-    def __init__(self, zone: str = "UTC", **kwargs) -> None:
-        super().__init__(orientation="bottom", **kwargs)
+    def __init__(self, zone: str = "UTC", orientation: str = "bottom", **kwargs) -> None:
+        super().__init__(orientation=orientation, **kwargs)
         self.set_zone(zone)
 
     def set_zone(self, zone: str) -> None:
@@ -76,50 +98,71 @@ class ZonedDateAxis(pg.DateAxisItem):
         return super().tickStrings(values, scale, spacing)
 
 
-class LanePlot:
-    """One lane's plot: a step curve, its burst shading, markers, brush and cursor."""
+def elide(text: str, width: int, bold: bool = False) -> str:
+    """``text`` cut with an ellipsis to fit ``width`` pixels at the lane label's font."""
+    font = QFont()
+    font.setPointSizeF(LABEL_FONT_PT)
+    font.setBold(bold)
+    return QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideMiddle, width)
 
-    def __init__(self, lane: Lane, colour: str, factor: bool) -> None:
+
+class LanePlot:
+    """One lane: its label, value axis and view box holding the step curve, the compared run's
+    curve, burst shading, markers, brush and cursor."""
+
+    def __init__(self, lane: Lane, colour: str, factor: bool, label_html: str = "") -> None:
         self.key = lane.key
         self.factor = factor
         self.view = BrushViewBox()
-        self.axis = ZonedDateAxis()
-        self.plot = pg.PlotItem(viewBox=self.view, axisItems={"bottom": self.axis})
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.plot.showGrid(x=True, y=False, alpha=0.15)
-        self.plot.getAxis("left").setWidth(48)
-        # No pyqtgraph auto-downsampling: it fixes its factor while the lane is still unlaid-out
-        # and then draws min/max zigzags. Re-binning to about a bucket per three pixels (sums,
-        # and the peak factor for factor lanes) is what keeps every burst visible at any zoom.
-        self.plot.setClipToView(True)
-        pen = pg.mkPen(FACTOR_COLOUR if factor else colour, width=1.2)
+        self.view.setBorder(LANE_BORDER)
+        self.axis = pg.AxisItem("left")
+        self.axis.setWidth(AXIS_WIDTH)
+        self.axis.linkToView(self.view)
+        self.label = pg.LabelItem(label_html, justify="right", size=f"{LABEL_FONT_PT}pt")
+        # Steps drawn as a plain polyline (pyqtgraph's stepMode breaks with clip-to-view);
+        # re-binning to about a bucket per three pixels keeps every burst visible at any zoom.
+        # Factor lanes have gaps (NaN) and no fill; rate lanes have gaps where no data was.
+        # Subscription lanes: a count in force, drawn as a line (no fill), like factors.
+        self.counts = len(lane.key) > 4 and lane.key[4] == "subscriptions"
+        pen = pg.mkPen(FACTOR_COLOUR if factor else colour, width=2.0 if self.counts else 1.2)
         fill = pg.mkBrush(FACTOR_COLOUR + "30" if factor else colour + "55")
-        # Steps drawn as a plain polyline (pyqtgraph's stepMode breaks with clip-to-view), so
-        # peak downsampling and clipping work; factor lanes have gaps (NaN) and no fill.
+        filled = not factor and not self.counts
         self.curve = pg.PlotDataItem(
-            [0.0], [0.0], pen=pen, connect="finite",
-            fillLevel=None if factor else 0.0, fillBrush=None if factor else fill,
+            [0.0], [0.0], pen=pen, connect="finite", clipToView=True,
+            fillLevel=0.0 if filled else None, fillBrush=fill if filled else None,
         )  # fmt: skip
-        self.plot.addItem(self.curve)
+        self.view.addItem(self.curve)
         # The run compared with (after), aligned onto this run's time: dashed, no fill.
         self.overlay = pg.PlotDataItem(
             [0.0], [np.nan], connect="finite",
             pen=pg.mkPen("#222222", width=1.2, style=Qt.PenStyle.DashLine),
         )  # fmt: skip
         self.overlay.setVisible(False)
-        self.plot.addItem(self.overlay)
+        self.view.addItem(self.overlay)
+        self.markers = MarkerLines()
+        self.view.addItem(self.markers, ignoreBounds=True)
+        self.bursts = BurstSpans(pg.mkBrush(*BURST_BRUSH))
+        self.view.addItem(self.bursts, ignoreBounds=True)
+        self.marker_notes: list[tuple[float, str]] = []  # (t, text): the cursor line says them
+        self.burst_notes: list[tuple[float, float, str]] = []
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", width=1))
         self.cursor.setVisible(False)
-        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.view.addItem(self.cursor, ignoreBounds=True)
         self.brush = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*BRUSH_BRUSH))
         self.brush.setVisible(False)
-        self.plot.addItem(self.brush, ignoreBounds=True)
-        self.decorations: list = []
+        self.view.addItem(self.brush, ignoreBounds=True)
         self.starts = np.zeros(0)
         self.values = np.zeros(0)
         self.width_s = 60.0
         self.set_lane(lane, 60.0)
+
+    def items(self) -> tuple:
+        """The lane's three grid items: label, value axis, view box."""
+        return (self.label, self.axis, self.view)
+
+    def set_highlighted(self, on: bool) -> None:
+        """Tint the lane (the selected finding's lane)."""
+        self.view.setBackgroundColor(HIGHLIGHT if on else None)
 
     def set_lane(self, lane: Lane, width_s: float) -> None:
         """New bucket values (after a re-bin)."""
@@ -128,11 +171,23 @@ class LanePlot:
             self.curve.setData(*steps(lane.starts, lane.values, width_s))
         else:
             self.curve.setData([0.0], [np.nan])
-        top = np.nanmax(lane.values) if len(lane.values) and np.isfinite(lane.values).any() else 1
+        finite = lane.values[np.isfinite(lane.values)] if len(lane.values) else lane.values
+        top = float(finite.max()) if len(finite) else 1.0
+        self._set_y(top)
+
+    def _set_y(self, top: float) -> None:
         if self.factor:
-            self.view.setYRange(1.0, max(2.0, float(top) * 1.1), padding=0)
+            high = max(2.0, top * 1.1)
+            self.view.setYRange(1.0, high, padding=0)
+            tick = nice_tick(high - 1) + 1
+            self.axis.setTicks([[(tick, f"×{tick:g}")], []])
         else:
-            self.view.setYRange(0, max(1.0, float(top) * 1.1), padding=0)
+            high = max(1.0, top * 1.1)
+            self.view.setYRange(0, high, padding=0)
+            tick = nice_tick(high)
+            # One labelled tick (the baseline is zero): a label at the lane's bottom edge would
+            # sit beside the next lane's top and read as its.
+            self.axis.setTicks([[(tick, f"{tick:,.0f}" if tick >= 1 else f"{tick:g}")], []])
 
     def set_overlay(self, lane: Lane | None, width_s: float, offset_s: float) -> None:
         """The compared run's lane shifted by ``offset_s`` onto this run's time (None: hide)."""
@@ -142,12 +197,12 @@ class LanePlot:
         self.overlay.setData(*steps(lane.starts + offset_s, lane.values, width_s))
         self.overlay.setVisible(True)
         top = float(np.nanmax(lane.values)) if np.isfinite(lane.values).any() else 0.0
-        low, high = self.view.viewRange()[1]
+        high = self.view.viewRange()[1][1]
         if top * 1.1 > high:
-            self.view.setYRange(low, top * 1.1, padding=0)
+            self._set_y(top)
 
     def value_at(self, t: float) -> float | None:
-        """The lane's value in the bucket holding ``t`` (None outside its data)."""
+        """The lane's value in the bucket holding ``t`` (None outside its data or in a gap)."""
         if not len(self.starts):
             return None
         i = int(np.searchsorted(self.starts, t, side="right")) - 1
@@ -157,22 +212,25 @@ class LanePlot:
         return None if np.isnan(v) else v
 
     def clear_decorations(self) -> None:
-        for item in self.decorations:
-            self.plot.removeItem(item)
-        self.decorations = []
+        self.marker_notes, self.burst_notes = [], []
+        self.markers.set_lines([])
+        self.bursts.set_spans([])
 
-    def add_marker(self, t: float, kind: str, text: str) -> None:
-        line = pg.InfiniteLine(pos=t, angle=90, pen=MARKER_PENS.get(kind, DEFAULT_MARKER_PEN))
-        line.setToolTip(text)
-        line.setZValue(5)
-        self.plot.addItem(line, ignoreBounds=True)
-        self.decorations.append(line)
+    def set_decorations(
+        self, markers: list[tuple[float, str, str]], bursts: list[tuple[float, float, str]]
+    ) -> None:
+        """Markers (time, kind, text) and bursts (lo, hi, text) of this lane."""
+        self.marker_notes = [(t, text) for t, _kind, text in markers]
+        self.burst_notes = list(bursts)
+        self.markers.set_lines([(t, MARKER_PENS.get(k, DEFAULT_MARKER_PEN)) for t, k, _ in markers])
+        self.bursts.set_spans([(lo, hi) for lo, hi, _ in bursts])
 
-    def add_burst(self, lo: float, hi: float, text: str) -> None:
-        region = pg.LinearRegionItem(
-            values=(lo, hi), movable=False, brush=pg.mkBrush(*BURST_BRUSH), pen=pg.mkPen(None)
-        )
-        region.setToolTip(text)
-        region.setZValue(-5)
-        self.plot.addItem(region, ignoreBounds=True)
-        self.decorations.append(region)
+    @property
+    def decoration_texts(self) -> list[str]:
+        """What the lane's markers and bursts say (their tooltips)."""
+        return [text for _, text in self.marker_notes] + [text for *_, text in self.burst_notes]
+
+    def notes_near(self, t: float, tolerance_s: float) -> list[str]:
+        """Texts of the markers within ``tolerance_s`` of ``t`` and the bursts holding ``t``."""
+        near = [text for when, text in self.marker_notes if abs(when - t) <= tolerance_s]
+        return near + [text for lo, hi, text in self.burst_notes if lo <= t <= hi]

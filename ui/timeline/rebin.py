@@ -19,12 +19,15 @@ class Rebinner(QObject):
         super().__init__(parent)
         self.binner: Binner | None = None
         self.factors: pa.Table | None = None
+        self.subscriptions: pa.Table | None = None
         self.job = LatestJob(self)
         self.job.done.connect(self.frame_ready)  # a failed re-bin keeps the current picture
 
-    def set_source(self, binner: Binner, factors: pa.Table) -> None:
+    def set_source(
+        self, binner: Binner, factors: pa.Table, subscriptions: pa.Table | None = None
+    ) -> None:
         self.job.cancel()
-        self.binner, self.factors = binner, factors
+        self.binner, self.factors, self.subscriptions = binner, factors, subscriptions
 
     def clear(self) -> None:
         """No source: nothing more is computed, and a frame on its way is dropped."""
@@ -32,9 +35,11 @@ class Rebinner(QObject):
         self.binner = self.factors = None
 
     def request(self, width_us: int, lo_us: int | None, hi_us: int | None) -> None:
-        binner, factors = self.binner, self.factors
+        binner, factors, subscriptions = self.binner, self.factors, self.subscriptions
         if binner is not None:
-            self.job.start(lambda _p: build_frame(binner, width_us, factors, lo_us, hi_us))
+            self.job.start(
+                lambda _p: build_frame(binner, width_us, factors, lo_us, hi_us, subscriptions)
+            )
 
     def wait(self, ms: int = 30_000) -> bool:
         return self.job.wait(ms)

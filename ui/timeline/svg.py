@@ -14,7 +14,7 @@ TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 108
               86400, 172800, 604800)  # fmt: skip
 
 
-def timeline_svg(view) -> str:
+def timeline_svg(view, caption: str = "") -> str:
     """The visible lanes over the visible range as SVG, drawn from the plotted data.
 
     Not pyqtgraph's SVGExporter: Qt's SVG writer keeps 6 significant digits, too few for times
@@ -22,7 +22,7 @@ def timeline_svg(view) -> str:
     exporter fails on closed paths (issue 3495)."""
     keys, (lo, hi) = view.visible_keys(), view.current_range()
     width = max(int(view.graphics.width()), 640)
-    plot_w, height = width - LABEL_WIDTH - 8, len(keys) * LANE_HEIGHT + AXIS_HEIGHT
+    plot_w, height = width - LABEL_WIDTH - 8, len(keys) * LANE_HEIGHT + AXIS_HEIGHT + 20
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
            '<rect width="100%" height="100%" fill="#ffffff"/>']  # fmt: skip
@@ -31,8 +31,8 @@ def timeline_svg(view) -> str:
         return LABEL_WIDTH + (np.asarray(x, dtype=float) - lo) / (hi - lo) * plot_w
 
     for i, key in enumerate(keys):
-        plot, top = view.plots[key].plot, i * LANE_HEIGHT
-        y_lo, y_hi = plot.vb.viewRange()[1]
+        lane, top = view.plots[key], i * LANE_HEIGHT
+        y_lo, y_hi = lane.view.viewRange()[1]
 
         def fy(y, top=top, y_lo=y_lo, y_hi=y_hi):
             share = (np.asarray(y, dtype=float) - y_lo) / ((y_hi - y_lo) or 1.0)
@@ -46,7 +46,16 @@ def timeline_svg(view) -> str:
         out.append(f'<defs><clipPath id="lane{i}"><rect x="{LABEL_WIDTH}" y="{top}" '
                    f'width="{plot_w}" height="{LANE_HEIGHT}"/></clipPath></defs>'
                    f'<g clip-path="url(#lane{i})">')  # fmt: skip
-        for item in plot.items:
+        for a, b in lane.bursts.spans:
+            out.append(f'<rect x="{float(fx(a)):.1f}" y="{top}" width="{max(float(fx(b) - fx(a)), 0.5):.1f}" '
+                       f'height="{LANE_HEIGHT}" {_colour("fill", lane.bursts.brush.color())}/>')  # fmt: skip
+        for t, pen in lane.markers.lines:
+            x = float(fx(t))
+            dash = ' stroke-dasharray="4 3"' if pen.style() != Qt.PenStyle.SolidLine else ""
+            out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + LANE_HEIGHT}" '
+                       f'{_colour("stroke", pen.color())}{dash}/>')  # fmt: skip
+        # Curves and the brush; never the mouse's cursor line.
+        for item in (lane.brush, lane.curve, lane.overlay):
             if item.isVisible():
                 out.extend(_svg_item(item, fx, fy, (lo, hi), top))
         out.append(f'</g><rect x="{LABEL_WIDTH}" y="{top}" width="{plot_w}" height="{LANE_HEIGHT}" '
@@ -60,6 +69,8 @@ def timeline_svg(view) -> str:
         out.append(f'<text x="{fx(t):.1f}" y="{base}" text-anchor="middle">{when:{form}}</text>')
     start = dt.datetime.fromtimestamp(lo, dt.UTC).astimezone(zone)
     out.append(f'<text x="8" y="{base}">{start:%Y-%m-%d} {escape(start.tzname() or "")}</text>')
+    if caption:
+        out.append(f'<text x="8" y="{base + 20}" fill="#444444">{escape(caption)}</text>')
     return "\n".join([*out, "</svg>"]) + "\n"
 
 

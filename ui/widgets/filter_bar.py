@@ -86,21 +86,51 @@ class FilterBar(QWidget):
         grid.addWidget(self.error, 2, 1, 1, 6)
         grid.setColumnStretch(4, 1)
         self._quiet = False
+        self._all_values: dict[str, list[tuple[str | None, int]]] = {}
+        self._queries_by: dict[str | None, list[tuple[str | None, int]]] = {}
+        self.combos["subscriber"].currentIndexChanged.connect(self._narrow_queries)
         self._update_chip()
 
-    def set_values(self, values: dict[str, list[tuple[str | None, int]]]) -> None:
+    def set_values(
+        self,
+        values: dict[str, list[tuple[str | None, int]]],
+        queries_by: dict[str | None, list[tuple[str | None, int]]] | None = None,
+    ) -> None:
         """Offer each column's values with their counts (``{}``: only "all"); a choice made
-        meanwhile is kept."""
+        meanwhile is kept. With ``queries_by`` (per subscriber, its queries), the query choice
+        offers only the chosen subscriber's queries."""
+        self._all_values, self._queries_by = values, queries_by or {}
         with self.quiet():
-            for name, combo in self.combos.items():
-                chosen = combo.currentData()
-                combo.clear()
-                combo.addItem(f"all {name}s" if name != "query" else "all queries", ALL)
-                for value, count in values.get(name, []):
-                    label = value if value is not None else "(none)"
-                    combo.addItem(f"{label}  ({count:,})", NULL if value is None else value)
-                if chosen not in (None, ALL):
-                    self._choose_data(name, chosen)
+            for name in self.combos:
+                self._offer(name, values.get(name, []))
+        self._narrow_queries()
+
+    def _offer(self, name: str, values: list[tuple[str | None, int]]) -> None:
+        combo = self.combos[name]
+        chosen = combo.currentData()
+        combo.clear()
+        combo.addItem(f"all {name}s" if name != "query" else "all queries", ALL)
+        for value, count in values:
+            label = value if value is not None else "(none)"
+            combo.addItem(f"{label}  ({count:,})", NULL if value is None else value)
+        if chosen not in (None, ALL):
+            self._choose_data(name, chosen)
+
+    def _narrow_queries(self, *_args) -> None:
+        """The query choice: the chosen subscriber's queries (all queries when none is)."""
+        if not self._all_values:
+            return
+        chosen = self.combos["subscriber"].currentData()
+        if chosen in (None, ALL) or not self._queries_by:
+            values = self._all_values.get("query", [])
+        else:
+            values = self._queries_by.get(None if chosen == NULL else chosen, [])
+        query = self.combos["query"]
+        keep = query.currentData()
+        with self.quiet():
+            self._offer("query", values)
+        if keep not in (None, ALL) and query.findData(keep) < 0:
+            query.setCurrentIndex(0)
 
     def set_choice(self, name: str, value: str | None) -> None:
         """Choose ``value`` in the ``name`` combo (None: all); an unknown value is added."""
@@ -151,12 +181,14 @@ class FilterBar(QWidget):
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
         """Change several choices without a ``changed`` for each."""
+        outer = self._quiet  # nested (a subscriber chosen quietly narrows the queries quietly)
         self._quiet = True
         try:
             yield
         finally:
-            self._quiet = False
-            self.debounce.stop()
+            self._quiet = outer
+            if not outer:
+                self.debounce.stop()
 
     def reset(self, emit: bool = True) -> None:
         """No restriction at all (``changed`` once, if ``emit``)."""

@@ -38,14 +38,17 @@ class FindingsPanel(TablePanel):
             "Looking for duplicate bursts once the records are loaded…",
         )
 
-    def show_findings(self, findings: pa.Table) -> None:
-        """Show ``findings`` in impact order (most extra rows first, as ``find`` returns them)."""
+    def show_findings(self, findings: pa.Table, has_events: bool = True) -> None:
+        """Show ``findings`` in impact order (most extra rows first, as ``find`` returns them);
+        without ``has_events`` an empty list says there was nothing to look in."""
         bursts = sum(1 for k in findings.column("kind").to_pylist() if k == "duplicate_burst")
         caption = (
             f"{findings.num_rows:,} findings: {bursts} duplicate bursts, "
             f"{findings.num_rows - bursts} re-baselines — select one to see it on the timeline"
             if findings.num_rows
             else ""
+            if has_events
+            else "No findings: no event records were loaded, so nothing was looked for"
         )
         self.show_table(findings, FINDING_COLUMNS, caption)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 from PySide6.QtCore import Qt
@@ -28,8 +29,18 @@ class OverviewPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
+        self.zone: dt.tzinfo = dt.UTC
+        self._shown: tuple[Workspace, Overview] | None = None
+
+    def set_zone(self, zone: dt.tzinfo) -> None:
+        """Write times in ``zone`` (the shown run is written again)."""
+        self.zone = zone
+        if self._shown is not None:
+            self.show_run(*self._shown)
 
     def show_run(self, ws: Workspace, ov: Overview) -> None:
+        self._shown = (ws, ov)
+        z = self.zone
         e = html.escape
         assumed = ""
         if ov.assumed_year_sources:
@@ -41,8 +52,8 @@ class OverviewPanel(QWidget):
             f"<p><b>{plural(ws.records.num_rows, 'record')}</b> · <b>{plural(ws.status.num_rows, 'status line')}</b> · "
             f"<b>{plural(ws.queries.num_rows, 'configured query', 'configured queries')}</b> · "
             f"<b>{plural(ws.bad_lines.num_rows, 'rejected line')}</b><br>"
-            f"Records logged: {span(ov.first, ov.last)}<br>"
-            f"Status lines: {span(ov.status_first, ov.status_last)}{assumed}</p>",
+            f"Records logged: {span(ov.first, ov.last, z)}<br>"
+            f"Status lines: {span(ov.status_first, ov.status_last, z)}{assumed}</p>",
         ]
         clocks = ws.status_clocks.to_pylist()
         if clocks:
@@ -84,7 +95,7 @@ class OverviewPanel(QWidget):
         for m in ov.markers:
             parts.append(
                 f"<tr><td>{e(m['marker'])}</td><td align=right>{m['count']:,}</td>"
-                f"<td>{e(m['host'] or '(no host)')}</td><td>{span(m['first'], m['last'])}</td></tr>"
+                f"<td>{e(m['host'] or '(no host)')}</td><td>{span(m['first'], m['last'], z)}</td></tr>"
             )
         parts.append("</table>")
         self.label.setText("".join(parts))

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -81,13 +82,21 @@ class RecordDetailPane(QWidget):
         self.siblings.itemClicked.connect(self._on_sibling)
         self.siblings.itemActivated.connect(self._on_sibling)
 
+        # The fields get the height; the raw lines and the copies share a tabbed box below them
+        # (three titled boxes left the fields two rows at 1280×800).
+        self.lower = QTabWidget(self)
+        self.lower.setDocumentMode(True)
+        self.lower.addTab(self.raw, "Raw lines")
+        self.lower.addTab(self.siblings, "Copies")
+        self.siblings_box = self.siblings
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(_section("Fields", self.fields))
-        splitter.addWidget(_section("Raw lines", self.raw))
-        self.siblings_box = _section("Copies: same content, host, subscriber and stream",
-                                     self.siblings)  # fmt: skip
-        splitter.addWidget(self.siblings_box)
-        splitter.setSizes([330, 330, 110])
+        splitter.addWidget(self.lower)
+        self.fields.setMinimumHeight(4 * (self.fontMetrics().height() + 6))
+        self.raw.setMinimumHeight(3 * self.fontMetrics().height())
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 300])
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.copy_button)
@@ -164,6 +173,9 @@ class RecordDetailPane(QWidget):
     def show_siblings(self, siblings: list[tuple[int, str]]) -> None:
         """Copies of the record as (table row, where it was read); clicking one shows it."""
         self.siblings.clear()
+        at = self.lower.indexOf(self.siblings)
+        self.lower.setTabText(at, f"Copies ({len(siblings)})" if siblings else "Copies")
+        self.lower.setTabToolTip(at, "Same content, host, subscriber and stream")
         if not siblings:
             self.siblings.addItem("(none: this content appears once here)")
             self.siblings.item(0).setFlags(Qt.ItemFlag.NoItemFlags)

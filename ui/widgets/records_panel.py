@@ -35,13 +35,16 @@ from inspector.views.record_filter import (
     RecordFilter,
     distinct_values,
     filter_rows,
+    queries_by_subscriber,
     query_keys,
 )
-from inspector.views.record_sort import sort_rows
+from inspector.views.record_sort import sort_rows, time_order
 from ui.latest_job import LatestJob
 from ui.models.arrow_table_model import VIRTUAL_PREFIX, ArrowTableModel
 from ui.widgets.filter_bar import COMBOS, FilterBar
+from ui.widgets.highlight_delegate import HighlightDelegate
 from ui.widgets.record_detail_pane import RecordDetailPane
+from ui.widgets.table_panel import sample_width
 
 DEFAULT_COLUMNS = ["log_time", "event_time", "host", "query", "subscriber", "publisher", "action",
                    "counter", "eid", "line", "source", "columns"]  # fmt: skip
@@ -82,6 +85,7 @@ class RecordsPanel(QWidget):
         self.records = pa.table({})
         self._shown: _Shown | None = None
         self._sort: tuple[str, bool] | None = None
+        self.zone: dt.tzinfo = dt.UTC  # the detail pane's times
         self._pending_row: int | None = None  # table row to select once the next result is in
         self._select_first = False
         self.bar = FilterBar(self)
@@ -91,6 +95,8 @@ class RecordsPanel(QWidget):
         self.model.sort_requested.connect(self._sort_by)
         self.view = QTableView(self)
         self.view.setModel(self.model)
+        self.highlight = HighlightDelegate(self.view)  # the searched text marked in the cells
+        self.view.setItemDelegate(self.highlight)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
@@ -131,7 +137,7 @@ class RecordsPanel(QWidget):
         self.detail_jobs.done.connect(self._show_context)
         self.choice_jobs = LatestJob(self)
         self.choice_jobs.done.connect(
-            lambda got: self.bar.set_values(got[1]) if got[0] is self.records else None
+            lambda got: self.bar.set_values(got[1], got[2]) if got[0] is self.records else None
         )
 
         status = QHBoxLayout()
@@ -174,11 +180,13 @@ class RecordsPanel(QWidget):
             lambda _progress: (
                 records,
                 {name: distinct_values(records, name) for name, _ in COMBOS},
+                queries_by_subscriber(records),
             )
         )
         rows = np.arange(records.num_rows, dtype=np.int64)
         self._shown = None  # new table: the model is set up afresh (and the sort arrow removed)
-        self._install(_Shown(records, RecordFilter(), rows, rows, DEFAULT_COLUMNS, None))
+        # The rows in time order come from the worker (an argsort of 10 M times takes a while).
+        self._start(RecordFilter(), None, base=rows)
 
     def set_time_range(self, lo: dt.datetime | None, hi: dt.datetime | None) -> None:
         """Only records whose event time (log time without one) is in [lo, hi); None clears."""
@@ -205,6 +213,17 @@ class RecordsPanel(QWidget):
         show and so leaves out (a value set of several values, explicit rows)."""
         self.bar.show_error(None)
         return self.bar.set_filter(flt)
+
+    def is_busy(self) -> bool:
+        """Whether a filter or sort is still under way (the table shows an older answer)."""
+        return self.jobs.is_busy()
+
+    def set_zone(self, zone: dt.tzinfo) -> None:
+        """Times in ``zone`` (the table's and the detail pane's)."""
+        self.zone = zone
+        current = self.view.selectionModel().currentIndex()
+        if current.isValid():
+            self._on_current(current)
 
     @property
     def shown_filter(self) -> RecordFilter:
@@ -245,17 +264,25 @@ class RecordsPanel(QWidget):
         self._sort = (column, descending)
         self._start(self.bar.filter(), self._sort)
 
-    def _start(self, flt: RecordFilter, sort: tuple[str, bool] | None) -> None:
+    def _start(
+        self, flt: RecordFilter, sort: tuple[str, bool] | None, base: np.ndarray | None = None
+    ) -> None:
         records, shown = self.records, self._shown
         # The same filter with another order needs no filtering: only the sort runs again.
-        base = shown.base if shown is not None and shown.flt == flt else None
+        if base is None and shown is not None and shown.flt == flt:
+            base = shown.base
         same_columns = shown.columns if base is not None and shown is not None else None
 
         def work(progress: Progress) -> _Shown:
             rows = filter_rows(records, flt, progress) if base is None else base
             columns = same_columns or _columns_for(records, flt)
             column = sort[0] if sort is not None and sort[0] in columns else None
-            ordered = rows if column is None else sort_rows(records, rows, column, sort[1])
+            # No column chosen: time order (the event's time, else the log time).
+            ordered = (
+                time_order(records, rows)
+                if column is None
+                else sort_rows(records, rows, column, sort[1])
+            )
             return _Shown(records, flt, rows, ordered, columns, sort)
 
         self.busy_label.setText("filtering…" if base is None else "sorting…")
@@ -277,6 +304,8 @@ class RecordsPanel(QWidget):
         else:
             self.model.set_index(shown.rows)
         self._shown = shown
+        self.highlight.needle = shown.flt.text.strip()
+        self.view.viewport().update()
         total = shown.records.num_rows
         self.caption.setText(f"{len(shown.rows):,} of {total:,} records" if total else "No records")
         if self._select_first and len(shown.rows):
@@ -299,7 +328,15 @@ class RecordsPanel(QWidget):
         header.blockSignals(False)
 
     def _on_failed(self, message: str) -> None:
-        self.bar.show_error(message)  # the table keeps showing the last good result
+        """A refused filter: its error under the bar, and no rows — the previous filter's rows
+        under a new filter's error would read as its answer."""
+        self.bar.show_error(message)
+        self.model.set_index(np.zeros(0, dtype=np.int64))
+        self._shown = None
+        self.detail.clear()
+        total = self.records.num_rows
+        self.caption.setText(f"No rows shown: the filter has an error (0 of {total:,} records)")
+        self.filter_changed.emit(0, total)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
@@ -333,7 +370,7 @@ class RecordsPanel(QWidget):
         # One row: cheap enough here. The raw lines and the copies go to the worker.
         title = f"Record {current.row() + 1:,} of {self.model.rowCount():,}"
         self.detail.show_record(
-            title, detail.provenance(records, row), detail.record_fields(records, row),
+            title, detail.provenance(records, row), detail.record_fields(records, row, self.zone),
             detail.record_json(records, row),
         )  # fmt: skip
 
@@ -383,7 +420,7 @@ class RecordsPanel(QWidget):
             if name in WIDE:
                 self.view.setColumnWidth(i, WIDE[name])
                 continue
-            self.view.resizeColumnToContents(i)  # measures the first rows (one page)
+            self.view.setColumnWidth(i, sample_width(self.view, i))  # the first rows' text
             header = self.model.headerData(i, Qt.Orientation.Horizontal) or name
             floor = metrics.horizontalAdvance(header) + 28  # room for the sort arrow
             if name in ("log_time", "event_time"):

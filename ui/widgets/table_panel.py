@@ -15,6 +15,19 @@ from PySide6.QtWidgets import (
 
 from ui.models.arrow_table_model import ArrowTableModel
 
+SAMPLE_ROWS = 40
+
+
+def sample_width(view: QTableView, column: int, rows: int = SAMPLE_ROWS) -> int:
+    """The width the first ``rows`` cells of ``column`` (and its header) need, in pixels."""
+    model = view.model()
+    metrics = view.fontMetrics()
+    texts = [str(model.headerData(column, Qt.Orientation.Horizontal) or "")]
+    texts += [
+        str(model.data(model.index(r, column)) or "") for r in range(min(rows, model.rowCount()))
+    ]
+    return max(metrics.horizontalAdvance(t[:80]) for t in texts) + 16
+
 
 class TablePanel(QWidget):
     """Shows an Arrow table; fixed row heights keep scrolling cheap at millions of rows."""
@@ -55,9 +68,10 @@ class TablePanel(QWidget):
             if wide:
                 self.view.setColumnWidth(i, wide)
                 continue
-            # Qt measures only the first rows; those may be empty here (e.g. database rows have
-            # no query), so each column also gets the width its type needs.
-            self.view.resizeColumnToContents(i)
+            # The first rows' text measured here (Qt's resizeColumnToContents asked the model
+            # for every cell's size hints: ~1 s over five tables); those rows may be empty (e.g.
+            # database rows have no query), so each column also gets the width its type needs.
+            self.view.setColumnWidth(i, sample_width(self.view, i))
             typ = table.schema.field(name).type
             if pa.types.is_timestamp(typ):
                 floor = metrics.horizontalAdvance("0000-00-00 00:00:00") + 14

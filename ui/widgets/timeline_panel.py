@@ -1,4 +1,7 @@
-"""The timeline panel: toolbar, the lane tree with its filter, the lanes, and the cursor line."""
+"""The timeline panel: toolbar, the lane tree with its filter, the lanes, and the cursor line.
+
+The lane tree drives the plot: unchecking or filtering hides lanes, clicking one scrolls to it.
+Times are shown in the window's display zone (``DisplayZone``)."""
 
 from __future__ import annotations
 
@@ -7,11 +10,11 @@ import datetime as dt
 import pyarrow as pa
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -20,25 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.analysis.binning import Binner
-from inspector.timezones import machine_timezone
 from inspector.views.timeline_frames import Frame, nice_width, width_label
+from ui.display_zone import DisplayZone
+from ui.timeline.plots import LanePlot
 from ui.timeline.rebin import Rebinner
 from ui.timeline.view import TimelineView
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
-
-
-def _bursts_of(findings: pa.Table) -> list[dict]:
-    return [
-        dict(f, stream="database" if f["source"] == "osquery_db" else "results")
-        for f in findings.to_pylist()
-        if f["kind"] == "duplicate_burst"
-    ]
-
-
-def b_key(b: dict) -> tuple:
-    """The lane key of a burst."""
-    return (b["host"], b["publisher"], b["subscriber"], None, b["stream"])
 
 
 class TimelinePanel(QWidget):
@@ -46,9 +37,13 @@ class TimelinePanel(QWidget):
 
     brushed = Signal(object, object)  # lo, hi (datetime UTC) or None, None
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, zone: DisplayZone | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.zone = zone or DisplayZone(self)
         self.view = TimelineView(self)
+        self.view.decorate = self._decorate_lane
+        self.view.set_zone(self.zone.name)
+        self.zone.changed.connect(self._on_zone)
         self.rebinner = Rebinner(self)
         self.rebinner.frame_ready.connect(self._on_frame)
         # The compared run (after): its own re-binner, lanes shifted by the alignment offset.
@@ -59,37 +54,33 @@ class TimelinePanel(QWidget):
         self.frame: Frame | None = None
         self.span: tuple[float, float] | None = None
         self.markers: list[dict] = []
-        self._bursts: list[dict] = []
+        self.bursts: list[dict] = []
+        self.filtered: set[tuple] = set()  # lanes the tree's filter hides
 
         self.bucket_label = QLabel("", self)
         self.legend = QLabel("", self)
         self.legend.setVisible(False)
-        self.zone = QComboBox(self)
-        self.zone.addItem("UTC", "UTC")
-        local = machine_timezone()
-        if local and local != "UTC":
-            self.zone.addItem(f"Local ({local})", local)
-        self.zone.currentIndexChanged.connect(
-            lambda _i: self.view.set_zone(self.zone.currentData())
-        )
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         reset = QPushButton("Reset zoom", self)
         reset.clicked.connect(self.reset_zoom)
         self.clear_selection = QPushButton("Clear selection", self)
         self.clear_selection.setEnabled(False)
         self.clear_selection.clicked.connect(self.view.clear_brush)
-        hint = QLabel("Wheel: zoom · drag: pan · Shift+drag: select a time range", self)
+        hint = QLabel(
+            "Wheel or +/−: zoom · drag or ←/→: pan · Shift+drag: select a time range", self
+        )
         hint.setStyleSheet("color: #666;")
+        # Labels never widen the window: they give way (and elide) instead.
+        hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        hint.setToolTip(hint.text())
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Bucket:", self))
         bar.addWidget(self.bucket_label)
         bar.addSpacing(12)
-        bar.addWidget(QLabel("Times in:", self))
-        bar.addWidget(self.zone)
         bar.addWidget(reset)
         bar.addWidget(self.clear_selection)
-        bar.addWidget(self.legend)
-        bar.addStretch(1)
-        bar.addWidget(hint)
+        bar.addWidget(self.legend, 2)
+        bar.addWidget(hint, 1)
 
         self.lane_filter = QLineEdit(self)
         self.lane_filter.setPlaceholderText("Filter lanes…")
@@ -98,6 +89,7 @@ class TimelinePanel(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Lanes"])
         self.tree.itemChanged.connect(self._on_item_changed)
+        self.tree.itemClicked.connect(self._on_item_clicked)
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -110,6 +102,9 @@ class TimelinePanel(QWidget):
         split.setSizes([290, 1300])
         self.cursor_line = QLabel("", self)
         self.cursor_line.setStyleSheet("color: #444;")
+        # The readout names every lane's value: it is cut at the panel's width, never widens it.
+        self.cursor_line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.cursor_line.setMinimumWidth(1)
         self.view.cursor_text.connect(self.cursor_line.setText)
         self.view.range_changed.connect(self._on_range)
         self.view.brushed.connect(self._on_brushed)
@@ -118,6 +113,7 @@ class TimelinePanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addWidget(split, 1)
+        self.setMinimumHeight(220)  # the ruler and two lanes at least
         layout.addWidget(self.cursor_line)
 
     # -- a run ----------------------------------------------------------------------------------
@@ -128,17 +124,23 @@ class TimelinePanel(QWidget):
         frame: Frame,
         markers: list[dict],
         findings: pa.Table,
+        gradual: bool = False,
+        subscriptions: pa.Table | None = None,
     ) -> None:
-        """Lanes of a newly loaded run, its markers and its duplicate bursts (from ``findings``)."""
-        bursts = self._bursts = _bursts_of(findings)
+        """Lanes of a newly loaded run, its markers and its duplicate bursts (from ``findings``);
+        ``gradual``: lanes built a batch per event-loop turn (the window stays responsive)."""
+        bursts = _bursts_of(findings)
         self.frame = frame
         self.markers = sorted(markers, key=lambda m: m["t"])
-        self.rebinner.set_source(binner, factors)
+        self.bursts = bursts
+        self.rebinner.set_source(binner, factors, subscriptions)
         span = binner.span_us()
         self.span = (span[0] / 1e6, span[1] / 1e6 + frame.width_us / 1e6) if span else None
+        self.view.span = self.span
         doubled = {b_key(b) for b in bursts}
-        self.view.set_frame(frame, factor_default=doubled)
-        self._decorate(bursts)
+        if self.span is not None:
+            self.view.zoom_to(*self.span)
+        self.view.set_frame(frame, factor_default=doubled, gradual=gradual)
         self._fill_tree()
         self.bucket_label.setText(width_label(frame.width_us))
         self.reset_zoom()
@@ -148,37 +150,70 @@ class TimelinePanel(QWidget):
     ) -> None:
         """New data of a followed run: the same view, its lanes re-binned and re-decorated
         (lanes that appeared are added when their frame arrives)."""
-        self._bursts = _bursts_of(findings)
+        self.bursts = _bursts_of(findings)
         self.markers = sorted(markers, key=lambda m: m["t"])
         self.rebinner.set_source(binner, factors)
         span = binner.span_us()
         width = self.frame.width_us if self.frame is not None else 60_000_000
         self.span = (span[0] / 1e6, span[1] / 1e6 + width / 1e6) if span else None
+        self.view.span = self.span
         view = self.view.current_range()
         if self.frame is not None and view is not None:
             lo, hi = view
             margin = hi - lo
             self.rebinner.request(width, int((lo - margin) * 1e6), int((hi + margin) * 1e6))
-        self._decorate(self._bursts)
-
-    def _decorate(self, rows: list[dict]) -> None:
         for key, plot in self.view.plots.items():
-            plot.clear_decorations()
-            host, _, subscriber, _, stream = key[:5]
-            for m in self.markers:
-                if m["host"] is None or m["host"] == host:
-                    when = dt.datetime.fromtimestamp(m["t"], dt.UTC)
-                    plot.add_marker(
-                        m["t"], m["kind"], f"{m['kind']} at {when:%H:%M:%S} UTC\n{m['message']}"
-                    )
-            for b in rows:
-                if (b["host"], b["subscriber"], b["stream"]) == (host, subscriber, stream):
-                    plot.add_burst(
-                        b["start"].timestamp(), b["end"].timestamp(),
-                        f"duplicate burst ×{b['duplicate_factor']:.2f}, {b['extra_rows']:,} extra rows"
-                        + (f"\nafter {b['marker']} at {b['config_change_at']:%H:%M:%S} UTC"
-                           if b["marker"] else ""),
-                    )  # fmt: skip
+            self._decorate_lane(key, plot)
+
+    def _decorate_lane(self, key: tuple, plot: LanePlot) -> None:
+        """A lane's markers (its host's, and those of no host) and duplicate bursts."""
+        host, _, subscriber, _, stream = key[:5]
+        text = self.zone.text
+        markers = [
+            (m["t"], m["kind"], f"{m['kind']} at {text(m['t'], '%H:%M:%S')}\n{m['message']}")
+            for m in self.markers
+            if m["host"] is None or m["host"] == host
+        ]
+        bursts = [
+            (b["start"].timestamp(), b["end"].timestamp(),
+             f"duplicate burst ×{b['duplicate_factor']:.2f}, {b['extra_rows']:,} extra rows"
+             + (f"\nafter {b['marker']} at {text(b['config_change_at'], '%H:%M:%S')}"
+                if b["marker"] else ""))
+            for b in self.bursts
+            if (b["host"], b["subscriber"], b["stream"]) == (host, subscriber, stream)
+        ]  # fmt: skip
+        plot.set_decorations(markers, bursts)
+
+    def _on_zone(self, name: str) -> None:
+        self.view.set_zone(name)
+        for key, plot in self.view.plots.items():
+            self._decorate_lane(key, plot)
+
+    def caption(self) -> str:
+        """What an exported picture shows: hosts, time range, zone, bucket."""
+        hosts = sorted({k[0] or "(no host)" for k in self.view.visible_keys()})
+        view = self.view.current_range()
+        shown = ", ".join(hosts[:4]) + (f" and {len(hosts) - 4} more" if len(hosts) > 4 else "")
+        when = f"{self.zone.text(view[0])} – {self.zone.text(view[1])}" if view else "no range"
+        bucket = width_label(self.frame.width_us) if self.frame is not None else "?"
+        return f"{shown} · {when} · times in {self.zone.label} · bucket {bucket}"
+
+    def centre_on(self, t: float) -> None:
+        """Centre the view on ``t`` (seconds), keeping the zoom."""
+        view = self.view.current_range()
+        if view is not None:
+            half = (view[1] - view[0]) / 2
+            self.view.zoom_to(t - half, t + half)
+
+    def focus_lane(self, key: tuple) -> None:
+        """Scroll a lane into view and highlight it (shown first if hidden)."""
+        if key not in self.view.order:
+            return
+        if key in self.view.hidden:
+            self.view.set_hidden(self.view.hidden - {key})
+            self._fill_tree()
+        self.view.highlight(key)
+        self.view.scroll_to_lane(key)
 
     def _fill_tree(self) -> None:
         self.tree.blockSignals(True)
@@ -200,19 +235,33 @@ class TimelinePanel(QWidget):
             item.setToolTip(0, self.view.labels[key])
             item.setData(0, KEY_ROLE, key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            hidden = key in self.view.hidden
+            hidden = key in self.view.hidden and key not in self.filtered
             item.setCheckState(0, Qt.CheckState.Unchecked if hidden else Qt.CheckState.Checked)
         self.tree.blockSignals(False)
+        if self.lane_filter.text().strip():
+            self._apply_lane_filter(self.lane_filter.text())
 
     def _on_item_changed(self, _item, _column) -> None:
-        hidden = set()
+        self._apply_hidden()
+
+    def _apply_hidden(self) -> None:
+        """Lanes unchecked or filtered out of the tree are hidden in the plot."""
+        unchecked, filtered = set(), set()
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
             for j in range(top.childCount()):
                 child = top.child(j)
                 if child.checkState(0) != Qt.CheckState.Checked:
-                    hidden.add(child.data(0, KEY_ROLE))
-        self.view.set_hidden(hidden)
+                    unchecked.add(child.data(0, KEY_ROLE))
+                if child.isHidden():
+                    filtered.add(child.data(0, KEY_ROLE))
+        self.filtered = filtered
+        self.view.set_hidden(unchecked | filtered)
+
+    def _on_item_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        key = item.data(0, KEY_ROLE)
+        if key is not None and self.view.scroll_to_lane(key):
+            self.view.highlight(key)
 
     def _apply_lane_filter(self, text: str) -> None:
         needle = text.strip().lower()
@@ -227,6 +276,7 @@ class TimelinePanel(QWidget):
                 child.setHidden(not match)
                 shown += match
             top.setHidden(shown == 0)
+        self._apply_hidden()
 
     # -- zoom and re-binning --------------------------------------------------------------------
     def reset_zoom(self) -> None:
@@ -261,8 +311,7 @@ class TimelinePanel(QWidget):
         if {lane.key for lane in frame.lanes} - set(self.view.plots):
             # A followed run gained a lane: lanes again, the view kept.
             view = self.view.current_range()
-            self.view.set_frame(frame, factor_default={b_key(b) for b in self._bursts})
-            self._decorate(self._bursts)
+            self.view.set_frame(frame, factor_default={b_key(b) for b in self.bursts})
             self._fill_tree()
             if view is not None:
                 self.view.zoom_to(*view)
@@ -324,8 +373,21 @@ class TimelinePanel(QWidget):
             found = next((m for m in reversed(self.markers) if m["t"] < centre - 1e-3), None)
         if found is not None:
             self.view.zoom_to(found["t"] - half, found["t"] + half)
-            when = dt.datetime.fromtimestamp(found["t"], dt.UTC)
             self.cursor_line.setText(
-                f"{found['kind']} at {when:%Y-%m-%d %H:%M:%S} UTC: {found['message']}"
+                f"{found['kind']} at {self.zone.text(found['t'])}: {found['message']}"
             )
         return found
+
+
+def _bursts_of(findings: pa.Table) -> list[dict]:
+    """The duplicate bursts among ``findings``, each with its lane's stream."""
+    return [
+        dict(f, stream="database" if f["source"] == "osquery_db" else "results")
+        for f in findings.to_pylist()
+        if f["kind"] == "duplicate_burst"
+    ]
+
+
+def b_key(b: dict) -> tuple:
+    """The factor lane's key of a burst."""
+    return (b["host"], b["publisher"], b["subscriber"], None, b["stream"])

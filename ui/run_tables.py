@@ -1,0 +1,69 @@
+"""What the window's tables show of a workspace: problems, sources, and a finding as a line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+
+from inspector.model import Workspace
+
+STATUS_COLUMNS = [
+    "log_time", "severity", "marker", "subject", "message", "host", "file", "src_line",
+    "format",  # glog, plain, syslog_glog, syslog_echo, logfmt_glog …
+    "local_time",  # the agent's wall clock as written (local-clock lines)
+    "clock", "source", "line",
+]  # fmt: skip
+SOURCE_COLUMNS = ["path", "kind", "status", "rows", "lines", "rejected", "other", "compression",
+                  "cache", "reason", "notes"]  # fmt: skip
+_CACHED = {"cache": "read back", "tail": "read back + new lines"}
+
+
+def problems_table(ws: Workspace) -> pa.Table:
+    """Rejected lines, then files that could not be read or were skipped (line empty)."""
+    files = [s for s in ws.sources if s.status in ("error", "skipped")]
+    file_rows = pa.table(
+        {
+            "source": pa.array([s.path for s in files], pa.string()),
+            "line": pa.nulls(len(files), pa.int64()),
+            "reason": pa.array([f"{s.status}: {s.reason}" for s in files], pa.string()),
+        }
+    )
+    return pa.concat_tables([ws.bad_lines.cast(file_rows.schema), file_rows])
+
+
+def sources_table(ws: Workspace) -> pa.Table:
+    """The workspace's source reports as a table for display."""
+    return pa.table(
+        {
+            "path": [s.path for s in ws.sources],
+            "kind": [s.kind for s in ws.sources],
+            "status": [s.status for s in ws.sources],
+            "rows": pa.array([s.rows for s in ws.sources], pa.int64()),
+            "lines": pa.array([s.lines_read for s in ws.sources], pa.int64()),
+            "rejected": pa.array([s.lines_rejected for s in ws.sources], pa.int64()),
+            # lines of other programs in a system log: counted, not loaded
+            "other": pa.array([s.lines_other for s in ws.sources], pa.int64()),
+            "compression": [s.compression for s in ws.sources],
+            "cache": [_CACHED.get(s.cached or "") for s in ws.sources],
+            "reason": [s.reason for s in ws.sources],
+            "notes": ["; ".join(s.notes) for s in ws.sources],
+        }
+    )
+
+
+def finding_line(f: dict, when: Callable[[object, str], str]) -> str:
+    """A finding in one line for the status bar; ``when(time, pattern)`` writes its times."""
+    what = f["subscriber"] or f["query"] or "?"
+    if f["kind"] == "duplicate_burst":
+        text = f"Duplicate burst in {what}: ×{f['duplicate_factor']:.2f}, {f['extra_rows']:,} extra rows"
+        if f.get("marker"):
+            text += f", after {f['marker']} at {when(f['config_change_at'], '%H:%M:%S')}"
+        return text
+    return f"{f['kind']} of {what} at {when(f['start'], '%Y-%m-%d %H:%M:%S')}"
+
+
+def nothing_loadable(ws: Workspace) -> bool:
+    """True when no input held anything osquery wrote: no source loaded (an empty folder, or only
+    other programs' files) — not a clean run, so the window must not say "no findings"."""
+    return not ws.loaded_sources
