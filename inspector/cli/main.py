@@ -10,9 +10,9 @@ import argparse
 import sys
 
 from inspector import __version__
-from inspector.cli import cache, compare, demo, scan
+from inspector.cli import cache, compare, demo, fleet, scan
 
-SUBCOMMANDS = ("scan", "compare", "demo", "cache")
+SUBCOMMANDS = ("scan", "compare", "demo", "cache", "fleet")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_parser(sub)
     demo.add_parser(sub)
     cache.add_parser(sub)
+    fleet.add_parser(sub)
     return parser
 
 

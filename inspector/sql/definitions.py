@@ -144,3 +144,26 @@ def stable_content(d: Dialect) -> str:
     """SQL: the content identity stored in a fleet dataset — a hash of the columns without the
     eid that DuckDB and Spark compute alike (``Dialect.stable_hash64``)."""
     return d.stable_hash64(stripped_columns(d))
+
+
+def markers(d: Dialect) -> str:
+    """The status rows that carry a marker (all the findings read of the status log), with the
+    log time as µs (engines hand timestamps over in their own ways)."""
+    return f"""
+    SELECT {d.text("source")} AS source, line, {d.text("host")} AS host,
+           {d.micros("log_time")} AS log_us, {d.text("marker")} AS marker, subject, message,
+           file, {d.text("severity")} AS severity
+    FROM status WHERE marker IS NOT NULL
+    """
+
+
+def spans(d: Dialect) -> str:
+    """Per host × stream the first and last record time (µs): the observed span a lane's rate
+    per hour is taken over (stored query results left out)."""
+    return f"""
+    SELECT host, stream, min(t) AS first_us, max(t) AS last_us
+    FROM (SELECT {d.text("host")} AS host, {stream(d)} AS stream, {event_time(d)} AS t
+          FROM records WHERE {d.text("format")} <> 'database_stored') timed
+    WHERE t IS NOT NULL
+    GROUP BY host, stream
+    """

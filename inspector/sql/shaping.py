@@ -114,3 +114,9 @@ def query_runs_table(raw: pa.Table) -> pa.Table:
         },
         schema=QUERY_RUNS,
     )
+
+
+def markers_table(raw: pa.Table) -> pa.Table:
+    """Status rows of ``definitions.markers`` with ``log_time`` as a UTC timestamp again."""
+    log_time = raw.column("log_us").cast(pa.int64()).cast(TIMESTAMP)
+    return raw.drop_columns(["log_us"]).append_column("log_time", log_time)
