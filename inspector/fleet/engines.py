@@ -105,6 +105,8 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int | None = Non
     from pyspark.sql import SparkSession  # optional extra: pip install '.[fleet]'
 
     cores = os.cpu_count() or 2
+    # Python tasks run in this interpreter (its packages), not whatever python3 is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.master(master)
         .appName("osquery-inspector fleet")
@@ -112,6 +114,7 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int | None = Non
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions or max(2, 2 * cores)))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.parquet.datetimeRebaseModeInRead", "CORRECTED")
         .config("spark.driver.memory", os.environ.get("INSPECTOR_SPARK_DRIVER_MEMORY", "4g"))
     )
