@@ -43,7 +43,9 @@ def _status_lines(host_dir: str, tz: str) -> list[bytes]:
     """The folder's status log as the JSON records a pipeline logger ships."""
     status = load([host_dir], LoadOptions(tz=tz)).status
     out = []
-    for r in status.select(["host", "log_time", "severity", "file", "src_line", "message"]).to_pylist():
+    for r in status.select(
+        ["host", "log_time", "severity", "file", "src_line", "message"]
+    ).to_pylist():
         if r["log_time"] is None or r["host"] is None:
             continue
         at = r["log_time"].astimezone(dt.UTC)
@@ -51,7 +53,9 @@ def _status_lines(host_dir: str, tz: str) -> list[bytes]:
             "hostIdentifier": r["host"],
             "calendarTime": at.strftime("%a %b %d %H:%M:%S %Y UTC"),
             "unixTime": str(int(at.timestamp())),
-            "severity": {"INFO": "0", "WARNING": "1", "ERROR": "2", "FATAL": "3"}.get(r["severity"] or "", "0"),
+            "severity": {"INFO": "0", "WARNING": "1", "ERROR": "2", "FATAL": "3"}.get(
+                r["severity"] or "", "0"
+            ),
             "filename": r["file"] or "",
             "line": str(r["src_line"] or 0),
             "message": r["message"],
@@ -63,7 +67,11 @@ def _status_lines(host_dir: str, tz: str) -> list[bytes]:
 
 
 def write_pipeline(
-    host_dirs: list[str], root: str, objects: int = 100, envelopes: float = 0.1, seed: int = 1,
+    host_dirs: list[str],
+    root: str,
+    objects: int = 100,
+    envelopes: float = 0.1,
+    seed: int = 1,
     tz: str = "UTC",
 ) -> dict:
     """Write the hosts' results and status as about ``objects`` gzip objects under ``root``;
