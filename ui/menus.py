@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from ui import export_actions, session_actions
 from ui.cache_actions import clear_read_cache
+from ui.fleet.actions import open_fleet_dialog
 from ui.recent import clear_recent, recent_inputs
 
 
@@ -32,6 +33,7 @@ def build_menus(window) -> None:
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(lambda: fill_recent(window))
     _action(window, file_menu, "Open &Demo Run", None, window.open_demo)
+    _action(window, file_menu, "Open F&leet Dataset…", None, lambda: open_fleet_dialog(window))
     file_menu.addSeparator()
     _action(window, file_menu, "&Compare With…", "Ctrl+Shift+C", window.compare_dialog)
     file_menu.addSeparator()
