@@ -20,7 +20,7 @@ COLOURS = np.array(
     [(214, 232, 214), (250, 220, 150), (245, 160, 80), (215, 48, 39), (120, 0, 20)], dtype=float
 )
 LABEL_WIDTH = 230
-MAX_LABELS = 60
+LABEL_PIXELS = 14  # a row label needs this much height
 
 
 def cell_colours(values: np.ndarray) -> np.ndarray:
@@ -36,13 +36,22 @@ def cell_colours(values: np.ndarray) -> np.ndarray:
     return rgba
 
 
-def row_ticks(grid: HeatGrid) -> list[tuple[float, str]]:
-    """Left-axis labels: every row when few, else the first row of every n-th host."""
-    if len(grid.rows) <= MAX_LABELS:
-        return [(i + 0.5, grid.label(i)) for i in range(len(grid.rows))]
-    firsts = [i for i, h in enumerate(grid.row_hosts) if i == 0 or grid.row_hosts[i - 1] != h]
-    step = max(1, int(np.ceil(len(firsts) / MAX_LABELS)))
-    return [(i + 0.5, grid.row_hosts[i] or "?") for i in firsts[::step]]
+def row_ticks(
+    grid: HeatGrid, lo: float, hi: float, pixels_per_row: float
+) -> list[tuple[float, str]]:
+    """Left-axis labels for rows ``lo``..``hi``: every row when a label fits in one, else the
+    first row of as many hosts as fit (one label per ``LABEL_PIXELS``)."""
+    first, last = max(0, int(np.floor(lo))), min(len(grid.rows), int(np.ceil(hi)) + 1)
+    if pixels_per_row >= LABEL_PIXELS:
+        return [(i + 0.5, grid.label(i)) for i in range(first, last)]
+    hosts = grid.row_hosts
+    out: list[tuple[float, str]] = []
+    next_free = -np.inf
+    for i in range(first, last):
+        if (i == 0 or hosts[i - 1] != hosts[i]) and i * pixels_per_row >= next_free:
+            out.append((i + 0.5, hosts[i] or "?"))
+            next_free = i * pixels_per_row + LABEL_PIXELS
+    return out
 
 
 class FleetHeatmap(pg.GraphicsLayoutWidget):
@@ -62,6 +71,8 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         self.cells.setTitle("Duplication factor per host × subscriber (UTC; grey: no events)")
         self.image = pg.ImageItem(axisOrder="col-major")
         self.cells.addItem(self.image)
+        self.separators = pg.PlotDataItem(connect="pairs", pen=pg.mkPen((255, 255, 255), width=2))
+        self.cells.addItem(self.separators)  # one item: a line between hosts
         self.rollout = self.addPlot(
             row=1, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)}
         )
@@ -84,6 +95,16 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         self.rollout.addItem(self.changes)
         self.rollout.addLegend(offset=(8, 4)).addItem(self.changes, "config change")
         self.scene().sigMouseClicked.connect(self._clicked)
+        self.cells.vb.sigResized.connect(self._update_ticks)
+        self.cells.vb.sigYRangeChanged.connect(self._update_ticks)
+
+    def _update_ticks(self, *_args) -> None:
+        """Row labels for the rows in view, as many as fit."""
+        if self.grid is None or not self.grid.rows:
+            return
+        lo, hi = self.cells.vb.viewRange()[1]
+        per_row = self.cells.vb.height() / max(hi - lo, 1e-9)
+        self.cells.getAxis("left").setTicks([row_ticks(self.grid, lo, hi, per_row), []])
 
     def show_grid(self, grid: HeatGrid) -> None:
         """Draw ``grid`` (replacing what was drawn)."""
@@ -96,7 +117,11 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
             return
         self.image.setImage(cell_colours(grid.values), autoLevels=False)
         self.image.setRect(QRectF(grid.t0, 0, columns * grid.width_s, rows))
-        self.cells.getAxis("left").setTicks([row_ticks(grid), []])
+        hosts = grid.row_hosts
+        between = [i for i in range(1, rows) if hosts[i] != hosts[i - 1]]
+        ends = (grid.t0, grid.t0 + columns * grid.width_s)
+        self.separators.setData(np.tile(ends, len(between)), np.repeat(between, 2).astype(float))
+        self._update_ticks()
         edges = grid.t0 + grid.width_s * np.arange(columns + 1)
         self.curve.setData(edges, grid.hosts_duplicating.astype(float))
         top = max(float(grid.hosts_duplicating.max(initial=0)), 1.0) * 1.1
