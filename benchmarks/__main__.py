@@ -10,7 +10,7 @@ import argparse
 import datetime as dt
 import sys
 
-from benchmarks import analysis_bench, gui_bench, ingest_bench, rocksdb_bench
+from benchmarks import analysis_bench, fleet_bench, gui_bench, ingest_bench, rocksdb_bench
 from benchmarks.harness import machine, markdown
 
 # name → (records at full size, in quick mode; repeats at full size, in quick mode); for ingest
@@ -20,6 +20,8 @@ BENCHMARKS = {
     "gui": (10_000_000, 200_000, 5, 2),
     "ingest": (1_000_000_000, 20_000_000, 3, 1),
     "rocksdb": (1_000_000, 20_000, 3, 1),
+    # fleet: records of the 40-host fleet (Spark runs at full size only: its JVM start is slow)
+    "fleet": (4_000_000, 40_000, 3, 1),
 }
 
 
@@ -60,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if name == "rocksdb":
             sections.append(rocksdb_bench.run(args.db_events or size, repeat))
+            continue
+        if name == "fleet":
+            sections.extend(fleet_bench.run(size, repeat, with_spark=not args.quick))
             continue
         rows = args.rows or size
         if rows not in tables:

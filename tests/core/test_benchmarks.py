@@ -66,3 +66,10 @@ def test_quick_rocksdb_reads_against_bare_iteration(tmp_path) -> None:
     assert re.search(r"[\d,]{6,} records, [\d,]+ records/s", app), app
     assert re.search(r"[\d,]{6,} pairs, [\d,]+ pairs/s", bare), bare
     assert "slower than iterating alone" in text
+
+
+def test_quick_fleet_scan_and_ingest_report_against_the_bare_query(tmp_path) -> None:
+    text = _quick(tmp_path, "fleet")
+    for name in ("baseline: bare DuckDB factors query", "fleet scan, DuckDB", "fleet ingest"):
+        assert " MB |" in _row(text, name)  # a figure and its peak RSS
+    assert "the bare query — goal" in text and "objects in" in text
