@@ -103,12 +103,11 @@ def _scan_section(dataset: str, total: int, repeat: int, with_spark: bool) -> Se
         "baseline: bare DuckDB factors query",
         [run_child(child_code("import duckdb", BARE.format(glob=glob))) for _ in range(repeat)],
     )
-    duck = from_children(
-        "fleet scan, DuckDB",
-        [run_child(child_code("from inspector.fleet.scan import fleet_scan",
-                              SCAN.format(dataset=dataset, engine="duckdb", extra="")))
-         for _ in range(repeat)],  # fmt: skip
+    scan_code = child_code(
+        "from inspector.fleet.scan import fleet_scan",
+        SCAN.format(dataset=dataset, engine="duckdb", extra=""),
     )
+    duck = from_children("fleet scan, DuckDB", [run_child(scan_code) for _ in range(repeat)])
     section.measurements += [bare, duck]
     ratio = duck.median / bare.median
     section.verdicts.append(
@@ -122,11 +121,15 @@ def _scan_section(dataset: str, total: int, repeat: int, with_spark: bool) -> Se
         ]
         done = [r.result["rows"] for r in spark_runs if isinstance(r.result.get("rows"), dict)]
         start = Measurement("Spark local[2] session start", [d["start"] for d in done])
-        warm = Measurement("fleet scan, Spark local[2], same scan again (warm)", [d["warm"] for d in done])
+        warm = Measurement(
+            "fleet scan, Spark local[2], same scan again (warm)", [d["warm"] for d in done]
+        )
         spark = from_children("fleet scan, Spark local[2] (first scan after the start)", spark_runs)
         spark.seconds = [d["first"] for d in done]
         jvm = max((d["jvm_mb"] or 0 for d in done), default=0)
-        spark.note = f"session start excluded; peak RSS of the Python driver; the JVM's own: {jvm:,.0f} MB"
+        spark.note = (
+            f"session start excluded; peak RSS of the Python driver; the JVM's own: {jvm:,.0f} MB"
+        )
         section.measurements += [start, spark, warm]
         sratio = spark.median / duck.median
         section.verdicts.append(
@@ -134,7 +137,8 @@ def _scan_section(dataset: str, total: int, repeat: int, with_spark: bool) -> Se
             + ("met" if sratio <= GOAL_SPARK else "missed")
         )
     else:
-        section.measurements.append(Measurement("fleet scan, Spark", [], note="skipped (quick mode, or no pyspark or Java)"))
+        skipped = "skipped (quick mode, or no pyspark or Java)"
+        section.measurements.append(Measurement("fleet scan, Spark", [], note=skipped))
     return section
 
 

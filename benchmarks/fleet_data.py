@@ -45,7 +45,9 @@ def replicate(base: str, out: str, copies: int) -> int:
     """Write ``out``: every host of ``base`` ``copies`` times under new names; its records."""
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "dataset.json"), "w", encoding="utf-8") as f:
-        json.dump({"format": "osquery-inspector fleet dataset", "version": layout.FORMAT_VERSION}, f)
+        json.dump(
+            {"format": "osquery-inspector fleet dataset", "version": layout.FORMAT_VERSION}, f
+        )
     tables = {
         name: pq.read_table(layout.table_dir(base, name), schema=schema)
         for name, schema in layout.DATED.items()

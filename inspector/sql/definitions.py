@@ -61,7 +61,9 @@ def factors(d: Dialect, width_us: int) -> str:
     WITH deliveries {d.cte_once} (SELECT *, {lane} AS lane FROM ({deliveries(d)}) delivered),
     copies AS (
         SELECT lane, {d.div("t", width)} * {width} AS bucket_us, content,
-               count(*) AS n, min(eid) AS eid_lo, max(eid) AS eid_hi
+               count(*) AS n,
+               min({d.eid_key("eid")}) FILTER (WHERE eid IS NOT NULL) AS eid_lo,
+               max({d.eid_key("eid")}) FILTER (WHERE eid IS NOT NULL) AS eid_hi
         FROM deliveries
         GROUP BY lane, {d.div("t", width)} * {width}, content
     ),

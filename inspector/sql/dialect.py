@@ -44,6 +44,12 @@ class Dialect:
         # Spark's xxhash64 skips NULL arguments: a sentinel keeps (NULL, 'a') apart from ('a', NULL).
         return "xxhash64(" + ", ".join(f"coalesce({e}, '\\u0000')" for e in exprs) + ")"
 
+    def eid_key(self, expr: str) -> str:
+        """What the eids of one content's copies are compared by: the text itself in DuckDB;
+        a 64-bit hash in Spark, whose hash aggregate keeps no strings (min/max of a string
+        would make it sort every row)."""
+        return expr if self.name == "duckdb" else f"xxhash64({expr})"
+
     def stable_hash64(self, text: str) -> str:
         """A signed 64-bit hash of a text that every engine and version computes alike: the first
         8 bytes of its MD5, big-endian, as a two's-complement BIGINT. (DuckDB's ``hash()`` and

@@ -4,8 +4,11 @@ Few tests on small data: one Spark session for the module (its start costs secon
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import pyarrow as pa
@@ -73,3 +76,15 @@ def test_spark_ingest_writes_what_duckdb_writes(spark, demo_fleet, pipeline_root
     manifests = [pq.read_table(os.path.join(d, "manifest")).drop_columns(["ingest"]).sort_by("path")
                  for d in (with_spark, with_duckdb)]  # fmt: skip
     assert manifests[0].equals(manifests[1])
+
+
+def test_spark_scan_json_on_the_command_line_is_the_document_alone(fleet_dataset):
+    done = subprocess.run(
+        [sys.executable, "-m", "inspector.cli.main", "fleet", "scan", fleet_dataset,
+         "--engine", "spark", "--spark-master", "local[2]", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)  # nothing but the document on stdout
+    assert doc["engine"] == "spark" and len(doc["hosts"]) == 4 and doc["findings"]
+    assert "Spark" in done.stderr
