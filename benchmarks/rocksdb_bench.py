@@ -1,4 +1,5 @@
-"""Reading an agent's ``osquery.db``: the app's reader vs bare rocksdict iteration, rows per second.
+"""Reading an agent's ``osquery.db``: the app's reader vs bare rocksdict iteration, rows per second;
+and the database anatomy (``osquery-inspector db``) against the app's reader, in the same run.
 
 The database is the demo generator's: a one-hour run, so every event it generated is still
 buffered (osquery keeps the last hour). Each read is a fresh process, timed inside it.
@@ -13,6 +14,7 @@ from benchmarks.harness import ChildRun, Measurement, Section, child_code, from_
 from benchmarks.inputs import copy_db, osquery_db
 
 APP = "rows = read_rocksdb({path!r}).records.num_rows"
+ANATOMY = "rows = sum(anatomy({path!r}).subscribers.column('events').to_pylist())"
 BARE = """\
 families = Rdict.list_cf({path!r})
 raw = {{cf: Options(raw_mode=True) for cf in families if cf != "default"}}
@@ -41,21 +43,30 @@ def _measure(path: str, copy: str, repeat: int) -> Section:
     bare_code = child_code(
         "from rocksdict import AccessType, Options, Rdict", BARE.format(path=copy)
     )
+    anatomy_code = child_code(
+        "from inspector.database.report import anatomy", ANATOMY.format(path=path)
+    )
     app_runs: list[ChildRun] = []
     bare_runs: list[ChildRun] = []
-    for _ in range(repeat):  # interleaved, so drift hits both alike
+    anatomy_runs: list[ChildRun] = []
+    for _ in range(repeat):  # interleaved, so drift hits all alike
         app_runs.append(run_child(app_code))
         bare_runs.append(run_child(bare_code))
-    app = _row("app: `read_rocksdb` → records (incl. its private copy)", app_runs, "records")
+        anatomy_runs.append(run_child(anatomy_code))
+    app = _row("app: `read_rocksdb` → records (through its shadow folder)", app_runs, "records")
     bare = _row("baseline: bare rocksdict `items()` over every column family", bare_runs, "pairs")
+    anatomy = _row("app: `db` anatomy report (`database.report.anatomy`)", anatomy_runs, "events")
     section = Section(
         f"Reading an osquery.db ({mb:,.0f} MB on disk)",
         "A one-hour demo `openbsm-double` run's RocksDB database (all its events still buffered). "
-        "App: the whole read — copying the database into a private folder, iterating, decoding "
-        "the JSON rows and building the records, status and query tables. Baseline: opening a "
-        "copy read-only with `Options(raw_mode=True)` and iterating `items()` of every column "
-        "family, nothing decoded. Fresh process per run, timed inside it; same run, interleaved.",
-        [app, bare],
+        "App: the whole read — opening the database through a shadow folder of links, iterating, "
+        "decoding the JSON rows and building the records, status and query tables. Baseline: "
+        "opening a copy read-only with `Options(raw_mode=True)` and iterating `items()` of every "
+        "column family, nothing decoded. Anatomy: the whole `osquery-inspector db` measurement "
+        "(every key and value read, RocksDB properties, event times and content hashes, index "
+        "checks, key-order inversions), compared with the app's read (goal: about its time). "
+        "Fresh process per run, timed inside it; same run, interleaved.",
+        [app, bare, anatomy],
     )
     if app.seconds and bare.seconds:
         app_rate = _rows(app_runs) / app.median
@@ -67,6 +78,11 @@ def _measure(path: str, copy: str, repeat: int) -> Section:
         )
     else:
         section.verdicts.append("a reader failed: no ratio (see the notes)")
+    if app.seconds and anatomy.seconds:
+        section.verdicts.append(
+            f"the anatomy report of the same database takes {anatomy.median / app.median:.2f}× "
+            "the time of the app's read (goal: about 1×)"
+        )
     return section
 
 

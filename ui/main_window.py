@@ -28,6 +28,7 @@ from inspector.schema import LOADED_RECORDS
 from inspector.views.overview import loaded_line, plural
 from ui import export_actions
 from ui.compare.controller import CompareController
+from ui.database.controller import DatabaseController
 from ui.drops import accept_file_drags, dropped_paths
 from ui.menus import build_menus
 from ui.recent import remember
@@ -47,6 +48,9 @@ STATUS_COLUMNS = [
     "host",
     "file",
     "src_line",
+    "format",  # glog, plain, syslog_glog, syslog_echo, logfmt_glog …
+    "local_time",  # the agent's wall clock as written (local-clock lines)
+    "clock",
     "source",
     "line",
 ]
@@ -57,6 +61,7 @@ SOURCE_COLUMNS = [
     "rows",
     "lines",
     "rejected",
+    "other",
     "compression",
     "cache",
     "reason",
@@ -87,6 +92,8 @@ def sources_table(ws: Workspace) -> pa.Table:
             "rows": pa.array([s.rows for s in ws.sources], pa.int64()),
             "lines": pa.array([s.lines_read for s in ws.sources], pa.int64()),
             "rejected": pa.array([s.lines_rejected for s in ws.sources], pa.int64()),
+            # lines of other programs in a system log: counted, not loaded
+            "other": pa.array([s.lines_other for s in ws.sources], pa.int64()),
             "compression": [s.compression for s in ws.sources],
             "cache": [_CACHED.get(s.cached or "") for s in ws.sources],
             "reason": [s.reason for s in ws.sources],
@@ -155,6 +162,7 @@ class MainWindow(QMainWindow):
             panel.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
         self.compare = CompareController(self)
+        self.database = DatabaseController(self)
         self.current_paths: list[str] = []
         for panel, title in (
             (self.findings_panel, "Findings"),
@@ -165,6 +173,7 @@ class MainWindow(QMainWindow):
             (self.sources_panel, "Sources"),
             (self.problems_panel, "Problems"),
             (self.compare.panel, "Compare"),
+            (self.database.panel, "Database"),
         ):
             self.tabs.addTab(panel, title)
         # Perfetto's arrangement: the plot above, the tables it drives below.
@@ -334,6 +343,7 @@ class MainWindow(QMainWindow):
             self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
         )
         self._timeline().show_run(run.binner, run.factors, run.frame, run.markers, run.findings)
+        self.database.show_run(ws)
         self.current_paths = list(run.paths)
         if self.compare.after is not None:
             self.compare._request()  # a new current run: compare it with the run after again
@@ -444,4 +454,5 @@ class MainWindow(QMainWindow):
             self.timeline.overlay_rebinner.wait(60_000)
         self.records_panel.shutdown()
         self.compare.shutdown()
+        self.database.shutdown()
         super().closeEvent(event)

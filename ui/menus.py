@@ -11,6 +11,7 @@ from ui import export_actions, session_actions
 from ui.cache_actions import clear_read_cache
 from ui.fleet.actions import open_fleet_dialog
 from ui.recent import clear_recent, recent_inputs
+from ui.status_zone import change_status_zone
 
 
 def _action(window: QMainWindow, menu: QMenu, text: str, shortcut, slot) -> QAction:
@@ -65,6 +66,8 @@ def build_menus(window) -> None:
     )
     _action(window, view, "&Filter Records", "Ctrl+F", window.focus_filter)
     _action(window, view, "&Reset Zoom", "Ctrl+0", lambda: _timeline(window, "reset_zoom"))
+    view.addSeparator()
+    _action(window, view, "Status-Log &Time Zone…", None, lambda: change_status_zone(window))
 
     help_menu = bar.addMenu("&Help")
     _action(window, help_menu, "&About", None, window.about)

@@ -14,7 +14,7 @@ import pyarrow as pa
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from inspector.analysis.binning import FACTORS, Binner
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.duplicates import BurstOptions, duplication_factors
 from inspector.analysis.findings import find
 from inspector.loading.pipeline import load
 from inspector.loading.preview import preview
@@ -68,7 +68,9 @@ def analyse(ws: Workspace, progress: Progress) -> tuple:
     """The analysis a loaded run gets before the window shows it (in the worker thread)."""
     binner = Binner(ws.records)
     progress.report(0.1, "counting duplicated deliveries")
-    factors = binner.factors(FACTOR_WIDTH_US)
+    # The one definition of the factors (inspector.sql), as scan and fleet scan compute them;
+    # the binner re-bins for the timeline's zoom levels (a test keeps the two equal).
+    factors = duplication_factors(ws.records, FACTOR_WIDTH_US // 1_000_000)
     progress.check()
     progress.report(0.5, "finding duplicate bursts and re-baselines")
     findings = find(ws, BurstOptions(bucket_seconds=FACTOR_WIDTH_US // 1_000_000), factors=factors)

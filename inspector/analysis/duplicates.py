@@ -12,7 +12,6 @@ subscription) or the same eid seen again (re-delivery).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -23,22 +22,11 @@ from inspector.analysis.binning import (
     only_deliveries,
     stream_of_formats,
 )
+from inspector.analysis.burst_rules import BurstOptions, signature, stretches
 from inspector.analysis.lanes import lane_codes
 from inspector.duck import arrow_query
 from inspector.progress import Progress, report
 from inspector.sql.in_memory import factors_of
-
-
-@dataclass(frozen=True)
-class BurstOptions:
-    """How clearly a factor must rise to count, and how far a marker may lie before a burst."""
-
-    bucket_seconds: int = 60
-    min_rise: float = 0.25  # above the lane's baseline factor
-    min_extra_rows: int = 10  # per burst: a few legitimate twins never make one
-    new_burst_change: float = 0.5  # a factor change this large starts a new burst
-    max_gap_buckets: int = 2  # this many buckets with events but no duplicates end a burst
-    marker_window_buckets: int = 5  # how far before a burst its cause may lie
 
 
 def delivery_lanes(records: pa.Table) -> np.ndarray:
@@ -113,77 +101,31 @@ def duplicate_bursts(
 
 
 def _lane_bursts(lane: dict, part: pa.Table, options: BurstOptions, width_us: int) -> list[dict]:
+    """The bursts of one lane (``burst_rules``) as rows of ``BURSTS``."""
     bucket = part.column("bucket").cast(pa.int64()).to_numpy()
     rows = part.column("rows").to_numpy()
     distinct = part.column("distinct_rows").to_numpy()
     eids = part.column("eids").cast(pa.float64()).fill_null(np.nan).to_numpy()
-    factor = rows / np.maximum(distinct, 1)
-    # A subscriber delivers each event once: its baseline is about 1 (a few legitimate twins).
-    # A low quantile keeps a long duplicated stretch from passing for normal.
-    baseline = min(
-        float(np.quantile(factor, 0.1)) if len(factor) else 1.0, 1.0 + options.min_rise / 2
-    )
-    elevated = (factor >= baseline + options.min_rise) & (rows - distinct >= 1)
-    out: list[dict] = []
-    # Running sums: a burst's level over any stretch in O(1), however long the burst.
-    cum_rows = np.r_[0, np.cumsum(rows)]
-    cum_distinct = np.r_[0, np.cumsum(distinct)]
-    i, n = 0, len(bucket)
-    while i < n:
-        if not elevated[i]:
-            i += 1
-            continue
-        start = i
-        level = factor[i]
-        last = i
-        misses = 0  # buckets with events but no duplication since the last elevated one
-        for nxt in range(i + 1, n):
-            if not elevated[nxt]:
-                misses += 1
-                if misses > options.max_gap_buckets:
-                    break
-                continue
-            if abs(factor[nxt] - level) >= options.new_burst_change:
-                break
-            misses = 0
-            last = nxt
-            level = (cum_rows[nxt + 1] - cum_rows[start]) / max(
-                cum_distinct[nxt + 1] - cum_distinct[start], 1
-            )
-        total = int(cum_rows[last + 1] - cum_rows[start])
-        unique = int(cum_distinct[last + 1] - cum_distinct[start])
-        if (
-            total - unique < options.min_extra_rows
-            or total / max(unique, 1) < baseline + options.min_rise
-        ):
-            i = last + 1  # scattered legitimate twins, not a burst
-            continue
-        known = eids[start : last + 1]
-        known = known[~np.isnan(known)]
-        signature = "same_content_different_eid"
-        if len(known) and known.sum() < total:
-            signature = "same_eid_repeated"
-        elif not len(known):
-            signature = "same_content"
-        out.append(
-            {
-                "kind": "duplicate_burst",
-                "signature": signature,
-                **lane,
-                "start": int(bucket[start]),
-                "end": int(bucket[last]) + width_us,
-                "duplicate_factor": round(total / max(unique, 1), 3),
-                "baseline_factor": round(baseline, 3),
-                "rows": total,
-                "extra_rows": total - unique,
-                "config_change_at": None,
-                "marker": None,
-                "marker_message": None,
-                "open_start": start == 0,
-                "_buckets": int(last - start + 1),
-            }
-        )
-        i = last + 1
+    found, baseline = stretches(rows, distinct, options)
+    out = [
+        {
+            "kind": "duplicate_burst",
+            "signature": signature(eids[s.start : s.last + 1], s.rows),
+            **lane,
+            "start": int(bucket[s.start]),
+            "end": int(bucket[s.last]) + width_us,
+            "duplicate_factor": round(s.factor, 3),
+            "baseline_factor": round(baseline, 3),
+            "rows": s.rows,
+            "extra_rows": s.extra,
+            "config_change_at": None,
+            "marker": None,
+            "marker_message": None,
+            "open_start": s.start == 0,
+            "_buckets": s.last - s.start + 1,
+        }
+        for s in found
+    ]
     return _absorb_transitions(out)
 
 

@@ -128,6 +128,17 @@ def _run_json(ws: Workspace, anchors: dict, align: str) -> dict:
 def comparison_text(result: Comparison, runs: dict[str, Workspace]) -> str:
     """A human reading of the comparison: what rose, what appeared or vanished, the pair table."""
     rows = result.table.to_pylist()
+    out = [*_runs_section(result, runs), ""]
+    empty = [role for role in ("before", "after") if not runs[role].records.num_rows]
+    if empty:
+        out.append(f"Warning: the run {' and '.join(empty)} holds no records to compare.")
+    out += _changes_section(result, rows)
+    out += _divergence_section(result)
+    out += ["", *_pair_table(result, rows)]
+    return "\n".join(out)
+
+
+def _runs_section(result: Comparison, runs: dict[str, Workspace]) -> list[str]:
     out = []
     for role, anchors, align in (
         ("before", result.anchors_before, result.alignment.before),
@@ -135,61 +146,60 @@ def comparison_text(result: Comparison, runs: dict[str, Workspace]) -> str:
     ):
         ws = runs[role]
         zero = ", ".join(f"{h or '(no host)'} {json_default(at)}" for h, at in anchors.items())
-        zero = zero or "(no timed records)"
         out.append(
             f"{role:<6} {plural(ws.records.num_rows, 'record')} from "
-            f"{plural(len(ws.loaded_sources), 'source')}; time 0 = {align}: {zero}"
+            f"{plural(len(ws.loaded_sources), 'source')}; time 0 = {align}: "
+            f"{zero or '(no timed records)'}"
         )
-    out.append("")
-    if not all(runs[role].records.num_rows for role in ("before", "after")):
-        empty = [role for role in ("before", "after") if not runs[role].records.num_rows]
-        out.append(f"Warning: the run {' and '.join(empty)} holds no records to compare.")
+    return out
 
-    def lane(r):
-        return _lane(r, result.by_host)
 
+def _changes_section(result: Comparison, rows: list[dict]) -> list[str]:
     rose = [r for r in rows if r["change"] == "duplication"]
-    if rose:
-        out.append("Duplication rose:")
-        for r in rose:
-            out.append(
-                f"  {lane(r)}: factor {_num(r['duplicate_factor_before'])} → "
-                f"{_num(r['duplicate_factor_after'])}, bursts {r['bursts_before'] or 0} → "
-                f"{r['bursts_after'] or 0}, extra rows {r['extra_rows_before'] or 0} → "
-                f"{r['extra_rows_after'] or 0}"
-            )
-    else:
-        out.append("Duplication did not rise anywhere.")
+    out = ["Duplication rose:" if rose else "Duplication did not rise anywhere."]
+    for r in rose:
+        out.append(
+            f"  {_lane(r, result.by_host)}: factor {_num(r['duplicate_factor_before'])} → "
+            f"{_num(r['duplicate_factor_after'])}, bursts {r['bursts_before'] or 0} → "
+            f"{r['bursts_after'] or 0}, extra rows {r['extra_rows_before'] or 0} → "
+            f"{r['extra_rows_after'] or 0}"
+        )
     for word, title in (
         ("appeared", "Appeared"),
         ("vanished", "Vanished"),
         ("source_missing", "Not comparable (the other run has no such source)"),
     ):
-        names = [lane(r) for r in rows if r["change"] == word]
+        names = [_lane(r, result.by_host) for r in rows if r["change"] == word]
         if names:
             out.append(f"{title}: " + ", ".join(names))
+    return out
+
+
+def _divergence_section(result: Comparison) -> list[str]:
     first = result.first_divergence
     if first:
-        out.append(
-            f"First divergence: {lane(first)} at {_duration(first['divergence_offset_s'])} "
+        return [
+            f"First divergence: {_lane(first, result.by_host)} at "
+            f"{_duration(first['divergence_offset_s'])} "
             f"(before {json_default(first['divergence_before'])}, "
             f"after {json_default(first['divergence_after'])})"
-        )
-    elif result.overlap_s <= 0:
-        out.append(
+        ]
+    if result.overlap_s <= 0:
+        return [
             "The runs cover no common stretch of relative time: nothing to set side by side "
             "(try another --align)."
-        )
-    else:
-        out.append(
-            "The runs do not diverge beyond normal variation over the "
-            f"{_duration(result.overlap_s).lstrip('+')} both cover."
-        )
-    out.append("")
+        ]
+    return [
+        "The runs do not diverge beyond normal variation over the "
+        f"{_duration(result.overlap_s).lstrip('+')} both cover."
+    ]
+
+
+def _pair_table(result: Comparison, rows: list[dict]) -> list[str]:
     header = ("lane", "source", "rows", "rate/h", "factor", "bursts", "change")
     table = [header] + [
         (
-            lane(r).removesuffix(" in osquery.db"), r["source"],
+            _lane(r, result.by_host).removesuffix(" in osquery.db"), r["source"],
             f"{r['rows_before'] or 0} → {r['rows_after'] or 0}",
             f"{_num(r['rate_before'], 1)} → {_num(r['rate_after'], 1)}",
             f"{_num(r['duplicate_factor_before'])} → {_num(r['duplicate_factor_after'])}",
@@ -199,10 +209,9 @@ def comparison_text(result: Comparison, runs: dict[str, Workspace]) -> str:
         for r in rows
     ]  # fmt: skip
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    out.extend(
+    return [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
-    )
-    return "\n".join(out)
+    ]
 
 
 def _lane(r: dict, by_host: bool) -> str:

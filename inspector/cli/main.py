@@ -1,7 +1,7 @@
 """Command-line entry for the headless subcommands.
 
-``ui.entry.main`` (the ``osquery-inspector`` console script) sends ``scan``, ``compare`` and
-``demo`` here, so that the command line never loads Qt.
+``ui.entry.main`` (the ``osquery-inspector`` console script) sends ``scan``, ``compare``,
+``demo``, ``cache`` and ``db`` here, so that the command line never loads Qt.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import argparse
 import sys
 
 from inspector import __version__
-from inspector.cli import cache, compare, demo, fleet, scan
+from inspector.cli import cache, compare, db, demo, fleet, scan
 
-SUBCOMMANDS = ("scan", "compare", "demo", "cache", "fleet")
+SUBCOMMANDS = ("scan", "compare", "demo", "cache", "db", "fleet")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_parser(sub)
     demo.add_parser(sub)
     cache.add_parser(sub)
+    db.add_parser(sub)
     fleet.add_parser(sub)
     return parser
 

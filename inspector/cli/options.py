@@ -36,7 +36,8 @@ def add_time_options(parser: argparse.ArgumentParser) -> None:
         "--tz",
         type=time_zone,
         metavar="ZONE",
-        help="time zone of glog status logs (default: this machine's)",
+        help="the agent's time zone, in which its glog and syslog lines are written (default: "
+        "inferred from the run, else UTC — never this machine's)",
     )
     parser.add_argument(
         "--year",

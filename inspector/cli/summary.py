@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from inspector import __version__
 from inspector.model import Workspace
-from inspector.views.overview import loaded_line, overview, plural, span, when
+from inspector.views.overview import Overview, loaded_line, overview, plural, span, when
 
 MAX_BAD_LINES_SHOWN = 10
 
@@ -88,82 +88,17 @@ def summary_text(
     ov = overview(ws)
     shown = _display_paths(ws)
     out: list[str] = [f"osquery Event Inspector {__version__}", ""]
-    loaded = ws.loaded_sources
-    others = [s for s in ws.sources if s.status != "loaded"]
-    out.append(f"Sources: {loaded_line(ws)}")
-    width = min(max((len(v) for v in shown.values()), default=10), 60)
-    for s in loaded:
-        comp = f" [{s.compression}]" if s.compression else ""
-        rejected = f", {s.lines_rejected:,} rejected" if s.lines_rejected else ""
-        out.append(
-            f"  {s.kind:<16} {shown[s.path]:<{width}} {plural(s.rows, 'row'):>13} "
-            f"{plural(s.lines_read, 'line'):>14}{rejected}{comp}"
-        )
-        for note in s.notes:
-            out.append(f"  {'':<16}   note: {note}")
-    for s in others:
-        out.append(f"  {s.status:<16} {shown[s.path]:<{width}} {s.reason}")
-
-    out += ["", f"Rejected lines: {ws.bad_lines.num_rows:,}"]
-    by_source: dict[str, list[tuple[int, str]]] = {}
-    for row in ws.bad_lines.to_pylist():
-        by_source.setdefault(row["source"], []).append((row["line"], row["reason"]))
-    for source, rows in by_source.items():
-        listed = rows if all_bad_lines else rows[:MAX_BAD_LINES_SHOWN]
-        for line, reason in listed:
-            out.append(f"  {shown.get(source, source)}:{line}: {reason}")
-        if len(listed) < len(rows):
-            out.append(
-                f"  … and {len(rows) - len(listed):,} more in {shown.get(source, source)} (--all-bad-lines or --json)"
-            )
-
+    out += _sources_section(ws, shown)
+    out += ["", *_rejected_section(ws, shown, all_bad_lines)]
     out += ["", f"Hosts: {ws.hosts.num_rows}"]
     for h in ws.hosts.to_pylist():
         out.append(f"  {h['host']:<28} {h['platform'] or 'platform unknown':<17} {h['evidence']}")
-
-    out.append("")
-    out.append(f"Records logged: {span(ov.first, ov.last)}")
-    status = f"Status lines:   {span(ov.status_first, ov.status_last)}"
-    if ov.assumed_year_sources:
-        status += f"  (year assumed for {plural(len(ov.assumed_year_sources), 'file')}; see notes, or pass --year)"
-    out.append(status)
-    for clock in ws.status_clocks.to_pylist():
-        out.append(f"  {status_clock_line(clock)}")
-    out.append(
-        f"Records: {ws.records.num_rows:,}   status lines: {ws.status.num_rows:,}   "
-        f"config queries: {ws.queries.num_rows:,}   osquery_events rows: {ws.subscriptions.num_rows:,}"
-    )
-
+    out += ["", *_span_section(ws, ov)]
     if ov.per_query:
-        out += [
-            "",
-            "Rows per query:",
-            f"  {'rows':>9}  {'host':<24} {'query':<44} subscriber ← publisher",
-        ]
-        for q in ov.per_query:
-            pipe = "—"
-            if q["subscriber"]:
-                pipe = f"{q['subscriber']} ← {q['publisher'] or '?'}  ({q['how']})"
-            query = q["query"] or "(osquery.db event buffer)"
-            if q.get("empty_runs"):
-                pipe += f"  [{plural(q['empty_runs'], 'run')} with no row]"
-            out.append(f"  {q['rows']:>9,}  {(q['host'] or '?'):<24} {query:<44} {pipe}")
-
+        out += ["", *_queries_section(ov)]
     if findings is not None:
         out += ["", f"Findings: {findings.num_rows:,}"]
-        for f in findings.to_pylist():
-            what = f["subscriber"] or f["query"] or "?"
-            factor = f"×{f['duplicate_factor']:.2f} " if f["duplicate_factor"] is not None else ""
-            cause = (
-                f"after {f['marker']} at {when(f['config_change_at'])}"
-                if f["marker"]
-                else "no marker nearby"
-            )
-            out.append(
-                f"  {f['kind']:<16} {(f['host'] or '?'):<20} {what:<22} {span(f['start'], f['end'])}  "
-                f"{factor}{f['extra_rows']:,} extra rows  [{f['signature']}, {f['source']}]  {cause}"
-            )
-
+        out += [f"  {finding_line(f)}" for f in findings.to_pylist()]
     out += ["", f"Markers: {sum(m['count'] for m in ov.markers):,}"]
     for m in ov.markers:
         host = m["host"] or "(no host)"
@@ -171,3 +106,82 @@ def summary_text(
             f"  {m['marker']:<20} {m['count']:>6,}  {host:<24} {span(m['first'], m['last'])}"
         )
     return "\n".join(out)
+
+
+def _sources_section(ws: Workspace, shown: dict[str, str]) -> list[str]:
+    out = [f"Sources: {loaded_line(ws)}"]
+    width = min(max((len(v) for v in shown.values()), default=10), 60)
+    for s in ws.loaded_sources:
+        comp = f" [{s.compression}]" if s.compression else ""
+        rejected = f", {s.lines_rejected:,} rejected" if s.lines_rejected else ""
+        other = f", {s.lines_other:,} other" if s.lines_other else ""
+        out.append(
+            f"  {s.kind:<16} {shown[s.path]:<{width}} {plural(s.rows, 'row'):>13} "
+            f"{plural(s.lines_read, 'line'):>14}{rejected}{other}{comp}"
+        )
+        out += [f"  {'':<16}   note: {note}" for note in s.notes]
+    for s in ws.sources:
+        if s.status != "loaded":
+            out.append(f"  {s.status:<16} {shown[s.path]:<{width}} {s.reason}")
+    return out
+
+
+def _rejected_section(ws: Workspace, shown: dict[str, str], all_bad_lines: bool) -> list[str]:
+    out = [f"Rejected lines: {ws.bad_lines.num_rows:,}"]
+    by_source: dict[str, list[tuple[int, str]]] = {}
+    for row in ws.bad_lines.to_pylist():
+        by_source.setdefault(row["source"], []).append((row["line"], row["reason"]))
+    for source, rows in by_source.items():
+        name = shown.get(source, source)
+        listed = rows if all_bad_lines else rows[:MAX_BAD_LINES_SHOWN]
+        out += [f"  {name}:{line}: {reason}" for line, reason in listed]
+        if len(listed) < len(rows):
+            out.append(
+                f"  … and {len(rows) - len(listed):,} more in {name} (--all-bad-lines or --json)"
+            )
+    return out
+
+
+def _span_section(ws: Workspace, ov: Overview) -> list[str]:
+    status = f"Status lines:   {span(ov.status_first, ov.status_last)}"
+    if ov.assumed_year_sources:
+        status += (
+            f"  (year assumed for {plural(len(ov.assumed_year_sources), 'file')}; see notes, "
+            "or pass --year)"
+        )
+    return [
+        f"Records logged: {span(ov.first, ov.last)}",
+        status,
+        *(f"  {status_clock_line(clock)}" for clock in ws.status_clocks.to_pylist()),
+        f"Records: {ws.records.num_rows:,}   status lines: {ws.status.num_rows:,}   "
+        f"config queries: {ws.queries.num_rows:,}   osquery_events rows: {ws.subscriptions.num_rows:,}",
+    ]
+
+
+def _queries_section(ov: Overview) -> list[str]:
+    out = ["Rows per query:", f"  {'rows':>9}  {'host':<24} {'query':<44} subscriber ← publisher"]
+    for q in ov.per_query:
+        pipe = "—"
+        if q["subscriber"]:
+            pipe = f"{q['subscriber']} ← {q['publisher'] or '?'}  ({q['how']})"
+        query = q["query"] or "(osquery.db event buffer)"
+        if q.get("empty_runs"):
+            pipe += f"  [{plural(q['empty_runs'], 'run')} with no row]"
+        out.append(f"  {q['rows']:>9,}  {(q['host'] or '?'):<24} {query:<44} {pipe}")
+    return out
+
+
+def finding_line(f: dict) -> str:
+    """One finding on one line: kind, host, subscriber, span, factor, extra rows, cause."""
+    what = f["subscriber"] or f["query"] or "?"
+    factor = f"×{f['duplicate_factor']:.2f} " if f["duplicate_factor"] is not None else ""
+    extra = f"{f['extra_rows']:,} extra rows  " if f["extra_rows"] is not None else ""
+    cause = (
+        f"after {f['marker']} at {when(f['config_change_at'])}"
+        if f["marker"]
+        else "no marker nearby"
+    )
+    return (
+        f"{f['kind']:<16} {(f['host'] or '?'):<20} {what:<22} {span(f['start'], f['end'])}  "
+        f"{factor}{extra}[{f['signature']}, {f['source']}]  {cause}"
+    )

@@ -59,17 +59,62 @@ def write_run(
     if host is not None:
         scenario = dataclasses.replace(scenario, host=host)
     timeline = Timeline.of(scenario, START, hours)
-    _remove_previous_run(out_dir)
-    host_dir = os.path.join(out_dir, scenario.host)
-    if os.path.isdir(host_dir):
-        shutil.rmtree(host_dir)
-    os.makedirs(host_dir)
+    host_dir = _fresh_host_dir(out_dir, scenario)
     decorations = DECORATIONS[scenario.platform] if scenario.decorations else None
     rotate = int(min(MAX_ROTATE, max(MIN_ROTATE, size // 8)))
 
     report(progress, 0.02, "measuring a pilot")
     rates = _calibrate(scenario, timeline, seed, size, decorations)
     rng = np.random.default_rng(seed)
+    streams, diffs, parts = _generate(rng, scenario, timeline, rates, decorations, progress)
+    report(progress, 0.6, "writing results logs")
+    written = write_rotated(host_dir, RESULTS, merge(parts), rotate, rng)
+
+    report(progress, 0.85, "writing snapshots, status log and config")
+    snapshots = _write_snapshots(host_dir, scenario, timeline, streams, decorations)
+    rebaselines = sorted((at, d.query, cause) for d in diffs for at, cause in d.rebaselines)
+    executions = _executions(scenario, timeline, diffs[-1])
+    markers = _write_status(host_dir, scenario, timeline, rebaselines, executions, time_zone)
+    conf = config_text(scenario, rotate, epoch=int(timeline.epoch(np.array([timeline.end]))[0]))
+    with open(os.path.join(host_dir, "osquery.conf"), "w", encoding="utf-8") as f:
+        f.write(conf)
+    report(progress, 0.92, "writing osquery.db")
+    database = write_database(
+        os.path.join(host_dir, "osquery.db"), scenario, timeline, streams, diffs, _sql(conf)
+    )
+    truth = _truth(scenario, timeline, seed, hours, size, streams, diffs, snapshots, markers,
+                   written, host_dir, out_dir, time_zone)  # fmt: skip
+    truth["database"] = {"path": os.path.join(scenario.host, "osquery.db"), **database}
+    truth["faults"] += _buffered_faults(
+        truth["faults"], streams, database["buffered_from"], timeline.end
+    )
+    with open(os.path.join(out_dir, "truth.json"), "w", encoding="utf-8") as f:
+        json.dump(truth, f, indent=2)
+        f.write("\n")
+    report(progress, 1.0, "done")
+    return truth
+
+
+def _fresh_host_dir(out_dir: str, scenario: Scenario) -> str:
+    """The host's folder, empty (a run written here before is replaced whole)."""
+    _remove_previous_run(out_dir)
+    host_dir = os.path.join(out_dir, scenario.host)
+    if os.path.isdir(host_dir):
+        shutil.rmtree(host_dir)
+    os.makedirs(host_dir)
+    return host_dir
+
+
+def _generate(
+    rng: np.random.Generator,
+    scenario: Scenario,
+    timeline: Timeline,
+    rates: list[float],
+    decorations: dict | None,
+    progress: Progress | None,
+) -> tuple[list[StreamRows], list, list]:
+    """The rows of every scheduled query (event streams, differentials, osquery_info last) and
+    their results-log lines."""
     streams: list[StreamRows] = []
     parts = []
     for k, stream in enumerate(scenario.streams):
@@ -87,46 +132,7 @@ def write_run(
     parts.append(
         differential_lines(scenario, info, len(scenario.streams) + len(diffs), decorations)
     )
-    report(progress, 0.6, "writing results logs")
-    written = write_rotated(host_dir, RESULTS, merge(parts), rotate, rng)
-
-    report(progress, 0.85, "writing snapshots, status log and config")
-    snapshots = _write_snapshots(host_dir, scenario, timeline, streams, decorations)
-    rebaselines = sorted((at, d.query, cause) for d in diffs for at, cause in d.rebaselines)
-    executions = _executions(scenario, timeline, info)
-    markers = _write_status(host_dir, scenario, timeline, rebaselines, executions, time_zone)
-    conf = config_text(scenario, rotate, epoch=int(timeline.epoch(np.array([timeline.end]))[0]))
-    with open(os.path.join(host_dir, "osquery.conf"), "w", encoding="utf-8") as f:
-        f.write(conf)
-    report(progress, 0.92, "writing osquery.db")
-    database = write_database(
-        os.path.join(host_dir, "osquery.db"), scenario, timeline, streams, diffs, _sql(conf)
-    )
-
-    truth = _truth(
-        scenario,
-        timeline,
-        seed,
-        hours,
-        size,
-        streams,
-        diffs,
-        snapshots,
-        markers,
-        written,
-        host_dir,
-        out_dir,
-        time_zone,
-    )
-    truth["database"] = {"path": os.path.join(scenario.host, "osquery.db"), **database}
-    truth["faults"] += _buffered_faults(
-        truth["faults"], streams, database["buffered_from"], timeline.end
-    )
-    with open(os.path.join(out_dir, "truth.json"), "w", encoding="utf-8") as f:
-        json.dump(truth, f, indent=2)
-        f.write("\n")
-    report(progress, 1.0, "done")
-    return truth
+    return streams, diffs, parts
 
 
 def _remove_previous_run(out_dir: str) -> None:

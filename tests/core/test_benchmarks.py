@@ -66,6 +66,9 @@ def test_quick_rocksdb_reads_against_bare_iteration(tmp_path) -> None:
     assert re.search(r"[\d,]{6,} records, [\d,]+ records/s", app), app
     assert re.search(r"[\d,]{6,} pairs, [\d,]+ pairs/s", bare), bare
     assert "slower than iterating alone" in text
+    anatomy = _row(text, "app: `db` anatomy report")
+    assert re.search(r"[\d,]{5,} events, [\d,]+ events/s", anatomy), anatomy
+    assert "the time of the app's read" in text
 
 
 def test_quick_fleet_scan_and_ingest_report_against_the_bare_query(tmp_path) -> None:

@@ -38,7 +38,9 @@ def _compare(window, qtbot, paths, **kw):
         window.open_compare(paths, **kw)
 
 
-def test_control_against_doubled_run_flags_the_doubled_subscribers(window, qtbot, runs) -> None:
+def test_control_against_doubled_run_flags_the_doubled_subscribers(
+    window, qtbot, runs, tmp_path
+) -> None:
     _compare(window, qtbot, [runs[1]])
     panel = window.compare.panel
     assert window.tabs.currentWidget() is panel
@@ -58,7 +60,7 @@ def test_control_against_doubled_run_flags_the_doubled_subscribers(window, qtbot
     qtbot.waitUntil(lambda: view.plots[key].overlay.isVisible(), timeout=10_000)  # re-binned
     assert factor in view.visible_keys() and view.plots[factor].overlay.isVisible()
     assert window.timeline.legend.isVisible()
-    window.grab().save("/tmp/compare-window.png")
+    assert window.grab().save(str(tmp_path / "compare-window.png"))
 
 
 def test_alignment_and_jump_to_first_divergence(window, qtbot, runs) -> None:

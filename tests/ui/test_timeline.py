@@ -38,7 +38,7 @@ def _t(iso: str) -> float:
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-def test_lanes_markers_and_bursts_are_drawn(window, run_dir) -> None:
+def test_lanes_markers_and_bursts_are_drawn(window, run_dir, tmp_path) -> None:
     _, truth = run_dir
     view = window.timeline.view
     labels = [view.labels[k] for k in view.visible_keys()]
@@ -56,7 +56,7 @@ def test_lanes_markers_and_bursts_are_drawn(window, run_dir) -> None:
         1 for f in truth["faults"]
         if f["subscriber"] == "process_events" and f["source"] == "results_log"
     )  # fmt: skip
-    window.grab().save("/tmp/timeline-window.png")
+    assert window.grab().save(str(tmp_path / "timeline-window.png"))
 
 
 def test_selecting_a_finding_zooms_the_timeline_to_it(window, qtbot) -> None:

@@ -43,8 +43,21 @@ class OverviewPanel(QWidget):
             f"<b>{plural(ws.bad_lines.num_rows, 'rejected line')}</b><br>"
             f"Records logged: {span(ov.first, ov.last)}<br>"
             f"Status lines: {span(ov.status_first, ov.status_last)}{assumed}</p>",
-            "<h3>Hosts</h3><table cellspacing=6>",
         ]
+        clocks = ws.status_clocks.to_pylist()
+        if clocks:
+            parts.append("<h3>Status-log time</h3><table cellspacing=6>")
+            for c in clocks:
+                flag = " ⚠" if c["basis"] == "assumed" else ""
+                parts.append(
+                    f"<tr><td><b>{e(c['host'] or '(unknown host)')}</b></td><td>{e(c['zone'])}{flag}</td>"
+                    f"<td>{e(c['basis'])}</td><td><small>{e(c['evidence'])}</small></td></tr>"
+                )
+            parts.append(
+                "</table><p><small>Change it with View → Status-Log Time Zone… (the run is placed "
+                "and analysed again; nothing is read again).</small></p>"
+            )
+        parts.append("<h3>Hosts</h3><table cellspacing=6>")
         for h in ws.hosts.to_pylist():
             parts.append(
                 f"<tr><td><b>{e(h['host'])}</b></td><td>{e(h['platform'] or 'platform unknown')}</td>"
@@ -57,6 +70,8 @@ class OverviewPanel(QWidget):
         )
         for q in ov.per_query[:100]:
             pipe = f"{e(q['subscriber'])} ← {e(q['publisher'] or '?')}" if q["subscriber"] else "—"
+            if q.get("empty_runs"):
+                pipe += f" <small>({plural(q['empty_runs'], 'run')} with no row)</small>"
             parts.append(
                 f"<tr><td align=right>{q['rows']:,}</td><td>{e(q['host'] or '?')}</td>"
                 f"<td>{e(q['query'] or '(osquery.db event buffer)')}</td><td>{pipe}</td></tr>"

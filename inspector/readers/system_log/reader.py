@@ -125,20 +125,7 @@ def _place(
     result: ReaderResult,
 ) -> None:
     """Years, times and the status table of the osquery lines."""
-    anchor, since_offset = _since_anchor(since)
-    years = rows.year.copy()
-    undated = years == 0
-    if undated.any():
-        months, days = rows.month[undated], rows.day[undated]
-        if anchor is not None:
-            years[undated] = place_years(anchor, months, days)
-        elif options.year is not None:
-            years[undated] = place_years(None, months, days, options.year)
-            result.notes.append(f"system-log lines carry no year: {options.year} as given")
-        else:
-            years[undated], how = years_from_mtime(path, months, days)
-            result.meta["year_assumed"] = True
-            result.notes.append(how)
+    years = _years(rows, path, since, options, result)
     syslog_us = civil_to_us(years, rows.month, rows.day, *rows.clock)
     offset = rows.offset_minutes
     is_glog = rows.form == "syslog_glog"
@@ -160,10 +147,24 @@ def _place(
     clock = np.where(knows_utc, "utc", "local")
     log_us = np.where(knows_utc, utc_us, local_us)
     _clock_notes(rows, is_glog, knows_utc, glog_us, syslog_us, syslog_utc, result)
-    _zone_evidence(rows, is_glog, knows_utc, glog_offset, since_offset, result)
-    if len(syslog_us) > 2 and np.mean(np.diff(syslog_us) < 0) > 0.5:
+    _zone_evidence(rows, is_glog, knows_utc, glog_offset, _since_anchor(since)[1], result)
+    if len(syslog_us) > 1 and np.mean(np.diff(syslog_us) < 0) > 0.5:
         result.notes.append("the lines are newest first (journalctl -r)")
 
+    form = _mark_echoes(rows, log_us, result)
+    blank = int(pc.sum(pc.is_null(rows.host).cast(pa.int64())).as_py() or 0)
+    if blank:
+        result.notes.append(f"{blank:,} lines have a blank host name: they are the run's host's")
+    parsed = _as_parsed(rows, form)
+    local = naive_timestamps(local_us)
+    log_time = pa.array(log_us, pa.int64()).cast(TIMESTAMP)
+    log_time = pc.if_else(pa.array(knows_utc), log_time, as_utc_placeholder(local))
+    table = parsed.table(source, pa.array(form), log_time, rows.host, pa.array(clock), local)
+    result.status = _pre_classify_shortened(table, result)
+
+
+def _mark_echoes(rows: OsqueryLines, log_us: np.ndarray, result: ReaderResult) -> np.ndarray:
+    """Each line's format, with plain repeats of a glog line marked ``syslog_echo``."""
     form = rows.form.copy()
     echo = _echoes(rows, form, log_us)
     form[echo] = "syslog_echo"
@@ -172,10 +173,12 @@ def _place(
             f"{int(echo.sum()):,} plain lines repeat a glog line beside them (osquery writes some "
             "events to syslog and stderr both): kept as format 'syslog_echo', counted once as markers"
         )
-    blank = int(pc.sum(pc.is_null(rows.host).cast(pa.int64())).as_py() or 0)
-    if blank:
-        result.notes.append(f"{blank:,} lines have a blank host name: they are the run's host's")
-    parsed = ParsedGlog(
+    return form
+
+
+def _as_parsed(rows: OsqueryLines, form: np.ndarray) -> ParsedGlog:
+    """The osquery lines in the shape the status table is built from (one record per line)."""
+    return ParsedGlog(
         first=np.arange(rows.count),
         severity=rows.severity,
         month=rows.month,
@@ -191,11 +194,28 @@ def _place(
         orphan=np.zeros(0, bool),
         invalid=np.zeros(0, bool),
     )
-    local = naive_timestamps(local_us)
-    log_time = pa.array(log_us, pa.int64()).cast(TIMESTAMP)
-    log_time = pc.if_else(pa.array(knows_utc), log_time, as_utc_placeholder(local))
-    table = parsed.table(source, pa.array(form), log_time, rows.host, pa.array(clock), local)
-    result.status = _pre_classify_shortened(table, result)
+
+
+def _years(
+    rows: OsqueryLines, path: str, since: list[str], options: GlogOptions, result: ReaderResult
+) -> np.ndarray:
+    """Each line's year: its own (ISO forms), else placed from a since line, --year or the
+    file's modification time (then ``year_assumed``)."""
+    anchor, _ = _since_anchor(since)
+    years = rows.year.copy()
+    undated = years == 0
+    if undated.any():
+        months, days = rows.month[undated], rows.day[undated]
+        if anchor is not None:
+            years[undated] = place_years(anchor, months, days)
+        elif options.year is not None:
+            years[undated] = place_years(None, months, days, options.year)
+            result.notes.append(f"system-log lines carry no year: {options.year} as given")
+        else:
+            years[undated], how = years_from_mtime(path, months, days)
+            result.meta["year_assumed"] = True
+            result.notes.append(how)
+    return years
 
 
 def _since_anchor(since: list[str]) -> tuple[dt.date | None, float]:
