@@ -45,12 +45,15 @@ def row_ticks(
     if pixels_per_row >= LABEL_PIXELS:
         return [(i + 0.5, grid.label(i)) for i in range(first, last)]
     hosts = grid.row_hosts
+    starts = [i for i in range(len(hosts)) if i == 0 or hosts[i - 1] != hosts[i]]
+    blocks = zip(starts, [*starts[1:], len(hosts)], strict=True)
     out: list[tuple[float, str]] = []
     next_free = -np.inf
-    for i in range(first, last):
-        if (i == 0 or hosts[i - 1] != hosts[i]) and i * pixels_per_row >= next_free:
-            out.append((i + 0.5, hosts[i] or "?"))
-            next_free = i * pixels_per_row + LABEL_PIXELS
+    for a, b in blocks:  # a host's label in the middle of its rows, as many as fit
+        middle = (a + b) / 2
+        if b > first and a < last and middle * pixels_per_row >= next_free:
+            out.append((middle, hosts[a] or "?"))
+            next_free = middle * pixels_per_row + LABEL_PIXELS
     return out
 
 
