@@ -7,17 +7,21 @@ import datetime as dt
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inspector import __version__
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.cli.options import add_time_options
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default
 from inspector.export import METADATA_KEY
 from inspector.progress import Progress
+
+if TYPE_CHECKING:
+    from inspector.fleet.scan import FleetScan
 
 ENGINES = ("duckdb", "spark")
 
@@ -59,7 +63,7 @@ def _bucket(text: str) -> int:
     return value
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "fleet",
         help="ingest many hosts into a Parquet dataset and analyse it on DuckDB or Spark",
@@ -134,7 +138,7 @@ def _check_dataset(command: str, dataset: str) -> int | None:
     return None
 
 
-def write_table(table: pa.Table, path: str, metadata: dict) -> None:
+def write_table(table: pa.Table, path: str, metadata: dict[str, Any]) -> None:
     """A Parquet file with the run's provenance, written under a temporary name first."""
     meta = dict(table.schema.metadata or {})
     meta[METADATA_KEY] = json.dumps(metadata, default=json_default).encode()
@@ -231,7 +235,7 @@ def run_scan(args: argparse.Namespace) -> int:
     return 1 if args.fail_on_findings and findings.num_rows else 0
 
 
-def _provenance(args: argparse.Namespace) -> dict:
+def _provenance(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "app": {"name": "osquery-inspector", "version": __version__},
         "dataset": os.path.abspath(args.dataset) if "://" not in args.dataset else args.dataset,
@@ -239,7 +243,7 @@ def _provenance(args: argparse.Namespace) -> dict:
     }
 
 
-def scan_text(result) -> str:
+def scan_text(result: FleetScan) -> str:
     """A human reading of a fleet scan."""
     hosts = result.hosts.to_pylist()
     findings = result.findings.to_pylist()

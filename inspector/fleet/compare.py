@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.compare import COMPARISON, compare_profiles
-from inspector.analysis.duplicates import BurstOptions, duplicate_bursts
+from inspector.analysis.duplicates import duplicate_bursts
 from inspector.analysis.run_summary import LANES_SQL, SERIES_SQL, RunProfile
-from inspector.fleet.engines import Scope, open_engine
+from inspector.fleet.engines import Engine, Scope, open_engine
 from inspector.fleet.scan import distinct_rows, read_small, scope_of
 from inspector.progress import Progress, report
 from inspector.sql import definitions, shaping
@@ -66,7 +68,7 @@ class FleetComparison:
     pairs: pa.Table  # COMPARISON
     subscribers: pa.Table  # ROLLUP
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         def when(us: int) -> dt.datetime:
             return dt.datetime.fromtimestamp(us / 1e6, dt.UTC)
 
@@ -80,7 +82,7 @@ class FleetComparison:
         }
 
 
-def window_profile(db, options: BurstOptions, lo_us: int, mapping: pa.Table) -> RunProfile:
+def window_profile(db: Engine, options: BurstOptions, lo_us: int, mapping: pa.Table) -> RunProfile:
     """A range's profile from the engine ``db`` (scoped to it); time 0 at ``lo_us``."""
     d, width = db.dialect, options.bucket_seconds * 1_000_000
     rates = shaping.rates_table(db.sql(definitions.rates(d, width)), width)

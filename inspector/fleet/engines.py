@@ -14,6 +14,7 @@ import glob
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -50,6 +51,21 @@ class Scope:
                 f"date <= DATE '{_day(self.until_us)}' AND {d.micros(time)} < {int(self.until_us)}"
             )
         return " AND ".join(parts)
+
+
+class Engine(Protocol):
+    """What the fleet analysis needs of an engine: its dialect and SQL over bound views."""
+
+    name: str
+    dialect: Dialect
+
+    def sql(self, text: str) -> pa.Table:
+        """Run ``text`` over the ``records`` and ``status`` views; the answer as Arrow."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what the engine holds for this scan."""
+        ...
 
 
 def _day(us: int) -> str:
@@ -100,7 +116,7 @@ class DuckDBEngine:
         self.con.close()
 
 
-def spark_session(master: str = "local[*]", shuffle_partitions: int | None = None):
+def spark_session(master: str = "local[*]", shuffle_partitions: int | None = None) -> Any:
     """A Spark session for fleet work (UTC, Arrow transfers, few shuffle partitions)."""
     from pyspark.sql import SparkSession  # optional extra: pip install '.[fleet]'
 
@@ -123,11 +139,11 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int | None = Non
     return session
 
 
-def spark_schema(schema: pa.Schema):
+def spark_schema(schema: pa.Schema) -> Any:
     """The Spark schema of an Arrow schema (the dataset's explicit types)."""
     from pyspark.sql import types as T
 
-    def of(t: pa.DataType):
+    def of(t: pa.DataType) -> Any:
         if pa.types.is_string(t):
             return T.StringType()
         if pa.types.is_int64(t):
@@ -155,7 +171,9 @@ class SparkEngine:
     name = "spark"
     dialect = SPARK
 
-    def __init__(self, dataset: str, scope: Scope, master: str = "local[*]", session=None) -> None:
+    def __init__(
+        self, dataset: str, scope: Scope, master: str = "local[*]", session: Any = None
+    ) -> None:
         self.spark = session or spark_session(master)
         for table, where in (
             ("records", scope.records_filter(SPARK)),
@@ -185,7 +203,7 @@ class SparkEngine:
         """The session stays (starting one costs seconds); ``stop_spark`` ends it."""
 
 
-def open_engine(name: str, dataset: str, scope: Scope, spark_master: str | None = None):
+def open_engine(name: str, dataset: str, scope: Scope, spark_master: str | None = None) -> Engine:
     """The engine called ``name`` over ``dataset``."""
     if name == "duckdb":
         return DuckDBEngine(dataset, scope)

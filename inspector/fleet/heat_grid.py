@@ -9,6 +9,7 @@ the scan buckets it covers, NaN where the lane had no events.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +25,7 @@ class HeatGrid:
     t0: float  # epoch seconds of column 0's start
     width_s: int  # seconds per column
     values: np.ndarray  # float32 [columns, rows]; NaN: no events
-    rows: list[dict]  # per row: host, publisher, subscriber, stream
+    rows: list[dict[str, Any]]  # per row: host, publisher, subscriber, stream
     hosts_duplicating: np.ndarray  # per column: hosts inside a duplicate burst
     config_changes: np.ndarray  # epoch seconds of config-change markers
 
@@ -106,4 +107,5 @@ def _hosts_in_bursts(findings: pa.Table, t0: float, width: int, columns: int) ->
         first = max(int((a - t0) // width), 0)
         last = min(int(np.ceil((b - t0) / width)), columns)
         inside[names[h], first:last] = True
-    return inside.sum(axis=0)
+    counts: np.ndarray = inside.sum(axis=0)
+    return counts

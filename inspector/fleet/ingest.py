@@ -15,6 +15,7 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -52,7 +53,7 @@ class IngestResult:
 
 
 # A runner takes the unit specs and returns their merged output (it writes the dated files).
-UnitRunner = Callable[[list[dict], str, str, Progress | None], UnitOutput]
+UnitRunner = Callable[[list[dict[str, Any]], str, str, Progress | None], UnitOutput]
 
 
 def new_ingest_id() -> str:
@@ -77,9 +78,9 @@ def known_files(dataset: str) -> dict[str, str]:
 
 def plan_units(
     plan: sources.Plan, known: dict[str, str], options: LoadOptions, result: IngestResult
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The unit specs for what is new; fills ``result``'s known/changed counts."""
-    units: list[dict] = []
+    units: list[dict[str, Any]] = []
     common = {"tz": options.tz, "year": options.year}
 
     def fresh(paths: list[str]) -> tuple[list[str], dict[str, tuple[int, str]]]:
@@ -128,7 +129,7 @@ def plan_units(
 
 
 def run_in_process(
-    units: list[dict], dataset: str, ingest: str, progress: Progress | None
+    units: list[dict[str, Any]], dataset: str, ingest: str, progress: Progress | None
 ) -> UnitOutput:
     """The DuckDB engine's runner: units one after another here, one writer for all."""
     writer = DatasetWriter(dataset, ingest)

@@ -12,15 +12,16 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.findings import Evidence, findings_of
 from inspector.fleet import layout
-from inspector.fleet.engines import Scope, is_remote, open_engine
+from inspector.fleet.engines import Engine, Scope, is_remote, open_engine
 from inspector.progress import Progress, report
 from inspector.sql import definitions, shaping
 
@@ -74,7 +75,7 @@ def distinct_rows(table: pa.Table) -> pa.Table:
 
 def one_per_host(hosts: pa.Table) -> pa.Table:
     """The latest ingest's platform of each host."""
-    seen: dict[str, dict] = {}
+    seen: dict[str, dict[str, Any]] = {}
     for row in hosts.to_pylist():
         seen[row["host"]] = row
     return pa.Table.from_pylist(list(seen.values()), schema=hosts.schema)
@@ -104,7 +105,7 @@ def fleet_scan(
     scope: Scope | None = None,
     spark_master: str | None = None,
     progress: Progress | None = None,
-    engine_instance=None,
+    engine_instance: Engine | None = None,
 ) -> FleetScan:
     """Findings of every host in ``dataset`` within ``scope``."""
     options = options or BurstOptions()

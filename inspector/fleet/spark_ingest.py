@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -23,7 +24,8 @@ def _to_ipc(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
 
 
 def _from_ipc(data: bytes) -> pa.Table:
@@ -52,7 +54,7 @@ def decode(data: bytes) -> UnitOutput:
     )
 
 
-def spark_runner(master: str = "local[*]", session=None) -> UnitRunner:
+def spark_runner(master: str = "local[*]", session: Any = None) -> UnitRunner:
     """A unit runner that spreads the units over Spark tasks (RuntimeError without pyspark)."""
     try:
         import pyspark  # noqa: F401
@@ -62,7 +64,9 @@ def spark_runner(master: str = "local[*]", session=None) -> UnitRunner:
             "'osquery-event-inspector[fleet]' (and e.g. openjdk-17-jre-headless)"
         ) from None
 
-    def run(units: list[dict], dataset: str, ingest: str, progress: Progress | None) -> UnitOutput:
+    def run(
+        units: list[dict[str, Any]], dataset: str, ingest: str, progress: Progress | None
+    ) -> UnitOutput:
         from inspector.fleet.engines import spark_session
 
         out = UnitOutput()

@@ -10,6 +10,7 @@ units one after another in this process and Spark runs them in its tasks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,8 +28,8 @@ from inspector.sql.dialect import DUCKDB
 class UnitOutput:
     """What a unit gives back besides the files it wrote."""
 
-    small: dict[str, list[pa.Table]] = field(default_factory=dict)
-    manifest: list[dict] = field(default_factory=list)
+    small: dict[str, list[pa.Table]] = field(default_factory=dict[str, Any])
+    manifest: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[pa.Table] = field(default_factory=list)
 
     def merge(self, other: UnitOutput) -> None:
@@ -59,7 +60,7 @@ def _of_sources(table: pa.Table, keep: set[str]) -> pa.Table:
     return table.filter(mask)
 
 
-def run_unit(spec: dict, dataset: str, ingest: str, writer: DatasetWriter) -> UnitOutput:
+def run_unit(spec: dict[str, Any], dataset: str, ingest: str, writer: DatasetWriter) -> UnitOutput:
     """Read one unit (``{"unit": "host_folder", "path", "files", "keep", "identity"}`` or
     ``{"unit": "objects", "files", "identity"}``), write its dated rows, return the rest."""
     options = LoadOptions(tz=spec.get("tz"), year=spec.get("year"))
@@ -92,7 +93,7 @@ def run_unit(spec: dict, dataset: str, ingest: str, writer: DatasetWriter) -> Un
     return out
 
 
-def _manifest_row(s: SourceReport, spec: dict, ingest: str) -> dict:
+def _manifest_row(s: SourceReport, spec: dict[str, Any], ingest: str) -> dict[str, Any]:
     size, identity = spec["identity"].get(s.path, (s.size, ""))
     return {
         "ingest": ingest,

@@ -54,11 +54,11 @@ def factors(d: Dialect, width_us: int) -> str:
     copies with different eids each count (the two signatures of osquery's duplication bugs);
     ``eids`` is NULL for a bucket where no row selected an eid. Both stages group on a 64-bit
     key of the lane (``Dialect.lane_key``; a third of the time of grouping on four strings), and
-    the lanes' values are joined back at the end."""
+    the lanes' values — the few distinct ones of the records — are joined back at the end."""
     width = int(width_us)
     lane = d.lane_key("host", "publisher", "subscriber", "stream")
     return f"""
-    WITH deliveries {d.cte_once} (SELECT *, {lane} AS lane FROM ({deliveries(d)}) delivered),
+    WITH deliveries AS (SELECT *, {lane} AS lane FROM ({deliveries(d)}) delivered),
     copies AS (
         SELECT lane, {d.div("t", width)} * {width} AS bucket_us, content,
                count(*) AS n,
@@ -78,9 +78,10 @@ def factors(d: Dialect, width_us: int) -> str:
         GROUP BY lane, bucket_us
     ),
     lanes AS (
-        SELECT lane, min(host) AS host, min(publisher) AS publisher,
-               min(subscriber) AS subscriber, min(stream) AS stream
-        FROM deliveries GROUP BY lane
+        SELECT *, {lane} AS lane
+        FROM (SELECT DISTINCT {d.text("host")} AS host, {d.text("publisher")} AS publisher,
+                     {d.text("subscriber")} AS subscriber, {stream(d)} AS stream
+              FROM records WHERE subscriber IS NOT NULL) lane_values
     )
     SELECT l.host, l.publisher, l.subscriber, l.stream, c.bucket_us, c.n_rows,
            c.distinct_rows, c.eids

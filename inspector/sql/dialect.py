@@ -18,9 +18,6 @@ class Dialect:
     name: str  # duckdb | spark
     string_type: str  # the type a CAST to text names
     integer_division: str  # "{a} // {b}" style template
-    # How a CTE read twice is computed once ("AS MATERIALIZED (" in DuckDB; Spark reuses
-    # exchanges by itself and has no such keyword).
-    cte_once: str
 
     def text(self, expr: str) -> str:
         """``expr`` as text (dictionary/enum columns and plain strings alike)."""
@@ -64,6 +61,6 @@ class Dialect:
         return f"CAST(conv({head}, 16, -10) AS BIGINT)"
 
 
-DUCKDB = Dialect("duckdb", "VARCHAR", "({a} // {b})", "AS MATERIALIZED")
-SPARK = Dialect("spark", "STRING", "({a} div {b})", "AS")
+DUCKDB = Dialect("duckdb", "VARCHAR", "({a} // {b})")
+SPARK = Dialect("spark", "STRING", "({a} div {b})")
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}

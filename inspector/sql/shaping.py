@@ -7,6 +7,8 @@ burst scan walks them so.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -55,7 +57,7 @@ def _lane_order(table: pa.Table, keys: tuple[str, ...]) -> tuple[np.ndarray, np.
     return order, np.cumsum(changed) - 1
 
 
-def _ascending_nulls_last(names: list[str]) -> dict:
+def _ascending_nulls_last(names: list[str]) -> dict[str, Any]:
     """``sort_indices`` options: ascending, nulls last (per key since pyarrow 25)."""
     if int(pa.__version__.split(".")[0]) >= 25:
         return {"sort_keys": [(n, "ascending", "at_end") for n in names]}
