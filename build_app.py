@@ -45,6 +45,7 @@ SAMPLES_DIR = ROOT.parent / "shared" / "samples" / "real"
 REQUIREMENTS_STAMP = "requirements.sha256"  # in the venv: what it was made from
 
 PYINSTALLER_REQUIREMENT = "pyinstaller==6.22.3"
+APP_LOCK = ROOT / "requirements" / "app.lock"
 SIZE_TARGET_MB = 350
 SCREENSHOT_SIZE = (1600, 1000)
 SMOKE_TIMEOUT_S = 300
@@ -218,9 +219,19 @@ def venv_python(venv: Path = VENV_DIR) -> Path:
     return venv / "bin" / "python"
 
 
+def locked_requirements(lock: Path = APP_LOCK) -> list[str]:
+    """The pinned versions the bundle is built from (``requirements/app.lock``)."""
+    return [
+        line.strip()
+        for line in lock.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
 def ensure_venv(venv: Path = VENV_DIR) -> Path:
-    """Make (or reuse) the build venv: the project without extras, plus PyInstaller."""
-    fingerprint = requirements_fingerprint(runtime_requirements())
+    """Make (or reuse) the build venv: the project without extras at the locked versions
+    (``requirements/app.lock``, so the bundle is reproducible), plus PyInstaller."""
+    fingerprint = requirements_fingerprint(locked_requirements())
     stamp = venv / REQUIREMENTS_STAMP
     if venv_python(venv).exists() and stamp.exists() and stamp.read_text().strip() == fingerprint:
         log(f"reusing {venv.relative_to(ROOT)} (requirements unchanged)")
@@ -232,7 +243,9 @@ def ensure_venv(venv: Path = VENV_DIR) -> Path:
     with tempfile.TemporaryDirectory(prefix="osquery-inspector-src-") as tmp:
         source = copy_project(Path(tmp) / "src")
         pip = [venv_python(venv), "-m", "pip", "install", "--quiet", "--no-warn-script-location"]
-        run([*pip, source, PYINSTALLER_REQUIREMENT])
+        run([*pip, "-r", APP_LOCK])
+        run([*pip, "--no-deps", source])
+        run([*pip, PYINSTALLER_REQUIREMENT])
     stamp.write_text(fingerprint + "\n")
     return venv_python(venv)
 

@@ -1,12 +1,14 @@
 #!/bin/sh
-# Set up .venv with the app. With --test: also the test tools (pyspark included), Debian's
-# rocksdb-tools (ldb, a second RocksDB version for the database tests) and a Java runtime for
-# Spark where this machine lets us install them.
+# Set up .venv with the app, at the versions of requirements/app.lock. With --test: the test
+# tools too (requirements/test.lock, pyspark included), and Debian's rocksdb-tools (ldb, a second
+# RocksDB version for the database tests) and a Java runtime (for the Spark tests) where this
+# machine lets us install them.
 set -e
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 if [ "${1:-}" = "--test" ]; then
-    .venv/bin/pip install -q -e '.[test]'
+    .venv/bin/pip install -q -r requirements/test.lock
+    .venv/bin/pip install -q --no-deps -e '.[test]'
     if ! command -v ldb >/dev/null 2>&1; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
             if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rocksdb-tools; } >/dev/null 2>&1; then
@@ -27,5 +29,6 @@ if [ "${1:-}" = "--test" ]; then
         fi
     fi
 else
-    .venv/bin/pip install -q -e .
+    .venv/bin/pip install -q -r requirements/app.lock
+    .venv/bin/pip install -q --no-deps -e .
 fi

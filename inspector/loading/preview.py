@@ -115,7 +115,7 @@ def _envelopes(
 ) -> pa.Table | None:
     """Envelope-only ``LOADED_RECORDS`` of the event-format lines of one log (None if it has
     none, or DuckDB cannot read it at all: the full load will say why)."""
-    params = [path, compression or "none"]
+    params = [path, compression or "uncompressed"]  # "none" is 2.0+ only
     try:
         part = con.sql(_ENVELOPE_SQL, params=params).to_arrow_table()
         sample = con.sql(_COLUMNS_SQL, params=params).to_arrow_table().column("columns")

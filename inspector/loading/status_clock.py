@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inspector.arrow_columns import dictionary_digits, take_rows, value_mask
 from inspector.duck import arrow_query
 from inspector.loading.zone_evidence import (
     QUARTER_US,
@@ -132,27 +132,29 @@ def _row_hosts(status: pa.Table, records: pa.Table) -> np.ndarray:
     keys = host_key(status.column("host")).to_numpy(zero_copy_only=False).astype(object)
     known = set(k for k in keys if k is not None)
     if records.num_rows:
-        known |= set(pc.unique(host_key(records.column("host"))).drop_null().to_pylist())
+        names = pc.unique(records.column("host").cast(pa.string())).drop_null()
+        known |= set(host_key(names).to_pylist())
     if len(known) == 1:
         only = next(iter(known))
         keys = np.array([only if k is None else k for k in keys], dtype=object)
     return keys
 
 
-def _runs(records: pa.Table) -> pa.Table:
-    """(host, query, u_us) of every logged query run (distinct), from the results logs."""
-    if not records.num_rows:
-        return pa.table({"host": pa.array([], pa.string()), "query": pa.array([], pa.string()),
-                         "u_us": pa.array([], pa.int64())})  # fmt: skip
-    logged = records.filter(pc.is_valid(records.column("query")))
-    table = pa.table(
-        {
-            "host": host_key(logged.column("host")),
-            "query": pc.cast(logged.column("query"), pa.string()),
-            "u_us": pc.cast(logged.column("log_time"), pa.int64()),
-        }
+def _runs(records: pa.Table, queries: set[str]) -> pa.Table:
+    """(host, query, u_us) of every logged run of ``queries`` (distinct), from the results.
+    DuckDB reads the dictionary columns in place: no string per row is built."""
+    empty = pa.table({"host": pa.array([], pa.string()), "query": pa.array([], pa.string()),
+                      "u_us": pa.array([], pa.int64())})  # fmt: skip
+    if not records.num_rows or not queries:
+        return empty
+    found = arrow_query(
+        "SELECT DISTINCT CAST(host AS VARCHAR) AS host, CAST(query AS VARCHAR) AS query, "
+        "epoch_us(log_time) AS u_us FROM r WHERE CAST(query AS VARCHAR) IN (SELECT q FROM w) "
+        "AND log_time IS NOT NULL",
+        r=records.select(["host", "query", "log_time"]),
+        w=pa.table({"q": pa.array(sorted(queries), pa.string())}),
     )
-    return table.group_by(["host", "query", "u_us"]).aggregate([])
+    return found.set_column(0, "host", host_key(found.column("host")))
 
 
 # Kinds of evidence, most reliable first: unique instants beat a periodic schedule's timing.
@@ -225,7 +227,7 @@ def _exec_votes(
     table = pa.table({"host": pa.array(["h"] * n, pa.string()),
                       "query": pa.array(subject[execs], pa.string()),
                       "local_us": pa.array(local_us[execs], pa.int64())})  # fmt: skip
-    runs = _runs(records)
+    runs = _runs(records, set(subject[execs].tolist()))
     if key is not None:
         runs = runs.filter(pc.equal(runs.column("host"), key))
     runs = runs.set_column(0, "host", pa.array(["h"] * runs.num_rows, pa.string()))
@@ -248,13 +250,12 @@ def _start_votes(
     )
     if not starts.any() or not records.num_rows:
         return
-    has = pc.and_(
-        pc.match_substring(records.column("columns"), '"start_time":'),
-        pc.match_substring(records.column("columns"), '"config_hash":'),
-    )
-    info = records.filter(pc.fill_null(has, False)).select(["host", "columns"])
-    if not info.num_rows:
+    queries = _osquery_info_queries(records)
+    if not queries:
         return
+    wanted = pa.array(queries, pa.string())
+    keep = value_mask(records.column("query"), lambda names: pc.is_in(names, value_set=wanted))
+    info = records.filter(pa.array(keep)).select(["host", "columns"])
     utc = arrow_query(
         "SELECT DISTINCT 'start' AS kind, host_key AS host, "
         "CAST(TRY_CAST(json_extract_string(columns, '$.start_time') AS BIGINT) * 1000000 AS BIGINT) AS u_us "
@@ -270,6 +271,24 @@ def _start_votes(
     for row in instant_votes(local, utc).to_pylist():
         votes.add(row["minutes"], 5.0 * row["matched"],
                   f"osquery_info.start_time matched {row['matched']:,} worker start lines")  # fmt: skip
+
+
+def _osquery_info_queries(records: pa.Table) -> list[str]:
+    """Queries whose rows are ``osquery_info``'s (start_time, config_hash, pid), judged by each
+    query's first row: the text of every row is not scanned."""
+    digits, names = dictionary_digits(records.column("query"))
+    present, first = np.unique(digits, return_index=True)
+    columns = take_rows(records.select(["columns"]), np.sort(first[present > 0])).column("columns")
+    order = np.argsort(first[present > 0])
+    found = []
+    for name, text in zip(
+        names.take(pa.array(present[present > 0][order] - 1)).to_pylist(),
+        columns.to_pylist(),
+        strict=True,
+    ):
+        if all(f'"{key}":' in text for key in ("start_time", "config_hash", "pid")):
+            found.append(name)
+    return found
 
 
 def _message_votes(
@@ -333,14 +352,19 @@ def _move_assumed_years(
     if not assumed or not records.num_rows:
         return local_us
     sources = status.column("source").cast(pa.string()).to_numpy(zero_copy_only=False)
-    span_of: dict[Any, tuple[int, int]] = defaultdict(lambda: (0, 0))
-    hosts = host_key(records.column("host"))
-    times = pc.cast(records.column("log_time"), pa.int64())
-    for key in set(keys[local_mask].tolist()):
-        mask = pc.equal(hosts, key) if key is not None else pc.is_valid(hosts)
-        chosen = pc.filter(times, pc.fill_null(mask, False))
-        if len(chosen):
-            span_of[key] = (pc.min(chosen).as_py(), pc.max(chosen).as_py())
+    span_of: dict[Any, tuple[int, int]] = {}
+    spans = arrow_query(
+        "SELECT CAST(host AS VARCHAR) AS host, min(epoch_us(log_time)) AS lo, "
+        "max(epoch_us(log_time)) AS hi FROM r WHERE log_time IS NOT NULL GROUP BY 1",
+        r=records.select(["host", "log_time"]),
+    )
+    for host, lo, hi in zip(host_key(spans.column("host")).to_pylist(),
+                            spans.column("lo").to_pylist(), spans.column("hi").to_pylist(),
+                            strict=True):  # fmt: skip
+        if host is None:
+            continue  # lines of no known host: other hosts' results say nothing of their year
+        old_lo, old_hi = span_of.get(host, (lo, hi))
+        span_of[host] = (min(lo, old_lo), max(hi, old_hi))
     out = local_us.copy()
     by_path = {s.path: s for s in reports}
     for path in assumed:

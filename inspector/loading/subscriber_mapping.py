@@ -76,7 +76,9 @@ def subscriber_of(
     # Evidence from the rows outranks a table named inside the query name: a query called
     # blacklist_process_events whose rows carry cid, ntime and syscall reads bpf_process_events.
     by_name = table_in_query_name(query)
-    fitting = tables_explaining(keys)
+    # Every event row carries its ``time`` (unless the query left it out): without it the
+    # columns tell nothing (``name, path, pid`` of ``processes`` fit dns_lookup_events too).
+    fitting = tables_explaining(keys) if "time" in keys else []
     if by_name is not None and (by_name in fitting or not fitting):
         return by_name, "query name" + ("; its rows fit" if fitting else "")
     by_columns = table_by_columns(keys)

@@ -252,6 +252,10 @@ def test_the_venv_gets_runtime_dependencies_only() -> None:
     requirements = build_app.runtime_requirements()
     assert any(r.startswith("pyarrow") for r in requirements)
     assert not any(r.startswith(("pytest", "ruff", "hypothesis")) for r in requirements)
+    locked = build_app.locked_requirements()  # what the bundle is built from: exact pins
+    assert locked and all("==" in r for r in locked)
+    assert any(r.startswith("pyarrow==") for r in locked)
+    assert not any(r.lower().startswith(("pytest", "ruff", "hypothesis", "mypy")) for r in locked)
 
 
 def test_the_venv_is_made_again_when_its_requirements_change() -> None:

@@ -215,3 +215,11 @@ def test_subscriptions_during_a_burst_stop_at_the_next_config_change(tmp_path) -
     }
     assert bursts[2]["subscriptions_before"] == 8 and bursts[2]["subscriptions_during"] == 16
     assert bursts[3]["subscriptions_during"] == 24
+
+
+def test_rows_without_time_tell_no_subscriber(tmp_path) -> None:
+    """``name, path, pid`` of a ``processes`` query fit dns_lookup_events' columns too: without
+    the ``time`` every event row carries, the columns decide nothing."""
+    row = {"name": "osqueryd", "path": "/opt/osquery/bin/osqueryd", "pid": "97830"}
+    ws = load([write(tmp_path / "r.log", [event_line("processes", row)])])
+    assert ws.mapping.column("subscriber").to_pylist() == [None]

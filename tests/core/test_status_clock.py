@@ -153,3 +153,17 @@ def test_an_assumed_year_moves_to_the_hosts_results(tmp_path) -> None:
     assert row["log_time"].year == 2026
     source = next(s for s in ws.sources if s.path.endswith("status.txt"))
     assert any("years moved by -2" in n for n in source.notes)  # mtime 2029-08-03: Aug 4 is 2028
+
+
+def test_lines_of_no_known_host_keep_their_year(tmp_path) -> None:
+    """Two hosts' results and a status excerpt that names no host: nothing says which host's
+    results it belongs with, so its year is not moved to theirs."""
+    glog = tmp_path / "excerpt.txt"
+    write(glog, [glog_at(T0 + 30, "Calling configure for logger filesystem", 0)])
+    os.utime(glog, (T0 + 3 * 365 * 86400, T0 + 3 * 365 * 86400))
+    results = [
+        event_line("q", {"a": "1", "time": "1"}, host="web-01", unix=T0),
+        event_line("q", {"a": "1", "time": "1"}, host="web-02", unix=T0),
+    ]
+    ws = load([write(tmp_path / "r.log", results), str(glog)], LoadOptions(tz="UTC"))
+    assert ws.status.to_pylist()[0]["log_time"].year == 2028
