@@ -50,7 +50,8 @@ def sort_rows(
         values = take_column(values, index)
     order = pc.sort_indices(
         pa.table({"v": values}),
-        sort_keys=[("v", "descending" if descending else "ascending", "at_end")],
+        sort_keys=[("v", "descending" if descending else "ascending")],
+        null_placement="at_end",  # one option for every key: a per-key one needs pyarrow ≥ 22
     )
     return index[order.to_numpy()]
 
