@@ -12,6 +12,7 @@ import sys
 
 from benchmarks import (
     analysis_bench,
+    fleet_bench,
     gui_bench,
     ingest_bench,
     live_bench,
@@ -28,6 +29,8 @@ BENCHMARKS = {
     "ingest": (1_000_000_000, 20_000_000, 3, 1),
     "rocksdb": (1_000_000, 20_000, 3, 1),
     "live": (0, 0, 1, 1),  # sizes are the benchmark's own (quick: 6 s and 200 schedules)
+    # fleet: records of the 40-host fleet (Spark runs at full size only: its JVM start is slow)
+    "fleet": (4_000_000, 40_000, 3, 1),
 }
 
 
@@ -78,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         if name == "live":
             soak = args.soak * 60 if args.soak else None
             sections.append(live_bench.run(args.quick, soak))
+        if name == "fleet":
+            sections.extend(fleet_bench.run(size, repeat, with_spark=not args.quick))
             continue
         rows = args.rows or size
         if rows not in tables:

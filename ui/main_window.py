@@ -284,6 +284,11 @@ class MainWindow(QMainWindow):
             f"Preview: {plural(rows, 'event')} from the log envelopes — loading the records…"
         )
 
+    def show_loaded(self, run: LoadedRun) -> None:
+        """Show a run read elsewhere (a host of a fleet dataset) as if it had been opened."""
+        self.loader.cancel()
+        self._on_loaded(run)
+
     def _on_loaded(self, run: LoadedRun) -> None:
         self._previewing = False
         self._shown_run = run

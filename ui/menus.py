@@ -35,7 +35,9 @@ def build_menus(window) -> None:
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(lambda: fill_recent(window))
     _action(window, file_menu, "Open &Demo Run", None, window.open_demo)
-    _action(window, file_menu, "Fo&llow…", "Ctrl+Shift+L", lambda: _live().follow_dialog(window))
+    _action(
+        window, file_menu, "Open F&leet Dataset…", None, lambda: _fleet().open_fleet_dialog(window)
+    )
     file_menu.addSeparator()
     needs_run = window.run_actions  # enabled once a run is loaded
     needs_run.append(
@@ -88,6 +90,13 @@ def build_menus(window) -> None:
     help_menu = bar.addMenu("&Help")
     _action(window, help_menu, "&Keyboard Shortcuts", "F1", lambda: show_shortcuts(window))
     _action(window, help_menu, "&About", None, window.about)
+
+
+def _fleet():
+    """``ui.fleet.actions``, imported on first use."""
+    from ui.fleet import actions
+
+    return actions
 
 
 def _live():

@@ -10,9 +10,9 @@ import argparse
 import sys
 
 from inspector import __version__
-from inspector.cli import cache, compare, db, demo, scan, watch
+from inspector.cli import cache, compare, db, demo, fleet, scan, watch
 
-SUBCOMMANDS = ("scan", "compare", "demo", "cache", "db", "watch")
+SUBCOMMANDS = ("scan", "compare", "demo", "cache", "db", "watch", "fleet")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_parser(sub)
     db.add_parser(sub)
     watch.add_parser(sub)
+    fleet.add_parser(sub)
     return parser
 
 
