@@ -10,7 +10,15 @@ import argparse
 import datetime as dt
 import sys
 
-from benchmarks import analysis_bench, gui_bench, ingest_bench, rocksdb_bench, window_bench
+from benchmarks import (
+    analysis_bench,
+    fleet_bench,
+    gui_bench,
+    ingest_bench,
+    live_bench,
+    rocksdb_bench,
+    window_bench,
+)
 from benchmarks.harness import machine, markdown
 
 # name → (records at full size, in quick mode; repeats at full size, in quick mode); for ingest
@@ -20,6 +28,9 @@ BENCHMARKS = {
     "gui": (10_000_000, 200_000, 5, 2),
     "ingest": (1_000_000_000, 20_000_000, 3, 1),
     "rocksdb": (1_000_000, 20_000, 3, 1),
+    "live": (0, 0, 1, 1),  # sizes are the benchmark's own (quick: 6 s and 200 schedules)
+    # fleet: records of the 40-host fleet (Spark runs at full size only: its JVM start is slow)
+    "fleet": (4_000_000, 40_000, 3, 1),
 }
 
 
@@ -45,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
         help="events buffered in the rocksdb benchmark's database (default 1 M; quick: 20,000)",
     )
     parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="live: also follow an agent at 200 lines/s this long and sample memory (not in CI)",
+    )
+    parser.add_argument(
         "--write", metavar="FILE", help="also write the report to FILE (e.g. BENCHMARKS.md)"
     )
     args = parser.parse_args(argv)
@@ -60,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if name == "rocksdb":
             sections.append(rocksdb_bench.run(args.db_events or size, repeat))
+            continue
+        if name == "live":
+            soak = args.soak * 60 if args.soak else None
+            sections.append(live_bench.run(args.quick, soak))
+        if name == "fleet":
+            sections.extend(fleet_bench.run(size, repeat, with_spark=not args.quick))
             continue
         rows = args.rows or size
         if rows not in tables:

@@ -1,14 +1,38 @@
-"""One DuckDB query over Arrow tables, on a private connection (connections are not shared)."""
+"""DuckDB connections and one-off queries over Arrow tables.
+
+Opening an in-memory DuckDB database costs 15–45 ms here (DuckDB 2.x); a cursor of one shared
+in-memory database costs microseconds and is just as private (its registered tables and temporary
+views are its own). Code that runs often (a followed log's batches, re-binning) gets its
+connections from ``connection()``.
+"""
 
 from __future__ import annotations
+
+import threading
 
 import duckdb
 import pyarrow as pa
 
+_shared: dict[int | None, duckdb.DuckDBPyConnection] = {}
+_lock = threading.Lock()
+
+
+def connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A private connection (a cursor) to a shared in-memory database: the process's default
+    one, or (``threads``) one limited to that many threads (a database-wide setting)."""
+    with _lock:
+        base = _shared.get(threads)
+        if base is None:
+            base = duckdb.connect(":memory:")
+            if threads:
+                base.execute(f"SET threads = {int(threads)}")
+            _shared[threads] = base
+        return base.cursor()
+
 
 def arrow_query(sql: str, **tables: pa.Table) -> pa.Table:
     """Run ``sql`` with each keyword table registered under its name; return the result."""
-    con = duckdb.connect(":memory:")
+    con = connection()
     try:
         for name, table in tables.items():
             con.register(name, table)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up .venv with the app, at the versions of requirements/app.lock. With --test: the test
-# tools too (requirements/test.lock), and Debian's rocksdb-tools (ldb, a second RocksDB version
-# for the database tests) where this machine lets us install it.
+# tools too (requirements/test.lock, pyspark included), and Debian's rocksdb-tools (ldb, a second
+# RocksDB version for the database tests) and a Java runtime (for the Spark tests) where this
+# machine lets us install them.
 set -e
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -15,6 +16,16 @@ if [ "${1:-}" = "--test" ]; then
             fi
         else
             echo "note: rocksdb-tools (ldb) is not installed and cannot be installed here; its test will be skipped" >&2
+        fi
+    fi
+    # The Spark tests (the fleet extra) need a Java runtime; Debian's is enough.
+    if ! command -v java >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; } >/dev/null 2>&1; then
+                echo "note: could not install openjdk-17-jre-headless; the Spark tests will be skipped" >&2
+            fi
+        else
+            echo "note: no Java runtime and none can be installed here; the Spark tests will be skipped" >&2
         fi
     fi
 else

@@ -33,6 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="AFTER",
         help="compare the opened run (before) with the run at AFTER (a folder or file)",
     )
+    parser.add_argument(
+        "--follow",
+        nargs="+",
+        metavar="PATH",
+        help="follow a running agent's logs, folders or osquery.db as they grow",
+    )
+    parser.add_argument(
+        "--fleet", metavar="DATASET", help="open a fleet dataset (written by fleet ingest)"
+    )
     add_time_options(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -73,6 +82,8 @@ def run_app(argv: list[str]) -> int:
     window = MainWindow(LoadOptions(tz=args.tz, year=args.year))
     if args.screenshot:
         window.resize(1600, 1000)  # the documented screenshot size
+    if args.fleet:
+        return _run_fleet(app, window, args)
     window.show()
     if args.compare:
         _compare_after_load(window, args.compare)
@@ -80,6 +91,10 @@ def run_app(argv: list[str]) -> int:
         return _quit_now(_screenshot(app, window, args))
     if args.demo:
         QTimer.singleShot(0, window.open_demo)
+    elif args.follow:
+        from ui.live.live_controller import follow_paths
+
+        QTimer.singleShot(0, lambda: follow_paths(window, args.follow + args.paths))
     elif args.paths:
         QTimer.singleShot(0, lambda: window.open_paths(args.paths))
     return _quit_now(app.exec())
@@ -99,6 +114,35 @@ def _quit_now(code: int) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _run_fleet(app, window, args) -> int:
+    """The fleet window on ``args.fleet`` (the main window shows when a host is opened)."""
+    from PySide6.QtCore import QTimer
+
+    from inspector.fleet.layout import is_dataset
+    from ui.fleet.actions import open_fleet
+
+    if not is_dataset(args.fleet):
+        print(f"osquery-inspector: {args.fleet} is not a fleet dataset", file=sys.stderr)
+        return 2
+    fleet = open_fleet(window, args.fleet)
+    if not args.screenshot:
+        return app.exec()
+    fleet.resize(1600, 1000)
+    status = {"code": 1}
+
+    def save(_result=None) -> None:
+        app.processEvents()
+        if fleet.grab().save(args.screenshot):
+            print(f"saved {args.screenshot}")
+            status["code"] = 0
+        app.quit()
+
+    fleet.scanned.connect(lambda _r: QTimer.singleShot(100, save))
+    fleet.job.failed.connect(lambda message: (print(message, file=sys.stderr), save()))
+    app.exec()
+    return status["code"]
 
 
 def _set_identity(app) -> None:

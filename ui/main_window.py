@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -52,6 +53,9 @@ from ui.widgets.table_panel import TablePanel
 from ui.widgets.welcome_page import WelcomePage
 from ui.window_layout import apply_zone, finding_lane, restore_layout, save_layout, zone_box
 from ui.workers import LoadedRun, Loader, PreviewRun
+
+if TYPE_CHECKING:
+    from ui.live.live_controller import LiveController
 
 SWITCH_INTERVAL_S = 0.0005
 
@@ -116,6 +120,7 @@ class MainWindow(QMainWindow):
         self.compare = CompareController(self)
         self.database = DatabaseController(self)
         self.current_paths: list[str] = []
+        self.live: LiveController | None = None  # the follow under way, if any
         for panel, title in (
             (self.findings_panel, "Findings"),
             (self.records_panel, "Records"),
@@ -280,6 +285,11 @@ class MainWindow(QMainWindow):
         self.message.setText(
             f"Preview: {plural(rows, 'event')} from the log envelopes — loading the records…"
         )
+
+    def show_loaded(self, run: LoadedRun) -> None:
+        """Show a run read elsewhere (a host of a fleet dataset) as if it had been opened."""
+        self.loader.cancel()
+        self._on_loaded(run)
 
     def _on_loaded(self, run: LoadedRun) -> None:
         self._previewing = False

@@ -32,9 +32,13 @@ def build_menus(window) -> None:
         window, file_menu, "&Open Files…", QKeySequence.StandardKey.Open, window.open_files_dialog
     )
     _action(window, file_menu, "Open &Folder…", "Ctrl+Shift+O", window.open_folder_dialog)
+    _action(window, file_menu, "Fo&llow…", "Ctrl+Shift+L", lambda: _live().follow_dialog(window))
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(lambda: fill_recent(window))
     _action(window, file_menu, "Open &Demo Run", None, window.open_demo)
+    _action(
+        window, file_menu, "Open F&leet Dataset…", None, lambda: _fleet().open_fleet_dialog(window)
+    )
     file_menu.addSeparator()
     needs_run = window.run_actions  # enabled once a run is loaded
     needs_run.append(
@@ -61,6 +65,8 @@ def build_menus(window) -> None:
     _action(window, file_menu, "Open Sess&ion…", None, lambda: _sessions().open_session(window))
     file_menu.addSeparator()
     _action(window, file_menu, "C&lear Read Cache…", None, lambda: clear_read_cache(window))
+    _action(window, file_menu, "Pre&ferences…", QKeySequence.StandardKey.Preferences,
+            lambda: _preferences(window))  # fmt: skip
     file_menu.addSeparator()
     _action(window, file_menu, "&Quit", QKeySequence.StandardKey.Quit, window.close)
 
@@ -90,9 +96,29 @@ def build_menus(window) -> None:
     _action(window, help_menu, "&About", None, window.about)
 
 
+def _fleet():
+    """``ui.fleet.actions``, imported on first use."""
+    from ui.fleet import actions
+
+    return actions
+
+
+def _live():
+    from ui.live import live_controller
+
+    return live_controller
+
+
+def _preferences(window) -> None:
+    from ui.live.preferences import PreferencesDialog
+
+    PreferencesDialog(window).exec()
+
+
 SHORTCUTS = [
     ("Ctrl+O / Ctrl+Shift+O", "open files / a folder"),
     ("Ctrl+Shift+C", "compare with the run in a folder"),
+    ("Ctrl+Shift+L", "follow a running agent's files (live)"),
     ("F8 / Shift+F8", "next / previous finding (zooms to it, scrolls to its lane)"),
     ("Ctrl+] / Ctrl+[", "next / previous status-log marker"),
     ("← / →", "timeline: pan (click the lanes first)"),

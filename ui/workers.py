@@ -72,7 +72,7 @@ def preview_of(ws: Workspace) -> PreviewRun:
 def analyse(ws: Workspace, progress: Progress) -> tuple:
     """The analysis a loaded run gets before the window shows it (in the worker thread)."""
     from inspector.analysis.binning import Binner
-    from inspector.analysis.duplicates import BurstOptions
+    from inspector.analysis.duplicates import BurstOptions, duplication_factors
     from inspector.analysis.findings import find
     from inspector.views.timeline_frames import (
         FACTOR_WIDTH_US,
@@ -83,7 +83,9 @@ def analyse(ws: Workspace, progress: Progress) -> tuple:
 
     binner = Binner(ws.records)
     progress.report(0.1, "counting duplicated deliveries")
-    factors = binner.factors(FACTOR_WIDTH_US)
+    # The one definition of the factors (inspector.sql), as scan and fleet scan compute them;
+    # the binner re-bins for the timeline's zoom levels (a test keeps the two equal).
+    factors = duplication_factors(ws.records, FACTOR_WIDTH_US // 1_000_000)
     progress.check()
     progress.report(0.5, "finding duplicate bursts and re-baselines")
     findings = find(ws, BurstOptions(bucket_seconds=FACTOR_WIDTH_US // 1_000_000), factors=factors)

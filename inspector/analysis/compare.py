@@ -115,6 +115,15 @@ def compare_runs(
     )
 
 
+def compare_profiles(
+    a: RunProfile, b: RunProfile, options: BurstOptions, by_host: bool
+) -> tuple[pa.Table, float]:
+    """The ``COMPARISON`` pairs of two run profiles (however they were made: from loaded runs,
+    or by an engine over a fleet dataset) and the relative time both cover (seconds)."""
+    table, overlap_s = _pair(a, b, options, by_host)
+    return _divergence_instants(table, a.anchors, b.anchors, options.bucket_seconds), overlap_s
+
+
 def _divergence_instants(table: pa.Table, before: dict, after: dict, width_s: int) -> pa.Table:
     """Each run's instant of a pair's divergence, from its own time 0 (a lane that went silent
     has no bucket of its own there)."""
@@ -302,5 +311,6 @@ __all__ = [
     "Alignment",
     "Comparison",
     "classify",
+    "compare_profiles",
     "compare_runs",
 ]

@@ -19,7 +19,6 @@ import pyarrow.compute as pc
 
 from inspector.analysis.binning import (
     DELIVERY_LANE,
-    Binner,
     only_deliveries,
     stream_of_formats,
 )
@@ -27,6 +26,7 @@ from inspector.analysis.burst_rules import BurstOptions, signature, stretches
 from inspector.analysis.lanes import lane_codes
 from inspector.duck import arrow_query
 from inspector.progress import Progress, report
+from inspector.sql.in_memory import factors_of
 
 
 def delivery_lanes(records: pa.Table) -> np.ndarray:
@@ -38,9 +38,11 @@ def delivery_lanes(records: pa.Table) -> np.ndarray:
 def duplication_factors(
     records: pa.Table, bucket_seconds: int = 60, progress: Progress | None = None
 ) -> pa.Table:
-    """Rows, distinct contents and factor per bucket for every event-subscriber lane."""
+    """Rows, distinct contents and factor per bucket for every event-subscriber lane (``FACTORS``,
+    lane by lane in time order), by the SQL definition every engine runs
+    (``inspector.sql.definitions.factors``), here on DuckDB over ``records`` in memory."""
     report(progress, 0.0, "counting copies per bucket")
-    table = Binner(records).factors(bucket_seconds * 1_000_000)
+    table = factors_of(records, bucket_seconds * 1_000_000)
     report(progress, 1.0, "factors ready")
     return table
 

@@ -6,6 +6,8 @@ duplicate_factor, extra_rows, config_change_at, source — plus evidence columns
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,6 +21,7 @@ from inspector.analysis.duplicates import (
 from inspector.analysis.subscription_twins import subscription_twins
 from inspector.model import Workspace
 from inspector.progress import Progress, report
+from inspector.sql.in_memory import query_runs_of
 
 TS = pa.timestamp("us", tz="UTC")
 FINDINGS = pa.schema(
@@ -48,16 +51,9 @@ FINDINGS = pa.schema(
     ]
 )
 
+# Over ``runs`` (QUERY_RUNS: ``inspector.sql.definitions.query_runs``, whichever engine made it).
 REBASELINES_SQL = """
-WITH runs AS (
-    SELECT CAST(host AS VARCHAR) AS host, CAST(query AS VARCHAR) AS query, log_time, epoch,
-           min(counter) AS counter, count(*) AS rows
-    FROM records
-    WHERE subscriber IS NULL AND query IS NOT NULL AND log_time IS NOT NULL
-      AND NOT starts_with(CAST(format AS VARCHAR), 'database') AND CAST(format AS VARCHAR) <> 'snapshot'
-      AND coalesce(CAST(action AS VARCHAR), '') <> 'snapshot'
-    GROUP BY ALL
-), ranked AS (
+WITH ranked AS (
     SELECT *, row_number() OVER (PARTITION BY host, query ORDER BY log_time) AS nth,
            lag(epoch) OVER (PARTITION BY host, query ORDER BY log_time) AS previous_epoch
     FROM runs
@@ -94,6 +90,19 @@ def _subscriber_counts(subscriptions: pa.Table) -> pa.Table:
     return table.filter(pc.equal(table.column("type"), "subscriber"))
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What findings are made of: per-bucket factors and query runs (computed by an engine over
+    the records: ``inspector.sql``) and a run's small tables."""
+
+    factors: pa.Table  # FACTORS at the options' bucket size
+    query_runs: pa.Table  # QUERY_RUNS
+    status: pa.Table  # STATUS rows; those with a marker are all that is read
+    mapping: pa.Table  # host × query → subscriber, publisher
+    subscriptions: pa.Table  # SUBSCRIPTIONS (osquery_events snapshots)
+    hosts: pa.Table  # HOSTS (platforms)
+
+
 def find(
     ws: Workspace,
     options: BurstOptions | None = None,
@@ -106,14 +115,26 @@ def find(
     report(progress, 0.0, "looking for duplicated delivery")
     if factors is None:
         factors = duplication_factors(ws.records, options.bucket_seconds)
-    bursts = duplicate_bursts(factors, ws.status, options)
+    evidence = Evidence(
+        factors, query_runs_of(ws.records), ws.status, ws.mapping, ws.subscriptions, ws.hosts
+    )
+    return findings_of(evidence, options, progress)
+
+
+def findings_of(
+    evidence: Evidence, options: BurstOptions | None = None, progress: Progress | None = None
+) -> pa.Table:
+    """Every finding in ``evidence`` (``FINDINGS``), most extra rows first: duplicate bursts with
+    their markers and subscription counts, re-baselines, paths subscribed twice."""
+    options = options or BurstOptions()
+    bursts = duplicate_bursts(evidence.factors, evidence.status, options)
     con = duckdb.connect(":memory:")
     try:
-        con.register("records", ws.records)
-        con.register("status", ws.status)
-        con.register("mapping", ws.mapping)
+        con.register("runs", evidence.query_runs)
+        con.register("status", evidence.status)
+        con.register("mapping", evidence.mapping)
         con.register("bursts", bursts)
-        con.register("subs", _subscriber_counts(ws.subscriptions))
+        con.register("subs", _subscriber_counts(evidence.subscriptions))
         report(progress, 0.6, "looking for re-baselines")
         duplicates = con.sql(
             f"""
@@ -145,14 +166,11 @@ def find(
         rebaselines = con.sql(REBASELINES_SQL).to_arrow_table()
     finally:
         con.close()
+    hosts = evidence.hosts
     platforms = dict(
-        zip(
-            ws.hosts.column("host").to_pylist(),
-            ws.hosts.column("platform").to_pylist(),
-            strict=True,
-        )
+        zip(hosts.column("host").to_pylist(), hosts.column("platform").to_pylist(), strict=True)
     )
-    twins = pa.Table.from_pylist(subscription_twins(ws.status, platforms), schema=FINDINGS)
+    twins = pa.Table.from_pylist(subscription_twins(evidence.status, platforms), schema=FINDINGS)
     table = pa.concat_tables([duplicates.cast(FINDINGS), rebaselines.cast(FINDINGS), twins])
     report(progress, 1.0, "findings ready")
     return table.sort_by([("extra_rows", "descending"), ("start", "ascending")])

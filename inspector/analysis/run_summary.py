@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from inspector.analysis.binning import Binner
-from inspector.analysis.duplicates import BurstOptions, duplicate_bursts
+from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
 from inspector.duck import arrow_query
 from inspector.model import Workspace
 
@@ -49,7 +49,7 @@ def run_profile(ws: Workspace, options: BurstOptions, anchor: str = "start") -> 
     width = options.bucket_seconds
     binner = Binner(ws.records)
     rates = binner.rates(width * 1_000_000)
-    factors = binner.factors(width * 1_000_000)
+    factors = duplication_factors(ws.records, width)
     bursts = duplicate_bursts(factors, None, options)
     lane_hosts = set(rates.column("host").to_pylist())
     hosts = sorted(h for h in lane_hosts if h is not None)

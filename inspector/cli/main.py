@@ -1,7 +1,7 @@
 """Command-line entry for the headless subcommands.
 
 ``ui.entry.main`` (the ``osquery-inspector`` console script) sends ``scan``, ``compare``,
-``demo``, ``cache`` and ``db`` here, so that the command line never loads Qt.
+``demo``, ``cache``, ``db`` and ``watch`` here, so that the command line never loads Qt.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import logging
 import sys
 
 from inspector import __version__
-from inspector.cli import cache, compare, db, demo, scan
+from inspector.cli import cache, compare, db, demo, fleet, scan, watch
 from inspector.logs import configure_logging, where_logged
 
-SUBCOMMANDS = ("scan", "compare", "demo", "cache", "db")
+SUBCOMMANDS = ("scan", "compare", "demo", "cache", "db", "watch", "fleet")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(sub)
     cache.add_parser(sub)
     db.add_parser(sub)
+    watch.add_parser(sub)
+    fleet.add_parser(sub)
     return parser
 
 

@@ -6,6 +6,7 @@ then setting the event rates, so ``--size 1GB`` writes about 1 GB in one vectori
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -48,11 +49,15 @@ def write_run(
     size: int = 40_000_000,
     time_zone: str = "UTC",
     progress: Progress | None = None,
+    host: str | None = None,
 ) -> dict:
     """Write the run into ``out_dir`` (replacing an earlier run there); return the truth.
 
-    ``time_zone``: the demo host's zone, in which its glog status log is written."""
+    ``time_zone``: the demo host's zone, in which its glog status log is written; ``host``: a
+    name for the host instead of the scenario's (a fleet of demo hosts)."""
     scenario = SCENARIOS[scenario_name]
+    if host is not None:
+        scenario = dataclasses.replace(scenario, host=host)
     timeline = Timeline.of(scenario, START, hours)
     host_dir = _fresh_host_dir(out_dir, scenario)
     decorations = DECORATIONS[scenario.platform] if scenario.decorations else None

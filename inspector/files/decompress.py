@@ -268,3 +268,17 @@ def open_decompressed(path: str) -> tuple[BinaryIO, CountingReader]:
     else:
         stream = io.BufferedReader(raw)
     return stream, raw
+
+
+def decompressing_reader(raw: BinaryIO) -> BinaryIO:
+    """Read the decompressed bytes of an already open file (from its start): zstd frames or
+    gzip members one after another (in bounded steps), plain bytes as they are. A truncated or
+    corrupt stream hands out what decoded, then raises on the next read."""
+    counter = CountingReader(raw)
+    raw.seek(0)
+    head = raw.read(4)
+    raw.seek(0)
+    kind = detect_compression(head)
+    if kind in ("zstd", "gzip"):
+        return FrameReader(counter, kind)  # type: ignore[return-value]
+    return io.BufferedReader(counter)

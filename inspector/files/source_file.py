@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from inspector.files.decompress import (
     DECOMPRESSION_ERRORS,
     CountingReader,
+    decompressing_reader,
     detect_compression,
     file_compression,
     open_decompressed,
@@ -33,6 +34,7 @@ __all__ = [
     "Chunk",
     "CountingReader",
     "StreamError",
+    "decompressing_reader",
     "detect_compression",
     "file_compression",
     "iter_chunks",

@@ -2,8 +2,7 @@
 
 - unchanged file (size, modification and change times, inode, first 64 KB) → the cached tables;
 - a plain JSON-lines log that grew (the part read before is intact: first 64 KB and the 64 KB
-  before the last complete line, then a CRC-32 of all of it) → the cached part plus only its new
-  tail, read from that byte;
+  before the last complete line) → the cached part plus only its new tail, read from that byte;
 - anything else (changed, truncated, rotated over, damaged entry) → read afresh, cached again.
 
 Records leave here with their ``content`` hash, so a cached read needs no hashing either.
@@ -11,18 +10,28 @@ Records leave here with their ``content`` hash, so a cached read needs no hashin
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import astuple
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.content_hash import with_content
+from inspector.loading import content_identity
 from inspector.loading.cache_integrity import prefix_crc
-from inspector.loading.file_state import FileState, Seam, only_grew, seam_of, still_there
-from inspector.loading.read_cache import Entry, ReadCache, write_later
+from inspector.loading.file_state import (
+    FileState,
+    Seam,
+    digest,
+    only_grew,
+    seam_of,
+    still_there,
+)
+from inspector.loading.read_cache import Entry, ReadCache, cache_versions, write_later
 from inspector.model import LoadOptions
 from inspector.progress import Progress, report
 from inspector.readers.glog import glog_options
@@ -64,7 +73,10 @@ def read_through_cache(
                     return result, None, "tail"
         except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
             pass  # a damaged entry: read the file again
-        cache.discard(key)
+        cache.discard(key)  # this name held another content (a rotation shifted the names)
+    moved = _read_under_another_name(cache, key, path, source, options, before, progress)
+    if moved is not None:
+        return moved
     result, reader, compression = read_fresh(before.size)
     if result.records is not None:
         result.records = with_content(result.records)
@@ -75,10 +87,106 @@ def read_through_cache(
         write_later(
             key,
             lambda: _store(
-                cache, key, path, before, result, compression, seam, [result.records], None
+                cache,
+                key,
+                before,
+                result,
+                compression,
+                seam,
+                [result.records],
+                None,
+                identity=(path, _identity_options(options)),
             ),
         )
     return result, compression, "read"
+
+
+def _identity_options(options: LoadOptions) -> str:
+    """What must match for a read of one file to stand for a read of its renamed copy."""
+    return json.dumps([list(astuple(glog_options(options))), cache_versions()])
+
+
+def _read_under_another_name(
+    cache: ReadCache,
+    key: str,
+    path: str,
+    source: str,
+    options: LoadOptions,
+    before: FileState,
+    progress: Progress | None,
+) -> tuple[ReaderResult, str | None, str] | None:
+    """A read of this very content stored under another name (the file was rotated, renamed
+    or copied): its tables with the new name, plus any lines the file gained since."""
+    identity = _identity_options(options)
+    for other in content_identity.candidates(cache.directory, path, before, identity):
+        entry = cache.get(other)
+        if entry is None:
+            continue
+        try:
+            if content_identity.unchanged_content(path, before, entry.meta) and _prefix_intact(
+                path, entry.meta
+            ):
+                report(progress, 1.0, f"{source}: from the cache (read under another name)")
+                result = _renamed(_result_of(entry), source)
+                seam = _seam_of_meta(entry.meta)
+                compression = entry.meta["compression"]
+                _store_later(cache, key, before, result, compression, seam, (path, identity))
+                return result, compression, "cache"
+            if only_grew(path, before, entry.meta):
+                grown = _with_tail(
+                    cache, key, entry, path, source, options, before, progress, renamed=True
+                )
+                if grown is not None:
+                    return grown, None, "tail"
+        except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+            continue  # a damaged or foreign entry: try the next, or read the file
+    return None
+
+
+def _prefix_intact(path: str, meta: dict[str, Any]) -> bool:
+    """The part of ``path`` a cached log read covered still has the CRC-32 it had then (an
+    entry without one — a compressed or non-log file — is judged by its fingerprint alone)."""
+    if meta.get("prefix_crc") is None or meta.get("complete_offset") is None:
+        return True
+    return bool(prefix_crc(path, meta["complete_offset"]) == meta["prefix_crc"])
+
+
+def _store_later(
+    cache: ReadCache,
+    key: str,
+    state: FileState,
+    result: ReaderResult,
+    compression: str | None,
+    seam: Seam | None,
+    identity: tuple[str, str],
+) -> None:
+    """Store ``result`` under ``key`` on the cache's writer thread."""
+
+    def store() -> None:
+        _store(cache, key, state, result, compression, seam, [result.records], None, identity)
+
+    write_later(key, store)
+
+
+def _seam_of_meta(meta: dict[str, Any]) -> Seam | None:
+    if meta.get("complete_offset") is None:
+        return None
+    return Seam(meta["complete_offset"], meta["complete_lines"], meta["seam"])
+
+
+def _renamed(result: ReaderResult, source: str) -> ReaderResult:
+    """``result`` with every table's ``source`` naming ``source`` (a read under another name)."""
+    for name in ("records", "status", "empty_runs"):
+        table = getattr(result, name)
+        if table is None or "source" not in table.column_names:
+            continue
+        index = table.schema.get_field_index("source")
+        typ = table.schema.field("source").type
+        values = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(table.num_rows, np.int32)), pa.array([source], pa.string())
+        )
+        setattr(result, name, table.set_column(index, "source", values.cast(typ)))
+    return result
 
 
 def _key(cache: ReadCache, path: str, source: str, options: LoadOptions) -> str:
@@ -105,9 +213,11 @@ def _with_tail(
     options: LoadOptions,
     state: FileState,
     progress: Progress | None,
+    renamed: bool = False,
 ) -> ReaderResult | None:
-    """The cached part up to its last complete line, plus the lines after it; None when the
-    cached part is no longer what the file holds up to there (edited in the middle)."""
+    """The cached part up to its last complete line, plus the lines after it (``renamed``: the
+    entry was stored under another name — its tables take ``source``, stored afresh). None
+    when the cached part is no longer what the file holds up to there (edited in the middle)."""
     meta = entry.meta
     lines_done = meta["complete_lines"]
     cached_crc = meta.get("prefix_crc")
@@ -127,15 +237,20 @@ def _with_tail(
         tail.records = with_content(tail.records)
     segments = list(meta["records"])
     records = entry.records()
+    if renamed:
+        records = _renamed(ReaderResult(kind="", records=records), source).records
+        segments = []  # the segments are another entry's: this one stores its own
     if tail.records is not None and records is not None:
         tail.records = tail.records.cast(records.schema)
-    new = [tail.records]
+    new = [records, tail.records] if renamed else [tail.records]
     if records is not None and pc.max(records.column("line")).as_py() > lines_done:
         # The cached read ended in an unterminated line that parsed; the tail reads it again.
         records = _upto(records, lines_done)
         segments, new = [], [records, tail.records]
     bad = _bad_upto(entry.table("bad"), lines_done)
     status = _upto(entry.table("status"), lines_done)
+    if renamed and status is not None:
+        status = _renamed(ReaderResult(kind="", status=status), source).status
     merged = ReaderResult(kind=meta["kind"])
     merged.lines_read = lines_done + tail.lines_read
     loaded_before = meta["lines_loaded"] - _loaded_after(meta, bad, lines_done)
@@ -163,7 +278,18 @@ def _with_tail(
         # The cached part's CRC carried on over the new lines only.
         crc = prefix_crc(path, seam.offset, start=meta["complete_offset"], value=cached_crc)
         # Written now, not later: the new entry keeps segment files of the one read from.
-        _store(cache, key, path, state, merged, None, seam, new, segments, crc)
+        _store(
+            cache,
+            key,
+            state,
+            merged,
+            None,
+            seam,
+            new,
+            segments,
+            identity=(path, _identity_options(options)),
+            crc=crc,
+        )
     return merged
 
 
@@ -210,15 +336,18 @@ def _result_of(entry: Entry) -> ReaderResult:
 def _store(
     cache: ReadCache,
     key: str,
-    path: str,
     state: FileState,
     result: ReaderResult,
     compression: str | None,
     seam: Seam | None,
     new_records: list[pa.Table | None],
     keep_segments: list[str] | None,
+    identity: tuple[str, str] | None = None,
     crc: int | None = None,
 ) -> None:
+    """Store a read (``identity``: the file's path and the identity options, to index it by
+    content as well — a rotation then finds it under the new name; ``crc``: the CRC-32 of the
+    part read up to the seam, taken here from the file when not given)."""
     try:
         json.dumps(result.meta)
     except (TypeError, ValueError):
@@ -236,11 +365,13 @@ def _store(
     if seam is not None:
         meta.update(seam.meta())
         if crc is None:  # on the cache's writer thread: the whole part read, once more
+            if identity is None:
+                return  # no file to take it from: no entry (a tail needs the CRC)
             try:
-                crc = prefix_crc(path, seam.offset)
+                crc = prefix_crc(identity[0], seam.offset)
             except (OSError, ValueError):
                 return
-            if not still_there(path, state, seam):
+            if not still_there(identity[0], state, seam):
                 return
         meta["prefix_crc"] = crc
     bad = result.bad.table("") if len(result.bad) else None
@@ -250,4 +381,9 @@ def _store(
         "empty_runs": result.empty_runs,
         "bad": bad,
     }
-    cache.put(key, meta, [t for t in new_records if t is not None], tables, keep_segments)
+    if identity is not None:
+        with contextlib.suppress(OSError):
+            meta["tail_digest"] = digest(identity[0], state.size)
+    stored = cache.put(key, meta, [t for t in new_records if t is not None], tables, keep_segments)
+    if stored and identity is not None:
+        content_identity.remember(cache.directory, key, identity[0], state, identity[1])

@@ -56,6 +56,11 @@ _VERSIONS = "\0".join(
 )  # fmt: skip
 
 
+def cache_versions() -> str:
+    """The versions that shape what a read stores (an entry from other versions is not used)."""
+    return hashlib.sha256(_VERSIONS.encode()).hexdigest()[:16]
+
+
 @dataclass
 class Entry:
     """One cached read: ``meta`` (entry.json) and the folder its tables are in."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +26,7 @@ from inspector.readers.glog_lines import GLOG_LINE, GlogOptions, glog_options
 from inspector.readers.local_dates import safe_date
 from inspector.readers.result import ReaderResult
 
-__all__ = ["GLOG_LINE", "GlogOptions", "glog_options", "looks_like_glog", "read_glog"]
+__all__ = ["GLOG_LINE", "GlogHeader", "GlogOptions", "glog_options", "looks_like_glog", "read_glog"]
 
 HEADER_CREATED = re.compile(r"^Log file created at: (\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)")
 HEADER_MACHINE = re.compile(r"^Running on machine: (.*)$")
@@ -49,19 +50,43 @@ def _is_header(line: str) -> bool:
     )
 
 
+@dataclass
+class GlogHeader:
+    """What a glog file's header says (its date and machine), for lines read after it."""
+
+    date: dt.date | None = None
+    host: str | None = None
+
+    @classmethod
+    def of_meta(cls, meta: dict[str, str | None] | None) -> GlogHeader:
+        """From a read's ``meta["glog_header"]``."""
+        meta = meta or {}
+        date = meta.get("date")
+        return cls(dt.date.fromisoformat(date) if date else None, meta.get("host"))
+
+
 def read_glog(
     path: str,
     source: str | None = None,
     *,
     options: GlogOptions | None = None,
     progress: Progress | None = None,
+    data: bytes | None = None,
+    first_line: int = 1,
+    header: GlogHeader | None = None,
 ) -> ReaderResult:
     """Read a glog status file into ``STATUS`` rows; every line is loaded or rejected.
 
-    The file is read part by part with bounded memory: see ``glog_stream``."""
+    ``data``: lines of the file from memory (a followed file's new lines), numbered from
+    ``first_line``; past the first line the header is not looked for and ``header`` (what
+    ``meta["glog_header"]`` of the read of the file's start said) dates the lines. The file is
+    read part by part with bounded memory: see ``glog_stream``."""
     from inspector.readers.glog_stream import read_glog as read_in_parts
 
-    return read_in_parts(path, source, options=options, progress=progress)
+    return read_in_parts(
+        path, source, options=options, progress=progress, data=data, first_line=first_line,
+        header=header,
+    )  # fmt: skip
 
 
 def _name_stamp(path: str) -> dt.date | None:

@@ -29,6 +29,7 @@ from inspector.readers.glog import (
     HEADER_CREATED,
     HEADER_MACHINE,
     HEADER_OTHER,
+    GlogHeader,
     _name_stamp,
     line_strings,
 )
@@ -180,20 +181,32 @@ def read_glog(
     *,
     options: GlogOptions | None = None,
     progress: Progress | None = None,
+    data: bytes | None = None,
+    first_line: int = 1,
+    header: GlogHeader | None = None,
 ) -> ReaderResult:
-    """Read a glog status file into ``STATUS`` rows; every line is loaded or rejected."""
+    """Read a glog status file into ``STATUS`` rows; every line is loaded or rejected (see
+    ``glog.read_glog`` for ``data``, ``first_line`` and ``header``)."""
     source = source or path
     options = options or GlogOptions()
     result = ReaderResult(kind="status_log_glog")
-    stream = GlogStream(result)
+    stream = GlogStream(result, next_line=first_line)
     try:
-        for chunk in iter_chunks(path):
+        chunks = [Chunk(data, True, 1.0)] if data is not None else iter_chunks(path)
+        for chunk in chunks:
             stream.feed(chunk)
             report(progress, chunk.fraction * 0.8, f"{source}: line {stream.next_line - 1:,}")
     except StreamError as exc:
         result.notes.append(f"compressed data is truncated or corrupt: {exc}; the rest was loaded")
     result.lines_loaded = result.lines_read - len(result.bad)
     parsed = stream.records()
+    if header is not None and first_line > 1:
+        stream.header_date, stream.host = header.date, header.host
+    # JSON-friendly (the read cache keeps ``meta``): see ``GlogHeader.of_meta``.
+    result.meta["glog_header"] = {
+        "date": stream.header_date.isoformat() if stream.header_date else None,
+        "host": stream.host,
+    }
     if stream.host:
         result.meta["host"] = stream.host
     plain = int(parsed.plain.sum())

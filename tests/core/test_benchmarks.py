@@ -69,3 +69,20 @@ def test_quick_rocksdb_reads_against_bare_iteration(tmp_path) -> None:
     anatomy = _row(text, "app: `db` anatomy report")
     assert re.search(r"[\d,]{5,} events, [\d,]+ events/s", anatomy), anatomy
     assert "the time of the app's read" in text
+
+
+def test_quick_live_reports_latency_idle_cpu_and_rotation_schedules(tmp_path) -> None:
+    text = _quick(tmp_path, "live")
+    app = _row(text, "app: follow loop (watch)")
+    assert re.search(r"p50 \d+ ms, p99 \d+ ms", app), app
+    assert _row(text, "baseline: tail -F")
+    assert "% of a core" in _row(text, "app: idle CPU")
+    assert "200 random rotation schedules" in text and "no line lost or repeated" in text
+    assert "every line counted once: yes" in text
+
+
+def test_quick_fleet_scan_and_ingest_report_against_the_bare_query(tmp_path) -> None:
+    text = _quick(tmp_path, "fleet")
+    for name in ("baseline: bare DuckDB factors query", "fleet scan, DuckDB", "fleet ingest"):
+        assert " MB |" in _row(text, name)  # a figure and its peak RSS
+    assert "the bare query — goal" in text and "objects in" in text

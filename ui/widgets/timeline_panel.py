@@ -129,11 +129,7 @@ class TimelinePanel(QWidget):
     ) -> None:
         """Lanes of a newly loaded run, its markers and its duplicate bursts (from ``findings``);
         ``gradual``: lanes built a batch per event-loop turn (the window stays responsive)."""
-        bursts = [
-            dict(f, stream="database" if f["source"] == "osquery_db" else "results")
-            for f in findings.to_pylist()
-            if f["kind"] == "duplicate_burst"
-        ]
+        bursts = _bursts_of(findings)
         self.frame = frame
         self.markers = sorted(markers, key=lambda m: m["t"])
         self.bursts = bursts
@@ -141,13 +137,33 @@ class TimelinePanel(QWidget):
         span = binner.span_us()
         self.span = (span[0] / 1e6, span[1] / 1e6 + frame.width_us / 1e6) if span else None
         self.view.span = self.span
-        doubled = {(b["host"], b["publisher"], b["subscriber"], None, b["stream"]) for b in bursts}
+        doubled = {b_key(b) for b in bursts}
         if self.span is not None:
             self.view.zoom_to(*self.span)
         self.view.set_frame(frame, factor_default=doubled, gradual=gradual)
         self._fill_tree()
         self.bucket_label.setText(width_label(frame.width_us))
         self.reset_zoom()
+
+    def refresh(
+        self, binner: Binner, factors: pa.Table, markers: list[dict], findings: pa.Table
+    ) -> None:
+        """New data of a followed run: the same view, its lanes re-binned and re-decorated
+        (lanes that appeared are added when their frame arrives)."""
+        self.bursts = _bursts_of(findings)
+        self.markers = sorted(markers, key=lambda m: m["t"])
+        self.rebinner.set_source(binner, factors)
+        span = binner.span_us()
+        width = self.frame.width_us if self.frame is not None else 60_000_000
+        self.span = (span[0] / 1e6, span[1] / 1e6 + width / 1e6) if span else None
+        self.view.span = self.span
+        view = self.view.current_range()
+        if self.frame is not None and view is not None:
+            lo, hi = view
+            margin = hi - lo
+            self.rebinner.request(width, int((lo - margin) * 1e6), int((hi + margin) * 1e6))
+        for key, plot in self.view.plots.items():
+            self._decorate_lane(key, plot)
 
     def _decorate_lane(self, key: tuple, plot: LanePlot) -> None:
         """A lane's markers (its host's, and those of no host) and duplicate bursts."""
@@ -292,6 +308,13 @@ class TimelinePanel(QWidget):
 
     def _on_frame(self, frame: Frame) -> None:
         self.frame = frame
+        if {lane.key for lane in frame.lanes} - set(self.view.plots):
+            # A followed run gained a lane: lanes again, the view kept.
+            view = self.view.current_range()
+            self.view.set_frame(frame, factor_default={b_key(b) for b in self.bursts})
+            self._fill_tree()
+            if view is not None:
+                self.view.zoom_to(*view)
         self.view.update_frame(frame)
         self.bucket_label.setText(width_label(frame.width_us))
         self._request_overlay(frame.width_us, frame.lo_us, frame.hi_us)
@@ -354,3 +377,17 @@ class TimelinePanel(QWidget):
                 f"{found['kind']} at {self.zone.text(found['t'])}: {found['message']}"
             )
         return found
+
+
+def _bursts_of(findings: pa.Table) -> list[dict]:
+    """The duplicate bursts among ``findings``, each with its lane's stream."""
+    return [
+        dict(f, stream="database" if f["source"] == "osquery_db" else "results")
+        for f in findings.to_pylist()
+        if f["kind"] == "duplicate_burst"
+    ]
+
+
+def b_key(b: dict) -> tuple:
+    """The factor lane's key of a burst."""
+    return (b["host"], b["publisher"], b["subscriber"], None, b["stream"])

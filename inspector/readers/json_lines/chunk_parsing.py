@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.content_hash import with_content
+from inspector.duck import connection
 from inspector.files.line_index import LineChunk, split_lines
 from inspector.files.source_file import BufferPool
 from inspector.readers.glog_lines import GlogOptions
@@ -36,10 +37,8 @@ WORKERS = 2  # chunks parsed at once: while one waits on Python, the other keeps
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB connection for one load (connections are not shared)."""
-    con = duckdb.connect(":memory:")
+    con = connection(threads)
     con.execute("SET preserve_insertion_order = true")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
     return con
 
 

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from inspector.duck import arrow_query
 from inspector.files.line_index import split_lines
-from inspector.files.source_file import StreamError, iter_chunks
+from inspector.files.source_file import Chunk, StreamError, iter_chunks
 from inspector.progress import Progress, report
 from inspector.readers.glog import line_strings
 from inspector.readers.glog_lines import GLOG_LINE, GlogOptions
@@ -66,16 +66,23 @@ def read_logfmt(
     *,
     options: GlogOptions | None = None,
     progress: Progress | None = None,
+    data: bytes | None = None,
+    first_line: int = 1,
 ) -> ReaderResult:
-    """Read the osquery glog lines a launcher logged in logfmt; count its own lines."""
+    """Read the osquery glog lines a launcher logged in logfmt; count its own lines.
+
+    ``data``: lines of the file from memory (a followed file's new lines), numbered from
+    ``first_line``."""
     source = source or path
     options = options or GlogOptions()
     result = ReaderResult(kind="status_log_logfmt")
     wrapped: list[pa.Table] = []
     other = 0
-    first_line = 1
+    numbered_from = first_line
     try:
-        for chunk in iter_chunks(path, CHUNK_BYTES):
+        for chunk in (
+            [Chunk(data, True, 1.0)] if data is not None else iter_chunks(path, CHUNK_BYTES)
+        ):
             lines = split_lines(chunk.data, first_line)
             texts = line_strings(lines)
             numbers = lines.line_numbers
@@ -104,7 +111,7 @@ def read_logfmt(
             report(progress, chunk.fraction * 0.8, f"{source}: reading")
     except StreamError as exc:
         result.notes.append(f"compressed data is truncated or corrupt: {exc}; the rest was loaded")
-    result.lines_read = first_line - 1
+    result.lines_read = first_line - numbered_from
     result.lines_loaded = result.lines_read - len(result.bad)
     result.meta["lines_other"] = other
     if other:

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.files.line_index import split_lines
-from inspector.files.source_file import StreamError, iter_chunks
+from inspector.files.source_file import Chunk, StreamError, iter_chunks
 from inspector.progress import Progress, report
 from inspector.readers.glog import line_strings
 from inspector.readers.glog_lines import (
@@ -79,22 +79,29 @@ def read_system_log(
     *,
     options: GlogOptions | None = None,
     progress: Progress | None = None,
+    data: bytes | None = None,
+    first_line: int = 1,
 ) -> ReaderResult:
-    """Read the osquery status lines of a system log; count every other line."""
+    """Read the osquery status lines of a system log; count every other line.
+
+    ``data``: lines of the file from memory (a followed file's new lines), numbered from
+    ``first_line``."""
     source = source or path
     options = options or GlogOptions()
     result = ReaderResult(kind="status_log_syslog")
     chunks: list[ChunkRows] = []
-    first_line = 1
+    numbered_from = first_line
     try:
-        for chunk in iter_chunks(path, CHUNK_BYTES):
+        for chunk in (
+            [Chunk(data, True, 1.0)] if data is not None else iter_chunks(path, CHUNK_BYTES)
+        ):
             lines = split_lines(chunk.data, first_line)
             chunks.append(read_chunk(line_strings(lines), lines.line_numbers))
             first_line += lines.count
             report(progress, chunk.fraction * 0.8, f"{source}: reading")
     except StreamError as exc:
         result.notes.append(f"compressed data is truncated or corrupt: {exc}; the rest was loaded")
-    result.lines_read = first_line - 1
+    result.lines_read = first_line - numbered_from
     for c in chunks:
         for line, reason in c.rejected:
             result.bad.add(line, reason)

@@ -1,0 +1,178 @@
+"""``fleet compare``: two time ranges of a dataset side by side, per host × subscriber.
+
+Each range is profiled as ``compare`` profiles a run (``inspector.analysis.run_summary``: lanes
+with rows, rate per hour of the host's observed span, duplication factor and bursts; bucket
+series on relative time), from what the engine computes with the shared definitions; time 0 of
+each range is its start. The pairs are ``compare``'s own (``compare_profiles``), and a roll-up
+per subscriber counts the hosts that started duplicating, stopped, or did not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from inspector.analysis.burst_rules import BurstOptions
+from inspector.analysis.compare import COMPARISON, compare_profiles
+from inspector.analysis.duplicates import duplicate_bursts
+from inspector.analysis.run_summary import LANES_SQL, SERIES_SQL, RunProfile
+from inspector.fleet.engines import Engine, Scope, open_engine
+from inspector.fleet.scan import distinct_rows, read_small, scope_of
+from inspector.progress import Progress, report
+from inspector.sql import definitions, shaping
+
+TS = pa.timestamp("us", tz="UTC")
+ROLLUP = pa.schema(
+    [
+        pa.field("publisher", pa.string()),
+        pa.field("subscriber", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("hosts", pa.int64()),
+        pa.field("started", pa.int64()),  # hosts whose duplication rose (change 'duplication')
+        pa.field("stopped", pa.int64()),  # hosts whose duplication fell ('deduplication')
+        pa.field("unchanged", pa.int64()),  # in both ranges, duplication as before
+        pa.field("appeared", pa.int64()),
+        pa.field("vanished", pa.int64()),
+        pa.field("started_hosts", pa.list_(pa.string())),
+        pa.field("stopped_hosts", pa.list_(pa.string())),
+    ]
+)
+ROLLUP_SQL = """
+SELECT publisher, subscriber, source, count(DISTINCT host) AS hosts,
+       count(*) FILTER (WHERE change = 'duplication') AS started,
+       count(*) FILTER (WHERE change = 'deduplication') AS stopped,
+       count(*) FILTER (WHERE change IN ('same', 'rate')) AS unchanged,
+       count(*) FILTER (WHERE change = 'appeared') AS appeared,
+       count(*) FILTER (WHERE change = 'vanished') AS vanished,
+       coalesce(list_sort(list(host) FILTER (WHERE change = 'duplication')), []) AS started_hosts,
+       coalesce(list_sort(list(host) FILTER (WHERE change = 'deduplication')), []) AS stopped_hosts
+FROM pairs WHERE subscriber IS NOT NULL
+GROUP BY ALL
+ORDER BY started DESC, stopped DESC, subscriber, publisher NULLS LAST, source
+"""
+
+
+@dataclass
+class FleetComparison:
+    """The pairs and the per-subscriber roll-up of two ranges of a dataset."""
+
+    engine: str
+    before: tuple[int, int]  # µs
+    after: tuple[int, int]
+    bucket_seconds: int
+    pairs: pa.Table  # COMPARISON
+    subscribers: pa.Table  # ROLLUP
+
+    def to_json(self) -> dict[str, Any]:
+        def when(us: int) -> dt.datetime:
+            return dt.datetime.fromtimestamp(us / 1e6, dt.UTC)
+
+        return {
+            "engine": self.engine,
+            "before": {"from": when(self.before[0]), "to": when(self.before[1])},
+            "after": {"from": when(self.after[0]), "to": when(self.after[1])},
+            "bucket_seconds": self.bucket_seconds,
+            "pairs": self.pairs.to_pylist(),
+            "subscribers": self.subscribers.to_pylist(),
+        }
+
+
+def window_profile(db: Engine, options: BurstOptions, lo_us: int, mapping: pa.Table) -> RunProfile:
+    """A range's profile from the engine ``db`` (scoped to it); time 0 at ``lo_us``."""
+    d, width = db.dialect, options.bucket_seconds * 1_000_000
+    rates = shaping.rates_table(db.sql(definitions.rates(d, width)), width)
+    factors = shaping.factors_table(db.sql(definitions.factors(d, width)))
+    bursts = duplicate_bursts(factors, None, options)
+    raw = db.sql(definitions.spans(d))
+    first = raw.column("first_us").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    last = raw.column("last_us").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    spans = pa.table(
+        {
+            "host": raw.column("host").cast(pa.string()),
+            "stream": raw.column("stream").cast(pa.string()),
+            "hours": np.maximum(last - first, 60e6) / 3.6e9,
+        }
+    )
+    lane_hosts = set(rates.column("host").to_pylist())
+    hosts = sorted(h for h in lane_hosts if h is not None) + ([None] if None in lane_hosts else [])
+    zero = dt.datetime.fromtimestamp(lo_us / 1e6, dt.UTC)
+    anchors = {h or "": zero for h in hosts}
+    con = duckdb.connect(":memory:")
+    try:
+        for name, table in (("rates", rates), ("factors", factors), ("bursts", bursts),
+                            ("mapping", mapping), ("spans", spans)):  # fmt: skip
+            con.register(name, table)
+        con.register(
+            "anchors",
+            pa.table({"host": list(anchors), "at": pa.array(list(anchors.values()), TS)}),
+        )
+        lanes = con.sql(LANES_SQL.replace("$width", str(width))).to_arrow_table()
+        series = con.sql(SERIES_SQL.replace("$width", str(width))).to_arrow_table()
+    finally:
+        con.close()
+    return RunProfile(lanes, series, anchors, hosts)
+
+
+def fleet_compare(
+    dataset: str,
+    before: tuple[int, int],
+    after: tuple[int, int],
+    engine: str = "duckdb",
+    options: BurstOptions | None = None,
+    hosts_glob: str | None = None,
+    spark_master: str | None = None,
+    progress: Progress | None = None,
+) -> FleetComparison:
+    """Pair every host × lane of range ``before`` with the same in range ``after``."""
+    options = options or BurstOptions()
+    profiles = []
+    hosts = scope_of(dataset, hosts_glob, None, None).hosts
+    mapping = distinct_rows(read_small(dataset, "mapping", hosts))
+    for k, (lo, hi) in enumerate((before, after)):
+        report(progress, 0.05 + 0.45 * k, f"profiling the range {'before' if k == 0 else 'after'}")
+        db = open_engine(engine, dataset, Scope(hosts, lo, hi), spark_master)
+        try:
+            profiles.append(window_profile(db, options, lo, mapping))
+        finally:
+            db.close()
+    report(progress, 0.95, "pairing lanes")
+    pairs, _ = compare_profiles(profiles[0], profiles[1], options, by_host=True)
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("pairs", pairs)
+        rollup = con.sql(ROLLUP_SQL).to_arrow_table()
+    finally:
+        con.close()
+    report(progress, 1.0, "comparison ready")
+    return FleetComparison(
+        engine, before, after, options.bucket_seconds, pairs.cast(COMPARISON), rollup.cast(ROLLUP)
+    )
+
+
+def compare_text(result: FleetComparison) -> str:
+    """A human reading: the roll-up per subscriber, then the hosts that changed."""
+    out = [
+        f"per subscriber ({result.engine}; before {_range(result.before)}, after {_range(result.after)}):"
+    ]
+    for r in result.subscribers.to_pylist():
+        where = " in osquery.db" if r["source"] == "osquery_db" else ""
+        out.append(
+            f"  {r['subscriber']}{where}: {r['hosts']} hosts — started duplicating {r['started']}, "
+            f"stopped {r['stopped']}, unchanged {r['unchanged']}, appeared {r['appeared']}, "
+            f"vanished {r['vanished']}"
+        )
+        if r["started_hosts"]:
+            out.append("    started: " + ", ".join(r["started_hosts"][:20]))
+    if not result.subscribers.num_rows:
+        out.append("  (no subscriber lanes in either range)")
+    return "\n".join(out)
+
+
+def _range(pair: tuple[int, int]) -> str:
+    a, b = (dt.datetime.fromtimestamp(x / 1e6, dt.UTC).strftime("%Y-%m-%d %H:%M") for x in pair)
+    return f"{a}..{b} UTC"

@@ -1,0 +1,220 @@
+"""The engines a fleet dataset is analysed on: DuckDB (embedded, the default) and Spark.
+
+Both bind the same two views — ``records`` and ``status``, narrowed to the scan's hosts and
+time — over the dataset's Parquet files with explicit schemas (the date partition included),
+and run the definitions' SQL text in their dialect, answering Arrow tables. Paths with a URL
+scheme (``s3://``, ``gs://``, ``s3a://``, ``abfss://`` …) are handed to the engine as given:
+DuckDB reads them through its ``httpfs`` extension, Spark through its Hadoop file systems,
+each configured the engine's own way (credentials, extension, jars).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+
+from inspector.fleet import layout
+from inspector.sql.dialect import DUCKDB, SPARK, Dialect
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a scan reads: hosts (None: all) and a time range [since, until) in µs."""
+
+    hosts: tuple[str, ...] | None = None
+    since_us: int | None = None
+    until_us: int | None = None
+
+    def records_filter(self, d: Dialect) -> str:
+        return self._filter(d, "coalesce(event_time, log_time)")
+
+    def status_filter(self, d: Dialect) -> str:
+        # Markers before the range still explain bursts in it; only the end bounds them.
+        return self._filter(d, "log_time", lower=False)
+
+    def _filter(self, d: Dialect, time: str, lower: bool = True) -> str:
+        parts = ["true"]
+        if self.hosts is not None:
+            names = ", ".join("'" + h.replace("'", "''") + "'" for h in self.hosts) or "NULL"
+            parts.append(f"host IN ({names})")
+        if lower and self.since_us is not None:
+            day = _day(self.since_us)
+            parts.append(f"date >= DATE '{day}' AND {d.micros(time)} >= {int(self.since_us)}")
+        if self.until_us is not None:
+            parts.append(
+                f"date <= DATE '{_day(self.until_us)}' AND {d.micros(time)} < {int(self.until_us)}"
+            )
+        return " AND ".join(parts)
+
+
+class Engine(Protocol):
+    """What the fleet analysis needs of an engine: its dialect and SQL over bound views."""
+
+    name: str
+    dialect: Dialect
+
+    def sql(self, text: str) -> pa.Table:
+        """Run ``text`` over the ``records`` and ``status`` views; the answer as Arrow."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what the engine holds for this scan."""
+        ...
+
+
+def _day(us: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(us / 1e6, dt.UTC).strftime("%Y-%m-%d")
+
+
+def is_remote(path: str) -> bool:
+    """A URL an engine reads by itself (object stores)."""
+    return "://" in path
+
+
+def has_files(dataset: str, table: str) -> bool:
+    return is_remote(dataset) or bool(glob.glob(layout.parquet_glob(dataset, table)))
+
+
+class DuckDBEngine:
+    """DuckDB over the dataset's Parquet files, in this process."""
+
+    name = "duckdb"
+    dialect = DUCKDB
+
+    def __init__(self, dataset: str, scope: Scope, threads: int | None = None) -> None:
+        self.con = duckdb.connect(":memory:")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        for table, where in (
+            ("records", scope.records_filter(DUCKDB)),
+            ("status", scope.status_filter(DUCKDB)),
+        ):
+            if has_files(dataset, table):
+                source = (
+                    f"read_parquet('{layout.parquet_glob(dataset, table)}', hive_partitioning = true, "
+                    "hive_types = {'date': DATE}, union_by_name = false)"
+                )
+            else:
+                empty = layout.DATED[table].append(pa.field("date", pa.date32())).empty_table()
+                self.con.register(f"{table}_empty", empty)
+                source = f"{table}_empty"
+            self.con.execute(f"CREATE VIEW {table} AS SELECT * FROM {source} WHERE {where}")
+
+    def sql(self, text: str) -> pa.Table:
+        """Run ``text`` (in DuckDB's dialect) over the views; the answer as Arrow."""
+        return self.con.sql(text).to_arrow_table()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def spark_session(master: str = "local[*]", shuffle_partitions: int | None = None) -> Any:
+    """A Spark session for fleet work (UTC, Arrow transfers, few shuffle partitions)."""
+    from pyspark.sql import SparkSession  # optional extra: pip install '.[fleet]'
+
+    cores = os.cpu_count() or 2
+    # Python tasks run in this interpreter (its packages), not whatever python3 is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("osquery-inspector fleet")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or max(2, 2 * cores)))
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.parquet.datetimeRebaseModeInRead", "CORRECTED")
+        .config("spark.driver.memory", os.environ.get("INSPECTOR_SPARK_DRIVER_MEMORY", "4g"))
+    )
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def spark_schema(schema: pa.Schema) -> Any:
+    """The Spark schema of an Arrow schema (the dataset's explicit types)."""
+    from pyspark.sql import types as T
+
+    def of(t: pa.DataType) -> Any:
+        if pa.types.is_string(t):
+            return T.StringType()
+        if pa.types.is_int64(t):
+            return T.LongType()
+        if pa.types.is_int32(t):
+            return T.IntegerType()
+        if pa.types.is_boolean(t):
+            return T.BooleanType()
+        if pa.types.is_float64(t):
+            return T.DoubleType()
+        if pa.types.is_timestamp(t):
+            return T.TimestampNTZType() if t.tz is None else T.TimestampType()
+        if pa.types.is_date32(t):
+            return T.DateType()
+        if pa.types.is_list(t):
+            return T.ArrayType(of(t.value_type))
+        raise TypeError(f"no Spark type for {t}")
+
+    return T.StructType([T.StructField(f.name, of(f.type), f.nullable) for f in schema])
+
+
+class SparkEngine:
+    """Spark SQL over the dataset (any master URL; ``local[*]`` by default)."""
+
+    name = "spark"
+    dialect = SPARK
+
+    def __init__(
+        self, dataset: str, scope: Scope, master: str = "local[*]", session: Any = None
+    ) -> None:
+        self.spark = session or spark_session(master)
+        for table, where in (
+            ("records", scope.records_filter(SPARK)),
+            ("status", scope.status_filter(SPARK)),
+        ):
+            schema = spark_schema(layout.DATED[table].append(pa.field("date", pa.date32())))
+            if has_files(dataset, table):
+                root = layout.table_dir(dataset, table)
+                frame = (
+                    self.spark.read.schema(schema)
+                    .option("basePath", root)
+                    .option("pathGlobFilter", "*.parquet")
+                    .parquet(root)
+                )
+            else:
+                frame = self.spark.createDataFrame([], schema)
+            frame.createOrReplaceTempView(f"{table}_all")
+            self.spark.sql(
+                f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {table}_all WHERE {where}"
+            )
+
+    def sql(self, text: str) -> pa.Table:
+        """Run ``text`` (in Spark's dialect) over the views; the answer as Arrow."""
+        return self.spark.sql(text).toArrow()
+
+    def close(self) -> None:
+        """The session stays (starting one costs seconds); ``stop_spark`` ends it."""
+
+
+def open_engine(name: str, dataset: str, scope: Scope, spark_master: str | None = None) -> Engine:
+    """The engine called ``name`` over ``dataset``."""
+    if name == "duckdb":
+        return DuckDBEngine(dataset, scope)
+    if name == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            raise RuntimeError(
+                "the spark engine needs pyspark and a Java runtime: pip install "
+                "'osquery-event-inspector[fleet]' (and e.g. openjdk-17-jre-headless)"
+            ) from None
+        print("starting Spark …", file=sys.stderr, flush=True)
+        return SparkEngine(dataset, scope, spark_master or "local[*]")
+    raise ValueError(f"unknown engine {name!r} (duckdb or spark)")

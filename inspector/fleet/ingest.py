@@ -1,0 +1,193 @@
+"""``fleet ingest``: host folders and log-pipeline objects into a Parquet dataset, incrementally.
+
+The manifest of earlier runs says which files were read (by path and identity); only new ones
+are read now. A host folder with a new file is read whole again — its subscriber mapping and
+status clock need the folder's other files — but only the new files' rows are written. A file
+whose identity changed since it was read (a log that grew) is reported and not read again: its
+earlier rows are in the dataset, and reading it whole would write them twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from inspector.fleet import layout, sources
+from inspector.fleet.units import UnitOutput, run_unit
+from inspector.fleet.writer import DatasetWriter, conform, remove_unfinished, write_small
+from inspector.model import LoadOptions
+from inspector.progress import Progress, report
+
+BATCH_BYTES = 48 * 1024 * 1024  # compressed bytes of objects per parse
+BATCH_FILES = 4000
+
+
+@dataclass
+class IngestResult:
+    """What one ingest run did."""
+
+    dataset: str
+    ingest: str
+    engine: str
+    manifest: pa.Table  # this run's manifest rows
+    skipped_known: int = 0  # files already in the dataset
+    changed: list[str] = field(default_factory=list)  # files that changed since they were read
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    removed_unfinished: list[str] = field(default_factory=list)
+
+    @property
+    def lines(self) -> int:
+        return sum(self.manifest.column("lines").to_pylist())
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.manifest.column("lines_rejected").to_pylist())
+
+
+# A runner takes the unit specs and returns their merged output (it writes the dated files).
+UnitRunner = Callable[[list[dict[str, Any]], str, str, Progress | None], UnitOutput]
+
+
+def new_ingest_id() -> str:
+    """A sortable id without dashes (file names split on them): UTC time + random hex."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + secrets.token_hex(3)
+
+
+def known_files(dataset: str) -> dict[str, str]:
+    """path → identity of every file an earlier finished run read."""
+    folder = layout.table_dir(dataset, "manifest")
+    if not os.path.isdir(folder):
+        return {}
+    out: dict[str, str] = {}
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".parquet"):
+            t = pq.read_table(os.path.join(folder, name), columns=["path", "identity"])
+            out.update(
+                zip(t.column("path").to_pylist(), t.column("identity").to_pylist(), strict=True)
+            )
+    return out
+
+
+def plan_units(
+    plan: sources.Plan, known: dict[str, str], options: LoadOptions, result: IngestResult
+) -> list[dict[str, Any]]:
+    """The unit specs for what is new; fills ``result``'s known/changed counts."""
+    units: list[dict[str, Any]] = []
+    common = {"tz": options.tz, "year": options.year}
+
+    def fresh(paths: list[str]) -> tuple[list[str], dict[str, tuple[int, str]]]:
+        new, ident = [], {}
+        for p in paths:
+            try:
+                ident[p] = sources.identity(p)
+            except OSError as exc:
+                result.problems.append((p, f"cannot read: {exc.strerror or exc}"))
+                continue
+            if p not in known:
+                new.append(p)
+            elif known[p] == ident[p][1]:
+                result.skipped_known += 1
+            else:
+                result.changed.append(p)
+        return new, ident
+
+    for folder in plan.folders:
+        new, ident = fresh(folder.files)
+        if new:
+            readable = [f for f in folder.files if f not in result.changed and f in ident]
+            units.append({"unit": "host_folder", "path": folder.path, "files": readable,
+                          "keep": new, "identity": ident, **common})  # fmt: skip
+    new, ident = fresh(plan.objects)
+    batch: list[str] = []
+    size = 0
+    for p in new:
+        batch.append(p)
+        size += ident[p][0]
+        if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+            units.append(
+                {
+                    "unit": "objects",
+                    "files": batch,
+                    "identity": {q: ident[q] for q in batch},
+                    **common,
+                }
+            )
+            batch, size = [], 0
+    if batch:
+        units.append(
+            {"unit": "objects", "files": batch, "identity": {q: ident[q] for q in batch}, **common}
+        )
+    return units
+
+
+def run_in_process(
+    units: list[dict[str, Any]], dataset: str, ingest: str, progress: Progress | None
+) -> UnitOutput:
+    """The DuckDB engine's runner: units one after another here, one writer for all."""
+    writer = DatasetWriter(dataset, ingest)
+    out = UnitOutput()
+    for i, spec in enumerate(units):
+        what = spec.get("path") or f"{len(spec['files']):,} objects"
+        report(progress, i / max(len(units), 1), f"reading {what}")
+        out.merge(run_unit(spec, dataset, ingest, writer))
+    writer.flush()
+    return out
+
+
+def ingest(
+    paths: list[str],
+    dataset: str,
+    engine: str = "duckdb",
+    options: LoadOptions | None = None,
+    progress: Progress | None = None,
+    runner: UnitRunner | None = None,
+) -> IngestResult:
+    """Add what is new under ``paths`` to ``dataset`` (created if missing)."""
+    options = options or LoadOptions()
+    os.makedirs(dataset, exist_ok=True)
+    marker = os.path.join(dataset, "dataset.json")
+    if not os.path.exists(marker):
+        with open(marker, "w", encoding="utf-8") as f:
+            json.dump(
+                {"format": "osquery-inspector fleet dataset", "version": layout.FORMAT_VERSION}, f
+            )
+    ingest_id = new_ingest_id()
+    result = IngestResult(dataset, ingest_id, engine, layout.MANIFEST.empty_table())
+    result.removed_unfinished = remove_unfinished(dataset)
+    plan = sources.plan(paths)
+    result.problems.extend(plan.problems)
+    units = plan_units(plan, known_files(dataset), options, result)
+    output = (runner or run_in_process)(units, dataset, ingest_id, progress)
+    report(progress, 0.97, "writing the manifest")
+    for name, tables in output.small.items():
+        parts = [t for t in tables if t is not None and t.num_rows]
+        if parts:
+            write_small(
+                dataset, name, pa.concat_tables([layout_cast(t, name) for t in parts]), ingest_id
+            )
+    if output.rejected:
+        write_small(dataset, "rejected", pa.concat_tables(output.rejected), ingest_id)
+    manifest = (
+        pa.Table.from_pylist(output.manifest, schema=layout.MANIFEST)
+        if output.manifest
+        else layout.MANIFEST.empty_table()
+    )
+    # The manifest is written last: it is what makes this run's files count as finished.
+    if manifest.num_rows:
+        write_small(dataset, "manifest", manifest, ingest_id)
+    result.manifest = manifest
+    report(progress, 1.0, "ingested")
+    return result
+
+
+def layout_cast(table: pa.Table, name: str) -> pa.Table:
+    """A small table in its dataset schema."""
+    return conform(table, layout.SMALL[name])

@@ -1,0 +1,114 @@
+"""A fleet dataset on disk: folders, explicit schemas, and the date every row is filed under.
+
+```
+DATASET/
+  dataset.json                          format version
+  records/date=YYYY-MM-DD/part-*.parquet   the app's records (LOADED_RECORDS, strings plain,
+  status/date=YYYY-MM-DD/part-*.parquet    content a stable int64 hash), clustered by host
+  mapping/ subscriptions/ hosts/ queries/ empty_runs/   part-<ingest>.parquet, small tables
+  manifest/part-<ingest>.parquet        one row per input file: identity, size, lines, rows
+  rejected/part-<ingest>.parquet        rejected lines: file, line, reason
+```
+
+Partitions are always a date (rows with no time are filed under 1970-01-01) and are read with
+an explicit partition schema, never a guessed one; within a partition, rows are ordered by host
+then time, so a host's rows sit together without one small file per host.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow as pa
+
+from inspector.schema import (
+    EMPTY_RUNS,
+    HOSTS,
+    LOADED_RECORDS,
+    QUERIES,
+    STATUS,
+    SUBSCRIPTIONS,
+)
+
+FORMAT_VERSION = 1
+UNDATED = "1970-01-01"  # the partition of rows that carry no time at all
+PARTITION = pa.schema([pa.field("date", pa.date32())])
+
+
+def plain(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with dictionary strings as plain strings (what every engine reads alike)."""
+    return pa.schema(
+        [
+            pa.field(f.name, pa.string(), f.nullable) if pa.types.is_dictionary(f.type) else f
+            for f in schema
+        ]
+    )
+
+
+# The records as stored: ``content`` is ``Dialect.stable_hash64`` of the columns without eid.
+RECORDS = plain(LOADED_RECORDS.remove(LOADED_RECORDS.get_field_index("content"))).append(
+    pa.field("content", pa.int64())
+)
+MAPPING = pa.schema(
+    [
+        pa.field("host", pa.string()),
+        pa.field("query", pa.string()),
+        pa.field("subscriber", pa.string()),
+        pa.field("publisher", pa.string()),
+        pa.field("how", pa.string()),
+    ]
+)
+MANIFEST = pa.schema(
+    [
+        pa.field("ingest", pa.string()),  # the ingest run (UTC time stamp) that read the file
+        pa.field("path", pa.string()),  # as found (absolute for local files)
+        pa.field("identity", pa.string()),  # size:mtime_ns (local) — what "already ingested" means
+        pa.field("size", pa.int64()),
+        pa.field("unit", pa.string()),  # host_folder | objects
+        pa.field("kind", pa.string()),
+        pa.field("status", pa.string()),  # loaded | skipped | error | duplicate
+        pa.field("lines", pa.int64()),
+        pa.field("lines_loaded", pa.int64()),
+        pa.field("lines_rejected", pa.int64()),
+        pa.field("rows", pa.int64()),  # rows it gave (records, status lines, config queries)
+        pa.field("reason", pa.string()),
+        pa.field("notes", pa.string()),
+    ]
+)
+REJECTED = pa.schema(
+    [
+        pa.field("ingest", pa.string()),
+        pa.field("path", pa.string()),
+        pa.field("line", pa.int64()),
+        pa.field("reason", pa.string()),
+    ]
+)
+
+# Dated tables (partitioned by date) and small ones (one file per ingest run).
+DATED = {"records": RECORDS, "status": plain(STATUS)}
+SMALL = {
+    "mapping": MAPPING,
+    "subscriptions": plain(SUBSCRIPTIONS),
+    "hosts": HOSTS,
+    "queries": QUERIES,
+    "empty_runs": EMPTY_RUNS,
+    "manifest": MANIFEST,
+    "rejected": REJECTED,
+}
+SCHEMAS = {**DATED, **SMALL}
+
+
+def table_dir(dataset: str, table: str) -> str:
+    """The folder of one table of the dataset."""
+    return os.path.join(dataset, table)
+
+
+def is_dataset(path: str) -> bool:
+    """A folder written by ``fleet ingest``."""
+    return os.path.isfile(os.path.join(path, "dataset.json"))
+
+
+def parquet_glob(dataset: str, table: str) -> str:
+    """The glob of one table's Parquet files (dated tables one partition level down)."""
+    depth = "*/*.parquet" if table in DATED else "*.parquet"
+    return os.path.join(table_dir(dataset, table), depth)

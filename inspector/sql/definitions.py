@@ -1,0 +1,172 @@
+"""The duplication analysis written once, as SQL over a relation ``records`` (LOADED_RECORDS).
+
+Each function returns the query text for one engine's ``Dialect``; the engine binds ``records``
+(an Arrow table in memory, a Parquet dataset, a Spark view) and runs it. What counts follows
+``inspector.analysis.binning``:
+
+- a record's time is its event time, else its log time (µs); rows with neither are left out;
+- its delivery lane is host × publisher → subscriber × stream (``database`` for rows read from
+  osquery.db, ``results`` for everything logged);
+- deliveries are the rows of a subscriber, neither stored query results (``database_stored``)
+  nor ``removed`` rows;
+- its content is the ``content`` column (the hash of its columns without ``eid``).
+
+Results come back unordered with the bucket as µs (``bucket_us``); ``inspector.sql.shaping``
+orders them and gives them the analysis schemas, whichever engine ran them.
+"""
+
+from __future__ import annotations
+
+from inspector.sql.dialect import Dialect
+
+
+def stream(d: Dialect, format_expr: str = "format") -> str:
+    """SQL: ``database`` for rows read from osquery.db, ``results`` for logged ones (NULL format
+    stays NULL, as ``stream_of_formats`` leaves it)."""
+    fmt = d.text(format_expr)
+    return f"CASE WHEN {fmt} IS NULL THEN NULL WHEN substr({fmt}, 1, 8) = 'database' THEN 'database' ELSE 'results' END"
+
+
+def event_time(d: Dialect) -> str:
+    """SQL: a record's time in µs, its event time, else its log time."""
+    return f"coalesce({d.micros('event_time')}, {d.micros('log_time')})"
+
+
+def deliveries(d: Dialect) -> str:
+    """The event deliveries of ``records``: lane, time (µs), content and eid."""
+    return f"""
+    SELECT {d.text("host")} AS host, {d.text("publisher")} AS publisher,
+           {d.text("subscriber")} AS subscriber, {stream(d)} AS stream,
+           {event_time(d)} AS t, content, {d.text("eid")} AS eid
+    FROM records
+    WHERE subscriber IS NOT NULL
+      AND coalesce({d.text("format")}, '') <> 'database_stored'
+      AND coalesce({d.text("action")}, '') <> 'removed'
+      AND {event_time(d)} IS NOT NULL
+    """
+
+
+def factors(d: Dialect, width_us: int) -> str:
+    """Per delivery lane and bucket: rows, distinct contents and the eid evidence.
+
+    Two stages: the copies of one content within a bucket first (with the spread of their eids),
+    then per bucket. A content whose copies all carry one eid is that eid seen again (counts 1);
+    copies with different eids each count (the two signatures of osquery's duplication bugs);
+    ``eids`` is NULL for a bucket where no row selected an eid. Both stages group on a 64-bit
+    key of the lane (``Dialect.lane_key``; a third of the time of grouping on four strings), and
+    the lanes' values — the few distinct ones of the records — are joined back at the end."""
+    width = int(width_us)
+    lane = d.lane_key("host", "publisher", "subscriber", "stream")
+    return f"""
+    WITH deliveries AS (SELECT *, {lane} AS lane FROM ({deliveries(d)}) delivered),
+    copies AS (
+        SELECT lane, {d.div("t", width)} * {width} AS bucket_us, content,
+               count(*) AS n,
+               min({d.eid_key("eid")}) FILTER (WHERE eid IS NOT NULL) AS eid_lo,
+               max({d.eid_key("eid")}) FILTER (WHERE eid IS NOT NULL) AS eid_hi
+        FROM deliveries
+        GROUP BY lane, {d.div("t", width)} * {width}, content
+    ),
+    counted AS (
+        SELECT lane, bucket_us,
+               CAST(sum(n) AS BIGINT) AS n_rows, CAST(count(*) AS BIGINT) AS distinct_rows,
+               CASE WHEN count(eid_lo) > 0
+                    THEN CAST(sum(CASE WHEN eid_lo IS NULL THEN 0 WHEN eid_lo = eid_hi THEN 1
+                                       ELSE n END) AS BIGINT)
+               END AS eids
+        FROM copies
+        GROUP BY lane, bucket_us
+    ),
+    lanes AS (
+        SELECT *, {lane} AS lane
+        FROM (SELECT DISTINCT {d.text("host")} AS host, {d.text("publisher")} AS publisher,
+                     {d.text("subscriber")} AS subscriber, {stream(d)} AS stream
+              FROM records WHERE subscriber IS NOT NULL) lane_values
+    )
+    SELECT l.host, l.publisher, l.subscriber, l.stream, c.bucket_us, c.n_rows,
+           c.distinct_rows, c.eids
+    FROM counted c JOIN lanes l ON l.lane = c.lane
+    """
+
+
+def rates(d: Dialect, width_us: int) -> str:
+    """Rows per rate lane and bucket (gaps are filled after): host × publisher → subscriber ×
+    query (only for rows of no subscriber) × stream; stored query results are not events."""
+    width = int(width_us)
+    bucket = f"{d.div('t', width)} * {width}"
+    return f"""
+    WITH timed AS (
+        SELECT {d.text("host")} AS host, {d.text("publisher")} AS publisher,
+               {d.text("subscriber")} AS subscriber,
+               CASE WHEN subscriber IS NULL THEN {d.text("query")} END AS query,
+               {stream(d)} AS stream, {event_time(d)} AS t
+        FROM records
+        WHERE coalesce({d.text("format")}, '') <> 'database_stored'
+    )
+    SELECT host, publisher, subscriber, query, stream, {bucket} AS bucket_us,
+           CAST(count(*) AS BIGINT) AS n_rows
+    FROM timed WHERE t IS NOT NULL
+    GROUP BY host, publisher, subscriber, query, stream, {bucket}
+    """
+
+
+def query_runs(d: Dialect) -> str:
+    """Runs of differential (non-event, non-snapshot) logged queries: per host × query × log
+    time × epoch, the lowest counter and the rows — what re-baselines are found in."""
+    fmt = d.text("format")
+    return f"""
+    SELECT {d.text("host")} AS host, {d.text("query")} AS query, {d.micros("log_time")} AS log_us,
+           epoch, min(counter) AS counter, CAST(count(*) AS BIGINT) AS n_rows
+    FROM records
+    WHERE subscriber IS NULL AND query IS NOT NULL AND log_time IS NOT NULL
+      AND NOT (substr({fmt}, 1, 8) = 'database') AND {fmt} <> 'snapshot'
+      AND coalesce({d.text("action")}, '') <> 'snapshot'
+    GROUP BY {d.text("host")}, {d.text("query")}, {d.micros("log_time")}, epoch
+    """
+
+
+def host_records(d: Dialect) -> str:
+    """Records per host (all rows, whatever their kind)."""
+    return f"""
+    SELECT {d.text("host")} AS host, CAST(count(*) AS BIGINT) AS n_rows
+    FROM records GROUP BY {d.text("host")}
+    """
+
+
+def stripped_columns(d: Dialect) -> str:
+    """SQL: a record's columns JSON text without its ``"eid":"…"`` pair (osquery writes the eid
+    as a quoted string, so the exact pair is removed, not a pattern)."""
+    eid = d.text("eid")
+    return (
+        f"CASE WHEN eid IS NULL THEN columns "
+        f"ELSE replace(columns, concat('\"eid\":\"', {eid}, '\"'), '') END"
+    )
+
+
+def stable_content(d: Dialect) -> str:
+    """SQL: the content identity stored in a fleet dataset — a hash of the columns without the
+    eid that DuckDB and Spark compute alike (``Dialect.stable_hash64``)."""
+    return d.stable_hash64(stripped_columns(d))
+
+
+def markers(d: Dialect) -> str:
+    """The status rows that carry a marker (all the findings read of the status log), with the
+    log time as µs (engines hand timestamps over in their own ways)."""
+    return f"""
+    SELECT {d.text("source")} AS source, line, {d.text("host")} AS host,
+           {d.micros("log_time")} AS log_us, {d.text("marker")} AS marker, subject, message,
+           file, {d.text("severity")} AS severity
+    FROM status WHERE marker IS NOT NULL
+    """
+
+
+def spans(d: Dialect) -> str:
+    """Per host × stream the first and last record time (µs): the observed span a lane's rate
+    per hour is taken over (stored query results left out)."""
+    return f"""
+    SELECT host, stream, min(t) AS first_us, max(t) AS last_us
+    FROM (SELECT {d.text("host")} AS host, {stream(d)} AS stream, {event_time(d)} AS t
+          FROM records WHERE {d.text("format")} <> 'database_stored') timed
+    WHERE t IS NOT NULL
+    GROUP BY host, stream
+    """

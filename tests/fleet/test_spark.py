@@ -1,0 +1,90 @@
+"""The same definitions on Spark (local[2]): identical factors, findings, hashes and datasets.
+
+Few tests on small data: one Spark session for the module (its start costs seconds)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from inspector.fleet import layout
+from inspector.fleet.engines import Scope, SparkEngine, spark_session
+from inspector.fleet.ingest import ingest
+from inspector.fleet.scan import fleet_scan
+from inspector.fleet.spark_ingest import spark_runner
+from inspector.sql.dialect import DUCKDB, SPARK
+
+pytest.importorskip("pyspark")
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("no Java runtime (scripts/setup.sh --test installs one)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = spark_session("local[2]", shuffle_partitions=2)
+    yield session
+    session.stop()
+
+
+def rows_of(table: pa.Table) -> list[dict]:
+    return sorted(table.to_pylist(), key=lambda r: repr(sorted(r.items())))
+
+
+def test_spark_scan_equals_duckdb(spark, fleet_dataset):
+    on_spark = fleet_scan(
+        fleet_dataset, "spark", engine_instance=SparkEngine(fleet_dataset, Scope(), session=spark)
+    )
+    on_duckdb = fleet_scan(fleet_dataset)
+    assert on_spark.factors.equals(on_duckdb.factors)
+    assert on_spark.findings.num_rows > 0
+    assert rows_of(on_spark.findings) == rows_of(on_duckdb.findings)
+    assert on_spark.hosts.equals(on_duckdb.hosts)
+
+
+def test_the_stable_hash_is_the_same_on_both(spark):
+    texts = ["", '{"path":"/bin/ls","eid":"00001"}', "ünïcode ✓ \\u00e9", "x" * 5000]
+    for text in texts:
+        literal = "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        on_spark = spark.sql(f"SELECT {SPARK.stable_hash64(literal)}").collect()[0][0]
+        on_duckdb = duckdb.sql(
+            f"SELECT {DUCKDB.stable_hash64(chr(39) + text.replace(chr(39), chr(39) * 2) + chr(39))}"
+        ).fetchall()[0][0]
+        assert on_spark == on_duckdb, text
+
+
+def test_spark_ingest_writes_what_duckdb_writes(spark, demo_fleet, pipeline_root, tmp_path):
+    inputs = [pipeline_root, demo_fleet[0]]
+    with_spark = str(tmp_path / "spark")
+    with_duckdb = str(tmp_path / "duckdb")
+    ingest(inputs, with_spark, "spark", runner=spark_runner(session=spark))
+    ingest(inputs, with_duckdb)
+
+    def table(dataset: str, name: str) -> pa.Table:
+        t = pq.read_table(os.path.join(dataset, name), schema=layout.DATED[name])
+        return t.sort_by([(c, "ascending") for c in ("source", "line", "item")])
+
+    for name in ("records", "status"):
+        assert table(with_spark, name).equals(table(with_duckdb, name)), name
+    manifests = [pq.read_table(os.path.join(d, "manifest")).drop_columns(["ingest"]).sort_by("path")
+                 for d in (with_spark, with_duckdb)]  # fmt: skip
+    assert manifests[0].equals(manifests[1])
+
+
+def test_spark_scan_json_on_the_command_line_is_the_document_alone(fleet_dataset):
+    done = subprocess.run(
+        [sys.executable, "-m", "inspector.cli.main", "fleet", "scan", fleet_dataset,
+         "--engine", "spark", "--spark-master", "local[2]", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)  # nothing but the document on stdout
+    assert doc["engine"] == "spark" and len(doc["hosts"]) == 4 and doc["findings"]
+    assert "Spark" in done.stderr

@@ -1,0 +1,230 @@
+"""The fleet window: a dataset's heat map, rollout lane, findings and hosts.
+
+The scan runs in a worker (``LatestJob``: the newest request wins) with progress and Cancel;
+double-clicking a host (a heat-map row, a finding, a host) reads that host's records from the
+dataset in another worker and shows them in the main window's usual views.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow as pa
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+)
+
+from inspector.analysis.duplicates import BurstOptions
+from inspector.fleet.heat_grid import heat_grid
+from inspector.fleet.host_run import host_workspace
+from inspector.fleet.scan import fleet_scan
+from inspector.progress import Progress
+from inspector.views.overview import overview
+from ui.fleet.heatmap import FleetHeatmap
+from ui.latest_job import LatestJob
+from ui.widgets.table_panel import TablePanel
+
+FINDING_COLUMNS = [
+    "host", "kind", "subscriber", "publisher", "source", "start", "end", "duplicate_factor",
+    "extra_rows", "marker", "config_change_at", "signature", "query",
+]  # fmt: skip
+BUCKETS = (60, 300, 900, 3600)
+
+
+class _Relay(QObject):
+    """Carries a worker's progress to the GUI thread (a queued signal)."""
+
+    progressed = Signal(float, str)
+
+
+def relayed(progress: Progress, relay: _Relay) -> Progress:
+    """A progress that reports through ``relay`` and stops when ``progress`` is cancelled."""
+
+    def forward(fraction: float, message: str) -> None:
+        progress.check()
+        relay.progressed.emit(fraction, message)
+
+    return Progress(forward)
+
+
+class FleetWindow(QMainWindow):
+    """One fleet dataset, analysed on an engine."""
+
+    scanned = Signal(object)  # FleetScan, once drawn
+    host_opened = Signal(str)
+
+    def __init__(self, dataset: str, main_window=None, engine: str = "duckdb", parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowFlag(Qt.WindowType.Window)
+        self.dataset = dataset
+        self.main_window = main_window
+        self.result = None
+        self.setWindowTitle(
+            f"osquery Event Inspector — fleet: {os.path.basename(os.path.normpath(dataset))}"
+        )
+
+        self.engine_box = QComboBox(self)
+        self.engine_box.addItems(["duckdb", "spark"])
+        self.engine_box.setCurrentText(engine)
+        self.bucket_box = QComboBox(self)
+        for seconds in BUCKETS:
+            self.bucket_box.addItem(f"{seconds // 60} min" if seconds < 3600 else "1 h", seconds)
+        self.rescan_button = QPushButton("Scan", self)
+        self.rescan_button.clicked.connect(self.scan)
+        tools = QToolBar("Fleet", self)
+        tools.setMovable(False)
+        for widget in (QLabel(" Engine ", self), self.engine_box, QLabel("  Bucket ", self),
+                       self.bucket_box, QLabel(" ", self), self.rescan_button):  # fmt: skip
+            tools.addWidget(widget)
+        self.addToolBar(tools)
+
+        self.heatmap = FleetHeatmap(self)
+        self.heatmap.host_activated.connect(self.open_host)
+        self.findings_panel = TablePanel("No findings", self)
+        self.findings_panel.view.doubleClicked.connect(
+            lambda index: self._open_row(self.findings_panel, index.row())
+        )
+        self.hosts_panel = TablePanel("No hosts", self)
+        self.hosts_panel.view.doubleClicked.connect(
+            lambda index: self._open_row(self.hosts_panel, index.row())
+        )
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.findings_panel, "Findings")
+        self.tabs.addTab(self.hosts_panel, "Hosts")
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.heatmap)
+        split.addWidget(self.tabs)
+        split.setSizes([560, 300])
+        self.setCentralWidget(split)
+
+        self.message = QLabel("Ready", self)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(240)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.clicked.connect(self.cancel)
+        bar = self.statusBar()
+        bar.addWidget(self.message, 1)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        self.heatmap.cell_pointed.connect(self.message.setText)
+
+        self.relay = _Relay(self)
+        self.relay.progressed.connect(self._on_progress)
+        self.job = LatestJob(self, plain_errors=(RuntimeError,))
+        self.job.done.connect(self._on_scanned)
+        self.job.failed.connect(self._on_failed)
+        self.job.busy_changed.connect(lambda busy: self._set_busy("scan", busy))
+        self.host_job = LatestJob(self)
+        self.host_job.done.connect(self._on_host_loaded)
+        self.host_job.failed.connect(self._on_failed)
+        self.host_job.busy_changed.connect(lambda busy: self._set_busy("host", busy))
+        self._busy = {"scan": False, "host": False}
+        self._set_busy("scan", False)
+        self.resize(1280, 800)
+
+    # -- scanning -------------------------------------------------------------------------------
+    def scan(self) -> None:
+        """Scan the dataset on the chosen engine (in a worker; a new scan replaces a running one)."""
+        dataset, engine = self.dataset, self.engine_box.currentText()
+        options = BurstOptions(bucket_seconds=int(self.bucket_box.currentData()))
+        relay = self.relay
+        self.message.setText(f"Scanning {dataset} on {engine}…")
+
+        def work(progress: Progress):
+            result = fleet_scan(dataset, engine, options, progress=relayed(progress, relay))
+            progress.check()
+            grid = heat_grid(
+                result.factors, result.findings, result.markers, options.bucket_seconds
+            )
+            return result, grid
+
+        self.job.start(work)
+
+    def cancel(self) -> None:
+        self.job.cancel()
+        self.host_job.cancel()
+        self.message.setText("Cancelled")
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.message.setText(message)
+
+    def _set_busy(self, which: str, busy: bool) -> None:
+        self._busy[which] = busy
+        busy = any(self._busy.values())
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.progress.setValue(0)
+
+    def _on_failed(self, message: str) -> None:
+        self.message.setText(f"Failed: {message}")
+
+    def _on_scanned(self, answer) -> None:
+        result, grid = answer
+        self.result = result
+        self.heatmap.show_grid(grid)
+        findings = result.findings
+        self.findings_panel.show_table(findings, FINDING_COLUMNS, f"{findings.num_rows:,} findings")
+        self.hosts_panel.show_table(result.hosts, None, f"{result.hosts.num_rows:,} hosts")
+        self.tabs.setTabText(0, f"Findings ({findings.num_rows:,})")
+        self.tabs.setTabText(1, f"Hosts ({result.hosts.num_rows:,})")
+        hit = sum(1 for n in result.hosts.column("findings").to_pylist() if n)
+        self.message.setText(
+            f"{result.hosts.num_rows:,} hosts, {findings.num_rows:,} findings on {hit:,} hosts "
+            f"({result.engine}); double-click a host to open its records"
+        )
+        self.scanned.emit(result)
+
+    # -- one host -------------------------------------------------------------------------------
+    def _open_row(self, panel: TablePanel, row: int) -> None:
+        table: pa.Table = panel.model.table
+        host = table.column("host")[panel.model.table_row(row)].as_py() if table.num_rows else None
+        if host:
+            self.open_host(host)
+
+    def open_host(self, host: str) -> None:
+        """Read ``host``'s records from the dataset and show them in the main window."""
+        from ui.workers import LoadedRun, analyse
+
+        dataset, relay = self.dataset, self.relay
+        self.message.setText(f"Opening {host} from the dataset…")
+
+        def work(progress: Progress):
+            mine = relayed(progress, relay)
+            mine.report(0.05, f"reading {host}'s records")
+            ws = host_workspace(dataset, host)
+            summary = overview(ws)
+            analysed = analyse(ws, mine.scaled(0.3, 1.0))
+            return host, LoadedRun(ws, summary, *analysed, paths=[dataset])
+
+        self.host_job.start(work)
+
+    def _on_host_loaded(self, answer) -> None:
+        host, run = answer
+        window = self.main_window
+        if window is None:
+            from ui.main_window import MainWindow
+
+            window = self.main_window = MainWindow()
+        window.show_loaded(run)
+        window.show()
+        window.raise_()
+        self.message.setText(f"{host} opened in the main window")
+        self.host_opened.emit(host)
+
+    def closeEvent(self, event) -> None:
+        self.job.cancel()
+        self.host_job.cancel()
+        self.job.wait(60_000)
+        self.host_job.wait(60_000)
+        super().closeEvent(event)
