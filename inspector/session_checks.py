@@ -62,7 +62,7 @@ def _string(value: Any, field: str, *, limit: int = MAX_STRING, empty: bool = Tr
         _fail(field, "holds a NUL character")
     if not empty and not value.strip():
         _fail(field, "is empty")
-    return value
+    return str(value)
 
 
 def _inputs(entries: Any, field: str, *, required: bool = False) -> None:

@@ -10,6 +10,7 @@ import sys
 from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.findings import find
 from inspector.analysis.groups import with_duplicate_groups
+from inspector.arrow_columns import take_rows
 from inspector.cli.options import add_cache_option, add_time_options, read_cache
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default, summary_json, summary_text
@@ -19,7 +20,7 @@ from inspector.model import LoadOptions
 from inspector.output_paths import output_problem, write_error
 from inspector.progress import Progress
 from inspector.schema import LOADED_RECORDS
-from inspector.views.record_filter import RecordFilter, filter_rows, take_rows
+from inspector.views.record_filter import RecordFilter, filter_rows
 from inspector.views.sql_sandbox import FilterError, check_where
 
 

@@ -104,7 +104,9 @@ def ranges_with_high_bytes(arr: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> n
     return np.unique(np.concatenate(out)) if out else np.zeros(0, np.int64)
 
 
-def fill_ranges(data: bytearray | memoryview, lo: np.ndarray, hi: np.ndarray, value: int) -> None:
+def fill_ranges(
+    data: bytes | bytearray | memoryview, lo: np.ndarray, hi: np.ndarray, value: int
+) -> None:
     """Overwrite ``data[lo[i]:hi[i]]`` with ``value`` for all i (ranges may come in any order)."""
     lo, hi = _ordered(lo, hi)
     keep = hi > lo

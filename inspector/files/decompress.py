@@ -65,20 +65,20 @@ class CountingReader(io.RawIOBase):
     """Wraps a raw file and counts bytes read, so progress can follow the compressed position."""
 
     def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
+        self.raw: Any = raw  # a buffered binary file (it has readinto)
         self.consumed = 0
 
     def readable(self) -> bool:
         return True
 
     def seekable(self) -> bool:
-        return self.raw.seekable()
+        return bool(self.raw.seekable())
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return self.raw.seek(offset, whence)
+        return int(self.raw.seek(offset, whence))
 
     def tell(self) -> int:
-        return self.raw.tell()
+        return int(self.raw.tell())
 
     def readinto(self, b: Any) -> int:
         n = self.raw.readinto(b)
@@ -202,8 +202,9 @@ class ZstdReader:
 
     def __init__(self, raw: CountingReader, path: str) -> None:
         self.raw, self.path = raw, path
+        source: Any = raw  # a readable raw file: read(size) is all the stream reader needs
         self.fast = zstandard.ZstdDecompressor().stream_reader(
-            raw, read_size=RAW_BLOCK, read_across_frames=True, closefd=False
+            source, read_size=RAW_BLOCK, read_across_frames=True, closefd=False
         )
         self.handed = 0
         self.careful: FrameReader | None = None

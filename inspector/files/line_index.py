@@ -122,6 +122,8 @@ def invalid_utf8_lines(chunk: LineChunk) -> dict[int, int]:
     return bad
 
 
-def fill_ranges(data: bytearray, lo: np.ndarray, hi: np.ndarray, value: int = 32) -> None:
-    """Overwrite ``data[lo[i]:hi[i]]`` with ``value`` for all i."""
+def fill_ranges(
+    data: bytes | bytearray | memoryview, lo: np.ndarray, hi: np.ndarray, value: int = 32
+) -> None:
+    """Overwrite ``data[lo[i]:hi[i]]`` with ``value`` for all i (``data`` must be writable)."""
     fill_byte_ranges(data, lo, hi, value)

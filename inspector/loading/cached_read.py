@@ -295,8 +295,8 @@ def _with_tail(
 
 def _loaded_after(meta: dict[str, Any], bad: pa.Table | None, lines_done: int) -> int:
     """Lines after ``lines_done`` (at most the unterminated last one) that had loaded."""
-    after = meta["lines_read"] - lines_done
-    rejected_after = meta["lines_rejected"] - (rejected_count(bad) if bad is not None else 0)
+    after = int(meta["lines_read"]) - lines_done
+    rejected_after = int(meta["lines_rejected"]) - (rejected_count(bad) if bad is not None else 0)
     return after - rejected_after
 
 

@@ -152,7 +152,9 @@ def _positions_of(match: pa.ChunkedArray | pa.Array, positions: np.ndarray) -> n
     return values.to_numpy(zero_copy_only=False)[positions]
 
 
-def _sql_rows(records: pa.Table, rows: np.ndarray, where: str, progress) -> np.ndarray:
+def _sql_rows(
+    records: pa.Table, rows: np.ndarray, where: str, progress: Progress | None
+) -> np.ndarray:
     """The subset of ``rows`` for which the DuckDB expression ``where`` is true (checked and run
     in the SQL sandbox: see ``inspector.views.sql_sandbox``)."""
     where = check_where(where)
