@@ -58,7 +58,8 @@ def host_workspace(dataset: str, host: str) -> Workspace:
     )
     bad = pa.table(
         {"source": rejected.column("path"), "line": rejected.column("line"),
-         "reason": rejected.column("reason")},
+         "reason": rejected.column("reason"),
+         "lines": pc.fill_null(rejected.column("lines"), 1)},
         schema=BAD_LINES,
     )  # fmt: skip
     queries = read_small(dataset, "queries")

@@ -7,7 +7,7 @@ DATASET/
   status/date=YYYY-MM-DD/part-*.parquet    content a stable int64 hash), clustered by host
   mapping/ subscriptions/ hosts/ queries/ empty_runs/   part-<ingest>.parquet, small tables
   manifest/part-<ingest>.parquet        one row per input file: identity, size, lines, rows
-  rejected/part-<ingest>.parquet        rejected lines: file, line, reason
+  rejected/part-<ingest>.parquet        rejected lines: file, line, reason, lines (a run)
 ```
 
 Partitions are always a date (rows with no time are filed under 1970-01-01) and are read with
@@ -81,6 +81,7 @@ REJECTED = pa.schema(
         pa.field("path", pa.string()),
         pa.field("line", pa.int64()),
         pa.field("reason", pa.string()),
+        pa.field("lines", pa.int64()),  # a run of lines rejected for one reason (null: 1)
     ]
 )
 

@@ -121,6 +121,8 @@ class _Remap:
     def table(self, table: pa.Table) -> pa.Table:
         if not table.num_rows or "line" not in table.column_names:
             return table
+        if "lines" in table.column_names:
+            table = self._split_runs(table)
         lines = table.column("line").to_numpy()
         which = self.index(lines)
         source_type = table.schema.field("source").type
@@ -135,11 +137,39 @@ class _Remap:
         )
 
     def counts(self, table: pa.Table) -> np.ndarray:
-        """Rows of ``table`` per object (its ``source`` already remapped)."""
+        """Rows of ``table`` per object (its ``source`` already remapped); for rejected lines,
+        lines (a run of empty lines counts every line of it)."""
         if not table.num_rows:
             return np.zeros(len(self.paths), np.int64)
         index = pc.index_in(table.column("source").cast(pa.string()), self.paths)
-        return np.bincount(index.to_numpy(zero_copy_only=False), minlength=len(self.paths))
+        weights = table.column("lines").to_numpy() if "lines" in table.column_names else None
+        counts = np.bincount(
+            index.to_numpy(zero_copy_only=False), weights=weights, minlength=len(self.paths)
+        )
+        return counts.astype(np.int64)
+
+    def _split_runs(self, table: pa.Table) -> pa.Table:
+        """Runs of rejected lines that cross from one object into the next, cut at the seam
+        (the joined buffer's empty lines at one object's end and the next one's start)."""
+        first = table.column("line").to_numpy()
+        count = table.column("lines").to_numpy()
+        last = first + count - 1
+        crossing = np.flatnonzero(self.index(first) != self.index(last))
+        if not len(crossing):
+            return table
+        cut = set(crossing.tolist())
+        objects_of = self.index(first), self.index(last)
+        out = []
+        for i, row in enumerate(table.to_pylist()):  # only runs of rejected lines: a few rows
+            if i not in cut:
+                out.append(row)
+                continue
+            for k in range(int(objects_of[0][i]), int(objects_of[1][i]) + 1):
+                lo = max(int(first[i]), int(self.starts[k]) + 1)
+                hi = min(int(last[i]), int(self.ends[k]))
+                if hi >= lo:
+                    out.append(dict(row, line=lo, lines=hi - lo + 1))
+        return pa.Table.from_pylist(out, schema=table.schema)
 
 
 def _reports(

@@ -87,7 +87,8 @@ def run_unit(spec: dict[str, Any], dataset: str, ingest: str, writer: DatasetWri
         out.rejected.append(
             pa.table({"ingest": pa.array([ingest] * bad.num_rows, pa.string()),
                       "path": bad.column("source").cast(pa.string()),
-                      "line": bad.column("line"), "reason": bad.column("reason")})
+                      "line": bad.column("line"), "reason": bad.column("reason"),
+                      "lines": bad.column("lines")})
         )  # fmt: skip
     out.manifest = [_manifest_row(s, spec, ingest) for s in reports]
     return out

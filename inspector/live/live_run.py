@@ -92,7 +92,7 @@ class LiveRun:
         self.documents: dict[str, tuple[tuple[int, int], ReaderResult, SourceReport]] = {}
         self.status = STATUS.empty_table()
         self.counts = Counts()
-        self.bad_lines: list[tuple[str, int, str]] = []
+        self.bad_lines: list[tuple[str, int, str, int]] = []  # source, line, reason, lines
         self.notes: list[str] = []  # every note so far, in order (each once)
         self.inputs = FollowedInputs()
         self._retries = retries
@@ -263,8 +263,9 @@ class LiveRun:
         records = self.mapping.apply(ws.records, ws.mapping)
         status = ws.status
         for source, result in results:
-            for line, reason in zip(result.bad.lines, result.bad.reasons, strict=True):
-                self.bad_lines.append((source.path, line, reason))
+            bad = result.bad
+            for line, reason, count in zip(bad.lines, bad.reasons, bad.counts, strict=True):
+                self.bad_lines.append((source.path, line, reason, count))
             self.counts.rejected += len(result.bad)
         self.counts.records += records.num_rows
         self.counts.status_lines += status.num_rows

@@ -68,6 +68,7 @@ def snapshot_of(loop: FollowLoop, full: bool = False) -> LiveSnapshot:
             "source": pa.array([b[0] for b in run.bad_lines], pa.string()),
             "line": pa.array([b[1] for b in run.bad_lines], pa.int64()),
             "reason": pa.array([b[2] for b in run.bad_lines], pa.string()),
+            "lines": pa.array([b[3] for b in run.bad_lines], pa.int64()),  # a run's length
         },
         schema=BAD_LINES,
     )
