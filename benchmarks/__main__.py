@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "live":
             soak = args.soak * 60 if args.soak else None
             sections.append(live_bench.run(args.quick, soak))
+            continue
         if name == "fleet":
             sections.extend(fleet_bench.run(size, repeat, with_spark=not args.quick))
             continue

@@ -8,6 +8,8 @@ JSON logs); the launcher's own lines are counted as other lines, not loaded.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,8 +34,9 @@ CHUNK_BYTES = 8 * 1024 * 1024
 def sniff_logfmt(lines: list[str]) -> float:
     """Most lines are logfmt with a time and a msg, and some msg holds a glog line."""
     body = [ln for ln in lines if ln.strip()][:200]
-    if not body:
-        return 0.0
+    if not body or not re.match(r"\s*[A-Za-z_][\w.-]*=", body[0]):
+        return 0.0  # cheap: a logfmt line starts with key=
+
     texts = pa.array(body, pa.string())
     shaped = pc.and_(
         pc.match_substring_regex(texts, LOGFMT_LINE), pc.match_substring_regex(texts, MESSAGE)

@@ -52,14 +52,20 @@ MINUTE_US = 60 * 1_000_000
 QUARTER_HOUR_US = 15 * MINUTE_US
 ECHO_SECONDS = 5  # a plain line repeating a glog line this close is the same event
 CHUNK_BYTES = 8 * 1024 * 1024
+# How a system log's first line begins: a month, an ISO date, a weekday (short-full), or the
+# decorations of journalctl and systemctl status.
+LOOKS_DATED = re.compile(
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) |\d{4}-\d\d-\d\d[T ]"
+    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-|● |-- |\S+\.service - "
+)
 
 
 def sniff_system_log(lines: list[str]) -> float:
     """Most lines carry a system-log prefix and osquery is among the programs (or a
     ``systemctl status`` of osqueryd): 0.85; a system log without osquery in its head: 0.4."""
     body = [ln for ln in lines if ln.strip("\x00 \t")]
-    if not body:
-        return 0.0
+    if not body or not LOOKS_DATED.match(body[0].lstrip("\x00")):
+        return 0.0  # cheap: most files (JSON lines, glog) fail here without any Arrow work
     texts = pa.array(body[:200], pa.string())
     prefixes = parse_prefixes(texts)
     decorated = sum(1 for ln in body[:200] if ln.startswith(("●", "-- ")) or ":" in ln[:16])
