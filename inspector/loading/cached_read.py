@@ -31,7 +31,7 @@ from inspector.loading.file_state import (
     seam_of,
     still_there,
 )
-from inspector.loading.read_cache import Entry, ReadCache, cache_versions, write_later
+from inspector.loading.read_cache import Entry, ReadCache, cache_versions
 from inspector.model import LoadOptions
 from inspector.progress import Progress, report
 from inspector.readers.glog import glog_options
@@ -73,7 +73,9 @@ def read_through_cache(
                     return result, None, "tail"
         except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
             pass  # a damaged entry: read the file again
-        cache.discard(key)  # this name held another content (a rotation shifted the names)
+        # This name held another content (a rotation shifted the names). Dropped on the writer
+        # thread, after the load's lookups: another input of the load may be that content.
+        cache.write_later(key, lambda: cache.discard(key))
     moved = _read_under_another_name(cache, key, path, source, options, before, progress)
     if moved is not None:
         return moved
@@ -84,7 +86,7 @@ def read_through_cache(
     seam = seam_of(path, before.size, result.lines_read) if tail_ok else None
     if still_there(path, before, seam):
         cache.written.add(key)
-        write_later(
+        cache.write_later(
             key,
             lambda: _store(
                 cache,
@@ -165,7 +167,7 @@ def _store_later(
     def store() -> None:
         _store(cache, key, state, result, compression, seam, [result.records], None, identity)
 
-    write_later(key, store)
+    cache.write_later(key, store)
 
 
 def _seam_of_meta(meta: dict[str, Any]) -> Seam | None:

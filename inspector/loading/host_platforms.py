@@ -164,20 +164,27 @@ def _names_in(text: str, names: dict[str, str]) -> list[str]:
 def _content_evidence(con, records: pa.Table, add) -> None:
     if not records.num_rows:
         return
+    hints = [
+        (platform, needle) for platform, needles in CONTENT_HINTS.items() for needle in needles
+    ]
+    # One pass over the sample counts every needle (a query per needle read it 13 times).
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE contains(columns, ${k + 1}))" for k in range(len(hints))
+    )
     con.register("r", records.select(["host", "columns"]).slice(0, CONTENT_SAMPLE * 4))
     try:
-        for platform, needles in CONTENT_HINTS.items():
-            for needle in needles:
-                rows = con.sql(
-                    "SELECT CAST(host AS VARCHAR), count(*) FROM r WHERE contains(columns, ?) GROUP BY 1",
-                    params=[needle],
-                ).fetchall()
-                for host, n in rows:
-                    if host is not None and n:
-                        shown = needle.replace("\\\\", "\\")
-                        add(host, platform, "content", "rows contain", f"{shown!r} ({n:,})")
+        rows = con.sql(
+            f"SELECT CAST(host AS VARCHAR), {counts} FROM r GROUP BY 1 ORDER BY 1",
+            params=[needle for _, needle in hints],
+        ).fetchall()
     finally:
         con.unregister("r")
+    for (platform, needle), k in zip(hints, range(1, len(hints) + 1), strict=True):
+        for row in rows:
+            host, n = row[0], row[k]
+            if host is not None and n:
+                shown = needle.replace("\\\\", "\\")
+                add(host, platform, "content", "rows contain", f"{shown!r} ({n:,})")
 
 
 def _config_evidence(con, records: pa.Table, queries: pa.Table, add) -> None:

@@ -7,10 +7,12 @@ query's subscriber and publisher.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import time
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,11 +20,13 @@ import pyarrow.compute as pc
 from inspector.arrow_columns import value_mask
 from inspector.catalog.markers import classify
 from inspector.content_hash import with_content
+from inspector.files.source_file import DEFAULT_CHUNK_BYTES
 from inspector.loading import subscriber_mapping
 from inspector.loading.cached_read import read_through_cache
 from inspector.loading.gc_pause import collector_paused
 from inspector.loading.host_platforms import infer_platforms
 from inspector.loading.inputs import InputFile, collect_inputs
+from inspector.loading.parallel_reads import SharedProgress, in_order
 from inspector.loading.read_cache import ReadCache
 from inspector.loading.small_files import SMALL_FILE_BYTES, read_small_files
 from inspector.loading.status_clock import place_status_times
@@ -72,25 +76,36 @@ def _load(
     results: list[tuple[SourceReport, ReaderResult]] = []
     sizes = {f.path: _size(f.path) for f in files if f.duplicate_of is None}
     total = sum(sizes.values()) or 1
-    done = sum(n for n in sizes.values() if n <= SMALL_FILE_BYTES)  # candidates for batches
-    small_share = done / total * 0.9
+    small_bytes = sum(n for n in sizes.values() if n <= SMALL_FILE_BYTES)  # batch candidates
+    small_share = small_bytes / total * 0.9
     small = read_small_files(files, options, progress.scaled(0, small_share) if progress else None)
-    for f in files:
-        if f.path in small and f.duplicate_of is None:
-            source, result = small[f.path]
-        else:
-            size = sizes.get(f.path, 0)
-            share = (
-                progress.scaled(done / total * 0.9, (done + size) / total * 0.9)
-                if progress
-                else None
+    alone = [f for f in files if f.path not in small or f.duplicate_of is not None]
+    batched = sum(sizes[p] for p in small if p in sizes)
+    shared = SharedProgress(progress, small_share, 0.9, total - batched)
+
+    def job(k: int, f: InputFile) -> Callable[[], tuple[SourceReport, ReaderResult | None]]:
+        size = sizes.get(f.path, 0)
+
+        def read() -> tuple[SourceReport, ReaderResult | None]:
+            part = shared.part(k, size)
+            report(part, 0.0, f"reading {f.path}")
+            got = read_input(f, options, part, cache)
+            shared.finished(k, size)
+            return got
+
+        return read
+
+    held = cache.holding() if cache is not None else contextlib.nullcontext()
+    large = [sizes.get(f.path, 0) > DEFAULT_CHUNK_BYTES for f in alone]
+    reads = in_order([job(k, f) for k, f in enumerate(alone)], large)
+    with held, contextlib.closing(reads) as read_alone:
+        for f in files:
+            source, result = (
+                small[f.path] if f.path in small and f.duplicate_of is None else next(read_alone)
             )
-            report(progress, done / total * 0.9, f"reading {f.path}")
-            source, result = read_input(f, options, share, cache)
-            done += size if size > SMALL_FILE_BYTES else 0
-        sources.append(source)
-        if result is not None:
-            results.append((source, result))
+            sources.append(source)
+            if result is not None:
+                results.append((source, result))
     report(progress, 0.92, "linking queries, hosts and markers")
     ws = assemble(sources, results, options, progress)
     report(progress, 1.0, "loaded")

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -128,9 +128,36 @@ class ReadCache:
 
     def __init__(self, directory: str | None = None) -> None:
         self.directory = directory or default_directory()
+        self._held: list[tuple[str, Callable[[], object]]] = []
+        self._holds = 0
+        self._hold_lock = threading.Lock()
         # Entries stored by the load under way (and its preview): read back, they are reported
         # as read, not as "from the cache"; ``workspace.load`` empties it when it ends.
         self.written: set[str] = set()
+
+    def write_later(self, key: str, fn: Callable[[], object]) -> None:
+        """``write_later`` for this cache: held while a load reads its inputs (``holding``)."""
+        with self._hold_lock:
+            if self._holds:
+                self._held.append((key, fn))
+                return
+        write_later(key, fn)
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Writes wait until the block ends: inputs read at once each look entries up as the
+        cache was before the load (a rotated set's reads under new names must not replace the
+        entries another input of the same load is about to find)."""
+        with self._hold_lock:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._hold_lock:
+                self._holds -= 1
+                held, self._held = (self._held, []) if not self._holds else ([], self._held)
+            for key, fn in held:
+                write_later(key, fn)
 
     # -- settings -------------------------------------------------------------------------------
     @property
