@@ -72,7 +72,8 @@ def preview_of(ws: Workspace) -> PreviewRun:
 def analyse(ws: Workspace, progress: Progress) -> tuple:
     """The analysis a loaded run gets before the window shows it (in the worker thread)."""
     from inspector.analysis.binning import Binner
-    from inspector.analysis.duplicates import BurstOptions, duplication_factors
+    from inspector.analysis.burst_rules import BurstOptions
+    from inspector.analysis.duplicates import duplication_factors
     from inspector.analysis.findings import find
     from inspector.views.timeline_frames import (
         FACTOR_WIDTH_US,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -38,7 +39,7 @@ def write_database(
     streams: list[StreamRows],
     diffs: list[DiffRows],
     sql: dict[str, str],
-) -> dict:
+) -> dict[str, Any]:
     """Write the database; return what truth.json says about it."""
     from rocksdict import BlockBasedOptions, Options, Rdict
 
@@ -55,7 +56,7 @@ def write_database(
     main.create_missing_column_families(True)
     db = Rdict(path, options=main, column_families={cf: options() for cf in DOMAINS})
 
-    def family(domain: str):
+    def family(domain: str) -> Rdict:
         cf = physical_family(domain)
         return db if cf == "default" else db.get_column_family(cf)
 
@@ -117,9 +118,9 @@ def write_database(
     }
 
 
-def _final_state(d: DiffRows) -> list[dict]:
+def _final_state(d: DiffRows) -> list[dict[str, Any]]:
     """The result set a differential query last stored (numbers as numbers, as since 4.0)."""
-    state: list[dict] = []
+    state: list[dict[str, Any]] = []
     previous_run = None
     for run, counter, action, row in zip(d.log_time, d.counter, d.action, d.rows, strict=True):
         if counter == 0 and run != previous_run:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -51,9 +52,10 @@ def columns_of(scenario: Scenario, table: str, select_eid: bool) -> list[tuple[s
     return sorted(chosen)  # osquery rows are std::maps: keys in byte order
 
 
-def _spec_columns(table: str, platform: str) -> list[dict]:
+def _spec_columns(table: str, platform: str) -> list[dict[str, Any]]:
     raw = json.loads(resources.files("inspector.catalog").joinpath("event_tables.json").read_text())
-    return raw["tables"][table]["columns"][platform]
+    columns: list[dict[str, Any]] = raw["tables"][table]["columns"][platform]
+    return columns
 
 
 def run_offset(index: int) -> int:

@@ -8,6 +8,8 @@ wall-clock start lines to learn the agent's time zone.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from inspector.demo.differential import DiffRows
@@ -43,7 +45,7 @@ def osquery_info_rows(
 ) -> DiffRows:
     """Logged rows of the query: a row per worker, removed when the next one is added."""
     out = DiffRows(QUERY, [], [], [], [], [], [])
-    previous: dict | None = None
+    previous: dict[str, Any] | None = None
     counter = -1
     resets = sorted(timeline.epoch_changes + timeline.db_wipes)
     for run in run_times(timeline, worker_starts):
@@ -72,7 +74,9 @@ def osquery_info_rows(
     return out
 
 
-def _add(out: DiffRows, run: int, action: str, counter: int, epoch: int, row: dict) -> None:
+def _add(
+    out: DiffRows, run: int, action: str, counter: int, epoch: int, row: dict[str, Any]
+) -> None:
     out.log_time.append(run)
     out.action.append(action)
     out.counter.append(counter)

@@ -91,7 +91,7 @@ def generators(platform: str) -> dict[str, Gen]:
     """Column name → value generator, for the event tables the demo writes."""
     binaries = BINARIES[platform]
 
-    def path(rng, t):
+    def path(rng: np.random.Generator, t: np.ndarray) -> pa.Array:
         return choose(rng, binaries, len(t))
 
     return {

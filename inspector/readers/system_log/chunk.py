@@ -99,12 +99,13 @@ def read_chunk(texts: pa.Array, line_numbers: np.ndarray) -> ChunkRows:
 
 def _subset(p: Prefixes, mask: np.ndarray) -> Prefixes:
     keep = pa.array(mask)
+    hh, mi, ss, us = p.clock
     return Prefixes(
         found=p.found[mask],
         month=p.month[mask],
         day=p.day[mask],
         year=p.year[mask],
-        clock=tuple(c[mask] for c in p.clock),  # type: ignore[arg-type]
+        clock=(hh[mask], mi[mask], ss[mask], us[mask]),
         offset_minutes=p.offset_minutes[mask],
         host=p.host.filter(keep),
         program=p.program.filter(keep),
