@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -69,8 +69,12 @@ def preview_of(ws: Workspace) -> PreviewRun:
     return PreviewRun(ws, binner, frame, markers_table(ws.status))
 
 
-def analyse(ws: Workspace, progress: Progress) -> tuple:
-    """The analysis a loaded run gets before the window shows it (in the worker thread)."""
+def analyse(
+    ws: Workspace, progress: Progress
+) -> tuple[Binner, pa.Table, pa.Table, Frame, list[dict[str, Any]]]:
+    """The analysis a loaded run gets before the window shows it (in the worker thread): the
+    binner, the duplication factors, the findings, the whole run's frame and the markers —
+    ``LoadedRun``'s fields after the overview."""
     from inspector.analysis.binning import Binner
     from inspector.analysis.burst_rules import BurstOptions
     from inspector.analysis.duplicates import duplication_factors

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.binning import Binner
+from inspector.analysis.binning import RateSource
 
 SECOND = 1_000_000
 WIDTHS_US = [
@@ -255,7 +255,7 @@ def subscription_lanes(
 
 
 def build_frame(
-    binner: Binner,
+    binner: RateSource,
     width_us: int,
     factors_fine: pa.Table,
     lo_us: int | None = None,
