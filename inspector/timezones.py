@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zoneinfo
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -84,3 +85,19 @@ def civil_to_us(
     )
     us: np.ndarray = midnight_us + clock_s * 1_000_000 + np.asarray(micros, np.int64)
     return us
+
+
+# Hours, minutes, seconds and microseconds of each row: a wall clock as a reader parsed it.
+WallClock = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def concat_clocks(clocks: Sequence[WallClock]) -> WallClock:
+    """The rows of several wall clocks, one after the other."""
+    hh, mi, ss, us = (np.concatenate([c[k] for c in clocks]) for k in range(4))
+    return hh, mi, ss, us
+
+
+def clock_rows(clock: WallClock, rows: np.ndarray | slice) -> WallClock:
+    """The wall clock of some rows (a mask, indices or a slice)."""
+    hh, mi, ss, us = clock
+    return hh[rows], mi[rows], ss[rows], us[rows]

@@ -21,7 +21,7 @@ from ui.latest_job import JobProgress, LatestJob
 if TYPE_CHECKING:  # the loading pipeline is imported by the first load, on its worker thread
     import pyarrow as pa
 
-    from inspector.analysis.binning import Binner
+    from inspector.analysis.binning import Binner, RateSource
     from inspector.views.overview import Overview
     from inspector.views.timeline_frames import Frame
 
@@ -34,7 +34,7 @@ class LoadedRun:
 
     workspace: Workspace
     overview: Overview
-    binner: Binner
+    binner: RateSource  # a Binner, or a live follow's binner (it also counts rows let go)
     factors: pa.Table  # duplication factors per minute
     findings: pa.Table
     frame: Frame  # the whole run's lanes at a width that fits the screen

@@ -66,9 +66,9 @@ def osquery_info_rows(
                     out.log_time[-1] < w <= run for w in timeline.db_wipes) else "epoch_change"))  # fmt: skip
             counter = 0
             _add(out, run, "added", counter, epoch, row)
-        elif row != previous:
+        elif previous is not None and row != previous:  # previous: set by the first run
             counter += 1
-            _add(out, run, "removed", counter, epoch, previous)  # type: ignore[arg-type]
+            _add(out, run, "removed", counter, epoch, previous)
             _add(out, run, "added", counter, epoch, row)
         previous = row
     return out

@@ -42,7 +42,7 @@ from inspector.readers.glog_lines import (
 )
 from inspector.readers.local_dates import place_years, safe_date, years_from_mtime
 from inspector.readers.result import ReaderResult
-from inspector.timezones import civil_to_us
+from inspector.timezones import civil_to_us, clock_rows, concat_clocks
 
 HEADER_LINES = 6
 
@@ -146,7 +146,7 @@ def _without_first(parsed: ParsedGlog) -> ParsedGlog:
     """``parsed`` without its first record (the context line)."""
     return ParsedGlog(
         first=parsed.first[1:], severity=parsed.severity[1:], month=parsed.month[1:],
-        day=parsed.day[1:], clock=tuple(c[1:] for c in parsed.clock),  # type: ignore[arg-type]
+        day=parsed.day[1:], clock=clock_rows(parsed.clock, slice(1, None)),
         thread=parsed.thread[1:], file=parsed.file[1:], src_line=parsed.src_line[1:],
         message=parsed.message[1:], line=parsed.line[1:], item=parsed.item[1:],
         plain=parsed.plain[1:], orphan=parsed.orphan, invalid=parsed.invalid,
@@ -165,10 +165,10 @@ def _concat(parts: list[ParsedGlog]) -> ParsedGlog:
     def numbers(name: str) -> np.ndarray:
         return np.concatenate([getattr(p, name) for p in parts])
 
-    clock = tuple(np.concatenate([p.clock[i] for p in parts]) for i in range(4))
+    clock = concat_clocks([p.clock for p in parts])
     return ParsedGlog(
         first=numbers("first"), severity=arrays("severity"), month=numbers("month"),
-        day=numbers("day"), clock=clock,  # type: ignore[arg-type]
+        day=numbers("day"), clock=clock,
         thread=arrays("thread"), file=arrays("file"), src_line=arrays("src_line"),
         message=arrays("message"), line=numbers("line"), item=arrays("item"),
         plain=numbers("plain"), orphan=np.zeros(0, bool), invalid=np.zeros(0, bool),
