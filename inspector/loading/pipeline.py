@@ -76,6 +76,7 @@ def _load(
     done = sum(n for n in sizes.values() if n <= SMALL_FILE_BYTES)  # candidates for batches
     small_share = done / total * 0.9
     small = read_small_files(files, options, progress.scaled(0, small_share) if progress else None)
+    result: ReaderResult | None  # None: a duplicate, skipped or failed input (see read_input)
     for f in files:
         if f.path in small and f.duplicate_of is None:
             source, result = small[f.path]
