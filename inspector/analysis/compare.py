@@ -127,7 +127,7 @@ def compare_profiles(
 
 
 def _divergence_instants(
-    table: pa.Table, before: dict[str, Any], after: dict[str, Any], width_s: int
+    table: pa.Table, before: dict[str, dt.datetime], after: dict[str, dt.datetime], width_s: int
 ) -> pa.Table:
     """Each run's instant of a pair's divergence, from its own time 0 (a lane that went silent
     has no bucket of its own there)."""
