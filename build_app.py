@@ -242,7 +242,9 @@ def ensure_venv(venv: Path = VENV_DIR) -> Path:
     run([sys.executable, "-m", "venv", venv])
     with tempfile.TemporaryDirectory(prefix="osquery-inspector-src-") as tmp:
         source = copy_project(Path(tmp) / "src")
-        pip = [venv_python(venv), "-m", "pip", "install", "--quiet", "--no-warn-script-location"]
+        pip: list[str | os.PathLike[str]] = [
+            venv_python(venv), "-m", "pip", "install", "--quiet", "--no-warn-script-location"
+        ]  # fmt: skip
         run([*pip, "-r", APP_LOCK])
         run([*pip, "--no-deps", source])
         run([*pip, PYINSTALLER_REQUIREMENT])

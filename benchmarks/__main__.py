@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _size(text: str) -> int:
-    from inspector.demo.writer import parse_size
+    from inspector.units import parse_size
 
     try:
         return parse_size(text)

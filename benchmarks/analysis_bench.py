@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 
 from benchmarks.harness import Section, measure
 from inspector.analysis.binning import FACTORS
-from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
+from inspector.analysis.burst_rules import BurstOptions
+from inspector.analysis.duplicates import duplicate_bursts, duplication_factors
 from inspector.analysis.rates import event_rates
 from inspector.content_hash import content_hashes
 from inspector.demo.writer import write_run

@@ -65,7 +65,9 @@ def redraw(records: pa.Table, repeat: int) -> tuple[Measurement, Measurement]:
     app = _app()
     binner = Binner(records)
     factors = binner.factors(FACTOR_WIDTH_US)
-    lo, hi = binner.span_us()
+    span_us = binner.span_us()
+    assert span_us is not None, "the demo run has timed rows"
+    lo, hi = span_us
     frame = build_frame(binner, nice_width(hi - lo), factors)
     view = TimelineView()
     view.resize(1600, 700)

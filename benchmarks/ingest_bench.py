@@ -113,7 +113,8 @@ def _measurement(name: str, runs: list[ChildRun], lines: int, nbytes: int) -> Me
     rows = {r.result.get("rows") for r in ok}
     check = f"{lines:,} rows ✓" if rows == {lines} else f"ROWS {sorted(rows, key=str)} ≠ {lines:,}"
     m = from_children(name, ok, check)
-    m.note += f"; RSS {m.peak_rss_mb * 1e6 / nbytes:.2f}× file"
+    if m.peak_rss_mb is not None:
+        m.note += f"; RSS {m.peak_rss_mb * 1e6 / nbytes:.2f}× file"
     if len(ok) < len(runs):
         m.note += f"; {len(runs) - len(ok)} run(s) failed: {runs[0].error or runs[-1].error}"
     return m
@@ -171,11 +172,12 @@ def _verdicts(
             f"full load vs DuckDB: {ratio:.2f}× its time (process walls {walls:.2f}×); goal ≤ "
             f"{GOAL_VS_DUCKDB}×: {_met(ratio <= GOAL_VS_DUCKDB)}{small}"
         )
-    rss = app.peak_rss_mb * 1e6 / nbytes
-    out.append(
-        f"peak RSS of the load: {app.peak_rss_mb:,.0f} MB = {rss:.2f}× the file; goal < "
-        f"{GOAL_RSS}×: {_met(rss < GOAL_RSS)}{small}"
-    )
+    if app.peak_rss_mb is not None:
+        rss = app.peak_rss_mb * 1e6 / nbytes
+        out.append(
+            f"peak RSS of the load: {app.peak_rss_mb:,.0f} MB = {rss:.2f}× the file; goal < "
+            f"{GOAL_RSS}×: {_met(rss < GOAL_RSS)}{small}"
+        )
     if pandas.seconds:
         ratio = pandas.median / pandas_share / app.median
         out.append(

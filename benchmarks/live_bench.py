@@ -18,8 +18,12 @@ import sys
 import tempfile
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from benchmarks.harness import ROOT, Measurement, Section
+
+if TYPE_CHECKING:
+    from inspector.live.follow_loop import FollowLoop
 
 AGENT = """
 import json, sys, time
@@ -104,14 +108,14 @@ def follow_latency(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _window_picture(loop: object) -> None:
+def _window_picture(loop: FollowLoop) -> None:
     """The window's work for one step: a snapshot (worker thread) and the frame of the view."""
     from inspector.views.timeline_frames import build_frame
     from ui.live.follow_worker import snapshot_of
 
-    snap = snapshot_of(loop)  # type: ignore[arg-type]
+    snap = snapshot_of(loop)
     now_us = int(time.time() * 1e6)
-    build_frame(snap.binner, 5_000_000, snap.factors, now_us - 15 * 60 * 10**6, now_us)  # type: ignore[arg-type]
+    build_frame(snap.binner, 5_000_000, snap.factors, now_us - 15 * 60 * 10**6, now_us)
 
 
 def tail_latency(rate: float, seconds: float) -> tuple[list[float], int, int]:

@@ -65,17 +65,21 @@ def stall_session(run_dir: str, compare_dir: str) -> dict[str, float]:
     loaded: list = []
     window.run_loaded.connect(loaded.append)
     phase("open", probe, lambda: window.open_paths([run_dir]), lambda: bool(loaded))
-    view = window.timeline.view
+    timeline = window.timeline
+    assert timeline is not None, "the opened run shows its timeline"
+    view = timeline.view
     frames: list = []
-    window.timeline.rebinner.frame_ready.connect(frames.append)
+    timeline.rebinner.frame_ready.connect(frames.append)
 
     def zoom() -> None:
         for _ in range(6):
             view.key_step(Qt.Key.Key_Plus)
             _wait(app, lambda: False, 0.3)
 
-    phase("zoom", probe, zoom, lambda: not window.timeline.rebinner.job.is_busy())
-    lo, hi = view.current_range()
+    phase("zoom", probe, zoom, lambda: not timeline.rebinner.job.is_busy())
+    shown = view.current_range()
+    assert shown is not None, "the timeline shows a range"
+    lo, hi = shown
     phase(
         "brush", probe, lambda: view._on_brushed(lo + (hi - lo) * 0.3, hi - (hi - lo) * 0.3, True),
         lambda: not window.records_panel.is_busy(),

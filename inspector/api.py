@@ -20,8 +20,8 @@ from functools import cached_property
 
 import pyarrow as pa
 
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.compare import Alignment, compare_runs
-from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.findings import find
 from inspector.analysis.rates import event_rates
 from inspector.model import LoadOptions, SourceReport, Workspace

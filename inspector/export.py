@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -38,7 +39,7 @@ def file_digest(path: str) -> tuple[int, str]:
     return os.path.getsize(path), h.hexdigest()
 
 
-def provenance(ws: Workspace | dict[str, Workspace], parameters: dict) -> dict:
+def provenance(ws: Workspace | dict[str, Workspace], parameters: dict[str, Any]) -> dict[str, Any]:
     """What produced a table: inputs with sizes and hashes, parameters, app version, time.
 
     ``ws`` is one loaded run, or several by role (``{"before": …, "after": …}``): then each
@@ -68,10 +69,14 @@ def _jsonable(row: dict[str, object]) -> dict[str, object]:
     return {k: v.isoformat() if isinstance(v, dt.datetime | dt.date) else v for k, v in row.items()}
 
 
-def _inputs(ws: Workspace, run: str | None) -> list[dict]:
-    inputs = []
+def _inputs(ws: Workspace, run: str | None) -> list[dict[str, Any]]:
+    inputs: list[dict[str, Any]] = []
     for s in ws.sources:
-        entry = {"path": os.path.abspath(s.path), "kind": s.kind, "status": s.status}
+        entry: dict[str, object] = {
+            "path": os.path.abspath(s.path),
+            "kind": s.kind,
+            "status": s.status,
+        }
         if run is not None:
             entry["run"] = run
         if s.status in ("loaded", "skipped"):
@@ -82,7 +87,7 @@ def _inputs(ws: Workspace, run: str | None) -> list[dict]:
 
 
 def write_parquet(
-    table: pa.Table, path: str, ws: Workspace | dict[str, Workspace], parameters: dict
+    table: pa.Table, path: str, ws: Workspace | dict[str, Workspace], parameters: dict[str, Any]
 ) -> None:
     """Write ``table`` to ``path`` with the provenance of ``ws`` in the file's metadata.
 

@@ -12,7 +12,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from inspector.export import file_digest
 from inspector.loading.inputs import collect_inputs, special_file
@@ -33,12 +35,13 @@ class SessionError(ValueError):
 class Session:
     """What a session file holds (see the module docstring)."""
 
-    inputs: list[dict] = field(default_factory=list)  # {path, size, sha256, folder}
-    options: dict = field(default_factory=lambda: {"tz": None, "year": None})
-    compare: dict | None = None  # {inputs: [{path, size, sha256}], align_before, align_after}
-    filters: dict = field(default_factory=dict)  # filter_to_json of the records filter
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # {path, size, sha256, folder}
+    options: dict[str, Any] = field(default_factory=lambda: {"tz": None, "year": None})
+    # {inputs: [{path, size, sha256}], align_before, align_after}
+    compare: dict[str, Any] | None = None
+    filters: dict[str, Any] = field(default_factory=dict)  # filter_to_json of the records filter
     visible_range: list[float] | None = None  # [lo, hi] in Unix seconds
-    hidden_lanes: list[list] = field(default_factory=list)  # lane keys as lists
+    hidden_lanes: list[list[str | None]] = field(default_factory=list)  # lane keys as lists
     brush: list[float] | None = None  # [lo, hi] in Unix seconds
     version: int = VERSION
 
@@ -91,12 +94,12 @@ class Session:
         return [e["path"] for e in self.inputs]
 
 
-def _input(entry: dict) -> dict:
+def _input(entry: dict[str, Any]) -> dict[str, Any]:
     return {"path": str(entry["path"]), "size": entry.get("size"), "sha256": entry.get("sha256"),
             "folder": bool(entry.get("folder", False))}  # fmt: skip
 
 
-def _compare(compare: dict | None) -> dict | None:
+def _compare(compare: dict[str, Any] | None) -> dict[str, Any] | None:
     if not compare:
         return None
     return {
@@ -106,7 +109,7 @@ def _compare(compare: dict | None) -> dict | None:
     }
 
 
-def _pair(value) -> list[float] | None:
+def _pair(value: Iterable[float] | None) -> list[float] | None:
     if value is None:
         return None
     lo, hi = value
@@ -129,10 +132,10 @@ def iso_time(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def filter_to_json(flt: RecordFilter) -> dict:
+def filter_to_json(flt: RecordFilter) -> dict[str, Any]:
     """A records filter as plain JSON: sorted lists (null for a null value), ISO times, and the
     explicit ``rows`` as their count (a session cannot restore those)."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     for name in VALUE_SETS:
         values = getattr(flt, name)
         out[name] = None if values is None else sorted(values, key=lambda v: (v is None, v or ""))
@@ -144,9 +147,10 @@ def filter_to_json(flt: RecordFilter) -> dict:
     return out
 
 
-def filter_from_json(doc: dict) -> RecordFilter:
+def filter_from_json(doc: dict[str, Any]) -> RecordFilter:
     """The filter ``filter_to_json`` wrote (``rows``, being a count, is not restored)."""
     sets = {n: None if doc.get(n) is None else frozenset(doc[n]) for n in VALUE_SETS}
+    hosts, subscribers, queries, actions = (sets[n] for n in VALUE_SETS)
     times = doc.get("time_range")
     time_range = None
     if times is not None:
@@ -154,7 +158,8 @@ def filter_from_json(doc: dict) -> RecordFilter:
         lo, hi = (t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in (lo, hi))
         time_range = (lo, hi)
     return RecordFilter(
-        **sets, time_range=time_range, text=str(doc.get("text") or ""),
+        hosts=hosts, subscribers=subscribers, queries=queries, actions=actions,
+        time_range=time_range, text=str(doc.get("text") or ""),
         sql_where=str(doc.get("sql_where") or ""), stream=doc.get("stream"),
     )  # fmt: skip
 
@@ -174,7 +179,7 @@ def path_digest(path: str) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
-def digest_inputs(paths: list[str], progress: Progress | None = None) -> list[dict]:
+def digest_inputs(paths: list[str], progress: Progress | None = None) -> list[dict[str, Any]]:
     """``{path, size, sha256, folder}`` of each path (made absolute), one after the other."""
     out = []
     for i, path in enumerate(paths):
@@ -190,12 +195,12 @@ def digest_inputs(paths: list[str], progress: Progress | None = None) -> list[di
 
 def build_session(
     inputs: list[str],
-    options: dict,
+    options: dict[str, Any],
     flt: RecordFilter | None = None,
     visible_range: tuple[float, float] | None = None,
-    hidden_lanes: list[tuple] | set[tuple] = (),
+    hidden_lanes: Iterable[tuple[str | None, ...]] = (),
     brush: tuple[float, float] | None = None,
-    compare: dict | None = None,
+    compare: dict[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> Session:
     """A session of the window's state; hashes ``inputs`` (and the comparison's, given as
@@ -215,7 +220,7 @@ def build_session(
     )
 
 
-def check_inputs(session: Session, progress: Progress | None = None) -> list[dict]:
+def check_inputs(session: Session, progress: Progress | None = None) -> list[dict[str, Any]]:
     """``{path, problem, folder}`` for each input (the comparison's too) whose ``problem`` is
     ``"missing"`` or ``"changed"`` (another size, else another SHA-256)."""
     entries = session.inputs + (session.compare or {}).get("inputs", [])
@@ -243,7 +248,7 @@ def check_inputs(session: Session, progress: Progress | None = None) -> list[dic
 def relocated(session: Session, moves: dict[str, str]) -> Session:
     """The session with input paths replaced per ``moves`` (old path → new path)."""
 
-    def move(entries: list[dict]) -> list[dict]:
+    def move(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [dict(e, path=moves.get(e["path"], e["path"])) for e in entries]
 
     compare = None if session.compare is None else dict(session.compare)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import zoneinfo
+from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -61,22 +63,41 @@ def local_to_utc(naive_us: np.ndarray, tz: str) -> pa.Array:
     return aware.cast(TIMESTAMP)
 
 
-def civil_to_us(years, months, days, hours, minutes, seconds, micros) -> np.ndarray:
+def civil_to_us(
+    years: npt.ArrayLike,
+    months: npt.ArrayLike,
+    days: npt.ArrayLike,
+    hours: npt.ArrayLike,
+    minutes: npt.ArrayLike,
+    seconds: npt.ArrayLike,
+    micros: npt.ArrayLike,
+) -> np.ndarray:
     """Vectorised calendar fields → microseconds since 1970 (naive); invalid dates give NaT."""
-    years = np.asarray(years, dtype=np.int64)
-    months = np.asarray(months, dtype=np.int64)
-    days = np.asarray(days, dtype=np.int64)
-    month_start = (years - 1970) * 12 + (months - 1)
+    year = np.asarray(years, dtype=np.int64)
+    month = np.asarray(months, dtype=np.int64)
+    day = np.asarray(days, dtype=np.int64)
+    month_start = (year - 1970) * 12 + (month - 1)
     base = month_start.astype("datetime64[M]").astype("datetime64[D]")
-    date = base + (days - 1).astype("timedelta64[D]")
-    us = date.astype("datetime64[us]").astype(np.int64)
-    us = (
-        us
-        + (
-            (np.asarray(hours, np.int64) * 60 + np.asarray(minutes, np.int64)) * 60
-            + np.asarray(seconds, np.int64)
-        )
-        * 1_000_000
-        + np.asarray(micros, np.int64)
+    date = base + (day - 1).astype("timedelta64[D]")
+    midnight_us: np.ndarray = date.astype("datetime64[us]").astype(np.int64)
+    clock_s = (np.asarray(hours, np.int64) * 60 + np.asarray(minutes, np.int64)) * 60 + np.asarray(
+        seconds, np.int64
     )
+    us: np.ndarray = midnight_us + clock_s * 1_000_000 + np.asarray(micros, np.int64)
     return us
+
+
+# Hours, minutes, seconds and microseconds of each row: a wall clock as a reader parsed it.
+WallClock = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def concat_clocks(clocks: Sequence[WallClock]) -> WallClock:
+    """The rows of several wall clocks, one after the other."""
+    hh, mi, ss, us = (np.concatenate([c[k] for c in clocks]) for k in range(4))
+    return hh, mi, ss, us
+
+
+def clock_rows(clock: WallClock, rows: np.ndarray | slice) -> WallClock:
+    """The wall clock of some rows (a mask, indices or a slice)."""
+    hh, mi, ss, us = clock
+    return hh[rows], mi[rows], ss[rows], us[rows]

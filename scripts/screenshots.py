@@ -12,14 +12,14 @@ sys.path.insert(0, ROOT)
 
 def main() -> int:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from inspector.model import LoadOptions
     from ui.main_window import MainWindow
+    from ui.qt_application import application
     from ui.style import apply_style
 
     QCoreApplication.setOrganizationName("osquery-inspector-screenshots")
-    app = QApplication.instance() or QApplication([])
+    app = application()
     apply_style(app)
     window = MainWindow(LoadOptions(tz="UTC"))
     window.resize(1600, 1000)

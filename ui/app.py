@@ -68,15 +68,15 @@ def run_app(argv: list[str]) -> int:
                 file=sys.stderr,
             )
     from PySide6.QtCore import QCoreApplication, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow
+    from ui.qt_application import application
     from ui.style import apply_style
 
     _quiet_offscreen_warnings()
     QCoreApplication.setOrganizationName("osquery-inspector")
     QCoreApplication.setApplicationName("osquery Event Inspector")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application(sys.argv[:1])
     apply_style(app)
     _set_identity(app)
     window = MainWindow(LoadOptions(tz=args.tz, year=args.year))
@@ -140,7 +140,12 @@ def _run_fleet(app, window, args) -> int:
         app.quit()
 
     fleet.scanned.connect(lambda _r: QTimer.singleShot(100, save))
-    fleet.job.failed.connect(lambda message: (print(message, file=sys.stderr), save()))
+
+    def failed(message: str) -> None:
+        print(message, file=sys.stderr)
+        save()
+
+    fleet.job.failed.connect(failed)
     app.exec()
     return status["code"]
 

@@ -11,6 +11,10 @@ from ui.latest_job import LatestJob
 if TYPE_CHECKING:
     from inspector.loading.read_cache import ReadCache
 
+# The latest clearing job of each window (by id): a Python reference, so that the job object
+# outlives this function.
+_jobs: dict[int, LatestJob] = {}
+
 
 def clear_read_cache(window: QWidget, cache: ReadCache | None = None) -> bool:
     """Ask, then remove every cached read on a worker (it first waits for writes under way,
@@ -35,7 +39,7 @@ def clear_read_cache(window: QWidget, cache: ReadCache | None = None) -> bool:
         return False
     message = getattr(window, "message", None)
     job = LatestJob(window)
-    window._cache_job = job  # kept alive while it runs
+    _jobs[id(window)] = job  # kept referenced while it runs (the next clear replaces it)
     if message is not None:
         message.setText("Clearing the read cache…")
         job.done.connect(

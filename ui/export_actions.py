@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -37,8 +38,11 @@ def message_label(parent: QWidget) -> QLabel | None:
     return getattr(parent, "message", None) or getattr(parent.window(), "message", None)
 
 
+T = TypeVar("T")  # what a background job returns
+
+
 def in_background(
-    parent: QWidget, work: Callable[[Progress], object], busy: str, done: Callable[[object], str]
+    parent: QWidget, work: Callable[[Progress], T], busy: str, done: Callable[[T], str]
 ) -> LatestJob:
     """Run ``work(progress)`` on a worker thread, saying ``busy`` (and its progress messages)
     and then ``done(result)`` in the status line, or the error in a warning. The returned job's
@@ -152,7 +156,8 @@ def export_table(
 def export_findings(window, path: str | None = None) -> LatestJob | None:
     """File → Export Findings…: the findings table as the window shows it."""
     if window.workspace is None:
-        return _nothing(window)
+        _nothing(window)
+        return None
     table = window.findings_panel.model.table
     return export_table(
         window, table, window.workspace, window_parameters(window), "findings.parquet", path
@@ -163,7 +168,8 @@ def export_filtered_records(window, path: str | None = None) -> LatestJob | None
     """File → Export Filtered Records…: the records shown, in their order, with their content
     hash and ``duplicate_group`` (computed on these rows)."""
     if window.workspace is None:
-        return _nothing(window)
+        _nothing(window)
+        return None
     panel = window.records_panel
     records, rows = panel.model.table, np.asarray(panel.model.index_array, dtype=np.int64)
     flt, sort = panel.shown_filter, panel.shown_sort
@@ -194,14 +200,16 @@ def export_timeline_image(window, fmt: str, path: str | None = None) -> str | No
     if fmt not in IMAGES:
         raise ValueError(f"unknown image format {fmt!r} (png or svg)")
     if window.timeline is None:
-        return _nothing(window)
+        _nothing(window)
+        return None
     path = target_path(window, "Export Timeline", f"timeline.{fmt}", IMAGES[fmt], path)
     if path is None:
         return None
     try:
         with atomic_output(path) as part:  # a temporary file, renamed over ``path`` at the end
             if fmt == "png":
-                if not timeline_image(window.timeline).save(part, "PNG"):
+                # PySide6's stubs type the format as bytes; the binding takes only str.
+                if not timeline_image(window.timeline).save(part, "PNG"):  # type: ignore[call-overload]
                     raise OSError(f"could not write {path}")
             else:
                 with open(part, "w", encoding="utf-8") as f:

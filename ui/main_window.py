@@ -56,6 +56,7 @@ from ui.workers import LoadedRun, Loader, PreviewRun
 
 if TYPE_CHECKING:
     from ui.live.live_controller import LiveController
+    from ui.widgets.timeline_panel import TimelinePanel
 
 SWITCH_INTERVAL_S = 0.0005
 
@@ -104,7 +105,7 @@ class MainWindow(QMainWindow):
         self.zone.changed.connect(self._on_zone)
         self.tabs = QTabWidget(self)
         # The timeline (pyqtgraph) is built with the first run: the empty window opens sooner.
-        self.timeline = None
+        self.timeline: TimelinePanel | None = None
         self.findings_panel = FindingsPanel(self)
         self.findings_panel.finding_selected.connect(self._on_finding)
         self.overview_panel = OverviewPanel(self)
@@ -114,8 +115,8 @@ class MainWindow(QMainWindow):
         self.sources_panel = TablePanel("No sources", self)
         self.problems_panel = TablePanel("No rejected lines", self)
         self.problems_panel.view.doubleClicked.connect(self._show_problem)
-        for panel in (self.records_panel, self.status_panel):
-            panel.model.formatters["source"] = os.path.basename
+        for searchable in (self.records_panel, self.status_panel):
+            searchable.model.formatters["source"] = os.path.basename
         self.queries_panel = TablePanel("No queries", self)
         self.compare = CompareController(self)
         self.database = DatabaseController(self)
@@ -411,7 +412,7 @@ class MainWindow(QMainWindow):
             return
         go_to_time(self, self.timeline, self.zone)
 
-    def _timeline(self):
+    def _timeline(self) -> TimelinePanel:
         """The timeline panel, created on first use (importing pyqtgraph takes a while)."""
         if self.timeline is None:
             from ui.widgets.timeline_panel import TimelinePanel
@@ -426,8 +427,9 @@ class MainWindow(QMainWindow):
         """A selected finding: zoom the timeline to it, bring its lane into view and highlight it,
         and show its rows."""
         if finding.get("start") is not None and finding.get("end") is not None:
-            self.timeline.zoom_to(finding["start"], finding["end"])
-            self.timeline.focus_lane(finding_lane(finding))
+            timeline = self._timeline()
+            timeline.zoom_to(finding["start"], finding["end"])
+            timeline.focus_lane(finding_lane(finding))
             if finding["kind"] == "duplicate_burst":
                 self.records_panel.focus_finding(
                     finding["host"], finding["subscriber"], finding["source"],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 
@@ -63,7 +65,7 @@ def sources_table(ws: Workspace) -> pa.Table:
     )
 
 
-def finding_line(f: dict, when: Callable[[object, str], str]) -> str:
+def finding_line(f: dict[str, Any], when: Callable[[dt.datetime | float | None, str], str]) -> str:
     """A finding in one line for the status bar; ``when(time, pattern)`` writes its times."""
     what = f["subscriber"] or f["query"] or "?"
     if f["kind"] == "duplicate_burst":

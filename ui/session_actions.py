@@ -67,7 +67,8 @@ class InputsDialog(QDialog):
     def __init__(self, problems: list[dict], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Session inputs")
-        self.problems, self.moves = problems, {}
+        self.problems = problems
+        self.moves: dict[str, str] = {}
         self.status_labels: dict[str, QLabel] = {}
         self.locate_buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()

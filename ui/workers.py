@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -21,7 +21,7 @@ from ui.latest_job import JobProgress, LatestJob
 if TYPE_CHECKING:  # the loading pipeline is imported by the first load, on its worker thread
     import pyarrow as pa
 
-    from inspector.analysis.binning import Binner
+    from inspector.analysis.binning import Binner, RateSource
     from inspector.views.overview import Overview
     from inspector.views.timeline_frames import Frame
 
@@ -34,7 +34,7 @@ class LoadedRun:
 
     workspace: Workspace
     overview: Overview
-    binner: Binner
+    binner: RateSource  # a Binner, or a live follow's binner (it also counts rows let go)
     factors: pa.Table  # duplication factors per minute
     findings: pa.Table
     frame: Frame  # the whole run's lanes at a width that fits the screen
@@ -69,10 +69,15 @@ def preview_of(ws: Workspace) -> PreviewRun:
     return PreviewRun(ws, binner, frame, markers_table(ws.status))
 
 
-def analyse(ws: Workspace, progress: Progress) -> tuple:
-    """The analysis a loaded run gets before the window shows it (in the worker thread)."""
+def analyse(
+    ws: Workspace, progress: Progress
+) -> tuple[Binner, pa.Table, pa.Table, Frame, list[dict[str, Any]]]:
+    """The analysis a loaded run gets before the window shows it (in the worker thread): the
+    binner, the duplication factors, the findings, the whole run's frame and the markers —
+    ``LoadedRun``'s fields after the overview."""
     from inspector.analysis.binning import Binner
-    from inspector.analysis.duplicates import BurstOptions, duplication_factors
+    from inspector.analysis.burst_rules import BurstOptions
+    from inspector.analysis.duplicates import duplication_factors
     from inspector.analysis.findings import find
     from inspector.views.timeline_frames import (
         FACTOR_WIDTH_US,

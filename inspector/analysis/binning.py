@@ -8,6 +8,8 @@ DuckDB group-by over integers.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -93,6 +95,21 @@ def only_deliveries(records: pa.Table, codes: np.ndarray) -> np.ndarray:
         | value_mask(records.column("action"), lambda v: pc.equal(v, "removed"))
     )
     return np.where(excluded, -1, codes)
+
+
+class RateSource(Protocol):
+    """What drawing a timeline re-bins: a ``Binner``, or a live follow's binner (a record
+    window plus the rates of the rows it let go)."""
+
+    def rates(
+        self, width_us: int, lo_us: int | None = None, hi_us: int | None = None
+    ) -> pa.Table: ...
+
+    def factors(
+        self, width_us: int, lo_us: int | None = None, hi_us: int | None = None
+    ) -> pa.Table: ...
+
+    def span_us(self) -> tuple[int, int] | None: ...
 
 
 class Binner:

@@ -39,7 +39,8 @@ def elevated_buckets(
 ) -> np.ndarray:
     """Per bucket: its factor is clearly above the baseline and a row repeats in it."""
     factor = rows / np.maximum(distinct, 1)
-    return (factor >= baseline + options.min_rise) & (rows - distinct >= 1)
+    elevated: np.ndarray = (factor >= baseline + options.min_rise) & (rows - distinct >= 1)
+    return elevated
 
 
 @dataclass(frozen=True)

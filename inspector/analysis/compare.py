@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.run_summary import RunProfile, run_profile
 from inspector.model import Workspace
 from inspector.progress import Progress, report
@@ -75,9 +76,10 @@ class Comparison:
     """The pair table and where the runs first part ways."""
 
     table: pa.Table
-    first_divergence: dict | None  # the earliest pair divergence (a row of ``table`` as a dict)
-    anchors_before: dict[str, object]  # host → the alignment instant (datetime)
-    anchors_after: dict[str, object]
+    # the earliest pair divergence (a row of ``table`` as a dict)
+    first_divergence: dict[str, Any] | None
+    anchors_before: dict[str, dt.datetime]  # host → the alignment instant
+    anchors_after: dict[str, dt.datetime]
     alignment: Alignment
     bucket_seconds: int
     by_host: bool  # pairs are host × lane (several hosts) rather than lane alone
@@ -124,7 +126,9 @@ def compare_profiles(
     return _divergence_instants(table, a.anchors, b.anchors, options.bucket_seconds), overlap_s
 
 
-def _divergence_instants(table: pa.Table, before: dict, after: dict, width_s: int) -> pa.Table:
+def _divergence_instants(
+    table: pa.Table, before: dict[str, dt.datetime], after: dict[str, dt.datetime], width_s: int
+) -> pa.Table:
     """Each run's instant of a pair's divergence, from its own time 0 (a lane that went silent
     has no bucket of its own there)."""
     rows = table.to_pylist()
@@ -280,7 +284,7 @@ SELECT coalesce(max(hi - lo + 1), 0) * $width_s FROM (
 """
 
 
-def classify(r: dict, min_rise: float = 0.25) -> str:
+def classify(r: dict[str, Any], min_rise: float = 0.25) -> str:
     """The short word for a pair: appeared, vanished, duplication, deduplication, rate, same."""
     before, after = r["rows_before"] or 0, r["rows_after"] or 0
     if before == 0 and after > 0:

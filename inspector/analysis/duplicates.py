@@ -12,6 +12,7 @@ subscription) or the same eid seen again (re-delivery).
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -78,7 +79,7 @@ def duplicate_bursts(
     """Bursts of duplicated delivery per lane, from ``duplication_factors`` output."""
     options = options or BurstOptions()
     width_us = options.bucket_seconds * 1_000_000
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     keys = ("host", "publisher", "subscriber", "stream")
     # duplication_factors returns rows ordered by lane: split at the rows where the lane changes.
     lane_of = pc.binary_join_element_wise(
@@ -100,7 +101,9 @@ def duplicate_bursts(
     return _link_markers(bursts, status, options)
 
 
-def _lane_bursts(lane: dict, part: pa.Table, options: BurstOptions, width_us: int) -> list[dict]:
+def _lane_bursts(
+    lane: dict[str, Any], part: pa.Table, options: BurstOptions, width_us: int
+) -> list[dict[str, Any]]:
     """The bursts of one lane (``burst_rules``) as rows of ``BURSTS``."""
     bucket = part.column("bucket").cast(pa.int64()).to_numpy()
     rows = part.column("rows").to_numpy()
@@ -129,10 +132,10 @@ def _lane_bursts(lane: dict, part: pa.Table, options: BurstOptions, width_us: in
     return _absorb_transitions(out)
 
 
-def _absorb_transitions(bursts: list[dict]) -> list[dict]:
+def _absorb_transitions(bursts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A one-bucket burst between two levels (the bucket where the factor changed, holding both)
     joins the burst it touches, preferring the next one."""
-    merged: list[dict] = []
+    merged: list[dict[str, Any]] = []
     i = 0
     while i < len(bursts):
         b = bursts[i]
@@ -147,11 +150,11 @@ def _absorb_transitions(bursts: list[dict]) -> list[dict]:
     return merged
 
 
-def _one_bucket(b: dict) -> bool:
-    return b.get("_buckets", 2) == 1
+def _one_bucket(b: dict[str, Any]) -> bool:
+    return bool(b.get("_buckets", 2) == 1)
 
 
-def _join(a: dict, b: dict) -> dict:
+def _join(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     rows = a["rows"] + b["rows"]
     extra = a["extra_rows"] + b["extra_rows"]
     joined = dict(b if b["rows"] >= a["rows"] else a)

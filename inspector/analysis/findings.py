@@ -12,12 +12,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.duplicates import (
-    LINKED_MARKERS,
-    BurstOptions,
-    duplicate_bursts,
-    duplication_factors,
-)
+from inspector.analysis.burst_rules import BurstOptions
+from inspector.analysis.duplicates import LINKED_MARKERS, duplicate_bursts, duplication_factors
 from inspector.analysis.subscription_twins import subscription_twins
 from inspector.model import Workspace
 from inspector.progress import Progress, report

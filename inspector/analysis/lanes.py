@@ -9,6 +9,7 @@ strings afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -52,7 +53,7 @@ class LaneCodes:
 def lane_codes(
     table: pa.Table,
     fields: tuple[str, ...],
-    derived: dict | None = None,
+    derived: dict[str, Any] | None = None,
     only_without: dict[str, str] | None = None,
 ) -> LaneCodes:
     """Codes over ``fields`` of ``table``; ``derived`` maps a field name to ``(source field,

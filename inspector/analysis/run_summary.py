@@ -14,7 +14,8 @@ import duckdb
 import pyarrow as pa
 
 from inspector.analysis.binning import Binner
-from inspector.analysis.duplicates import BurstOptions, duplicate_bursts, duplication_factors
+from inspector.analysis.burst_rules import BurstOptions
+from inspector.analysis.duplicates import duplicate_bursts, duplication_factors
 from inspector.duck import arrow_query
 from inspector.model import Workspace
 

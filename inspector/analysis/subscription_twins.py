@@ -10,6 +10,8 @@ path delivered twice (osquery issue 1374 and relatives).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
 from inspector.catalog.event_tables import event_tables
@@ -56,7 +58,9 @@ ORDER BY first_at
 """
 
 
-def subscription_twins(status: pa.Table, platforms: dict[str | None, str | None]) -> list[dict]:
+def subscription_twins(
+    status: pa.Table, platforms: dict[str | None, str | None]
+) -> list[dict[str, Any]]:
     """Findings (as dicts in the findings columns) of paths subscribed more than once in one
     configure pass; ``platforms``: host → platform, to name the publisher."""
     if not status.num_rows:

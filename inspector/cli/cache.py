@@ -20,7 +20,7 @@ def _size(text: str) -> int:
     return size
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "cache",
         help="show, limit or clear the read cache",

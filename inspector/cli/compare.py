@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.compare import Alignment, Comparison, compare_runs
-from inspector.analysis.duplicates import BurstOptions
 from inspector.analysis.run_summary import parse_anchor
 from inspector.cli.options import add_cache_option, add_time_options, read_cache
 from inspector.cli.progress_line import stderr_progress
@@ -28,7 +29,7 @@ def _anchor(text: str) -> str:
     return text
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "compare",
         help="compare two runs (before/after) per host × subscriber and per query",
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def comparison_json(result: Comparison, runs: dict[str, Workspace]) -> dict:
+def comparison_json(result: Comparison, runs: dict[str, Workspace]) -> dict[str, Any]:
     """The ``compare --json`` document."""
     return {
         "before": _run_json(runs["before"], result.anchors_before, result.alignment.before),
@@ -124,7 +125,7 @@ def comparison_json(result: Comparison, runs: dict[str, Workspace]) -> dict:
     }
 
 
-def _run_json(ws: Workspace, anchors: dict, align: str) -> dict:
+def _run_json(ws: Workspace, anchors: dict[str, Any], align: str) -> dict[str, Any]:
     return {
         "sources": [{"path": s.path, "kind": s.kind, "status": s.status} for s in ws.sources],
         "records": ws.records.num_rows,
@@ -162,7 +163,7 @@ def _runs_section(result: Comparison, runs: dict[str, Workspace]) -> list[str]:
     return out
 
 
-def _changes_section(result: Comparison, rows: list[dict]) -> list[str]:
+def _changes_section(result: Comparison, rows: list[dict[str, Any]]) -> list[str]:
     rose = [r for r in rows if r["change"] == "duplication"]
     out = ["Duplication rose:" if rose else "Duplication did not rise anywhere."]
     for r in rose:
@@ -203,7 +204,7 @@ def _divergence_section(result: Comparison) -> list[str]:
     ]
 
 
-def _pair_table(result: Comparison, rows: list[dict]) -> list[str]:
+def _pair_table(result: Comparison, rows: list[dict[str, Any]]) -> list[str]:
     header = ("lane", "source", "rows", "rate/h", "factor", "bursts", "change")
     table = [header] + [
         (
@@ -222,7 +223,7 @@ def _pair_table(result: Comparison, rows: list[dict]) -> list[str]:
     ]
 
 
-def _lane(r: dict, by_host: bool) -> str:
+def _lane(r: dict[str, Any], by_host: bool) -> str:
     name = r["subscriber"] or r["query"] or "?"
     if r["subscriber"] and r["query"]:
         name = f"{r['subscriber']} ({r['query']})"

@@ -10,11 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default
 from inspector.output_paths import output_problem
 from inspector.progress import Progress
+
+if TYPE_CHECKING:
+    from inspector.database.report import DatabaseReport
 
 PROG = "osquery-inspector db"
 
@@ -29,7 +33,7 @@ def _seconds(text: str) -> int:
     return value
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "db",
         help="the anatomy of osquery.db: families, events per subscriber, index cost, expiry",
@@ -100,14 +104,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print(reports: list, as_json: bool) -> None:
+def _print(reports: list[DatabaseReport], as_json: bool) -> None:
     from inspector.database.diff import differences
     from inspector.database.json_doc import report_json
     from inspector.database.text import report_text, side_by_side_text
 
     if as_json:
         if len(reports) == 1:
-            doc: dict = report_json(reports[0])
+            doc: dict[str, Any] = report_json(reports[0])
         else:
             doc = {
                 "databases": [report_json(r) for r in reports],

@@ -48,7 +48,7 @@ def _hours(text: str) -> float:
     return hours
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
         help="write a demo run (what an osquery agent leaves on disk) with truth.json",

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.findings import find
 from inspector.analysis.groups import with_duplicate_groups
 from inspector.arrow_columns import take_rows
@@ -24,7 +24,7 @@ from inspector.views.record_filter import RecordFilter, filter_rows
 from inspector.views.sql_sandbox import FilterError, check_where
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "scan",
         help="load inputs and print a summary (sources, rejected lines, hosts, queries, markers)",

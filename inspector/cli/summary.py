@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,7 +28,7 @@ def json_default(value: object) -> object:
     return str(value)
 
 
-def summary_json(ws: Workspace, findings: pa.Table | None = None) -> dict:
+def summary_json(ws: Workspace, findings: pa.Table | None = None) -> dict[str, Any]:
     """The ``scan --json`` document (product.md contract: ``sources`` and ``findings``)."""
     ov = overview(ws)
     return {
@@ -57,7 +58,7 @@ def summary_json(ws: Workspace, findings: pa.Table | None = None) -> dict:
     }
 
 
-def status_clock_line(clock: dict) -> str:
+def status_clock_line(clock: dict[str, Any]) -> str:
     """How one host's wall-clock status lines were placed: zone, basis and evidence."""
     host = clock["host"] or "(unknown host)"
     basis = {"given": "as given", "inferred": "inferred", "assumed": "ASSUMED"}.get(
@@ -175,7 +176,7 @@ def _queries_section(ov: Overview) -> list[str]:
     return out
 
 
-def finding_line(f: dict) -> str:
+def finding_line(f: dict[str, Any]) -> str:
     """One finding on one line: kind, host, subscriber, span, factor, extra rows, cause."""
     what = f["subscriber"] or f["query"] or "?"
     factor = f"×{f['duplicate_factor']:.2f} " if f["duplicate_factor"] is not None else ""

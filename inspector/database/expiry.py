@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from inspector.catalog.event_tables import event_tables
 from inspector.readers.config import config_kind, parse_json_document, queries_from_config
@@ -66,7 +67,7 @@ def expiry_settings(
     """Settings from ``(source name, text)`` documents — configs or flags files — and an
     explicitly given expiry (which wins)."""
     settings = ExpirySettings()
-    configs: list[tuple[str, dict]] = []
+    configs: list[tuple[str, dict[str, Any]]] = []
     own: dict[str, int] = {}  # flag → seconds
     for name, text in documents:
         doc = _config(text)
@@ -79,7 +80,9 @@ def expiry_settings(
             elif flag in OWN_EXPIRY_FLAGS.values():
                 own[flag] = int(value)
     for name, doc in configs:
-        options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
+        options = doc.get("options")
+        if not isinstance(options, dict):
+            options = {}
         value = _seconds(options.get("events_expiry"))
         if value is not None:
             settings.events_expiry, settings.source = value, f"{name}: options.events_expiry"
@@ -102,7 +105,7 @@ def expiry_settings(
     return settings
 
 
-def _config(text: str) -> dict | None:
+def _config(text: str) -> dict[str, Any] | None:
     try:
         doc = parse_json_document(text)
     except (ValueError, RecursionError):
@@ -120,7 +123,7 @@ def _seconds(value: object) -> int | None:
     return None
 
 
-def _add_intervals(settings: ExpirySettings, doc: dict, name: str) -> None:
+def _add_intervals(settings: ExpirySettings, doc: dict[str, Any], name: str) -> None:
     """Each event table's largest interval among the scheduled queries that read it."""
     known = event_tables()
     rows, _, _ = queries_from_config(doc, name)

@@ -18,6 +18,8 @@ RAM cost, were these entries held in memory instead: ``entries × width``, width
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import pyarrow as pa
 
@@ -139,7 +141,7 @@ def index_families(
                 "SELECT kind, publisher, subscriber, count(*), sum(bytes) FROM ikeys GROUP BY ALL"
             ).fetchall()
         }
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         for pub, sub, entries, repeated, dangling, missing, mismatch in con.sql(
             _RECORDS_SQL
         ).fetchall():
@@ -158,11 +160,15 @@ def index_families(
     return table.sort_by([("kind", "ascending"), ("family", "ascending")])
 
 
+# (kind, publisher, subscriber) → (keys, bytes) of the index families
+_Sizes = dict[tuple[str, str | None, str | None], tuple[int, int]]
+
+
 def _row(
-    kind: str, pub: str | None, sub: str | None, sizes: dict, entries: int,
+    kind: str, pub: str | None, sub: str | None, sizes: _Sizes, entries: int,
     dangling: int | None, missing: int | None, repeated: int | None = None,
     time_mismatch: int | None = None,
-) -> dict:  # fmt: skip
+) -> dict[str, Any]:  # fmt: skip
     if pub is None:  # a kind counted over all subscribers (or queries)
         keys = sum(n for (k, _, _), (n, _) in sizes.items() if k == kind)
         size = sum(b for (k, _, _), (_, b) in sizes.items() if k == kind)
@@ -186,7 +192,7 @@ def _row(
     }
 
 
-def _cursor_rows(con: duckdb.DuckDBPyConnection, sizes: dict) -> list[dict]:
+def _cursor_rows(con: duckdb.DuckDBPyConnection, sizes: _Sizes) -> list[dict[str, Any]]:
     """The ``eid.`` checkpoints (checked against the subscribers with rows) and the optimize
     cursors, one row per kind."""
     out = []

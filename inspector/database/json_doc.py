@@ -18,7 +18,7 @@ from inspector.database.subscribers import RAM_INDEX_FORMULA
 
 def report_json(report: DatabaseReport) -> dict[str, Any]:
     """One database's anatomy as plain JSON-able data (times stay ``datetime``)."""
-    classes: dict[str, list[dict]] = {}
+    classes: dict[str, list[dict[str, Any]]] = {}
     for row in report.key_classes.to_pylist():
         family = row.pop("family")
         row.pop("domain")
@@ -39,7 +39,7 @@ def report_json(report: DatabaseReport) -> dict[str, Any]:
                 "key_classes": classes.get(name, []),
             }
         )
-    by_time: dict[tuple[str, str], list[dict]] = {}
+    by_time: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in report.timeline.to_pylist():
         key = (row.pop("publisher"), row.pop("subscriber"))
         by_time.setdefault(key, []).append(row)

@@ -74,7 +74,7 @@ def read_properties(handle: PropertySource) -> dict[str, Any]:
         None if table is None else table.get("range_deletions"),
         out.get("rocksdb.num-deletes-active-mem-table"),
     ]
-    out["tombstones"] = None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
+    out["tombstones"] = None if any(p is None for p in parts) else sum(parts)
     out["unreadable"] = unreadable
     return out
 

@@ -100,12 +100,7 @@ def measure(
     progress: Progress | None = None,
 ) -> DatabaseReport:
     """The anatomy of a database already read (``store.read_database``)."""
-    names = {f.name for f in stored.families}
-    if not names & set(DOMAINS):
-        raise DatabaseError(
-            f"{stored.path}: a RocksDB database, but not osquery's (column families: "
-            f"{', '.join(sorted(names))})"
-        )
+    _check_is_osquery(stored)
     domains, how = family_domains(stored.families)
     notes = [how]
     con = duckdb.connect(":memory:")
@@ -138,16 +133,7 @@ def measure(
         timeline = buffered_over_time(con, rows, width)
     finally:
         con.close()
-    if expiry.source:
-        notes.append(f"events_expiry {expiry.events_expiry} s from {expiry.source}")
-    else:
-        notes.append("no config says events_expiry: spans are not judged against it")
-    notes.append(
-        "the database folder is unchanged after reading"
-        if stored.unchanged
-        else "the database folder changed while it was read (a live osqueryd?); nothing was "
-        "written by this app"
-    )
+    notes += _closing_notes(expiry, stored)
     return DatabaseReport(
         database=stored.path,
         column_families=_family_rows(stored.families, domains, total),
@@ -164,6 +150,32 @@ def measure(
         notes=notes,
         unchanged=stored.unchanged,
     )
+
+
+def _check_is_osquery(stored: StoredDatabase) -> None:
+    """Raise ``DatabaseError`` for a RocksDB database without any of osquery's column families."""
+    names = {f.name for f in stored.families}
+    if not names & set(DOMAINS):
+        raise DatabaseError(
+            f"{stored.path}: a RocksDB database, but not osquery's (column families: "
+            f"{', '.join(sorted(names))})"
+        )
+
+
+def _closing_notes(expiry: ExpirySettings, stored: StoredDatabase) -> list[str]:
+    """Where events_expiry came from, and whether the folder stayed unchanged while read."""
+    notes = []
+    if expiry.source:
+        notes.append(f"events_expiry {expiry.events_expiry} s from {expiry.source}")
+    else:
+        notes.append("no config says events_expiry: spans are not judged against it")
+    notes.append(
+        "the database folder is unchanged after reading"
+        if stored.unchanged
+        else "the database folder changed while it was read (a live osqueryd?); nothing was "
+        "written by this app"
+    )
+    return notes
 
 
 def _family_table(family: Family) -> pa.Table:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -120,7 +120,8 @@ def _read_families(shadow: str, path: str, progress: Progress | None) -> list[Fa
             report(progress, i / max(len(names), 1), f"{path}: reading column family {name}")
             handle = db if name == "default" else db.get_column_family(name)
             properties = read_properties(handle)
-            keys = binary_array(list(handle.keys()))
+            # raw mode: every key is bytes (rocksdict's stubs allow any key type)
+            keys = binary_array(cast(list[bytes], list(handle.keys())))
             values = binary_array(list(handle.values()))
             out.append(Family(name, keys, values, properties))
         return out

@@ -10,6 +10,8 @@ a 16 B block header for its vector per distinct second, 8 B per eid; libstdc++, 
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -77,7 +79,7 @@ def subscriber_table(
     return table.cast(SUBSCRIBERS)
 
 
-def _with_span(row: dict, expiry: ExpirySettings) -> dict:
+def _with_span(row: dict[str, Any], expiry: ExpirySettings) -> dict[str, Any]:
     oldest, newest = row["oldest"], row["newest"]
     span = None if oldest is None else int(newest - oldest)
     row["span_seconds"] = span

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,12 +53,12 @@ def anatomy_table(reports: list[DatabaseReport]) -> pa.Table:
     return pa.concat_tables(parts, promote_options="permissive")
 
 
-def write_anatomy(reports: list[DatabaseReport], path: str, parameters: dict) -> None:
+def write_anatomy(reports: list[DatabaseReport], path: str, parameters: dict[str, Any]) -> None:
     """Write ``anatomy_table(reports)`` to ``path`` with the provenance in its metadata."""
     table = anatomy_table(reports)
     inputs = []
     for report in reports:
-        entry: dict = {"path": report.database, "kind": "osquery_db", "status": "loaded"}
+        entry: dict[str, Any] = {"path": report.database, "kind": "osquery_db", "status": "loaded"}
         with contextlib.suppress(OSError):
             entry["size"], entry["sha256"] = file_digest(report.database)
         inputs.append(entry)

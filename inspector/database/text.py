@@ -10,13 +10,26 @@ from inspector.database.indexes import RAM_FORMULAS
 from inspector.database.report import DatabaseReport
 from inspector.database.subscribers import RAM_INDEX_FORMULA
 
+# One table row: its cells as text
+Row = tuple[str, ...]
+
 
 def report_text(report: DatabaseReport) -> str:
     """One database's anatomy as text tables."""
     out = [f"osquery.db {report.database}: {_bytes(report.database_bytes)} in live keys and values"]
     out += [f"  {n}" for n in report.notes]
-    out += ["", "Column families (exact live keys; domain = the osquery domain it holds)"]
-    rows = [("family", "domain", "keys", "key bytes", "value bytes", "share", "SST bytes",
+    out += _families_section(report)
+    out += _subscribers_section(report)
+    out += _indexes_section(report)
+    out += _ram_index_section(report)
+    out += _duplicated_section(report)
+    out += _key_order_section(report)
+    return "\n".join(out)
+
+
+def _families_section(report: DatabaseReport) -> list[str]:
+    out = ["", "Column families (exact live keys; domain = the osquery domain it holds)"]
+    rows: list[Row] = [("family", "domain", "keys", "key bytes", "value bytes", "share", "SST bytes",
              "est. keys", "tombstones", "files per level", "key length min/median/p99/max")]  # fmt: skip
     for r in report.column_families.to_pylist():
         p = report.properties.get(r["name"], {})
@@ -29,15 +42,18 @@ def report_text(report: DatabaseReport) -> str:
              "/".join(_count(r[f"key_length_{s}"]) for s in ("min", "median", "p99", "max")))
         )  # fmt: skip
     out += _table(rows)
-    unreadable = {
-        n: p.get("unreadable") for n, p in report.properties.items() if p.get("unreadable")
-    }
-    for name, props in unreadable.items():
-        out.append(f"  {name}: RocksDB did not report {', '.join(props)}")
-    out += ["", "Buffered events per publisher → subscriber"]
+    for name, props in report.properties.items():
+        unreadable: list[str] = props.get("unreadable") or []
+        if unreadable:
+            out.append(f"  {name}: RocksDB did not report {', '.join(unreadable)}")
+    return out
+
+
+def _subscribers_section(report: DatabaseReport) -> list[str]:
+    out = ["", "Buffered events per publisher → subscriber"]
     if report.events_family:
         out[-1] += f" (column family {report.events_family})"
-    rows = [("publisher → subscriber", "events", "bytes", "oldest", "newest", "span", "events/h",
+    rows: list[Row] = [("publisher → subscriber", "events", "bytes", "oldest", "newest", "span", "events/h",
              "expiry", "span ÷ expiry", "expiry keeps up")]  # fmt: skip
     for r in report.subscribers.to_pylist():
         keeps = {True: "yes", False: "NO", None: "—"}[r["expiry_keeps_up"]]
@@ -47,10 +63,13 @@ def report_text(report: DatabaseReport) -> str:
              _number(r["events_per_hour"], 0), _duration(r["expiry_seconds"]),
              _number(r["span_over_expiry"], 2), keeps)
         )  # fmt: skip
-    out += _table(rows) if len(rows) > 1 else ["  (none)"]
-    out += ["", "Index-like keys (RAM: what holding their entries in memory would take)"]
+    return out + (_table(rows) if len(rows) > 1 else ["  (none)"])
+
+
+def _indexes_section(report: DatabaseReport) -> list[str]:
+    out = ["", "Index-like keys (RAM: what holding their entries in memory would take)"]
     out += [f"  {kind}: {formula}" for kind, formula in RAM_FORMULAS.items()]
-    rows = [("family", "keys", "entries", "bytes", "share", "dangling", "missing", "repeated",
+    rows: list[Row] = [("family", "keys", "entries", "bytes", "share", "dangling", "missing", "repeated",
              "time mismatch", "RAM")]  # fmt: skip
     for r in report.indexes.to_pylist():
         rows.append(
@@ -58,17 +77,23 @@ def report_text(report: DatabaseReport) -> str:
              _share(r["share"]), _count(r["dangling"]), _count(r["missing"]),
              _count(r["repeated"]), _count(r["time_mismatch"]), _bytes(r["ram_bytes"]))
         )  # fmt: skip
-    out += (
+    return out + (
         _table(rows) if len(rows) > 1 else ["  (none: osquery 4.7+ keeps its event index in RAM)"]
     )
-    out += ["", f"osquery 4.7+ in-RAM time index per subscriber ({RAM_INDEX_FORMULA})"]
-    rows = [("publisher → subscriber", "distinct seconds", "estimated RAM")]
+
+
+def _ram_index_section(report: DatabaseReport) -> list[str]:
+    out = ["", f"osquery 4.7+ in-RAM time index per subscriber ({RAM_INDEX_FORMULA})"]
+    rows: list[Row] = [("publisher → subscriber", "distinct seconds", "estimated RAM")]
     for r in report.subscribers.to_pylist():
         rows.append((f"{r['publisher']} → {r['subscriber']}", f"{r['distinct_times']:,}",
                      _bytes(r["ram_index_bytes"])))  # fmt: skip
-    out += _table(rows) if len(rows) > 1 else ["  (none)"]
-    out += ["", "Duplicated content (same columns without eid, under different eids)"]
-    rows = [
+    return out + (_table(rows) if len(rows) > 1 else ["  (none)"])
+
+
+def _duplicated_section(report: DatabaseReport) -> list[str]:
+    out = ["", "Duplicated content (same columns without eid, under different eids)"]
+    rows: list[Row] = [
         ("publisher → subscriber", "rows", "distinct", "extra rows", "factor", "repeated from – to")
     ]
     for r in report.duplicated.to_pylist():
@@ -77,16 +102,18 @@ def report_text(report: DatabaseReport) -> str:
         )
         rows.append((f"{r['publisher']} → {r['subscriber']}", f"{r['rows']:,}", f"{r['distinct']:,}",
                      f"{r['extra_rows']:,}", f"×{r['factor']:.2f}", when))  # fmt: skip
-    out += _table(rows) if len(rows) > 1 else ["  (none)"]
-    out += ["", "Key order against time order per subscriber (keys are eid order)"]
-    rows = [("publisher → subscriber", "adjacent decreasing", "inversions", "Kendall distance",
+    return out + (_table(rows) if len(rows) > 1 else ["  (none)"])
+
+
+def _key_order_section(report: DatabaseReport) -> list[str]:
+    out = ["", "Key order against time order per subscriber (keys are eid order)"]
+    rows: list[Row] = [("publisher → subscriber", "adjacent decreasing", "inversions", "Kendall distance",
              "late events", "max lag")]  # fmt: skip
     for r in report.subscribers.to_pylist():
         rows.append((f"{r['publisher']} → {r['subscriber']}", _share(r["adjacent_decreasing"]),
                      _count(r["inversions"]), _number(r["inversion_fraction"], 6),
                      _count(r["late_events"]), _duration(r["max_lag_seconds"])))  # fmt: skip
-    out += _table(rows) if len(rows) > 1 else ["  (none)"]
-    return "\n".join(out)
+    return out + (_table(rows) if len(rows) > 1 else ["  (none)"])
 
 
 def side_by_side_text(reports: list[DatabaseReport]) -> str:
@@ -94,7 +121,7 @@ def side_by_side_text(reports: list[DatabaseReport]) -> str:
     parts = [report_text(r) for r in reports]
     changed = [d for d in differences(reports) if d["status"] != "same"]
     lines = ["Differences (first → last: " + " → ".join(r.database for r in reports) + ")"]
-    rows: list[tuple[str, ...]] = [("section", "name", "figure", "values", "change")]
+    rows: list[Row] = [("section", "name", "figure", "values", "change")]
     for d in changed:
         values = " → ".join(_value(v) for v in d["values"])
         change = "" if d["change"] is None else _value(d["change"], signed=True)
@@ -103,7 +130,7 @@ def side_by_side_text(reports: list[DatabaseReport]) -> str:
     return "\n\n".join([*parts, "\n".join(lines)])
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _table(rows: list[Row]) -> list[str]:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return ["  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             for row in rows]  # fmt: skip

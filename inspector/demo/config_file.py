@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from inspector.demo.differential import INTERVAL
 from inspector.demo.scenarios import Scenario
@@ -15,7 +16,7 @@ SNAPSHOT_INTERVAL = 300
 
 def config_text(scenario: Scenario, rotate_bytes: int, epoch: int = 0) -> str:
     """The osquery.conf the demo host ran with (pretty-printed, with a comment as osquery allows)."""
-    packs: dict[str, dict] = {}
+    packs: dict[str, dict[str, Any]] = {}
     for stream in scenario.streams:
         pack, name = stream.query.removeprefix("pack_").split("_", 1)
         select = "SELECT *, eid" if stream.select_eid else "SELECT *"
@@ -24,7 +25,7 @@ def config_text(scenario: Scenario, rotate_bytes: int, epoch: int = 0) -> str:
             "interval": scenario.interval,
             "removed": False,
         }
-    schedule: dict[str, dict] = {}
+    schedule: dict[str, dict[str, Any]] = {}
     for diff in scenario.differentials:
         spec = {"query": f"SELECT * FROM {diff.table};", "interval": INTERVAL}
         if diff.query.startswith("pack_"):
@@ -51,7 +52,7 @@ def config_text(scenario: Scenario, rotate_bytes: int, epoch: int = 0) -> str:
         "schedule_epoch": epoch,  # the config as it was at the end of the run
         "verbose": True,  # the status log has the lifecycle lines osquery logs only when verbose
     }
-    config: dict = {"options": options}
+    config: dict[str, Any] = {"options": options}
     if scenario.decorations:
         config["decorators"] = {
             "load": [

@@ -6,7 +6,9 @@ counter 0 — a re-baseline that the analysis must not call duplication.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +17,8 @@ from inspector.demo.schedule import Timeline
 
 INTERVAL = 300
 
-ROW_MAKERS = {
+# table → a new row (its values as osquery logs them: strings) for a random generator and serial
+ROW_MAKERS: dict[str, Callable[[np.random.Generator, int], dict[str, str]]] = {
     "listening_ports": lambda rng, i: {
         "address": str(rng.choice(["0.0.0.0", "127.0.0.1", "::"])), "family": "2",
         "fd": str(int(rng.integers(3, 200))), "net_namespace": "0", "path": "",
@@ -43,7 +46,7 @@ class DiffRows:
     action: list[str]
     counter: list[int]
     epoch: list[int]
-    rows: list[dict]
+    rows: list[dict[str, Any]]
     rebaselines: list[
         tuple[int, str]
     ]  # (run time, cause) of counter-0 full-state runs after the first
@@ -96,7 +99,9 @@ def differential_rows(
     return out
 
 
-def _add(out: DiffRows, run: int, action: str, counter: int, epoch: int, row: dict) -> None:
+def _add(
+    out: DiffRows, run: int, action: str, counter: int, epoch: int, row: dict[str, Any]
+) -> None:
     out.log_time.append(run)
     out.action.append(action)
     out.counter.append(counter)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -51,9 +52,10 @@ def columns_of(scenario: Scenario, table: str, select_eid: bool) -> list[tuple[s
     return sorted(chosen)  # osquery rows are std::maps: keys in byte order
 
 
-def _spec_columns(table: str, platform: str) -> list[dict]:
+def _spec_columns(table: str, platform: str) -> list[dict[str, Any]]:
     raw = json.loads(resources.files("inspector.catalog").joinpath("event_tables.json").read_text())
-    return raw["tables"][table]["columns"][platform]
+    columns: list[dict[str, Any]] = raw["tables"][table]["columns"][platform]
+    return columns
 
 
 def run_offset(index: int) -> int:
@@ -70,11 +72,7 @@ def stream_rows(
     events_per_second: float,
 ) -> StreamRows:
     """Generate the logged rows of ``stream`` at ``events_per_second`` on average (before copies)."""
-    seconds = np.arange(timeline.start + 2, timeline.end, dtype=np.int64)
-    seconds = seconds[timeline.running(seconds)]
-    rate = events_per_second * diurnal(seconds) / max(float(np.mean(diurnal(seconds))), 1e-9)
-    counts = rng.poisson(rate)
-    times = np.repeat(seconds, counts)
+    times = _event_seconds(rng, timeline, events_per_second)
     base = len(times)
     twin = rng.random(base) < stream.twins if stream.twins else np.zeros(base, dtype=bool)
     event_of = np.repeat(np.arange(base), 1 + twin)  # a twin is a second, identical event
@@ -83,34 +81,8 @@ def stream_rows(
         timeline.factor(event_times) if stream.doubles else np.ones(len(event_of), dtype=np.int64)
     )
     row_event = np.repeat(np.arange(len(event_of)), factor)
-    row_base = event_of[row_event]
     row_time = event_times[row_event]
-
-    gens = generators(scenario.platform)
-    columns: dict[str, pa.Array] = {}
-    base_times = times
-    for name, typ in columns_of(scenario, stream.table, stream.select_eid):
-        if name == "eid":
-            continue
-        gen = gens.get(name)
-        values = (
-            gen(rng, base_times)
-            if gen
-            else pa.array([default_value(typ)] * 1, pa.string()).take(
-                pa.array(np.zeros(base, dtype=np.int64))
-            )
-        )
-        columns[name] = values.take(pa.array(row_base))
-    if stream.table == "file_events":
-        # File events have their own actions and the config's one FIM category.
-        columns["action"] = choose(rng, FILE_ACTIONS, base).take(pa.array(row_base))
-        columns["category"] = pa.array(["documents"] * base, pa.string()).take(pa.array(row_base))
-    if "cmdline" in columns and "path" in columns:
-        # A command line starts with the program that ran.
-        args = pc.take(pa.array(ARGS), pa.array(rng.integers(0, len(ARGS), base))).take(
-            pa.array(row_base)
-        )
-        columns["cmdline"] = pc.binary_join_element_wise(columns["path"], args, "")
+    columns = _columns(rng, scenario, stream, times, event_of[row_event])
     eids = _eids(timeline, row_time)
     if stream.select_eid:
         columns["eid"] = eids
@@ -136,6 +108,55 @@ def stream_rows(
         events=len(event_of),
         twins=int(twin.sum()),
     )
+
+
+def _event_seconds(
+    rng: np.random.Generator, timeline: Timeline, events_per_second: float
+) -> np.ndarray:
+    """The second of each event while the agent runs: Poisson counts around a daily rhythm."""
+    seconds = np.arange(timeline.start + 2, timeline.end, dtype=np.int64)
+    seconds = seconds[timeline.running(seconds)]
+    rate = events_per_second * diurnal(seconds) / max(float(np.mean(diurnal(seconds))), 1e-9)
+    counts = rng.poisson(rate)
+    times: np.ndarray = np.repeat(seconds, counts)
+    return times
+
+
+def _columns(
+    rng: np.random.Generator,
+    scenario: Scenario,
+    stream: Stream,
+    times: np.ndarray,
+    row_base: np.ndarray,
+) -> dict[str, pa.Array]:
+    """The column values (but ``eid``) of each row: generated once per base event at ``times``,
+    then taken for the rows (``row_base``: each row's base event; copies repeat it)."""
+    base = len(times)
+    gens = generators(scenario.platform)
+    columns: dict[str, pa.Array] = {}
+    for name, typ in columns_of(scenario, stream.table, stream.select_eid):
+        if name == "eid":
+            continue
+        gen = gens.get(name)
+        values = (
+            gen(rng, times)
+            if gen
+            else pa.array([default_value(typ)] * 1, pa.string()).take(
+                pa.array(np.zeros(base, dtype=np.int64))
+            )
+        )
+        columns[name] = values.take(pa.array(row_base))
+    if stream.table == "file_events":
+        # File events have their own actions and the config's one FIM category.
+        columns["action"] = choose(rng, FILE_ACTIONS, base).take(pa.array(row_base))
+        columns["category"] = pa.array(["documents"] * base, pa.string()).take(pa.array(row_base))
+    if "cmdline" in columns and "path" in columns:
+        # A command line starts with the program that ran.
+        args = pc.take(pa.array(ARGS), pa.array(rng.integers(0, len(ARGS), base))).take(
+            pa.array(row_base)
+        )
+        columns["cmdline"] = pc.binary_join_element_wise(columns["path"], args, "")
+    return columns
 
 
 def _eids(timeline: Timeline, row_time: np.ndarray) -> pa.Array:

@@ -8,12 +8,17 @@ action``; batch format ``diffResults, name, …``; snapshot format ``snapshot, a
 from __future__ import annotations
 
 import json
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 NUMERIC_TYPES = {"INTEGER", "BIGINT", "UNSIGNED_BIGINT", "DOUBLE"}
+
+
+# A piece of a line: the same text on every line, or one value per line
+Part: TypeAlias = "pa.Array | str"
 
 
 def calendar_times(unix: np.ndarray) -> pa.Array:
@@ -23,13 +28,13 @@ def calendar_times(unix: np.ndarray) -> pa.Array:
     return text.take(pa.array(inverse))
 
 
-def _join(parts: list) -> pa.Array:
+def _join(parts: list[Part]) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
 def row_objects(columns: dict[str, pa.Array], types: dict[str, str], numerics: bool) -> pa.Array:
     """The JSON object of each row: keys sorted, values strings (or numbers with ``numerics``)."""
-    parts: list = []
+    parts: list[Part] = []
     for i, name in enumerate(sorted(columns)):
         values = columns[name]
         parts.append(("{" if i == 0 else ",") + json.dumps(name) + ":")
@@ -51,10 +56,10 @@ def envelope_parts(
     numerics: bool,
     decorations: dict[str, str] | None,
     decorations_top_level: bool,
-) -> list:
+) -> list[Part]:
     """The pieces from ``"name"`` to ``"numerics"`` (and decorations) shared by every format."""
     name_json = json.dumps(name)[1:-1] if isinstance(name, str) else name
-    parts: list = [
+    parts: list[Part] = [
         '"name":"', name_json, '","hostIdentifier":', json.dumps(host), ',"calendarTime":"',
         calendar_times(unix), '","unixTime":', _ints(unix), ',"epoch":', _ints(epoch),
         ',"counter":', _ints(counter), ',"numerics":' + ("true" if numerics else "false"),
@@ -72,13 +77,13 @@ def _ints(values: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(values, dtype=np.int64)).cast(pa.string())
 
 
-def event_lines(rows: pa.Array, action: pa.Array | str, head: list) -> pa.Array:
+def event_lines(rows: pa.Array, action: pa.Array | str, head: list[Part]) -> pa.Array:
     """Event format: one line per row."""
     return _join(["{", *head, ',"columns":', rows, ',"action":"', action, '"}'])
 
 
 def batch_lines(
-    rows: pa.Array, removed: np.ndarray, run_starts: np.ndarray, head_per_run: list
+    rows: pa.Array, removed: np.ndarray, run_starts: np.ndarray, head_per_run: list[Part]
 ) -> pa.Array:
     """Batch format: one line per run; ``run_starts`` are the first row of each run (rows in
     run order, removed rows first within a run)."""
@@ -119,8 +124,8 @@ def snapshot_line(
     name: str,
     host: str,
     unix: int,
-    rows: list[dict],
-    decorations: dict | None,
+    rows: list[dict[str, Any]],
+    decorations: dict[str, Any] | None,
     *,
     numerics: bool = False,
     top_level: bool = False,
@@ -132,7 +137,7 @@ def snapshot_line(
     def value(key: str, v: str) -> object:
         return int(v) if numerics and key in numeric_columns and v.lstrip("-").isdigit() else v
 
-    obj: dict = {
+    obj: dict[str, Any] = {
         "snapshot": [{k: value(k, v) for k, v in sorted(r.items())} for r in rows],
         "action": "snapshot",
         "name": name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from inspector.demo.events import StreamRows
@@ -15,7 +17,7 @@ BASE_SUBSCRIPTIONS = {("openbsm", "process_events"): 8}
 
 def snapshot_rows(
     scenario: Scenario, timeline: Timeline, streams: list[StreamRows], at: int
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The ``osquery_events`` result set at time ``at``: publishers first, then subscribers."""
     resets = [t for t in (*timeline.restarts, *timeline.db_wipes) if t <= at]
     since = max([timeline.start, *resets])

@@ -8,6 +8,8 @@ wall-clock start lines to learn the agent's time zone.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from inspector.demo.differential import DiffRows
@@ -43,7 +45,7 @@ def osquery_info_rows(
 ) -> DiffRows:
     """Logged rows of the query: a row per worker, removed when the next one is added."""
     out = DiffRows(QUERY, [], [], [], [], [], [])
-    previous: dict | None = None
+    previous: dict[str, Any] | None = None
     counter = -1
     resets = sorted(timeline.epoch_changes + timeline.db_wipes)
     for run in run_times(timeline, worker_starts):
@@ -64,15 +66,17 @@ def osquery_info_rows(
                     out.log_time[-1] < w <= run for w in timeline.db_wipes) else "epoch_change"))  # fmt: skip
             counter = 0
             _add(out, run, "added", counter, epoch, row)
-        elif row != previous:
+        elif previous is not None and row != previous:  # previous: set by the first run
             counter += 1
-            _add(out, run, "removed", counter, epoch, previous)  # type: ignore[arg-type]
+            _add(out, run, "removed", counter, epoch, previous)
             _add(out, run, "added", counter, epoch, row)
         previous = row
     return out
 
 
-def _add(out: DiffRows, run: int, action: str, counter: int, epoch: int, row: dict) -> None:
+def _add(
+    out: DiffRows, run: int, action: str, counter: int, epoch: int, row: dict[str, Any]
+) -> None:
     out.log_time.append(run)
     out.action.append(action)
     out.counter.append(counter)

@@ -13,6 +13,7 @@ import gzip
 import json
 import os
 import re
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def write_pipeline(
     envelopes: float = 0.1,
     seed: int = 1,
     tz: str = "UTC",
-) -> dict:
+) -> dict[str, Any]:
     """Write the hosts' results and status as about ``objects`` gzip objects under ``root``;
     ``envelopes``: the share of objects that hold TLS envelopes. Returns counts."""
     lines: list[bytes] = []

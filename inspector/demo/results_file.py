@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -29,7 +30,9 @@ class Lines:
     seq: np.ndarray
 
 
-def stream_lines(scenario: Scenario, sr: StreamRows, order: int, decorations: dict | None) -> Lines:
+def stream_lines(
+    scenario: Scenario, sr: StreamRows, order: int, decorations: dict[str, Any] | None
+) -> Lines:
     """Lines of an event query (event format: one per row; batch format: one per run)."""
     types = dict(columns_of(scenario, sr.stream.table, sr.stream.select_eid))
     rows = L.row_objects(sr.columns, types, scenario.numerics)
@@ -47,7 +50,7 @@ def stream_lines(scenario: Scenario, sr: StreamRows, order: int, decorations: di
 
 
 def differential_lines(
-    scenario: Scenario, d: DiffRows, order: int, decorations: dict | None
+    scenario: Scenario, d: DiffRows, order: int, decorations: dict[str, Any] | None
 ) -> Lines:
     """Lines of a differential query (removed before added within a run)."""
     if not d.rows:
@@ -96,7 +99,7 @@ class WrittenLog:
     """The results files written, and truth about them."""
 
     files: list[str]  # oldest first
-    damaged: list[dict]  # {"file", "line", "kind"}
+    damaged: list[dict[str, Any]]  # {"file", "line", "kind"}
     lines: int
 
 
@@ -146,11 +149,20 @@ def write_rotated(
     return WrittenLog(files, damaged, len(lines))
 
 
-def _write_live(directory, name, lines, offsets, a, b, chunk, rng) -> str:
+def _write_live(
+    directory: str,
+    name: str,
+    lines: pa.Array,
+    offsets: np.ndarray,
+    a: int,
+    b: int,
+    chunk: memoryview,
+    rng: np.random.Generator,
+) -> str:
     path = os.path.join(directory, name)
     middle = a + (b - a) // 2
     split = int(offsets[middle] - offsets[a])
-    last = lines[b - 1].as_py()
+    last: str = lines[b - 1].as_py()
     torn = last[: max(20, int(len(last) * rng.uniform(0.3, 0.8)))].encode()  # no newline: cut off
     with open(path, "wb") as f:
         f.write(chunk[:split])

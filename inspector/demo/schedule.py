@@ -76,7 +76,7 @@ class Timeline:
     def segments(self) -> list[tuple[int, int, int]]:
         """(start, end, factor) pieces of the run for a doubling subscriber."""
         cuts = sorted({self.start, self.end, *self.config_changes, *self.restarts, *self.db_wipes})
-        out = []
+        out: list[tuple[int, int, int]] = []
         for lo, hi in itertools.pairwise(cuts):
             f = int(self.factor(np.array([lo]))[0])
             if out and out[-1][2] == f:

@@ -87,81 +87,85 @@ def join(*parts: pa.Array | str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
+# Generators of the columns whose values do not depend on the platform.
+_COMMON: dict[str, Gen] = {
+    "pid": lambda rng, t: ints(rng.integers(120, 98000, len(t))),
+    "parent": lambda rng, t: ints(rng.integers(1, 9000, len(t))),
+    "original_parent": lambda rng, t: ints(rng.integers(1, 9000, len(t))),
+    "child_pid": lambda rng, t: ints(np.zeros(len(t))),
+    "mode": lambda rng, t: choose(rng, ["0755", "0644", "0100755", "0600"], len(t)),
+    "auid": lambda rng, t: choose(rng, USERS, len(t)),
+    "uid": lambda rng, t: choose(rng, USERS, len(t)),
+    "euid": lambda rng, t: choose(rng, USERS, len(t)),
+    "gid": lambda rng, t: choose(rng, USERS, len(t)),
+    "egid": lambda rng, t: choose(rng, USERS, len(t)),
+    "fsuid": lambda rng, t: choose(rng, USERS, len(t)),
+    "suid": lambda rng, t: choose(rng, USERS, len(t)),
+    "fsgid": lambda rng, t: choose(rng, USERS, len(t)),
+    "sgid": lambda rng, t: choose(rng, USERS, len(t)),
+    "owner_uid": lambda rng, t: choose(rng, ["0", "501"], len(t)),
+    "owner_gid": lambda rng, t: choose(rng, ["0", "20", "80"], len(t)),
+    "atime": lambda rng, t: ints(t - rng.integers(0, 3_000_000, len(t))),
+    "mtime": lambda rng, t: ints(t - rng.integers(3_000_000, 90_000_000, len(t))),
+    "ctime": lambda rng, t: ints(t - rng.integers(3_000_000, 90_000_000, len(t))),
+    "btime": lambda rng, t: ints(t - rng.integers(90_000_000, 120_000_000, len(t))),
+    "time": lambda rng, t: ints(t),
+    "uptime": lambda rng, t: ints(t - (t.min() if len(t) else 0) + 86_400),
+    "status": lambda rng, t: choose(rng, ["0", "0", "0", "1"], len(t)),
+    "syscall": lambda rng, t: choose(rng, ["execve", "execve", "execveat"], len(t)),
+    "action": lambda rng, t: choose(rng, ["connect", "connect", "bind", "accept"], len(t)),
+    "fd": lambda rng, t: ints(rng.integers(3, 90, len(t))),
+    "family": lambda rng, t: choose(rng, ["2", "2", "10"], len(t)),
+    "local_address": lambda rng, t: choose(
+        rng, ["192.0.2.10", "10.0.0.5", "0.0.0.0", "::1"], len(t)
+    ),
+    "remote_address": lambda rng, t: join("198.51.100.", ints(rng.integers(1, 255, len(t)))),
+    "local_port": lambda rng, t: ints(rng.integers(32768, 60999, len(t))),
+    "remote_port": lambda rng, t: choose(rng, ["443", "443", "80", "22", "53"], len(t)),
+    "category": lambda rng, t: choose(rng, ["documents", "config", "ssh"], len(t)),
+    "transaction_id": lambda rng, t: ints(rng.integers(1, 10**9, len(t))),
+    "inode": lambda rng, t: ints(rng.integers(10**5, 10**8, len(t))),
+    "size": lambda rng, t: ints(rng.integers(0, 2_000_000, len(t))),
+    "md5": lambda rng, t: hexes(rng, len(t), 16),
+    "sha1": lambda rng, t: hexes(rng, len(t), 20),
+    "sha256": lambda rng, t: hexes(rng, len(t), 32),
+    "hashed": lambda rng, t: choose(rng, ["1", "1", "0", "-1"], len(t)),
+    "version": lambda rng, t: ints(np.full(len(t), 7)),
+    "seq_num": lambda rng, t: ints(np.arange(len(t)) + 1),
+    "global_seq_num": lambda rng, t: ints(np.arange(len(t)) + 1000),
+    "cmdline_count": lambda rng, t: ints(rng.integers(1, 5, len(t))),
+    "env": lambda rng, t: choose(rng, ["PATH=/usr/bin:/bin HOME=/Users/alice", ""], len(t)),
+    "env_count": lambda rng, t: ints(rng.integers(0, 30, len(t))),
+    "username": lambda rng, t: choose(rng, ["alice", "root", "_mdnsresponder"], len(t)),
+    "signing_id": lambda rng, t: choose(
+        rng, ["com.apple.curl", "com.apple.zsh", "com.tinyspeck.slackmacgap"], len(t)
+    ),
+    "team_id": lambda rng, t: choose(rng, ["", "", "BQR82RBBHL"], len(t)),
+    "cdhash": lambda rng, t: hexes(rng, len(t), 20),
+    "platform_binary": lambda rng, t: choose(rng, ["1", "1", "0"], len(t)),
+    "exit_code": lambda rng, t: ints(np.zeros(len(t))),
+    "event_type": lambda rng, t: choose(rng, ["exec", "exec", "fork", "exit"], len(t)),
+    "codesigning_flags": lambda rng, t: choose(rng, ["ADHOC,RUNTIME", "VALID,SIGNED", ""], len(t)),
+}
+
+
 def generators(platform: str) -> dict[str, Gen]:
     """Column name → value generator, for the event tables the demo writes."""
     binaries = BINARIES[platform]
 
-    def path(rng, t):
+    def path(rng: np.random.Generator, t: np.ndarray) -> pa.Array:
         return choose(rng, binaries, len(t))
 
     return {
-        "pid": lambda rng, t: ints(rng.integers(120, 98000, len(t))),
-        "parent": lambda rng, t: ints(rng.integers(1, 9000, len(t))),
-        "original_parent": lambda rng, t: ints(rng.integers(1, 9000, len(t))),
-        "child_pid": lambda rng, t: ints(np.zeros(len(t))),
+        **_COMMON,
         "path": path,
         "cmdline": lambda rng, t: join(choose(rng, binaries, len(t)), choose(rng, ARGS, len(t))),
         "cwd": lambda rng, t: choose(rng, DIRS[platform], len(t)),
-        "mode": lambda rng, t: choose(rng, ["0755", "0644", "0100755", "0600"], len(t)),
-        "auid": lambda rng, t: choose(rng, USERS, len(t)),
-        "uid": lambda rng, t: choose(rng, USERS, len(t)),
-        "euid": lambda rng, t: choose(rng, USERS, len(t)),
-        "gid": lambda rng, t: choose(rng, USERS, len(t)),
-        "egid": lambda rng, t: choose(rng, USERS, len(t)),
-        "fsuid": lambda rng, t: choose(rng, USERS, len(t)),
-        "suid": lambda rng, t: choose(rng, USERS, len(t)),
-        "fsgid": lambda rng, t: choose(rng, USERS, len(t)),
-        "sgid": lambda rng, t: choose(rng, USERS, len(t)),
-        "owner_uid": lambda rng, t: choose(rng, ["0", "501"], len(t)),
-        "owner_gid": lambda rng, t: choose(rng, ["0", "20", "80"], len(t)),
-        "atime": lambda rng, t: ints(t - rng.integers(0, 3_000_000, len(t))),
-        "mtime": lambda rng, t: ints(t - rng.integers(3_000_000, 90_000_000, len(t))),
-        "ctime": lambda rng, t: ints(t - rng.integers(3_000_000, 90_000_000, len(t))),
-        "btime": lambda rng, t: ints(t - rng.integers(90_000_000, 120_000_000, len(t))),
-        "time": lambda rng, t: ints(t),
-        "uptime": lambda rng, t: ints(t - (t.min() if len(t) else 0) + 86_400),
-        "status": lambda rng, t: choose(rng, ["0", "0", "0", "1"], len(t)),
-        "syscall": lambda rng, t: choose(rng, ["execve", "execve", "execveat"], len(t)),
-        "action": lambda rng, t: choose(rng, ["connect", "connect", "bind", "accept"], len(t)),
-        "fd": lambda rng, t: ints(rng.integers(3, 90, len(t))),
-        "family": lambda rng, t: choose(rng, ["2", "2", "10"], len(t)),
-        "local_address": lambda rng, t: choose(
-            rng, ["192.0.2.10", "10.0.0.5", "0.0.0.0", "::1"], len(t)
-        ),
-        "remote_address": lambda rng, t: join("198.51.100.", ints(rng.integers(1, 255, len(t)))),
-        "local_port": lambda rng, t: ints(rng.integers(32768, 60999, len(t))),
-        "remote_port": lambda rng, t: choose(rng, ["443", "443", "80", "22", "53"], len(t)),
         "target_path": lambda rng, t: join(
             choose(rng, FILE_DIRS[platform], len(t)),
             "/file-",
             ints(rng.integers(1, 400, len(t))),
             ".txt",
-        ),
-        "category": lambda rng, t: choose(rng, ["documents", "config", "ssh"], len(t)),
-        "transaction_id": lambda rng, t: ints(rng.integers(1, 10**9, len(t))),
-        "inode": lambda rng, t: ints(rng.integers(10**5, 10**8, len(t))),
-        "size": lambda rng, t: ints(rng.integers(0, 2_000_000, len(t))),
-        "md5": lambda rng, t: hexes(rng, len(t), 16),
-        "sha1": lambda rng, t: hexes(rng, len(t), 20),
-        "sha256": lambda rng, t: hexes(rng, len(t), 32),
-        "hashed": lambda rng, t: choose(rng, ["1", "1", "0", "-1"], len(t)),
-        "version": lambda rng, t: ints(np.full(len(t), 7)),
-        "seq_num": lambda rng, t: ints(np.arange(len(t)) + 1),
-        "global_seq_num": lambda rng, t: ints(np.arange(len(t)) + 1000),
-        "cmdline_count": lambda rng, t: ints(rng.integers(1, 5, len(t))),
-        "env": lambda rng, t: choose(rng, ["PATH=/usr/bin:/bin HOME=/Users/alice", ""], len(t)),
-        "env_count": lambda rng, t: ints(rng.integers(0, 30, len(t))),
-        "username": lambda rng, t: choose(rng, ["alice", "root", "_mdnsresponder"], len(t)),
-        "signing_id": lambda rng, t: choose(
-            rng, ["com.apple.curl", "com.apple.zsh", "com.tinyspeck.slackmacgap"], len(t)
-        ),
-        "team_id": lambda rng, t: choose(rng, ["", "", "BQR82RBBHL"], len(t)),
-        "cdhash": lambda rng, t: hexes(rng, len(t), 20),
-        "platform_binary": lambda rng, t: choose(rng, ["1", "1", "0"], len(t)),
-        "exit_code": lambda rng, t: ints(np.zeros(len(t))),
-        "event_type": lambda rng, t: choose(rng, ["exec", "exec", "fork", "exit"], len(t)),
-        "codesigning_flags": lambda rng, t: choose(
-            rng, ["ADHOC,RUNTIME", "VALID,SIGNED", ""], len(t)
         ),
     }
 

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -20,13 +21,20 @@ from inspector.demo import lines as L
 from inspector.demo.config_file import DECORATIONS, SNAPSHOT_INTERVAL, SNAPSHOT_QUERY, config_text
 from inspector.demo.database import write_database
 from inspector.demo.differential import INTERVAL as DIFF_INTERVAL
-from inspector.demo.differential import differential_rows
+from inspector.demo.differential import DiffRows, differential_rows
 from inspector.demo.events import StreamRows, run_offset, stream_rows
 from inspector.demo.osquery_events import snapshot_rows
 from inspector.demo.osquery_info import SQL as INFO_SQL
 from inspector.demo.osquery_info import osquery_info_rows
 from inspector.demo.osquery_info import run_times as info_runs
-from inspector.demo.results_file import differential_lines, merge, stream_lines, write_rotated
+from inspector.demo.results_file import (
+    Lines,
+    WrittenLog,
+    differential_lines,
+    merge,
+    stream_lines,
+    write_rotated,
+)
 from inspector.demo.scenarios import SCENARIOS, Scenario
 from inspector.demo.schedule import Timeline
 from inspector.demo.status_log import WATCHER_PID, local, status_lines, worker_starts
@@ -50,7 +58,7 @@ def write_run(
     time_zone: str = "UTC",
     progress: Progress | None = None,
     host: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Write the run into ``out_dir`` (replacing an earlier run there); return the truth.
 
     ``time_zone``: the demo host's zone, in which its glog status log is written; ``host``: a
@@ -110,19 +118,19 @@ def _generate(
     scenario: Scenario,
     timeline: Timeline,
     rates: list[float],
-    decorations: dict | None,
+    decorations: dict[str, Any] | None,
     progress: Progress | None,
-) -> tuple[list[StreamRows], list, list]:
+) -> tuple[list[StreamRows], list[DiffRows], list[Lines]]:
     """The rows of every scheduled query (event streams, differentials, osquery_info last) and
     their results-log lines."""
     streams: list[StreamRows] = []
-    parts = []
+    parts: list[Lines] = []
     for k, stream in enumerate(scenario.streams):
         report(progress, 0.05 + 0.5 * k / len(scenario.streams), f"generating {stream.table}")
         sr = stream_rows(rng, scenario, timeline, stream, k, rates[k])
         streams.append(sr)
         parts.append(stream_lines(scenario, sr, k, decorations))
-    diffs = []
+    diffs: list[DiffRows] = []
     for k, spec in enumerate(scenario.differentials):
         d = differential_rows(rng, scenario, timeline, spec, k)
         diffs.append(d)
@@ -149,7 +157,7 @@ def _remove_previous_run(out_dir: str) -> None:
 
 
 def _calibrate(
-    scenario: Scenario, timeline: Timeline, seed: int, size: int, decorations: dict | None
+    scenario: Scenario, timeline: Timeline, seed: int, size: int, decorations: dict[str, Any] | None
 ) -> list[float]:
     """Events per second for each stream so that the results logs come to about ``size`` bytes."""
     rng = np.random.default_rng(seed + 7919)
@@ -168,8 +176,14 @@ def _calibrate(
     return [total_events * s.share / seconds for s in scenario.streams]
 
 
-def _write_snapshots(host_dir, scenario, timeline, streams, decorations) -> int:
-    lines = []
+def _write_snapshots(
+    host_dir: str,
+    scenario: Scenario,
+    timeline: Timeline,
+    streams: list[StreamRows],
+    decorations: dict[str, Any] | None,
+) -> int:
+    lines: list[str] = []
     for at in range(timeline.start + 23 + SNAPSHOT_INTERVAL, timeline.end + 1, SNAPSHOT_INTERVAL):
         if timeline.running(np.array([at]))[0]:
             rows = snapshot_rows(scenario, timeline, streams, at)
@@ -186,7 +200,9 @@ def _write_snapshots(host_dir, scenario, timeline, streams, decorations) -> int:
     return len(lines)
 
 
-def _executions(scenario: Scenario, timeline: Timeline, info) -> list[tuple[float, str, str]]:
+def _executions(
+    scenario: Scenario, timeline: Timeline, info: DiffRows
+) -> list[tuple[float, str, str]]:
     """(time, query, SQL) of every scheduled run: the --verbose status log names each one just
     before the run's results get their time."""
     out: list[tuple[float, str, str]] = []
@@ -216,10 +232,10 @@ def _write_status(
     host_dir: str,
     scenario: Scenario,
     timeline: Timeline,
-    rebaselines: list,
+    rebaselines: list[tuple[int, str, str]],
     executions: list[tuple[float, str, str]],
     time_zone: str,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     lines, markers = status_lines(
         scenario, timeline, [s.query for s in scenario.streams], rebaselines, executions, time_zone
     )
@@ -234,13 +250,15 @@ def _write_status(
     return markers
 
 
-def _buffered_faults(faults: list[dict], streams, since: int, end: int) -> list[dict]:
+def _buffered_faults(
+    faults: list[dict[str, Any]], streams: list[StreamRows], since: int, end: int
+) -> list[dict[str, Any]]:
     """The part of each fault still held in the database's event buffer (events from ``since``).
 
     A fault that began before the buffer's oldest event is cut there (``open_start``): the
     database cannot show where it began, only that its oldest events are already duplicated.
     """
-    out = []
+    out: list[dict[str, Any]] = []
     for fault in faults:
         lo, hi = max(_epoch(fault["start"]), since), min(_epoch(fault["end"]), end)
         if hi <= lo:
@@ -269,54 +287,27 @@ def _sql(conf: str) -> dict[str, str]:
     return {r["query"]: r["sql"] for r in rows if r["sql"]}
 
 
-def _marker(m: dict | None) -> dict | None:
+def _marker(m: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"kind": m["kind"], "at": _iso(m["at"]), "message": m["message"]} if m else None
 
 
 def _truth(
-    scenario,
-    timeline,
-    seed,
-    hours,
-    size,
-    streams,
-    diffs,
-    snapshots,
-    markers,
-    written,
-    host_dir,
-    out_dir,
-    time_zone="UTC",
-):
-    faults = []
-    change_markers = [m for m in markers if m["kind"] == "config_change"]
-    for sr in streams:
-        if not sr.stream.doubles:
-            continue
-        for lo, hi, factor in timeline.segments():
-            if factor <= 1:
-                continue
-            in_segment = (sr.time >= lo) & (sr.time < hi)
-            rows = int(np.count_nonzero(in_segment))
-            cause = max(
-                (m for m in change_markers if m["at"] <= lo), key=lambda m: m["at"], default=None
-            )
-            faults.append({
-                "kind": "duplicate_delivery", "source": "results_log", "open_start": False,
-                "signature": "same_content_different_eid",
-                "host": scenario.host, "subscriber": sr.stream.table, "publisher": sr.publisher,
-                "query": sr.stream.query, "start": _iso(lo), "end": _iso(hi), "factor": float(factor),
-                "rows": rows, "extra_rows": round(rows * (1 - 1 / factor)),
-                "marker": _marker(cause),
-            })  # fmt: skip
-    rebaselines = []
-    for d in diffs:
-        for at, cause in d.rebaselines:
-            # The line osquery writes when the query runs ("New Epoch …", "Storing initial …").
-            m = max((m for m in markers if m["kind"] == "query_updated" and m["message"].endswith(d.query)
-                     and m["at"] <= at), key=lambda m: m["at"], default=None)  # fmt: skip
-            rebaselines.append({"host": scenario.host, "query": d.query, "at": _iso(at), "cause": cause,
-                                "marker": _marker(m)})  # fmt: skip
+    scenario: Scenario,
+    timeline: Timeline,
+    seed: int,
+    hours: float,
+    size: int,
+    streams: list[StreamRows],
+    diffs: list[DiffRows],
+    snapshots: int,
+    markers: list[dict[str, Any]],
+    written: WrittenLog,
+    host_dir: str,
+    out_dir: str,
+    time_zone: str = "UTC",
+) -> dict[str, Any]:
+    faults = _fault_truth(scenario, timeline, streams, markers)
+    rebaselines = _rebaseline_truth(scenario, diffs, markers)
     rows_per_query = {sr.stream.query: len(sr.time) for sr in streams}
     rows_per_query.update({d.query: len(d.rows) for d in diffs})
     rel = os.path.relpath(host_dir, out_dir)
@@ -340,6 +331,50 @@ def _truth(
         "damaged_lines": [dict(d, file=os.path.join(rel, d["file"])) for d in written.damaged],
         "result_lines": written.lines,
     }  # fmt: skip
+
+
+def _fault_truth(
+    scenario: Scenario, timeline: Timeline, streams: list[StreamRows], markers: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The duplicate delivery each doubling stream suffers in each segment with a factor above 1,
+    with the config change that caused it (the latest one logged before the segment)."""
+    faults: list[dict[str, Any]] = []
+    change_markers = [m for m in markers if m["kind"] == "config_change"]
+    for sr in streams:
+        if not sr.stream.doubles:
+            continue
+        for lo, hi, factor in timeline.segments():
+            if factor <= 1:
+                continue
+            in_segment = (sr.time >= lo) & (sr.time < hi)
+            rows = int(np.count_nonzero(in_segment))
+            cause = max(
+                (m for m in change_markers if m["at"] <= lo), key=lambda m: m["at"], default=None
+            )
+            faults.append({
+                "kind": "duplicate_delivery", "source": "results_log", "open_start": False,
+                "signature": "same_content_different_eid",
+                "host": scenario.host, "subscriber": sr.stream.table, "publisher": sr.publisher,
+                "query": sr.stream.query, "start": _iso(lo), "end": _iso(hi), "factor": float(factor),
+                "rows": rows, "extra_rows": round(rows * (1 - 1 / factor)),
+                "marker": _marker(cause),
+            })  # fmt: skip
+    return faults
+
+
+def _rebaseline_truth(
+    scenario: Scenario, diffs: list[DiffRows], markers: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each differential query's full-state rerun, with the status line osquery wrote for it."""
+    rebaselines: list[dict[str, Any]] = []
+    for d in diffs:
+        for at, cause in d.rebaselines:
+            # The line osquery writes when the query runs ("New Epoch …", "Storing initial …").
+            logged = max((m for m in markers if m["kind"] == "query_updated" and m["message"].endswith(d.query)
+                          and m["at"] <= at), key=lambda m: m["at"], default=None)  # fmt: skip
+            rebaselines.append({"host": scenario.host, "query": d.query, "at": _iso(at), "cause": cause,
+                                "marker": _marker(logged)})  # fmt: skip
+    return rebaselines
 
 
 __all__ = ["START", "pa", "write_run"]

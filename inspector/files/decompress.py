@@ -281,5 +281,6 @@ def decompressing_reader(raw: BinaryIO) -> BinaryIO:
     raw.seek(0)
     kind = detect_compression(head)
     if kind in ("zstd", "gzip"):
+        # FrameReader has the read side of a binary file, all that its callers use.
         return FrameReader(counter, kind)  # type: ignore[return-value]
     return io.BufferedReader(counter)

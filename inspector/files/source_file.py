@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -157,7 +157,7 @@ def iter_chunks(
     pool: BufferPool | None = None,
     end: int | None = None,
     line_cap: int = LINE_CAP,
-) -> Iterator[Chunk]:
+) -> Generator[Chunk, None, None]:
     """Yield the decompressed content of ``path`` in chunks that end on line boundaries.
 
     Each chunk is a fresh buffer (the caller may keep or modify it) — or, with a ``pool``, a

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
 import duckdb
 import pyarrow as pa
 
 from inspector.catalog.event_tables import event_tables, publisher_platforms
 from inspector.loading.subscriber_mapping import host_query_pairs
+
+# add(host, platform, kind, label, item): one piece of evidence for a host's platform
+AddEvidence = Callable[[str, str, str, str, str], None]
 
 PLATFORM_TABLES = {
     "darwin": (
@@ -102,7 +106,9 @@ def _hosts(con: duckdb.DuckDBPyConnection, records: pa.Table, status: pa.Table) 
     return [r[0] for r in rows]
 
 
-def _status_evidence(con, status: pa.Table, single: str | None, add) -> None:
+def _status_evidence(
+    con: duckdb.DuckDBPyConnection, status: pa.Table, single: str | None, add: AddEvidence
+) -> None:
     if not status.num_rows:
         return
     con.register("s", status.select(["host", "marker", "subject"]))
@@ -128,7 +134,12 @@ def _status_evidence(con, status: pa.Table, single: str | None, add) -> None:
         add(target, platform, "status", f"status log{attributed}", f"publisher {publisher} {state}")
 
 
-def _table_evidence(con, records: pa.Table, query_tables: dict[str, list[str]], add) -> None:
+def _table_evidence(
+    con: duckdb.DuckDBPyConnection,
+    records: pa.Table,
+    query_tables: dict[str, list[str]],
+    add: AddEvidence,
+) -> None:
     if not records.num_rows:
         return
     pairs = host_query_pairs(con, records)
@@ -161,7 +172,7 @@ def _names_in(text: str, names: dict[str, str]) -> list[str]:
     ]
 
 
-def _content_evidence(con, records: pa.Table, add) -> None:
+def _content_evidence(con: duckdb.DuckDBPyConnection, records: pa.Table, add: AddEvidence) -> None:
     if not records.num_rows:
         return
     hints = [
@@ -187,7 +198,9 @@ def _content_evidence(con, records: pa.Table, add) -> None:
                 add(host, platform, "content", "rows contain", f"{shown!r} ({n:,})")
 
 
-def _config_evidence(con, records: pa.Table, queries: pa.Table, add) -> None:
+def _config_evidence(
+    con: duckdb.DuckDBPyConnection, records: pa.Table, queries: pa.Table, add: AddEvidence
+) -> None:
     if not queries.num_rows or not records.num_rows:
         return
     platforms = {

@@ -38,7 +38,7 @@ class InputProblem:
     reason: str
 
 
-def order_key(path: str) -> tuple:
+def order_key(path: str) -> tuple[str, str, int, str | int]:
     """Sort key putting rotated sets in time order within a directory."""
     directory, name = os.path.split(path)
     if (m := _GLOG.match(name)) is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -55,7 +55,9 @@ class SharedProgress:
             self._finished += size
 
 
-def in_order(jobs: list[Callable[[], T]], alone: list[bool] | None = None) -> Iterator[T]:
+def in_order(
+    jobs: list[Callable[[], T]], alone: list[bool] | None = None
+) -> Generator[T, None, None]:
     """Run ``jobs`` ``READS_AT_ONCE`` at a time; yield their results in order. A job marked
     ``alone`` (a large file, whose parse already keeps every core busy) runs by itself, so
     the memory of one large read is never doubled. An exception (a cancel) stops the rest:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import time
@@ -389,7 +390,7 @@ def _hostless_rows(records: pa.Table, single: str | None, sources: list[SourceRe
     filled = records.column("host").cast(pa.string())
     for path, host in owner.items():
         # Compared once per distinct path (the dictionary), not once per row.
-        of_path = value_mask(records.column("source"), lambda v, p=path: pc.equal(v, p))
+        of_path = value_mask(records.column("source"), functools.partial(pc.equal, path))
         hit = pc.and_(pa.array(of_path), pc.is_null(filled))
         filled = pc.if_else(hit, pa.scalar(host), filled)
     return records.set_column(

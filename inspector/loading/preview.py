@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.loading.cached_read import is_cached
-from inspector.loading.inputs import collect_inputs
+from inspector.loading.inputs import InputFile, collect_inputs
 from inspector.loading.pipeline import assemble, read_input
 from inspector.loading.read_cache import ReadCache
 from inspector.model import LoadOptions, SourceReport, Workspace
@@ -66,7 +66,8 @@ def preview(
     options = options or LoadOptions()
     min_bytes = PREVIEW_MIN_BYTES if min_bytes is None else min_bytes
     files, _ = collect_inputs(paths)
-    logs, others = [], []
+    logs: list[tuple[InputFile, str | None]] = []
+    others: list[tuple[InputFile, str | None]] = []
     for f in files:
         if f.duplicate_of is not None or os.path.isdir(f.path):
             continue  # databases come with the full load

@@ -90,7 +90,7 @@ class Entry:
 
 
 _writer: ThreadPoolExecutor | None = None  # one thread for every cache: writes never overlap
-_pending: dict[str, Future] = {}  # entry key → its write under way
+_pending: dict[str, Future[object]] = {}  # entry key → its write under way
 _writer_lock = threading.Lock()
 
 
@@ -290,7 +290,7 @@ class ReadCache:
 
     def _entries(self) -> list[tuple[str, int, float]]:
         """(key, bytes, last use) of every complete entry."""
-        out = []
+        out: list[tuple[str, int, float]] = []
         if not os.path.isdir(self.directory):
             return out
         for e in os.scandir(self.directory):

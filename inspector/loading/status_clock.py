@@ -129,7 +129,7 @@ def _zone_name(minutes: int) -> str:
 
 def _row_hosts(status: pa.Table, records: pa.Table) -> np.ndarray:
     """Each status row's host key; rows without a host are the run's only host's, if it has one."""
-    keys = host_key(status.column("host")).to_numpy(zero_copy_only=False).astype(object)
+    keys: np.ndarray = host_key(status.column("host")).to_numpy(zero_copy_only=False).astype(object)
     known = set(k for k in keys if k is not None)
     if records.num_rows:
         names = pc.unique(records.column("host").cast(pa.string())).drop_null()
@@ -404,7 +404,8 @@ def _add_years(us: np.ndarray, years: int) -> np.ndarray:
     months = stamps.astype("datetime64[M]")
     within = stamps - months.astype("datetime64[us]")
     moved = (months + np.timedelta64(12 * years, "M")).astype("datetime64[us]") + within
-    return moved.astype(np.int64)
+    moved_us: np.ndarray = moved.astype(np.int64)
+    return moved_us
 
 
 def _iso(us: int) -> str:

@@ -7,6 +7,7 @@ command line and the window read it. This module imports nothing but pyarrow.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,9 +36,9 @@ class SourceReport:
     year_assumed: bool = False  # glog without a year: taken from the file's modification time
     cached: str | None = None  # "cache" (read back) or "tail" (cached part + new lines)
     # What the file says of its agent's UTC offset (for the status clock), as readers found it.
-    zone_evidence: list[dict] = field(default_factory=list)
+    zone_evidence: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_json(self, bad_lines: pa.Table | None = None) -> dict:
+    def to_json(self, bad_lines: pa.Table | None = None) -> dict[str, Any]:
         out = {
             "path": self.path,
             "kind": self.kind,

@@ -101,8 +101,10 @@ def read_config(path: str, source: str | None = None, *, text: str | None = None
     return result
 
 
-def _delimiter(doc: dict) -> str:
-    options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
+def _delimiter(doc: dict[str, Any]) -> str:
+    options = doc.get("options")
+    if not isinstance(options, dict):
+        options = {}
     value = options.get("pack_delimiter", "_")
     return value if isinstance(value, str) and value else "_"
 
@@ -115,9 +117,11 @@ def _pack_name_from_path(path: str) -> str:
     return name
 
 
-def queries_from_config(doc: dict, source: str) -> tuple[list[dict], dict[str, str], list[str]]:
+def queries_from_config(
+    doc: dict[str, Any], source: str
+) -> tuple[list[dict[str, Any]], dict[str, str], list[str]]:
     """Rows for the schedule and inline packs; packs given as paths are returned as refs."""
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     notes: list[str] = []
     refs: dict[str, str] = {}
     delimiter = _delimiter(doc)
@@ -150,10 +154,10 @@ def queries_from_config(doc: dict, source: str) -> tuple[list[dict], dict[str, s
 
 
 def queries_from_pack(
-    doc: dict, pack: str, delimiter: str, source: str
-) -> tuple[list[dict], list[str]]:
+    doc: dict[str, Any], pack: str, delimiter: str, source: str
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows for one pack's queries, named as osquery names them in results logs."""
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     queries = doc.get("queries")
     if not isinstance(queries, dict):
         return rows, [f"pack {pack!r} has no queries object"]
@@ -164,7 +168,9 @@ def queries_from_pack(
     return rows, []
 
 
-def query_row(name: str, pack: str | None, spec: Any, platform: str | None, source: str) -> dict:
+def query_row(
+    name: str, pack: str | None, spec: Any, platform: str | None, source: str
+) -> dict[str, Any]:
     spec = spec if isinstance(spec, dict) else {}
     sql = spec.get("query") if isinstance(spec.get("query"), str) else None
     tables = tables_in_sql(sql or "")
@@ -199,6 +205,6 @@ def _bool(value: Any, default: bool = False) -> bool:
     return default
 
 
-def queries_table(rows: list[dict]) -> pa.Table:
+def queries_table(rows: list[dict[str, Any]]) -> pa.Table:
     """Rows as a ``QUERIES`` table."""
     return pa.Table.from_pylist(rows, schema=QUERIES)

@@ -7,11 +7,21 @@ A value may span lines (a stored config is pretty-printed JSON): lines that do n
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from inspector.readers.osquery_db import DOMAINS, Domain, database_tables
 from inspector.readers.result import ReaderResult
 
 LINE = re.compile(r"^(" + "|".join(DOMAINS) + r")\[(.*?)\]: ?(.*)$")
+
+
+@dataclass
+class _Entry:
+    """One ``domain[key]: value`` entry; ``line`` is where it starts."""
+
+    key: bytes
+    value: bytes
+    line: int
 
 
 def looks_like_dump(lines: list[str]) -> bool:
@@ -30,21 +40,21 @@ def read_database_dump(path: str, source: str | None = None) -> ReaderResult:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    domains: dict[str, list] = {}
-    current: list | None = None
+    domains: dict[str, list[_Entry]] = {}
+    current: _Entry | None = None
     result = ReaderResult(kind="database_dump")
     orphans: list[int] = []
     for number, line in enumerate(lines, start=1):
         m = LINE.match(line.rstrip("\r"))
         if m is not None:
-            current = [m.group(2).encode(), m.group(3).encode(), number]
-            domains.setdefault(m.group(1), []).append(current)  # type: ignore[arg-type]
+            current = _Entry(m.group(2).encode(), m.group(3).encode(), number)
+            domains.setdefault(m.group(1), []).append(current)
         elif current is not None:
-            current[1] += b"\n" + line.encode()
+            current.value += b"\n" + line.encode()
         else:
             orphans.append(number)
     tables = {
-        d: Domain.of([k for k, _, _ in kv], [v for _, v, _ in kv], [n for _, _, n in kv])
+        d: Domain.of([e.key for e in kv], [e.value for e in kv], [e.line for e in kv])
         for d, kv in domains.items()
     }
     database_tables(tables, source, result)

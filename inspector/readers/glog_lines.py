@@ -152,28 +152,15 @@ def parse_glog_lines(
     is_record = is_glog if join_continuations else ~skip
     group = np.cumsum(is_record) - 1
     if join_continuations and breaks is not None:
-        # A continuation belongs to the record only if no break lies between them.
-        last_break = np.maximum.accumulate(np.where(breaks, np.arange(n), -1))
-        rec_idx = np.flatnonzero(is_record)
-        first_of_group = np.full(len(rec_idx), -1)
-        first_of_group[group[rec_idx]] = rec_idx
-        owner = np.full(n, -1)
-        grouped = group >= 0
-        owner[grouped] = first_of_group[group[grouped]]
-        crosses = (owner >= 0) & (last_break > owner)
-        group = np.where(crosses & ~is_record, -1, group)
+        group = unbroken_groups(group, is_record, breaks)
     member = (group >= 0) & ~skip
     orphan = ~member & ~skip
 
     rec = np.flatnonzero(is_record)
     glog_of_rec = is_glog[rec]
-    mask = pa.array(is_record)
-    f = fields.filter(mask)
-    values = pc.if_else(pa.array(is_glog), pc.struct_field(fields, "msg"), texts).filter(
-        pa.array(member)
-    )
-    offsets = np.searchsorted(group[member], np.arange(len(rec) + 1)).astype(np.int32)
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), "\n")
+    f = fields.filter(pa.array(is_record))
+    messages = pc.if_else(pa.array(is_glog), pc.struct_field(fields, "msg"), texts)
+    joined = _joined_messages(messages, group, member, len(rec))
 
     def ints(name: str) -> np.ndarray:
         raw = np.asarray(pc.fill_null(pc.cast(pc.struct_field(f, name), pa.int64()), -1))
@@ -197,6 +184,31 @@ def parse_glog_lines(
         orphan=orphan,
         invalid=invalid,
     )
+
+
+def unbroken_groups(group: np.ndarray, is_record: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+    """``group`` (each line's record, -1 for none) with -1 for the continuation lines that a
+    break (e.g. the start of another JSON record) separates from their record's first line."""
+    n = len(group)
+    last_break = np.maximum.accumulate(np.where(breaks, np.arange(n), -1))
+    rec_idx = np.flatnonzero(is_record)
+    first_of_group = np.full(len(rec_idx), -1)
+    first_of_group[group[rec_idx]] = rec_idx
+    owner = np.full(n, -1)
+    grouped = group >= 0
+    owner[grouped] = first_of_group[group[grouped]]
+    crosses = (owner >= 0) & (last_break > owner)
+    unbroken: np.ndarray = np.where(crosses & ~is_record, -1, group)
+    return unbroken
+
+
+def _joined_messages(
+    messages: pa.Array, group: np.ndarray, member: np.ndarray, records: int
+) -> pa.Array:
+    """Per record, the ``messages`` of its ``member`` lines (in order) joined by newlines."""
+    values = messages.filter(pa.array(member))
+    offsets = np.searchsorted(group[member], np.arange(records + 1)).astype(np.int32)
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), "\n")
 
 
 def _carry_forward(values: np.ndarray, known: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ from inspector.readers.glog_lines import (
 )
 from inspector.readers.local_dates import place_years, safe_date, years_from_mtime
 from inspector.readers.result import ReaderResult
-from inspector.timezones import civil_to_us
+from inspector.timezones import civil_to_us, clock_rows, concat_clocks
 
 HEADER_LINES = 6
 
@@ -146,7 +146,7 @@ def _without_first(parsed: ParsedGlog) -> ParsedGlog:
     """``parsed`` without its first record (the context line)."""
     return ParsedGlog(
         first=parsed.first[1:], severity=parsed.severity[1:], month=parsed.month[1:],
-        day=parsed.day[1:], clock=tuple(c[1:] for c in parsed.clock),  # type: ignore[arg-type]
+        day=parsed.day[1:], clock=clock_rows(parsed.clock, slice(1, None)),
         thread=parsed.thread[1:], file=parsed.file[1:], src_line=parsed.src_line[1:],
         message=parsed.message[1:], line=parsed.line[1:], item=parsed.item[1:],
         plain=parsed.plain[1:], orphan=parsed.orphan, invalid=parsed.invalid,
@@ -165,14 +165,56 @@ def _concat(parts: list[ParsedGlog]) -> ParsedGlog:
     def numbers(name: str) -> np.ndarray:
         return np.concatenate([getattr(p, name) for p in parts])
 
-    clock = tuple(np.concatenate([p.clock[i] for p in parts]) for i in range(4))
+    clock = concat_clocks([p.clock for p in parts])
     return ParsedGlog(
         first=numbers("first"), severity=arrays("severity"), month=numbers("month"),
-        day=numbers("day"), clock=clock,  # type: ignore[arg-type]
+        day=numbers("day"), clock=clock,
         thread=arrays("thread"), file=arrays("file"), src_line=arrays("src_line"),
         message=arrays("message"), line=numbers("line"), item=arrays("item"),
         plain=numbers("plain"), orphan=np.zeros(0, bool), invalid=np.zeros(0, bool),
     )  # fmt: skip
+
+
+def _stream_notes(stream: GlogStream, parsed: ParsedGlog) -> list[str]:
+    """What the reader says about lines that were not plain glog lines."""
+    notes = []
+    plain = int(parsed.plain.sum())
+    if plain:
+        notes.append(
+            f"{plain:,} lines are not glog lines (another program's output, or the rest of a "
+            "multi-line message): kept as messages of their own (format 'plain'), timed by the "
+            "glog line before them"
+        )
+    if stream.empty:
+        notes.append(f"{stream.empty:,} empty lines")
+    if stream.nul_prefixed:
+        notes.append(
+            f"{stream.nul_prefixed:,} lines began with a NUL run (a crash remnant) that was left "
+            "out; the line after it was read"
+        )
+    return notes
+
+
+def _years(
+    path: str,
+    parsed: ParsedGlog,
+    anchor: dt.date | None,
+    options: GlogOptions,
+    result: ReaderResult,
+) -> np.ndarray:
+    """The year of each glog line (glog writes none): from the file's header or name date
+    (``anchor``), else the year given, else the file's modification time (noted as assumed)."""
+    if not (parsed.month > 0).any():
+        return np.zeros(parsed.count, dtype=np.int64)
+    if anchor is not None:
+        return place_years(anchor, parsed.month, parsed.day)
+    if options.year is not None:
+        result.notes.append(f"glog lines carry no year: {options.year} as given")
+        return place_years(None, parsed.month, parsed.day, options.year)
+    years, how = years_from_mtime(path, parsed.month, parsed.day)
+    result.meta["year_assumed"] = True
+    result.notes.append(how)
+    return years
 
 
 def read_glog(
@@ -209,33 +251,9 @@ def read_glog(
     }
     if stream.host:
         result.meta["host"] = stream.host
-    plain = int(parsed.plain.sum())
-    if plain:
-        result.notes.append(
-            f"{plain:,} lines are not glog lines (another program's output, or the rest of a "
-            "multi-line message): kept as messages of their own (format 'plain'), timed by the "
-            "glog line before them"
-        )
-    if stream.empty:
-        result.notes.append(f"{stream.empty:,} empty lines")
-    if stream.nul_prefixed:
-        result.notes.append(
-            f"{stream.nul_prefixed:,} lines began with a NUL run (a crash remnant) that was left "
-            "out; the line after it was read"
-        )
-    anchor = stream.header_date or _name_stamp(path)
+    result.notes += _stream_notes(stream, parsed)
     dated = parsed.month > 0
-    if not dated.any():
-        years = np.zeros(parsed.count, dtype=np.int64)
-    elif anchor is not None:
-        years = place_years(anchor, parsed.month, parsed.day)
-    elif options.year is not None:
-        years = place_years(None, parsed.month, parsed.day, options.year)
-        result.notes.append(f"glog lines carry no year: {options.year} as given")
-    else:
-        years, how = years_from_mtime(path, parsed.month, parsed.day)
-        result.meta["year_assumed"] = True
-        result.notes.append(how)
+    years = _years(path, parsed, stream.header_date or _name_stamp(path), options, result)
     local_us = civil_to_us(years, parsed.month, parsed.day, *parsed.clock)
     local = naive_timestamps(local_us, dated)
     formats = pa.array(np.where(parsed.plain, "plain", "glog"))

@@ -327,13 +327,15 @@ def _stored_results(
         f"stored results of {len(names):,} scheduled queries ({table.num_rows:,} rows)"
     )
     for name in sorted(names):
-        count = keys.get(name + "counter", (0, "—"))[1]
-        epoch = keys.get(name + "epoch", (0, "—"))[1]
-        result.notes.append(f"query {name}: counter {count}, epoch {epoch}")
+        stored_counter = keys.get(name + "counter", (0, "—"))[1]
+        stored_epoch = keys.get(name + "epoch", (0, "—"))[1]
+        result.notes.append(f"query {name}: counter {stored_counter}, epoch {stored_epoch}")
     return _records(table, source, fmt="database_stored", query=rows.column("name"))
 
 
-def _logs(domain: Domain, source: str, result: ReaderResult, parts: list) -> pa.Table | None:
+def _logs(
+    domain: Domain, source: str, result: ReaderResult, parts: list[pa.Table]
+) -> pa.Table | None:
     """Buffered result/status lines of the TLS/AWS loggers: parsed like a log file."""
     pairs = domain.pairs()
     if not pairs:

@@ -12,6 +12,7 @@ column family *n − 1*).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -155,7 +156,7 @@ def _short(exc: Exception, shadow: str, path: str) -> str:
 def map_domains(physical: dict[str, Domain]) -> tuple[dict[str, str], str]:
     """Logical domain → physical column family, verified from what the families hold."""
 
-    def holds(cf: str, test) -> bool:
+    def holds(cf: str, test: Callable[[pa.Array], pa.Array]) -> bool:
         return bool(len(physical[cf])) and bool(pc.any(test(physical[cf].keys)).as_py())
 
     events = [cf for cf in physical if holds(cf, lambda k: pc.starts_with(k, "data."))]

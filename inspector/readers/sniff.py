@@ -30,7 +30,7 @@ class Head:
     compression: str | None
     complete: bool  # the head holds the whole (decompressed) file
     skipped: int = 0  # NUL and blank bytes passed over before the head
-    _cache: dict = field(default_factory=dict, repr=False)
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, path: str) -> Head:

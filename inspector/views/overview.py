@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,8 +24,10 @@ class Overview:
     status_first: dt.datetime | None  # first status line
     status_last: dt.datetime | None
     assumed_year_sources: list[str]  # status files whose year was assumed
-    per_query: list[dict]  # host, query, subscriber, publisher, how, rows, empty_runs, first, last
-    markers: list[dict]  # marker, host, count, first, last
+    per_query: list[
+        dict[str, Any]
+    ]  # host, query, subscriber, publisher, how, rows, empty_runs, first, last
+    markers: list[dict[str, Any]]  # marker, host, count, first, last
 
 
 def overview(ws: Workspace) -> Overview:
@@ -84,9 +84,9 @@ def overview(ws: Workspace) -> Overview:
     return Overview(first, last, status_first, status_last, assumed, per_query, markers)
 
 
-def _dicts(rel: duckdb.DuckDBPyRelation) -> list[dict]:
-    table: pa.Table = rel.to_arrow_table()
-    return table.to_pylist()
+def _dicts(rel: duckdb.DuckDBPyRelation) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = rel.to_arrow_table().to_pylist()
+    return rows
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

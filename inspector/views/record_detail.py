@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import json
 import zlib
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -41,11 +42,12 @@ def _text(value: object, zone: dt.tzinfo = dt.UTC) -> str:
     return str(value)
 
 
-def _row(records: pa.Table, row: int) -> dict:
-    return records.slice(int(row), 1).to_pylist()[0]
+def _row(records: pa.Table, row: int) -> dict[str, Any]:
+    values: dict[str, Any] = records.slice(int(row), 1).to_pylist()[0]
+    return values
 
 
-def is_database_row(record: dict) -> bool:
+def is_database_row(record: dict[str, Any]) -> bool:
     """True for records read from osquery.db (they have a key instead of a line of a file)."""
     return str(record.get("format") or "").startswith("database") or bool(record.get("key"))
 
@@ -145,7 +147,8 @@ def duplicate_siblings(records: pa.Table, row: int, limit: int = 50) -> np.ndarr
     if content is None:  # a table without the load-time hash: hash it once here
         content = content_hashes(records)
     value = content[int(row)]
-    candidates = np.flatnonzero(pc.fill_null(pc.equal(content, value), False).to_numpy())
+    equal = pc.fill_null(pc.equal(content, value), False).to_numpy()
+    candidates: np.ndarray = np.flatnonzero(equal)
     candidates = candidates[candidates != row]
     if not len(candidates):
         return candidates.astype(np.int64)
@@ -161,7 +164,8 @@ def duplicate_siblings(records: pa.Table, row: int, limit: int = 50) -> np.ndarr
     database = pc.starts_with(subset.column("format").cast(pa.string()), "database")
     database = pc.fill_null(database, False).to_numpy(zero_copy_only=False)
     same &= database == (stream_of(record["format"]) == "osquery_db")
-    return candidates[same][:limit].astype(np.int64)
+    siblings: np.ndarray = candidates[same][:limit].astype(np.int64)
+    return siblings
 
 
 def record_json(records: pa.Table, row: int) -> str:

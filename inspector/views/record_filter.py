@@ -11,6 +11,7 @@ large is copied).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -111,14 +112,16 @@ def structured_mask(records: pa.Table, flt: RecordFilter) -> np.ndarray:
     return mask
 
 
-def _text_mask(records: pa.Table, rows: np.ndarray, text: str, progress) -> np.ndarray:
+def _text_mask(
+    records: pa.Table, rows: np.ndarray, text: str, progress: Progress | None
+) -> np.ndarray:
     """Which of ``rows`` contain ``text`` (any case) in a text column."""
     hit = np.zeros(records.num_rows, dtype=bool)
     for name in TEXT_DICTIONARY_COLUMNS:
         hit |= value_mask(
             records.column(name), lambda d: pc.match_substring(d, text, ignore_case=True)
         )
-    found = hit[rows]
+    found: np.ndarray = hit[rows]
     for name in TEXT_COLUMNS:
         table = records.select([name])
         for start, part, _, in_part in _pieces(table, rows, progress, "searching the text"):
@@ -127,7 +130,9 @@ def _text_mask(records: pa.Table, rows: np.ndarray, text: str, progress) -> np.n
     return found
 
 
-def _pieces(table: pa.Table, rows: np.ndarray, progress, message: str):
+def _pieces(
+    table: pa.Table, rows: np.ndarray, progress: Progress | None, message: str
+) -> Iterator[tuple[int, pa.Table, np.ndarray, np.ndarray]]:
     """Yield ``(offset into rows, table piece, table row of each piece row, rows' positions in
     the piece)``: the taken rows when they are few, else the whole table slice by slice
     (zero-copy) with the positions of the rows inside each slice."""
@@ -149,7 +154,8 @@ def _positions_of(match: pa.ChunkedArray | pa.Array, positions: np.ndarray) -> n
     values = pc.fill_null(match, False)
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    return values.to_numpy(zero_copy_only=False)[positions]
+    found: np.ndarray = values.to_numpy(zero_copy_only=False)[positions]
+    return found
 
 
 def _sql_rows(

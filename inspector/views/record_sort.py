@@ -53,7 +53,8 @@ def sort_rows(
         sort_keys=[("v", "descending" if descending else "ascending")],
         null_placement="at_end",  # one option for every key: a per-key one needs pyarrow ≥ 22
     )
-    return index[order.to_numpy()]
+    ordered: np.ndarray = index[order.to_numpy()]
+    return ordered
 
 
 def json_values(records: pa.Table, index: np.ndarray, key: str) -> pa.Array:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.binning import Binner
+from inspector.analysis.binning import RateSource
 
 SECOND = 1_000_000
 WIDTHS_US = [
@@ -53,7 +54,7 @@ def width_label(width_us: int) -> str:
 class Lane:
     """One lane: its identity, its label, and bucket start times (s) with a value per bucket."""
 
-    key: tuple  # (host, publisher, subscriber, query, stream)
+    key: tuple[str | None, ...]  # (host, publisher, subscriber, query, stream)
     label: str
     starts: np.ndarray  # float seconds since the epoch
     values: np.ndarray
@@ -80,7 +81,13 @@ class Frame:
     subscription_lanes: list[Lane] = field(default_factory=list)
 
 
-def lane_label(host, publisher, subscriber, query, stream) -> str:
+def lane_label(
+    host: str | None,
+    publisher: str | None,
+    subscriber: str | None,
+    query: str | None,
+    stream: str | None,
+) -> str:
     """``openbsm → process_events`` (plus `` · db`` for the database buffer), or the query."""
     name = f"{publisher} → {subscriber}" if subscriber and publisher else subscriber or query or "?"
     return name + (" · osquery.db" if stream == "database" else "")
@@ -132,7 +139,9 @@ def factor_lanes(factors: pa.Table, width_us: int) -> list[Lane]:
     return out
 
 
-def _gridded(starts: np.ndarray, values: np.ndarray, width_s: float) -> tuple:
+def _gridded(
+    starts: np.ndarray, values: np.ndarray, width_s: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Buckets without events have no factor: put them on a gapless grid as NaN (drawn as gaps)."""
     if len(starts) < 2:
         return starts, values
@@ -246,7 +255,7 @@ def subscription_lanes(
 
 
 def build_frame(
-    binner: Binner,
+    binner: RateSource,
     width_us: int,
     factors_fine: pa.Table,
     lo_us: int | None = None,
@@ -264,7 +273,7 @@ def build_frame(
     return Frame(width_us, lo_us, hi_us, lanes, factors, subscribed)
 
 
-def markers_table(status: pa.Table) -> list[dict]:
+def markers_table(status: pa.Table) -> list[dict[str, Any]]:
     """Markers the timeline draws: time (s), kind, host (None: every host), message."""
     if not status.num_rows:
         return []

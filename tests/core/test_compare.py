@@ -173,7 +173,7 @@ def test_compare_command_usage_errors(runs, tmp_path) -> None:
 def test_rates_per_hour_do_not_depend_on_the_bucket_size(runs) -> None:
     _, _, before = runs["linux-control"]
     _, _, after = runs["openbsm-double"]
-    from inspector.analysis.duplicates import BurstOptions
+    from inspector.analysis.burst_rules import BurstOptions
 
     rates = []
     for width in (60, 3600, 86400):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from inspector.loading.pipeline import load
 from inspector.model import LoadOptions
 from inspector.readers.glog import GlogOptions, read_glog
@@ -116,3 +118,44 @@ def test_windows_thread_ids_and_crlf(tmp_path) -> None:
     )
     (row,) = read_glog(str(path), options=GlogOptions()).status.to_pylist()
     assert row["message"] == "Event publisher not enabled: x: y" and row["thread"] == 4776
+
+
+def test_a_break_cuts_continuation_lines_from_their_record() -> None:
+    from inspector.readers.glog_lines import unbroken_groups
+
+    # records start at lines 0 and 3; lines 1-2 and 4-5 continue them; a break at line 2
+    is_record = np.array([1, 0, 0, 1, 0, 0], bool)
+    group = np.cumsum(is_record) - 1
+    breaks = np.array([0, 0, 1, 0, 0, 0], bool)
+    assert unbroken_groups(group, is_record, breaks).tolist() == [0, 0, -1, 1, 1, 1]
+    # a break on a record's own line does not cut its continuations
+    breaks = np.array([0, 0, 0, 1, 0, 0], bool)
+    assert unbroken_groups(group, is_record, breaks).tolist() == [0, 0, 0, 1, 1, 1]
+    # lines before the first record belong to none, break or not
+    before = unbroken_groups(np.array([-1, 0]), np.array([0, 1], bool), np.zeros(2, bool))
+    assert before.tolist() == [-1, 0]
+
+
+def test_glog_years_come_from_the_anchor_then_the_given_year_then_the_file_time(
+    tmp_path,
+) -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from inspector.readers.glog_lines import parse_glog_lines
+    from inspector.readers.glog_stream import _years
+    from inspector.readers.result import ReaderResult
+
+    texts = pa.array(["I1230 23:59:59.000000 1 a.cc:1] late", "I0102 00:00:01.000000 1 a.cc:1] x"])
+    parsed = parse_glog_lines(texts, np.array([1, 2]), None, join_continuations=False)
+    path = tmp_path / "osqueryd.INFO"
+    path.write_text("")
+    result = ReaderResult(kind="status_log_glog")
+    anchored = _years(str(path), parsed, dt.date(2025, 12, 30), GlogOptions(year=1999), result)
+    assert anchored.tolist() == [2025, 2026] and not result.notes  # the new year is crossed
+    given = _years(str(path), parsed, None, GlogOptions(year=2020), result)
+    assert given[0] == 2020 and result.notes == ["glog lines carry no year: 2020 as given"]
+    result = ReaderResult(kind="status_log_glog")
+    _years(str(path), parsed, None, GlogOptions(), result)
+    assert result.meta["year_assumed"] is True and len(result.notes) == 1

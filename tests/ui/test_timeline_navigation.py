@@ -48,10 +48,15 @@ def _click_lanes(window, qtbot) -> None:
 
 def test_the_ruler_stays_above_the_lanes_and_lines_up_with_them(window, qtbot) -> None:
     view = window.timeline.view
-    assert view.scroll.isAncestorOf(view.graphics) and not view.scroll.isAncestorOf(view.ruler)
-    view.scroll.verticalScrollBar().setValue(view.scroll.verticalScrollBar().maximum())
+    assert view.scroll_area.isAncestorOf(view.graphics) and not view.scroll_area.isAncestorOf(
+        view.ruler
+    )
+    view.scroll_area.verticalScrollBar().setValue(view.scroll_area.verticalScrollBar().maximum())
     qtbot.wait(50)
-    assert view.ruler.isVisible() and view.ruler.geometry().bottom() < view.scroll.geometry().top()
+    assert (
+        view.ruler.isVisible()
+        and view.ruler.geometry().bottom() < view.scroll_area.geometry().top()
+    )
     # The ruler's axis spans exactly the lanes' plotting area (same left edge and width).
     master = view.plots[view.visible_keys()[0]].view
     rect = master.sceneBoundingRect()
@@ -69,8 +74,8 @@ def test_f8_zooms_to_the_finding_scrolls_its_lane_into_view_and_highlights_it(wi
     key = view.highlighted
     assert key is not None and key[2] == finding["subscriber"]
     top = view.lane_top(key)
-    shown = view.scroll.verticalScrollBar().value()
-    assert shown <= top and top + LANE_HEIGHT <= shown + view.scroll.viewport().height()
+    shown = view.scroll_area.verticalScrollBar().value()
+    assert shown <= top and top + LANE_HEIGHT <= shown + view.scroll_area.viewport().height()
     assert view.plots[key].view.background.isVisible()  # tinted
 
 
@@ -126,8 +131,8 @@ def test_lane_tree_click_scrolls_filter_hides_and_names_have_tooltips(window, qt
     key = last.data(0, Qt.ItemDataRole.UserRole)
     assert view.highlighted == key
     top = view.lane_top(key)
-    shown = view.scroll.verticalScrollBar().value()
-    assert shown <= top < shown + view.scroll.viewport().height()
+    shown = view.scroll_area.verticalScrollBar().value()
+    assert shown <= top < shown + view.scroll_area.viewport().height()
     assert last.toolTip(0) == view.labels[key]
     assert view.plots[key].label.toolTip() == view.labels[key]
     qtbot.keyClicks(panel.lane_filter, "socket")

@@ -87,14 +87,17 @@ class CompareController(QObject):
         self.window.message.setText(f"Cannot compare: {message}")
 
     def _on_compared(self, result: Comparison) -> None:
+        after = self.after
+        if after is None:  # the compared run was dropped while the comparison ran
+            return
         self.result = result
         current = getattr(self.window, "current_paths", []) or ["this run"]
-        self.panel.show_comparison(result, run_name(current), run_name(self.after.paths))
+        self.panel.show_comparison(result, run_name(current), run_name(after.paths))
         offset = _offset_s(result)
         timeline = self.window._timeline()
         timeline.set_overlay(
-            self.after.binner, self.after.factors, offset, result.by_host,
-            f"{run_name(self.after.paths)}",
+            after.binner, after.factors, offset, result.by_host,
+            f"{run_name(after.paths)}",
         )  # fmt: skip
         rose = [r for r in result.table.to_pylist() if r["change"] == "duplication"]
         # Show the factor lanes of the subscribers whose duplication rose (the after run's
@@ -106,7 +109,7 @@ class CompareController(QObject):
             view.set_hidden(view.hidden - shown)
             timeline._fill_tree()
         self.window.message.setText(
-            f"Compared with {run_name(self.after.paths)}: duplication rose in "
+            f"Compared with {run_name(after.paths)}: duplication rose in "
             f"{len({r['subscriber'] or r['query'] for r in rose})} lanes"
         )
 

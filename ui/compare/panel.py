@@ -118,7 +118,9 @@ class ComparePanel(QWidget):
             "start (agent start) or a marker kind; add :N for the N-th, e.g. config_change:2"
         )
         box.activated.connect(lambda _i: self._emit_alignment())
-        box.lineEdit().editingFinished.connect(self._emit_alignment)
+        line = box.lineEdit()  # there is one: the box is editable
+        if line is not None:
+            line.editingFinished.connect(self._emit_alignment)
         return box
 
     def _emit_alignment(self) -> None:

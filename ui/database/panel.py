@@ -49,8 +49,8 @@ BYTE_COLUMNS = ("bytes", "key_bytes", "value_bytes", "sst_bytes", "ram_bytes", "
 NOT_KEEPING_UP = QColor("#F5C6A5")
 
 
-def _duration(seconds: object) -> str:
-    s = int(seconds)  # type: ignore[call-overload]
+def _duration(seconds: float) -> str:
+    s = int(seconds)
     h, rest = divmod(s, 3600)
     return f"{h}h{rest // 60:02d}m" if h else f"{rest // 60}m{rest % 60:02d}s"
 

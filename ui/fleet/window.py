@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from inspector.analysis.duplicates import BurstOptions
+from inspector.analysis.burst_rules import BurstOptions
 from inspector.fleet.heat_grid import heat_grid
 from inspector.fleet.host_run import host_workspace
 from inspector.fleet.scan import fleet_scan

@@ -107,7 +107,7 @@ def snapshot_of(loop: FollowLoop, full: bool = False) -> LiveSnapshot:
         snap.overview = overview(ws)
         span = binner.span_us()
         width = nice_width(span[1] - span[0]) if span else FACTOR_WIDTH_US
-        snap.frame = build_frame(binner, width, snap.factors)  # type: ignore[arg-type]
+        snap.frame = build_frame(binner, width, snap.factors)
     return snap
 
 

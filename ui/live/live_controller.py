@@ -114,7 +114,7 @@ class LiveController(QObject):
         """The first showing: every panel, as a loaded run."""
         assert snap.frame is not None and snap.overview is not None
         run = LoadedRun(
-            snap.workspace, snap.overview, snap.binner, snap.factors, snap.findings,  # type: ignore[arg-type]
+            snap.workspace, snap.overview, snap.binner, snap.factors, snap.findings,
             snap.frame, snap.markers, paths=self.paths,
         )  # fmt: skip
         self.window._on_loaded(run)  # the window's own way of showing a run

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -73,7 +74,8 @@ class ArrowTableModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         # Per-column display functions (e.g. a file name for a path); the tooltip keeps the value.
-        self.formatters: dict[str, Callable[[object], str]] = {}
+        # column → how its (non-null) values read: each column has its own value type
+        self.formatters: dict[str, Callable[[Any], str]] = {}
         # Per-column cell backgrounds (e.g. a compare table's change word); value → colour or None.
         self.backgrounds: dict[str, Callable[[object], object]] = {}
         self._table = pa.table({})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 from PySide6.QtCore import QObject, Signal
 
-from inspector.analysis.binning import Binner
+from inspector.analysis.binning import RateSource
 from inspector.views.timeline_frames import build_frame
 from ui.latest_job import LatestJob
 
@@ -17,14 +17,14 @@ class Rebinner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.binner: Binner | None = None
+        self.binner: RateSource | None = None
         self.factors: pa.Table | None = None
         self.subscriptions: pa.Table | None = None
         self.job = LatestJob(self)
         self.job.done.connect(self.frame_ready)  # a failed re-bin keeps the current picture
 
     def set_source(
-        self, binner: Binner, factors: pa.Table, subscriptions: pa.Table | None = None
+        self, binner: RateSource, factors: pa.Table, subscriptions: pa.Table | None = None
     ) -> None:
         self.job.cancel()
         self.binner, self.factors, self.subscriptions = binner, factors, subscriptions

@@ -95,10 +95,10 @@ class TimelineView(QWidget):
         self.graphics.keyed.connect(self.key_step)
         self.graphics.ci.layout.setSpacing(0)
         self.graphics.ci.setContentsMargins(0, 0, 8, 0)
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
-        self.scroll.setWidget(self.graphics)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.scroll_area.setWidget(self.graphics)
         # The ruler: outside the scroll area, so it stays in view whatever lane is scrolled to.
         self.ruler = pg.GraphicsLayoutWidget()
         self.ruler.setFixedHeight(RULER_HEIGHT)
@@ -112,7 +112,7 @@ class TimelineView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.ruler)
-        layout.addWidget(self.scroll)
+        layout.addWidget(self.scroll_area)
         self.plots: dict[tuple, LanePlot] = {}  # key (+ "factor") → plot
         self.order: list[tuple] = []
         self.hidden: set[tuple] = set()
@@ -244,8 +244,8 @@ class TimelineView(QWidget):
 
     def keys_in_view(self) -> list[tuple]:
         """The visible lanes scrolled into view (at least partly)."""
-        top = self.scroll.verticalScrollBar().value()
-        bottom = top + self.scroll.viewport().height()
+        top = self.scroll_area.verticalScrollBar().value()
+        bottom = top + self.scroll_area.viewport().height()
         keys = self.visible_keys()
         return [k for i, k in enumerate(keys)
                 if i * LANE_HEIGHT < bottom and (i + 1) * LANE_HEIGHT > top]  # fmt: skip
@@ -345,7 +345,7 @@ class TimelineView(QWidget):
         top = self.lane_top(key)
         if top is None:
             return False
-        self.scroll.ensureVisible(0, top + LANE_HEIGHT // 2, 0, LANE_HEIGHT)
+        self.scroll_area.ensureVisible(0, top + LANE_HEIGHT // 2, 0, LANE_HEIGHT)
         return True
 
     def highlight(self, key: tuple | None) -> None:

@@ -204,15 +204,19 @@ class FilterBar(QWidget):
 
     def filter(self) -> RecordFilter:
         """The filter the bar shows now (including text still being typed)."""
-        chosen = {}
-        for name, attr in COMBOS:
-            data = self.combos[name].currentData()
-            if data not in (None, ALL):
-                chosen[attr] = frozenset({None if data == NULL else data})
         return RecordFilter(
-            **chosen, time_range=self.time_range, text=self.text.text().strip(),
+            hosts=self._chosen("host"), subscribers=self._chosen("subscriber"),
+            queries=self._chosen("query"), actions=self._chosen("action"),
+            time_range=self.time_range, text=self.text.text().strip(),
             sql_where=self.sql.text().strip(), stream=self.stream,
         )  # fmt: skip
+
+    def _chosen(self, column: str) -> frozenset[str | None] | None:
+        """The value chosen for ``column`` (None: every value)."""
+        data = self.combos[column].currentData()
+        if data in (None, ALL):
+            return None
+        return frozenset({None if data == NULL else data})
 
     def show_error(self, message: str | None) -> None:
         """The SQL clause's error in red under the bar; None hides it."""

@@ -84,14 +84,14 @@ class RecordDetailPane(QWidget):
 
         # The fields get the height; the raw lines and the copies share a tabbed box below them
         # (three titled boxes left the fields two rows at 1280×800).
-        self.lower = QTabWidget(self)
-        self.lower.setDocumentMode(True)
-        self.lower.addTab(self.raw, "Raw lines")
-        self.lower.addTab(self.siblings, "Copies")
+        self.lower_tabs = QTabWidget(self)
+        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.addTab(self.raw, "Raw lines")
+        self.lower_tabs.addTab(self.siblings, "Copies")
         self.siblings_box = self.siblings
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(_section("Fields", self.fields))
-        splitter.addWidget(self.lower)
+        splitter.addWidget(self.lower_tabs)
         self.fields.setMinimumHeight(4 * (self.fontMetrics().height() + 6))
         self.raw.setMinimumHeight(3 * self.fontMetrics().height())
         splitter.setStretchFactor(0, 3)
@@ -173,9 +173,9 @@ class RecordDetailPane(QWidget):
     def show_siblings(self, siblings: list[tuple[int, str]]) -> None:
         """Copies of the record as (table row, where it was read); clicking one shows it."""
         self.siblings.clear()
-        at = self.lower.indexOf(self.siblings)
-        self.lower.setTabText(at, f"Copies ({len(siblings)})" if siblings else "Copies")
-        self.lower.setTabToolTip(at, "Same content, host, subscriber and stream")
+        at = self.lower_tabs.indexOf(self.siblings)
+        self.lower_tabs.setTabText(at, f"Copies ({len(siblings)})" if siblings else "Copies")
+        self.lower_tabs.setTabToolTip(at, "Same content, host, subscriber and stream")
         if not siblings:
             self.siblings.addItem("(none: this content appears once here)")
             self.siblings.item(0).setFlags(Qt.ItemFlag.NoItemFlags)

@@ -66,9 +66,12 @@ class _Shown:
 
 def _columns_for(records: pa.Table, flt: RecordFilter) -> list[str]:
     """One query selected: its JSON keys become columns; else the record columns."""
-    if flt.queries is None or len(flt.queries) != 1 or None in flt.queries:
+    if flt.queries is None or len(flt.queries) != 1:
         return DEFAULT_COLUMNS
-    keys = [VIRTUAL_PREFIX + k for k in query_keys(records, next(iter(flt.queries)))]
+    (query,) = flt.queries
+    if query is None:
+        return DEFAULT_COLUMNS
+    keys = [VIRTUAL_PREFIX + k for k in query_keys(records, query)]
     if not keys:
         return DEFAULT_COLUMNS
     return ["log_time", "event_time", "host", "action", *keys, "line", "source", "columns"]
@@ -280,7 +283,7 @@ class RecordsPanel(QWidget):
             # No column chosen: time order (the event's time, else the log time).
             ordered = (
                 time_order(records, rows)
-                if column is None
+                if column is None or sort is None
                 else sort_rows(records, rows, column, sort[1])
             )
             return _Shown(records, flt, rows, ordered, columns, sort)
@@ -405,7 +408,7 @@ class RecordsPanel(QWidget):
 
     def copy_selection(self) -> None:
         """Copy the selected rows (at most ``MAX_COPY_ROWS``) as JSON lines."""
-        ranges = self.view.selectionModel().selection()
+        ranges = self.view.selectionModel().selection().toList()
         view_rows = [np.arange(r.top(), r.bottom() + 1) for r in ranges]  # ranges, not rows
         if not view_rows:
             return

@@ -38,7 +38,7 @@ class SearchableTablePanel(TablePanel):
         self.search.setPlaceholderText(f"Search the {what}…")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._search)
-        self.layout().insertWidget(0, self.search)
+        self.panel_layout.insertWidget(0, self.search)
         self.highlight = HighlightDelegate(self.view)
         self.view.setItemDelegate(self.highlight)
         self.job = LatestJob(self)

@@ -48,10 +48,10 @@ class TablePanel(QWidget):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.caption = QLabel(empty_text, self)
         self.empty_text = empty_text
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.view)
+        self.panel_layout = QVBoxLayout(self)  # the caption above the table (subclasses add to it)
+        self.panel_layout.setContentsMargins(4, 4, 4, 4)
+        self.panel_layout.addWidget(self.caption)
+        self.panel_layout.addWidget(self.view)
 
     def show_table(
         self, table: pa.Table, columns: list[str] | None = None, caption: str = ""

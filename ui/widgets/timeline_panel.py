@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.analysis.binning import Binner
+from inspector.analysis.binning import RateSource
 from inspector.views.timeline_frames import Frame, nice_width, width_label
 from ui.display_zone import DisplayZone
 from ui.timeline.plots import LanePlot
@@ -119,7 +119,7 @@ class TimelinePanel(QWidget):
     # -- a run ----------------------------------------------------------------------------------
     def show_run(
         self,
-        binner: Binner,
+        binner: RateSource,
         factors: pa.Table,
         frame: Frame,
         markers: list[dict],
@@ -146,7 +146,7 @@ class TimelinePanel(QWidget):
         self.reset_zoom()
 
     def refresh(
-        self, binner: Binner, factors: pa.Table, markers: list[dict], findings: pa.Table
+        self, binner: RateSource, factors: pa.Table, markers: list[dict], findings: pa.Table
     ) -> None:
         """New data of a followed run: the same view, its lanes re-binned and re-decorated
         (lanes that appeared are added when their frame arrives)."""
@@ -247,10 +247,8 @@ class TimelinePanel(QWidget):
     def _apply_hidden(self) -> None:
         """Lanes unchecked or filtered out of the tree are hidden in the plot."""
         unchecked, filtered = set(), set()
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
-            for j in range(top.childCount()):
-                child = top.child(j)
+        for top in _top_items(self.tree):
+            for child in _children(top):
                 if child.checkState(0) != Qt.CheckState.Checked:
                     unchecked.add(child.data(0, KEY_ROLE))
                 if child.isHidden():
@@ -265,11 +263,9 @@ class TimelinePanel(QWidget):
 
     def _apply_lane_filter(self, text: str) -> None:
         needle = text.strip().lower()
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
+        for top in _top_items(self.tree):
             shown = 0
-            for j in range(top.childCount()):
-                child = top.child(j)
+            for child in _children(top):
                 match = (
                     not needle or needle in child.text(0).lower() or needle in top.text(0).lower()
                 )
@@ -321,7 +317,7 @@ class TimelinePanel(QWidget):
 
     # -- the compared run --------------------------------------------------------------------------
     def set_overlay(
-        self, binner: Binner | None, factors: pa.Table | None, offset_s: float, by_host: bool,
+        self, binner: RateSource | None, factors: pa.Table | None, offset_s: float, by_host: bool,
         label: str = "",
     ) -> None:  # fmt: skip
         """Draw the compared run's lanes (dashed) shifted by ``offset_s``; None clears them."""
@@ -391,3 +387,15 @@ def _bursts_of(findings: pa.Table) -> list[dict]:
 def b_key(b: dict) -> tuple:
     """The factor lane's key of a burst."""
     return (b["host"], b["publisher"], b["subscriber"], None, b["stream"])
+
+
+def _top_items(tree: QTreeWidget) -> list[QTreeWidgetItem]:
+    """The tree's top-level items (Qt types each as optional: None only for an index past the end)."""
+    items = (tree.topLevelItem(i) for i in range(tree.topLevelItemCount()))
+    return [item for item in items if item is not None]
+
+
+def _children(item: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+    """The item's child items."""
+    children = (item.child(j) for j in range(item.childCount()))
+    return [child for child in children if child is not None]

@@ -182,7 +182,7 @@ def _us_to_timestamp(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.cast(values, pa.int64()).cast(TIMESTAMP)
 
 
-def _dict(values) -> pa.Array:
+def _dict(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     return pc.dictionary_encode(arr.cast(pa.string()))
 

@@ -7,6 +7,8 @@ flat table (``flat``) without parsing the line again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from inspector.readers.glog_lines import GLOG_LINE
 
 # Every top-level key osquery writes in a result or status record (plus the AWS/TLS additions).
@@ -40,7 +42,7 @@ _RESULT_FIELDS = {
 _SHARED_FIELDS = {"hostIdentifier", "hostname", "calendarTime", "unixTime"}
 
 
-def _structure(keep) -> str:
+def _structure(keep: Callable[[str], bool]) -> str:
     return "{" + ",".join(f'"{key}":"{typ}"' for key, typ in _FIELDS if keep(key)) + "}"
 
 

@@ -63,29 +63,9 @@ def line_table(lines: LineChunk) -> LineTable:
         i: f"invalid UTF-8 at byte {offset + 1} of the line"
         for i, offset in invalid_utf8_lines(lines).items()
     }
-    blank_lo: list[np.ndarray] = []
-    blank_hi: list[np.ndarray] = []
-
-    if lines.first_line == 1 and bytes(lines.data[:3]) == BOM:
-        blank_lo.append(np.array([0]))
-        blank_hi.append(np.array([3]))
-        starts_for_search = starts.copy()
-        starts_for_search[0] = 3
-    else:
-        starts_for_search = starts
-
-    # Nearly every line starts with "{": only the others need a search for their first brace.
-    first = (
-        arr[np.minimum(starts_for_search, max(len(arr) - 1, 0))]
-        if len(arr)
-        else np.zeros(0, np.uint8)
-    )
-    brace = np.where((ends > starts_for_search) & (first == ord("{")), starts_for_search, -1)
-    others = np.flatnonzero(brace < 0)
-    if len(others):
-        brace[others] = first_byte_at_or_after(
-            arr, ord("{"), starts_for_search[others], ends[others]
-        )
+    blanks = _Blanks()
+    text_starts = _after_bom(lines, blanks)
+    brace = first_braces(arr, text_starts, ends)
     nuls = count_bytes_in_ranges(arr, 0, starts, ends)
     result = LineTable(pa.table({}), pre_bad)
     # A NUL run is not part of the text after it (a crash left zeros, then the agent wrote on):
@@ -97,16 +77,83 @@ def line_table(lines: LineChunk) -> LineTable:
         result.nul_trimmed += len(moved)
         result.torn_before_nuls = torn
     has_brace = brace >= 0
-    prefixed = has_brace & (brace > starts_for_search)
+    prefixed = has_brace & (brace > text_starts)
     if prefixed.any():
-        clean_prefix = prefixed & (count_bytes_in_ranges(arr, 0, starts_for_search, brace) == 0)
+        clean_prefix = prefixed & (count_bytes_in_ranges(arr, 0, text_starts, brace) == 0)
         result.prefixed = int(np.count_nonzero(clean_prefix))
-        blank_lo.append(starts_for_search[prefixed])
-        blank_hi.append(brace[prefixed])
+        blanks.add(text_starts[prefixed], brace[prefixed])
     # Lines with NUL bytes after their record's start: keep a complete record they follow.
     trailing = (nuls > 0) & has_brace
     if after_run is not None:
         trailing[after_run[0]] = False
+    result.nul_trimmed += _blank_nuls_after_records(lines, brace, trailing, pre_bad, blanks)
+    ok = has_brace.copy()
+    if pre_bad:
+        idx = np.fromiter(pre_bad.keys(), dtype=np.int64)
+        blanks.add(starts[idx], ends[idx])
+        ok[idx] = False
+    result.table = _arrow_input(lines, blanks.applied(lines.data), ok)
+    return result
+
+
+class _Blanks:
+    """Byte ranges ``[lo, hi)`` of the chunk to overwrite with spaces."""
+
+    def __init__(self) -> None:
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+
+    def add(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.lo.append(lo)
+        self.hi.append(hi)
+
+    def applied(self, data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
+        """``data`` with the ranges blanked: in place when it is writable, else in a copy."""
+        if not self.lo:
+            return data
+        # A pool buffer's view belongs to this chunk alone: blanked in place, like a bytearray.
+        writable = isinstance(data, bytearray) or (
+            isinstance(data, memoryview) and not data.readonly
+        )
+        if not writable:
+            data = bytearray(data)
+        fill_ranges(data, np.concatenate(self.lo), np.concatenate(self.hi))
+        return data
+
+
+def _after_bom(lines: LineChunk, blanks: _Blanks) -> np.ndarray:
+    """Where each line's text starts: past a byte-order mark at the start of the file (which is
+    blanked), else at the line start."""
+    if lines.first_line == 1 and bytes(lines.data[:3]) == BOM:
+        blanks.add(np.array([0]), np.array([3]))
+        starts = lines.starts.copy()
+        starts[0] = 3
+        return starts
+    return lines.starts
+
+
+def first_braces(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The position of the first ``{`` in each line ``[start, end)`` of ``arr``, -1 for none."""
+    # Nearly every line starts with "{": only the others need a search for their first brace.
+    first = arr[np.minimum(starts, max(len(arr) - 1, 0))] if len(arr) else np.zeros(0, np.uint8)
+    brace = np.where((ends > starts) & (first == ord("{")), starts, -1)
+    others = np.flatnonzero(brace < 0)
+    if len(others):
+        brace[others] = first_byte_at_or_after(arr, ord("{"), starts[others], ends[others])
+    return brace
+
+
+def _blank_nuls_after_records(
+    lines: LineChunk,
+    brace: np.ndarray,
+    trailing: np.ndarray,
+    pre_bad: dict[int, str],
+    blanks: _Blanks,
+) -> int:
+    """Blank what follows a complete record in the ``trailing`` lines (NUL bytes after the
+    record's start) when that is only NULs and whitespace; return how many lines were."""
+    trimmed = 0
+    ends = lines.ends
     for i in np.flatnonzero(trailing).tolist():
         if i in pre_bad:
             continue
@@ -117,27 +164,16 @@ def line_table(lines: LineChunk) -> LineTable:
             and b"\x00" not in raw[: close + 1]
             and not raw[close + 1 :].strip(b"\x00 \t\r")
         ):
-            blank_lo.append(np.array([brace[i] + close + 1]))
-            blank_hi.append(np.array([ends[i]]))
-            result.nul_trimmed += 1
+            blanks.add(np.array([brace[i] + close + 1]), np.array([ends[i]]))
+            trimmed += 1
+    return trimmed
 
-    data = lines.data
-    if pre_bad:
-        idx = np.fromiter(pre_bad.keys(), dtype=np.int64)
-        blank_lo.append(starts[idx])
-        blank_hi.append(ends[idx])
-    if blank_lo:
-        # A pool buffer's view belongs to this chunk alone: blanked in place, like a bytearray.
-        writable = isinstance(data, bytearray) or (
-            isinstance(data, memoryview) and not data.readonly
-        )
-        if not writable:
-            data = bytearray(data)
-        fill_ranges(data, np.concatenate(blank_lo), np.concatenate(blank_hi))
-    ok = has_brace.copy()
-    if pre_bad:
-        ok[np.fromiter(pre_bad.keys(), dtype=np.int64)] = False
-    offsets = np.append(starts, len(data)).astype(np.int64)
+
+def _arrow_input(
+    lines: LineChunk, data: bytes | bytearray | memoryview, ok: np.ndarray
+) -> pa.Table:
+    """``(line, item, text, ok)`` in record batches; ``text`` is a view of ``data``."""
+    offsets = np.append(lines.starts, len(data)).astype(np.int64)
     text = pa.Array.from_buffers(
         pa.large_string(), lines.count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
@@ -149,5 +185,4 @@ def line_table(lines: LineChunk) -> LineTable:
             "ok": pa.array(ok),
         }
     )
-    result.table = pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS))
-    return result
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS))

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from inspector.readers.glog_lines import bounded_int, glog_fields
 from inspector.readers.system_log.prefix import Prefixes, parse_prefixes
+from inspector.timezones import clock_rows, concat_clocks
 
 OSQUERY_PROGRAMS = ("osqueryd", "osqueryi", "osquery", "osqueryd.exe", "osqueryctl")
 LOGGER_FORM = r"^severity=(?P<sev>\d) location=(?P<file>[^:\s]+):(?P<sl>\d+) message=(?P<msg>.*)$"
@@ -104,7 +105,7 @@ def _subset(p: Prefixes, mask: np.ndarray) -> Prefixes:
         month=p.month[mask],
         day=p.day[mask],
         year=p.year[mask],
-        clock=tuple(c[mask] for c in p.clock),  # type: ignore[arg-type]
+        clock=clock_rows(p.clock, mask),
         offset_minutes=p.offset_minutes[mask],
         host=p.host.filter(keep),
         program=p.program.filter(keep),
@@ -188,7 +189,7 @@ def join_chunks(chunks: list[ChunkRows]) -> OsqueryLines:
         month=np.concatenate([p.month for p in pre]),
         day=np.concatenate([p.day for p in pre]),
         year=np.concatenate([p.year for p in pre]),
-        clock=tuple(np.concatenate([p.clock[k] for p in pre]) for k in range(4)),  # type: ignore[arg-type]
+        clock=concat_clocks([p.clock for p in pre]),
         offset_minutes=np.concatenate([p.offset_minutes for p in pre]),
         host=pa.concat_arrays([p.host for p in pre]),
         pid=pa.concat_arrays([p.pid for p in pre]),

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.duck import arrow_query
-from inspector.files.line_index import split_lines
+from inspector.files.line_index import LineChunk, split_lines
 from inspector.files.source_file import Chunk, StreamError, iter_chunks
 from inspector.progress import Progress, report
 from inspector.readers.glog import line_strings
@@ -63,6 +63,34 @@ def _values(texts: pa.Array, pattern: str) -> pa.Array:
     return pc.if_else(quoted, text, raw)
 
 
+def _glog_in_chunk(lines: LineChunk, result: ReaderResult) -> tuple[pa.Table | None, int]:
+    """The osquery glog lines of a chunk as ``(line, item, msg, ts)`` (None: none), and how many
+    lines are the launcher's own; lines that are not logfmt are rejected into ``result``."""
+    texts = line_strings(lines)
+    numbers = lines.line_numbers
+    shaped = np.asarray(pc.fill_null(pc.match_substring_regex(texts, LOGFMT_LINE), False))
+    blank = np.asarray(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0))
+    messages = _values(texts, MESSAGE)
+    first = pc.fill_null(pc.list_element(pc.split_pattern(messages, "\n"), 0), "")
+    glog = np.asarray(pc.fill_null(pc.match_substring_regex(
+        pc.utf8_rtrim(first, characters="\r"), GLOG_LINE), False)) & shaped  # fmt: skip
+    own = int((shaped & ~glog).sum() + (blank & ~shaped).sum())
+    for i in np.flatnonzero(~shaped & ~blank).tolist():
+        result.bad.add(int(numbers[i]), "not a logfmt line (key=value pairs)")
+    if not glog.any():
+        return None, own
+    keep = pa.array(glog)
+    found = pa.table(
+        {
+            "line": pa.array(numbers[glog]),
+            "item": pa.nulls(int(glog.sum()), pa.int32()),
+            "msg": messages.filter(keep),
+            "ts": _values(texts, TIME).filter(keep),
+        }
+    )
+    return found, own
+
+
 def read_logfmt(
     path: str,
     source: str | None = None,
@@ -87,30 +115,11 @@ def read_logfmt(
             [Chunk(data, True, 1.0)] if data is not None else iter_chunks(path, CHUNK_BYTES)
         ):
             lines = split_lines(chunk.data, first_line)
-            texts = line_strings(lines)
-            numbers = lines.line_numbers
             first_line += lines.count
-            shaped = np.asarray(pc.fill_null(pc.match_substring_regex(texts, LOGFMT_LINE), False))
-            blank = np.asarray(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0))
-            messages = _values(texts, MESSAGE)
-            first = pc.fill_null(pc.list_element(pc.split_pattern(messages, "\n"), 0), "")
-            glog = np.asarray(pc.fill_null(pc.match_substring_regex(
-                pc.utf8_rtrim(first, characters="\r"), GLOG_LINE), False)) & shaped  # fmt: skip
-            other += int((shaped & ~glog).sum() + (blank & ~shaped).sum())
-            for i in np.flatnonzero(~shaped & ~blank).tolist():
-                result.bad.add(int(numbers[i]), "not a logfmt line (key=value pairs)")
-            if glog.any():
-                keep = pa.array(glog)
-                wrapped.append(
-                    pa.table(
-                        {
-                            "line": pa.array(numbers[glog]),
-                            "item": pa.nulls(int(glog.sum()), pa.int32()),
-                            "msg": messages.filter(keep),
-                            "ts": _values(texts, TIME).filter(keep),
-                        }
-                    )
-                )
+            found, own = _glog_in_chunk(lines, result)
+            other += own
+            if found is not None:
+                wrapped.append(found)
             report(progress, chunk.fraction * 0.8, f"{source}: reading")
     except StreamError as exc:
         result.notes.append(f"compressed data is truncated or corrupt: {exc}; the rest was loaded")

@@ -327,8 +327,8 @@ def _pre_classify_shortened(table: pa.Table, result: ReaderResult) -> pa.Table:
     idx = np.flatnonzero(shortened)
     markers, subjects = classify_shortened(messages.take(pa.array(idx)).to_pylist())
     n = table.num_rows
-    marker = [None] * n
-    subject = [None] * n
+    marker: list[str | None] = [None] * n
+    subject: list[str | None] = [None] * n
     for k, i in enumerate(idx.tolist()):
         marker[i], subject[i] = markers[k], subjects[k]
     result.notes.append(
