@@ -31,6 +31,7 @@ from inspector.loading.parallel_reads import SharedProgress, in_order
 from inspector.loading.read_cache import ReadCache
 from inspector.loading.small_files import SMALL_FILE_BYTES, read_small_files
 from inspector.loading.status_clock import place_status_times
+from inspector.loading.status_hosts import with_status_hosts
 from inspector.loading.subscriptions import subscriptions_table
 from inspector.model import LoadOptions, SourceReport, Workspace
 from inspector.progress import Cancelled, Progress, report
@@ -218,7 +219,7 @@ def assemble(
     records = _concat(
         [with_content(r.records) for _, r in results if r.records is not None], LOADED_RECORDS
     )
-    status = classify_status(_concat(_with_status_hosts(results), STATUS))
+    status = classify_status(_concat(with_status_hosts(results), STATUS))
     status, clocks = place_status_times(status, records, sources, options)
     queries = _config_queries(results)
     bad = _concat([r.bad.table(s.path) for s, r in results], BAD_LINES)
@@ -340,23 +341,6 @@ def pack_file_for(ref: str, config: str, candidates: list[str]) -> str | None:
     return None
 
 
-def _with_status_hosts(results: list[tuple[SourceReport, ReaderResult]]) -> list[pa.Table]:
-    """Status tables, with the host of a glog header filled in where lines have none."""
-    out = []
-    for _, r in results:
-        table = r.status
-        if table is None or not table.num_rows:
-            continue
-        host = r.meta.get("host") or _announced_host(table)
-        if host:
-            filled = pc.fill_null(table.column("host").cast(pa.string()), host)
-            table = table.set_column(
-                table.schema.get_field_index("host"), "host", pc.dictionary_encode(filled)
-            )
-        out.append(table)
-    return out
-
-
 def _hostless_rows(records: pa.Table, single: str | None, sources: list[SourceReport]) -> pa.Table:
     """Database rows carry no host name. A database beside logs that name one host (the agent's
     folder) is that host's; otherwise, when the run has exactly one host, they are its rows."""
@@ -396,13 +380,6 @@ def _hostless_rows(records: pa.Table, single: str | None, sources: list[SourceRe
     return records.set_column(
         records.schema.get_field_index("host"), "host", pc.dictionary_encode(filled)
     )
-
-
-def _announced_host(status: pa.Table) -> str | None:
-    """The host a status log names itself ("Using host identifier: X"), if it names one."""
-    found = pc.extract_regex(status.column("message"), r"^Using host identifier: (?P<host>\S+)")
-    hosts = {h for h in pc.struct_field(found.combine_chunks(), "host").to_pylist() if h}
-    return hosts.pop() if len(hosts) == 1 else None
 
 
 def _config_queries(results: list[tuple[SourceReport, ReaderResult]]) -> pa.Table:

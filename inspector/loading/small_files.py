@@ -6,8 +6,9 @@ own costs tens of milliseconds of fixed work (threads, queries) per file. Files 
 ``BATCH_BYTES`` and parsed once; every row and rejected line is then given back its file and
 line (``batch_split``). They skip the read cache: reading them again costs less than an entry.
 
-A file is read on its own, the usual way, when joining could change what it says: it does not
-end with a newline (a torn last line is judged as the file's end), starts with a byte-order
+A file that does not end with a newline gets one in the buffer; should its last line be
+rejected, the reason is given again as the end of that file (a torn write). A file is read on
+its own, the usual way, when joining could change what it says: it starts with a byte-order
 mark, or its batch notes something that cannot be told apart per file (prefixed lines, NUL
 remnants …) — then the batch is halved until the note belongs to one file.
 """
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from inspector.files.decompress import DECOMPRESSION_ERRORS, detect_compression
-from inspector.files.line_index import line_count
+from inspector.files.line_index import line_count, split_lines
 from inspector.files.source_file import open_decompressed, open_regular
 from inspector.loading.batch_split import split_batch
 from inspector.loading.inputs import InputFile
@@ -29,8 +30,9 @@ from inspector.model import LoadOptions, SourceReport
 from inspector.progress import Progress, report
 from inspector.readers.glog import glog_options
 from inspector.readers.json_lines.reader import empty_runs_note, read_json_lines
+from inspector.readers.json_lines.rejection_reasons import reason_for
 from inspector.readers.registry import choose_reader
-from inspector.readers.result import ReaderResult, SkipFile
+from inspector.readers.result import BadLines, ReaderResult, SkipFile
 from inspector.readers.sniff import BLANK_BYTES, HEAD_BYTES, Head
 
 SMALL_FILE_BYTES = 2 * 2**20  # decompressed; larger files are read (and cached) on their own
@@ -48,6 +50,7 @@ class SmallFile:
     size: int  # on disk
     compression: str | None
     lines: int
+    unterminated: bool = False  # the file's last line had no newline (one was added)
 
 
 def small_json_lines(f: InputFile) -> SmallFile | None:
@@ -65,9 +68,7 @@ def small_json_lines(f: InputFile) -> SmallFile | None:
         data = first if compression is None else _decompressed(f.path)
     except (OSError, *DECOMPRESSION_ERRORS):
         return None
-    if data is None or len(data) > SMALL_FILE_BYTES or not data.endswith(b"\n"):
-        return None
-    if data.startswith(BOM):
+    if data is None or len(data) > SMALL_FILE_BYTES or data.startswith(BOM):
         return None
     content = data.lstrip(BLANK_BYTES)
     head = Head(
@@ -83,7 +84,10 @@ def small_json_lines(f: InputFile) -> SmallFile | None:
             return None
     except SkipFile:
         return None
-    return SmallFile(f.path, data, st.st_size, compression, line_count(data))
+    unterminated = not data.endswith(b"\n")
+    if unterminated:
+        data += b"\n"
+    return SmallFile(f.path, data, st.st_size, compression, line_count(data), unterminated)
 
 
 def _decompressed(path: str) -> bytes | None:
@@ -101,6 +105,15 @@ def _decompressed(path: str) -> bytes | None:
     finally:
         stream.close()
     return None
+
+
+def _last_line_as_file_end(f: SmallFile, bad: BadLines) -> None:
+    """The reason for a rejected last line of a file without a final newline, as the file read
+    alone gives it (a record cut off at the end of the file is a torn write)."""
+    for j, (line, count) in enumerate(zip(bad.lines, bad.counts, strict=True)):
+        if line == f.lines and count == 1 and bad.reasons[j].startswith("malformed JSON"):
+            lines = split_lines(bytearray(f.data[:-1]), 1)
+            bad.reasons[j] = reason_for(lines, lines.count - 1, None, True)
 
 
 def batches(files: list[InputFile]) -> Iterator[list[SmallFile]]:
@@ -152,6 +165,9 @@ def read_batch(
         half = len(batch) // 2
         return read_batch(batch[:half], options) + read_batch(batch[half:], options)
     results = split_batch(result, [f.path for f in batch], [f.lines for f in batch])
+    for f, r in zip(batch, results, strict=True):
+        if f.unterminated:
+            _last_line_as_file_end(f, r.bad)
     seconds = time.perf_counter() - started
     total = sum(len(f.data) for f in batch) or 1
     out = []

@@ -216,3 +216,21 @@ def test_small_files_write_nothing_to_the_read_cache(tmp_path) -> None:
     assert written == []  # not one entry for forty files
     assert first.records.num_rows == again.records.num_rows == 40
     assert all(s.cached is None for s in again.sources)
+
+
+def test_an_announced_host_fills_only_its_own_files_lines() -> None:
+    from inspector.loading.status_hosts import announced_hosts
+
+    status = pa.table(
+        {
+            "source": ["a.log", "a.log", "b.log", "c.log", "c.log"],
+            "message": [
+                "Using host identifier: host-a",
+                "Event publisher not enabled: x",
+                "Event publisher not enabled: y",
+                "Using host identifier: one",
+                "Using host identifier: two",  # two names: none is taken
+            ],
+        }
+    )
+    assert announced_hosts(status).to_pylist() == ["host-a", "host-a", None, None, None]
