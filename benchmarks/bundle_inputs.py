@@ -10,6 +10,7 @@ import datetime as dt
 import glob
 import os
 import re
+import shutil
 
 from benchmarks.inputs import RESULTS, _read, _rotation, demo_run
 
@@ -61,6 +62,16 @@ def plain_copies(paths: list[str], out_dir: str) -> tuple[list[str], int, int]:
         lines += len(kept)
         nbytes += os.path.getsize(copy)
     return copies, lines, nbytes
+
+
+def joined_copy(copies: list[str], out_path: str) -> str:
+    """``copies`` joined in order into one file (DuckDB reads one file ~3× faster than the same
+    lines as a list of files: the stricter baseline)."""
+    with open(out_path, "wb") as out:
+        for path in copies:
+            with open(path, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 24)
+    return out_path
 
 
 def pipeline_bucket(folder: str, files: int) -> tuple[str, int]:

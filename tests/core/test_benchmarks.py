@@ -114,4 +114,8 @@ def test_quick_bundles_scan_cold_processes_beside_their_baselines(tmp_path) -> N
     assert re.search(r"1,000 files(, at the kill)?: read cache: [\d,]+ entries", text)
     rotated = _row(text, "app: `scan -q` of the rotated set (cold)")
     assert re.search(r"[\d,]{5,} records", rotated) and "× the decompressed logs" in rotated
-    assert "full scan vs bare DuckDB → Arrow:" in text and "peak RSS of the scan:" in text
+    assert " MB |" in _row(
+        text, "baseline: DuckDB `read_ndjson_auto` → Arrow, the same lines joined"
+    )
+    assert "full scan vs bare DuckDB → Arrow (one joined file):" in text
+    assert "peak RSS of the scan:" in text
