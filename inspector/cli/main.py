@@ -8,30 +8,28 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib
 import logging
 import sys
 
 from inspector import __version__
-from inspector.cli import cache, compare, db, demo, fleet, scan, watch
+from inspector.deferred_pandas import defer_pandas
 from inspector.logs import configure_logging, where_logged
 
 SUBCOMMANDS = ("scan", "compare", "demo", "cache", "db", "watch", "fleet")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every subcommand, or (``only``) just that one — a command
+    imports its own modules alone (``scan`` need not load the live follower or the fleet)."""
     parser = argparse.ArgumentParser(
         prog="osquery-inspector",
         description="Inspect what an osquery agent left on disk: logs, configs, databases.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    scan.add_parser(sub)
-    compare.add_parser(sub)
-    demo.add_parser(sub)
-    cache.add_parser(sub)
-    db.add_parser(sub)
-    watch.add_parser(sub)
-    fleet.add_parser(sub)
+    for name in SUBCOMMANDS if only is None else (only,):
+        importlib.import_module(f"inspector.cli.{name}").add_parser(sub)
     return parser
 
 
@@ -55,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:
         print(not_a_command(argv[0]), file=sys.stderr)  # the entry sends any non-path here
         return 2
-    parser = build_parser()
+    defer_pandas()
+    parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     configure_logging(args.command)
     try:

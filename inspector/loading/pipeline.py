@@ -24,6 +24,7 @@ from inspector.loading.gc_pause import collector_paused
 from inspector.loading.host_platforms import infer_platforms
 from inspector.loading.inputs import InputFile, collect_inputs
 from inspector.loading.read_cache import ReadCache
+from inspector.loading.small_files import SMALL_FILE_BYTES, read_small_files
 from inspector.loading.status_clock import place_status_times
 from inspector.loading.subscriptions import subscriptions_table
 from inspector.model import LoadOptions, SourceReport, Workspace
@@ -69,20 +70,27 @@ def _load(
     files, problems = collect_inputs(paths)
     sources = [SourceReport(p.path, "error", "error", reason=p.reason) for p in problems]
     results: list[tuple[SourceReport, ReaderResult]] = []
-    total = sum(_size(f.path) for f in files if f.duplicate_of is None) or 1
-    done = 0
+    sizes = {f.path: _size(f.path) for f in files if f.duplicate_of is None}
+    total = sum(sizes.values()) or 1
+    done = sum(n for n in sizes.values() if n <= SMALL_FILE_BYTES)  # candidates for batches
+    small_share = done / total * 0.9
+    small = read_small_files(files, options, progress.scaled(0, small_share) if progress else None)
     for f in files:
-        size = _size(f.path)
-        share = (
-            progress.scaled(done / total * 0.9, (done + size) / total * 0.9) if progress else None
-        )
-        report(progress, done / total * 0.9, f"reading {f.path}")
-        source, result = read_input(f, options, share, cache)
+        if f.path in small and f.duplicate_of is None:
+            source, result = small[f.path]
+        else:
+            size = sizes.get(f.path, 0)
+            share = (
+                progress.scaled(done / total * 0.9, (done + size) / total * 0.9)
+                if progress
+                else None
+            )
+            report(progress, done / total * 0.9, f"reading {f.path}")
+            source, result = read_input(f, options, share, cache)
+            done += size if size > SMALL_FILE_BYTES else 0
         sources.append(source)
         if result is not None:
             results.append((source, result))
-        if f.duplicate_of is None:
-            done += size
     report(progress, 0.92, "linking queries, hosts and markers")
     ws = assemble(sources, results, options, progress)
     report(progress, 1.0, "loaded")

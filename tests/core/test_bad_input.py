@@ -9,6 +9,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inspector.loading import small_files
 from inspector.loading.pipeline import load
 from inspector.readers.json_lines.reader import read_json_lines
 from inspector.readers.sniff import Head
@@ -92,6 +93,14 @@ def test_binary_empty_and_unreadable_files_do_not_stop_the_rest(tmp_path, monkey
         return real_of(cls, path)
 
     monkeypatch.setattr(Head, "of", classmethod(deny))
+    real_open = small_files.open_regular
+
+    def deny_open(path):  # small files are read whole before they are sniffed
+        if path == locked:
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path)
+
+    monkeypatch.setattr(small_files, "open_regular", deny_open)
     ws = load([str(tmp_path)])
     by_name = {os.path.basename(s.path): s for s in ws.sources}
     assert by_name["osqueryd.results.log"].status == "loaded" and ws.records.num_rows == 5

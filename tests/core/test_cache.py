@@ -11,10 +11,19 @@ import pyarrow as pa
 import pytest
 
 from inspector.cli.main import main
+from inspector.loading import small_files
 from inspector.loading.pipeline import load
 from inspector.loading.read_cache import ReadCache
 from inspector.model import LoadOptions
 from tests.osquery_lines import event_line, glog_line
+
+
+@pytest.fixture(autouse=True)
+def logs_the_cache_holds(monkeypatch):
+    """These logs stand for the large logs the read cache holds: small files are read in
+    batches and never cached (tests/core/test_small_files.py)."""
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)
+
 
 OPTIONS = LoadOptions(tz="UTC")
 

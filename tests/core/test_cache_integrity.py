@@ -12,10 +12,19 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from inspector.loading import small_files
 from inspector.loading.pipeline import load
 from inspector.loading.read_cache import ReadCache, flush
 from inspector.model import LoadOptions
 from tests.core.test_cache import comparable, lines
+
+
+@pytest.fixture(autouse=True)
+def logs_the_cache_holds(monkeypatch):
+    """These logs stand for the large logs the read cache holds: small files are read in
+    batches and never cached (tests/core/test_small_files.py)."""
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)
+
 
 OPTIONS = LoadOptions(tz="UTC")
 

@@ -9,11 +9,19 @@ import shutil
 import pyarrow.compute as pc
 import pytest
 
-from inspector.loading import read_cache
+from inspector.loading import read_cache, small_files
 from inspector.loading.pipeline import load
 from inspector.loading.read_cache import ReadCache
 from inspector.model import LoadOptions
 from tests.core.test_cache import comparable, lines
+
+
+@pytest.fixture(autouse=True)
+def logs_the_cache_holds(monkeypatch):
+    """These logs stand for the large logs the read cache holds: small files are read in
+    batches and never cached (tests/core/test_small_files.py)."""
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)
+
 
 OPTIONS = LoadOptions(tz="UTC")
 

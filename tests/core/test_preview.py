@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
+from inspector.loading import small_files
 from inspector.loading.pipeline import load
 from inspector.loading.preview import preview
 from inspector.loading.read_cache import ReadCache
@@ -37,7 +38,8 @@ def test_subscribers_come_from_the_columns_as_in_the_full_load(tmp_path) -> None
     assert early.records.column("subscriber").unique().to_pylist() == ["file_events"]
 
 
-def test_no_preview_for_small_cached_or_batch_only_runs(tmp_path) -> None:
+def test_no_preview_for_small_cached_or_batch_only_runs(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)  # the log stands for a large one
     event_log = write_lines(
         tmp_path / "events.log",
         [event_line("pack_fim_file_events", {"time": str(1785846000 + i)}) for i in range(50)],

@@ -6,11 +6,13 @@ import pyarrow.compute as pc
 
 import inspector.loading.preview
 from inspector.demo.writer import write_run
+from inspector.loading import small_files
 from inspector.loading.read_cache import ReadCache
 
 
 def test_preview_lanes_come_first_and_match_the_full_load(window, qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(inspector.loading.preview, "PREVIEW_MIN_BYTES", 0)  # the demo run is small
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)  # … and stands for a big one
     ReadCache().clear()
     write_run(str(tmp_path / "run"), "openbsm-double", seed=4, hours=2, size=1_500_000)
     previews, shots = [], []

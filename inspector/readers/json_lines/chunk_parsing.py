@@ -54,6 +54,7 @@ class ChunkOut:
     fraction: float
     last_line: int
     torn_before_nuls: int = 0
+    line_shapes: list[pa.Table] = field(default_factory=list)  # (line, shape) of parsed lines
 
 
 def settled(first_line: int, bad: BadLines, fraction: float, lines: int) -> ChunkOut:
@@ -64,6 +65,8 @@ def settled(first_line: int, bad: BadLines, fraction: float, lines: int) -> Chun
 @dataclass
 class Totals:
     built: Built = field(default_factory=Built)
+    keep_line_shapes: bool = False  # keep every parsed line's shape (a batch of files needs them)
+    line_shapes: list[pa.Table] = field(default_factory=list)
     prefixed: int = 0
     nul_trimmed: int = 0
     torn_before_nuls: int = 0
@@ -77,6 +80,8 @@ class Totals:
         self.torn_before_nuls += out.torn_before_nuls
         result.bad.merge(out.bad)
         result.lines_loaded += out.loaded
+        if self.keep_line_shapes:
+            self.line_shapes.extend(out.line_shapes)
 
 
 class ChunkParsers:
@@ -158,7 +163,8 @@ def read_chunk(
     built = Built()
     shapes = np.zeros(lines.count, dtype=np.int8)  # see _process: 0 not parsed, 1 unknown, 2 loaded
     failures: dict[int, str] = {}
-    _process(con, prepared.table, 0, source, glog, shapes, failures, built)
+    line_shapes: list[pa.Table] = []
+    _process(con, prepared.table, 0, source, glog, shapes, failures, built, line_shapes)
     # Hashed here, on the worker, rather than once over the whole file afterwards.
     built.records = [_owned(with_content(t, con)) for t in built.records]
     loaded = shapes == LOADED
@@ -181,6 +187,7 @@ def read_chunk(
         fraction,
         lines.first_line + lines.count - 1,
         prepared.torn_before_nuls,
+        line_shapes,
     )
 
 
@@ -234,8 +241,10 @@ def _process(
     shapes: np.ndarray,
     failures: dict[int, str],
     into: Built,
+    line_shapes: list[pa.Table],
 ) -> None:
-    """Parse and build ``table`` (rows ``offset…`` of the chunk); halve it if DuckDB refuses it."""
+    """Parse and build ``table`` (rows ``offset…`` of the chunk); halve it if DuckDB refuses it.
+    Each parsed line's shape goes to ``line_shapes`` as ``(line, shape)``."""
     try:
         flat = parse(con, table)
         built = build(con, flat, source, glog)
@@ -245,13 +254,18 @@ def _process(
             failures[offset] = f"the parser refused the record: {str(exc).splitlines()[0][:160]}"
             return
         half = table.num_rows // 2
-        _process(con, table.slice(0, half), offset, source, glog, shapes, failures, into)
-        _process(con, table.slice(half), offset + half, source, glog, shapes, failures, into)
+        for part, at in ((table.slice(0, half), offset), (table.slice(half), offset + half)):
+            _process(con, part, at, source, glog, shapes, failures, into, line_shapes)
         return
     shape = flat.column("shape")
     unknown = np.asarray(pc.fill_null(pc.equal(shape, "unknown"), False), dtype=bool)
     parsed = np.asarray(pc.is_valid(shape), dtype=bool)
     shapes[offset : offset + table.num_rows] = np.where(
         unknown, UNKNOWN, np.where(parsed, LOADED, NOT_PARSED)
+    )
+    line_shapes.append(
+        pa.table({"line": flat.column("line"), "shape": shape.cast(pa.string())}).filter(
+            pa.array(parsed)
+        )
     )
     into.merge(built)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pyarrow as pa
+
 from inspector.files.line_index import line_count
 from inspector.files.line_parts import is_blank, line_parts, only_newlines
 from inspector.files.source_file import (
@@ -45,18 +47,21 @@ def read_json_lines(
     start: int = 0,
     first_line: int = 1,
     end: int | None = None,
+    line_shapes: bool = False,
 ) -> ReaderResult:
     """Read one JSON-lines file into records and status rows, accounting for every line.
 
     ``data`` reads from memory instead of ``path`` (used for documents re-serialised to a line).
     ``start`` and ``first_line`` read only what follows byte ``start`` of a plain file, numbering
     its lines from ``first_line`` (the new tail of a cached log); ``end`` stops at that byte
-    (what a log held when its read began, whatever is appended meanwhile).
+    (what a log held when its read began, whatever is appended meanwhile). ``line_shapes``
+    keeps every parsed line's shape in ``meta["line_shapes"]`` (a ``(line, shape)`` table): a
+    batch of files joined into one buffer tells its files' kinds apart with it.
     """
     source = source or path
     glog = glog or GlogOptions()
     result = ReaderResult(kind="json_lines")
-    totals = Totals()
+    totals = Totals(keep_line_shapes=line_shapes)
     parsers = ChunkParsers(source, glog)
     next_line = first_line
 
@@ -67,7 +72,7 @@ def read_json_lines(
 
     try:
         chunks = (
-            [Chunk(data, True, 1.0)]
+            memory_chunks(data, chunk_bytes)
             if data is not None
             else iter_chunks(path, chunk_bytes, start, parsers.buffers, end)
         )
@@ -84,7 +89,28 @@ def read_json_lines(
     finally:
         parsers.close()
     _finish(result, totals)
+    if line_shapes:
+        result.meta["line_shapes"] = (
+            pa.concat_tables(totals.line_shapes)
+            if totals.line_shapes
+            else pa.table({"line": pa.array([], pa.int64()), "shape": pa.array([], pa.string())})
+        )
     return result
+
+
+def memory_chunks(data: bytes, chunk_bytes: int) -> Iterator[Chunk]:
+    """``data`` in chunks of whole lines of about ``chunk_bytes`` (both parser threads get work
+    when a joined batch of files is larger than one chunk)."""
+    view = memoryview(data)
+    size = len(data)
+    at = 0
+    while True:
+        cut = data.find(b"\n", at + chunk_bytes - 1) if size - at > chunk_bytes else -1
+        if cut < 0:
+            yield Chunk(view[at:], True, 1.0)
+            return
+        yield Chunk(view[at : cut + 1], False, (cut + 1) / size)
+        at = cut + 1
 
 
 def _submit(
@@ -146,9 +172,7 @@ def _finish(result: ReaderResult, totals: Totals) -> None:
     result.empty_runs = concat_unified(got.empty_runs)
     empty = sum(t.num_rows for t in got.empty_runs)
     if empty:
-        result.notes.append(
-            f"{empty:,} query runs logged no row (an empty snapshot or batch): kept as runs"
-        )
+        result.notes.append(empty_runs_note(empty))
     if got.legacy_empty_lists:
         result.notes.append(
             f'{got.legacy_empty_lists:,} lines write an empty list as "" (osquery ≤ 2.x): read as '
@@ -181,6 +205,11 @@ def _finish(result: ReaderResult, totals: Totals) -> None:
         result.notes.append(
             f"{got.dropped_rows:,} rows inside diffResults/snapshot arrays were not objects; skipped"
         )
+
+
+def empty_runs_note(runs: int) -> str:
+    """The note for ``runs`` query runs that logged no row."""
+    return f"{runs:,} query runs logged no row (an empty snapshot or batch): kept as runs"
 
 
 def kind_of_shapes(shapes: dict[str, int]) -> str:

@@ -1,0 +1,168 @@
+"""Small JSON-lines files read many at a time: one parse for a whole batch of them.
+
+A log pipeline's bucket holds thousands of objects of a few hundred bytes; parsing each on its
+own costs tens of milliseconds of fixed work (threads, queries) per file. Files up to
+``SMALL_FILE_BYTES`` (decompressed) that sniff as JSON lines are joined into buffers of up to
+``BATCH_BYTES`` and parsed once; every row and rejected line is then given back its file and
+line (``batch_split``). They skip the read cache: reading them again costs less than an entry.
+
+A file is read on its own, the usual way, when joining could change what it says: it does not
+end with a newline (a torn last line is judged as the file's end), starts with a byte-order
+mark, or its batch notes something that cannot be told apart per file (prefixed lines, NUL
+remnants …) — then the batch is halved until the note belongs to one file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from inspector.files.decompress import DECOMPRESSION_ERRORS, detect_compression
+from inspector.files.line_index import line_count
+from inspector.files.source_file import open_decompressed, open_regular
+from inspector.loading.batch_split import split_batch
+from inspector.loading.inputs import InputFile
+from inspector.model import LoadOptions, SourceReport
+from inspector.progress import Progress, report
+from inspector.readers.glog import glog_options
+from inspector.readers.json_lines.reader import empty_runs_note, read_json_lines
+from inspector.readers.registry import choose_reader
+from inspector.readers.result import ReaderResult, SkipFile
+from inspector.readers.sniff import BLANK_BYTES, HEAD_BYTES, Head
+
+SMALL_FILE_BYTES = 2 * 2**20  # decompressed; larger files are read (and cached) on their own
+BATCH_BYTES = 64 * 2**20  # joined bytes parsed at once
+BOM = b"\xef\xbb\xbf"
+BATCH_LABEL = "<small files>"
+
+
+@dataclass
+class SmallFile:
+    """A small JSON-lines file's decompressed bytes, ending with a newline."""
+
+    path: str
+    data: bytes
+    size: int  # on disk
+    compression: str | None
+    lines: int
+
+
+def small_json_lines(f: InputFile) -> SmallFile | None:
+    """``f`` read whole when it is a small JSON-lines file that can join a batch, else None
+    (it is then read on its own, which also says what is wrong with it)."""
+    if f.duplicate_of is not None:
+        return None
+    try:
+        st = os.stat(f.path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > SMALL_FILE_BYTES or not st.st_size:
+            return None
+        with open_regular(f.path) as raw:
+            first = raw.read(SMALL_FILE_BYTES + 1)
+        compression = detect_compression(first[:4])
+        data = first if compression is None else _decompressed(f.path)
+    except (OSError, *DECOMPRESSION_ERRORS):
+        return None
+    if data is None or len(data) > SMALL_FILE_BYTES or not data.endswith(b"\n"):
+        return None
+    if data.startswith(BOM):
+        return None
+    content = data.lstrip(BLANK_BYTES)
+    head = Head(
+        path=f.path,
+        data=content[:HEAD_BYTES],
+        size=st.st_size,
+        compression=compression,
+        complete=len(content) <= HEAD_BYTES,
+        skipped=len(data) - len(content),
+    )
+    try:
+        if choose_reader(head).name != "json_lines":
+            return None
+    except SkipFile:
+        return None
+    return SmallFile(f.path, data, st.st_size, compression, line_count(data))
+
+
+def _decompressed(path: str) -> bytes | None:
+    """The whole decompressed file, or None past ``SMALL_FILE_BYTES`` (a small archive of a
+    huge stream is read by the bounded reader). A damaged stream raises: the file is then read
+    on its own, which keeps what came before the damage and says so."""
+    stream, _ = open_decompressed(path)
+    out = bytearray()
+    try:
+        while len(out) <= SMALL_FILE_BYTES:
+            block = stream.read(SMALL_FILE_BYTES + 1 - len(out))
+            if not block:
+                return bytes(out)
+            out += block
+    finally:
+        stream.close()
+    return None
+
+
+def batches(files: list[InputFile]) -> Iterator[list[SmallFile]]:
+    """The small JSON-lines files among ``files``, in order, in batches of ``BATCH_BYTES``."""
+    batch: list[SmallFile] = []
+    size = 0
+    for f in files:
+        small = small_json_lines(f)
+        if small is None:
+            continue
+        batch.append(small)
+        size += len(small.data)
+        if size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def read_small_files(
+    files: list[InputFile], options: LoadOptions, progress: Progress | None = None
+) -> dict[str, tuple[SourceReport, ReaderResult]]:
+    """Read the small JSON-lines files among ``files`` in batches; by path, each file's report
+    and result. The first file of a batch carries the batch's tables (rows name their own
+    file); every file keeps its own line counts, rejected lines, kind and notes."""
+    out: dict[str, tuple[SourceReport, ReaderResult]] = {}
+    for batch in batches(files):
+        report(progress, len(out) / max(len(files), 1), f"reading {len(batch):,} small files")
+        for small, pair in zip(batch, read_batch(batch, options), strict=True):
+            out[small.path] = pair
+    return out
+
+
+def read_batch(
+    batch: list[SmallFile], options: LoadOptions
+) -> list[tuple[SourceReport, ReaderResult]]:
+    """One parse for ``batch``; halved while a note of the parse cannot be given to one file."""
+    started = time.perf_counter()
+    result = read_json_lines(
+        BATCH_LABEL,
+        BATCH_LABEL,
+        glog=glog_options(options),
+        data=b"".join(f.data for f in batch),
+        line_shapes=True,
+    )
+    empty = result.empty_runs.num_rows if result.empty_runs is not None else 0
+    shared = [n for n in result.notes if not (empty and n == empty_runs_note(empty))]
+    if shared and len(batch) > 1:
+        half = len(batch) // 2
+        return read_batch(batch[:half], options) + read_batch(batch[half:], options)
+    results = split_batch(result, [f.path for f in batch], [f.lines for f in batch])
+    seconds = time.perf_counter() - started
+    total = sum(len(f.data) for f in batch) or 1
+    out = []
+    for f, r in zip(batch, results, strict=True):
+        if len(batch) == 1:
+            r.notes = list(result.notes)
+        source = SourceReport(f.path, r.kind, "loaded", size=f.size, compression=f.compression)
+        source.seconds = seconds * len(f.data) / total
+        source.lines_read, source.lines_loaded = r.lines_read, r.lines_loaded
+        source.lines_rejected = len(r.bad)
+        source.rows = int(r.meta.pop("rows", 0))
+        source.notes = list(r.notes)
+        out.append((source, r))
+    return out
