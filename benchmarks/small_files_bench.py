@@ -99,16 +99,26 @@ def _verdicts(
         return [
             f"{files:,} files: `scan` did not finish in {timeout:.0f} s (killed): ≥ "
             f"{per_file:.1f} ms per file beyond reading ({reading:.2f} s); goal ≤ "
-            f"{GOAL_MS_PER_FILE:.0f} ms: missed (≥ {per_file / GOAL_MS_PER_FILE:.0f}× the goal); "
-            f"goal ≤ {goal_total:,.0f} s in all: missed (≥ {timeout / goal_total:.0f}× the goal)",
+            f"{GOAL_MS_PER_FILE:.0f} ms: missed (≥ {per_file / GOAL_MS_PER_FILE:.0f}× the goal)"
+            + (
+                f"; goal ≤ {goal_total:,.0f} s in all: missed (≥ {timeout / goal_total:.0f}× the "
+                "goal)"
+                if files >= 10_000
+                else ""
+            ),
             f"{files:,} files, at the kill: {cache}",
         ]
     seconds = process_wall(app)
     per_file = (seconds - reading) / files * 1000
+    # The issue sets totals for 10,000 and 100,000 files; below, the fixed cost is most of it.
+    total = (
+        f"; goal ≤ {goal_total:,.0f} s in all: {versus(seconds, goal_total)}"
+        if files >= 10_000
+        else " (the scan's fixed cost is most of it at this size)"
+    )
     return [
         f"{files:,} files: `scan` {seconds:.2f} s, reading their bytes {reading:.2f} s (process "
         f"walls): {per_file:.2f} ms per file beyond reading; goal ≤ {GOAL_MS_PER_FILE:.0f} ms: "
-        f"{versus(per_file, GOAL_MS_PER_FILE, 'ms')}; goal ≤ {goal_total:,.0f} s in all: "
-        f"{versus(seconds, goal_total)}",
+        f"{versus(per_file, GOAL_MS_PER_FILE, 'ms')}{total}",
         f"{files:,} files: {cache}",
     ]
