@@ -12,6 +12,7 @@ import sys
 
 from benchmarks import (
     analysis_bench,
+    bundle_bench,
     fleet_bench,
     gui_bench,
     ingest_bench,
@@ -31,6 +32,9 @@ BENCHMARKS = {
     "live": (0, 0, 1, 1),  # sizes are the benchmark's own (quick: 6 s and 200 schedules)
     # fleet: records of the 40-host fleet (Spark runs at full size only: its JVM start is slow)
     "fleet": (4_000_000, 40_000, 3, 1),
+    # bundles (issue 19): sizes are the benchmark's own (a 50 MB host folder; 1,000 – 100,000
+    # small files, quick: 1,000; a 1 GB rotated set, quick: 20 MB); repeats of the 50 MB scan
+    "bundles": (0, 0, 3, 1),
 }
 
 
@@ -81,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         if name == "live":
             soak = args.soak * 60 if args.soak else None
             sections.append(live_bench.run(args.quick, soak))
+            continue
+        if name == "bundles":
+            sections.extend(bundle_bench.run(args.quick, repeat))
             continue
         if name == "fleet":
             sections.extend(fleet_bench.run(size, repeat, with_spark=not args.quick))

@@ -19,7 +19,7 @@ from inspector.analysis.binning import FACTORS
 from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.duplicates import duplicate_bursts, duplication_factors
 from inspector.analysis.rates import event_rates
-from inspector.content_hash import content_hashes
+from inspector.content_hash import content_hashes, with_content
 from inspector.demo.writer import write_run
 from inspector.loading.pipeline import load
 from inspector.model import LoadOptions
@@ -54,6 +54,12 @@ def app_analysis(records: pa.Table) -> tuple[pa.Table, pa.Table]:
     rates = event_rates(records, BUCKET)
     bursts = duplicate_bursts(duplication_factors(records, BUCKET), None, BurstOptions(BUCKET))
     return rates, bursts
+
+
+def app_analysis_hashing(records: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """``app_analysis`` with the content hash computed first, as the pandas baseline hashes
+    inside its timer: ``records`` without a ``content`` column, like for like."""
+    return app_analysis(with_content(records))
 
 
 def pandas_analysis(records: pa.Table) -> tuple[pd.DataFrame, pa.Table]:
@@ -116,7 +122,10 @@ def run(records: pa.Table, repeat: int) -> Section:
         "hash computed at load (measured on its own below). Baseline: the same computation in "
         f"plain pandas (groupby, regex, hash) on the first {base_rows:,} rows of the same table, "
         f"same run — pandas needs more than 24 GiB at 10 M rows on this machine (it was killed). "
-        f"Goal: under {GOAL_SECONDS:.0f} s at 10 million records.",
+        "The comparison is like for like: the app's row beside pandas computes the content hash "
+        "inside its timer, as pandas does; the old figure (the hash computed at load, outside "
+        f"the app's timer) is kept, labelled. Goal: under {GOAL_SECONDS:.0f} s at 10 million "
+        "records.",
     )
     app_rates, app_bursts = app_analysis(sample)
     pd_rates, pd_bursts = pandas_analysis(sample)
@@ -141,7 +150,18 @@ def run(records: pa.Table, repeat: int) -> Section:
         max(1, repeat - 2),
     )
     hashing.note = "part of loading, not of the analysis"
-    app = measure(f"{app_label}, {base_rows:,} rows", lambda: app_analysis(sample), repeat)
+    unhashed = sample.drop_columns(["content"]) if "content" in sample.column_names else sample
+    like = measure(
+        f"app: content hash + {app_label.removeprefix('app: ')}, {base_rows:,} rows",
+        lambda: app_analysis_hashing(unhashed),
+        repeat,
+    )
+    like.note = "like for like: hashes inside its timer, as pandas does"
+    app = measure(
+        f"{app_label}, {base_rows:,} rows (old figure: hash outside the timer)",
+        lambda: app_analysis(sample),
+        repeat,
+    )
     app.note = f"{app_bursts.num_rows} bursts, {app_rates.num_rows:,} rate buckets"
     base = measure(
         f"baseline: pandas, {base_rows:,} rows",
@@ -150,9 +170,14 @@ def run(records: pa.Table, repeat: int) -> Section:
         warmup=False,
     )
     base.note = "results agree" if agree else "RESULTS DIFFER"
-    section.measurements += [hashing, app, base]
+    section.measurements += [hashing, like, app, base]
     section.verdicts.append(
-        f"at {base_rows:,} rows the app is {base.median / app.median:.1f}× faster than pandas"
+        f"like for like (the content hash inside both timers), at {base_rows:,} rows the app is "
+        f"{base.median / like.median:.1f}× faster than pandas"
+    )
+    section.verdicts.append(
+        f"old figure (the app's hash outside its timer, pandas' inside): "
+        f"{base.median / app.median:.1f}× faster than pandas"
     )
     at_full = full or app
     if records.num_rows >= 10_000_000:

@@ -191,11 +191,15 @@ def _verdicts(
         )
     if lnav.seconds and first.seconds:
         ratio = first.median / lnav.median
-        walls = _wall(first) / lnav.median
+        walls = _wall(first) / lnav.median  # lnav is timed by its process wall alone
         out.append(
-            f"first timeline vs lnav indexing: {first.median:.2f} s against lnav's whole process "
-            f"({lnav.median:.2f} s) = {ratio:.2f}× (process walls, with the interpreter's start "
-            f"and imports: {walls:.2f}×); goal ≤ 1×: {_met(ratio <= 1.0)}{small}"
+            f"first timeline vs lnav indexing, whole process against whole process: "
+            f"{_wall(first):.2f} s (interpreter start and imports included) against lnav's "
+            f"{lnav.median:.2f} s = {walls:.2f}×; goal ≤ 1×: {_met(walls <= 1.0)}{small}"
+        )
+        out.append(
+            f"old figure (the app's in-process time, imports excluded, against lnav's whole "
+            f"process): {first.median:.2f} s = {ratio:.2f}×"
         )
     if reopen.seconds:
         out.append(
