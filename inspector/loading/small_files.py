@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import zstandard
+
 from inspector.files.decompress import DECOMPRESSION_ERRORS, detect_compression
 from inspector.files.line_index import line_count, split_lines
 from inspector.files.source_file import open_decompressed, open_regular
@@ -65,6 +67,8 @@ def small_json_lines(f: InputFile) -> SmallFile | None:
         with open_regular(f.path) as raw:
             first = raw.read(SMALL_FILE_BYTES + 1)
         compression = detect_compression(first[:4])
+        if compression is not None and _says_larger(first, compression):
+            return None
         data = first if compression is None else _decompressed(f.path)
     except (OSError, *DECOMPRESSION_ERRORS):
         return None
@@ -88,6 +92,19 @@ def small_json_lines(f: InputFile) -> SmallFile | None:
     if unterminated:
         data += b"\n"
     return SmallFile(f.path, data, st.st_size, compression, line_count(data), unterminated)
+
+
+def _says_larger(raw: bytes, compression: str) -> bool:
+    """Whether the compressed file's own header or trailer says it holds more than
+    ``SMALL_FILE_BYTES`` (a rotated log of megabytes need not be decompressed to find out)."""
+    if compression == "zstd":
+        try:
+            return int(zstandard.frame_content_size(raw)) > SMALL_FILE_BYTES  # -1: not said
+        except zstandard.ZstdError:
+            return False
+    if compression == "gzip" and len(raw) >= 18:
+        return int.from_bytes(raw[-4:], "little") > SMALL_FILE_BYTES  # ISIZE of the last member
+    return False
 
 
 def _decompressed(path: str) -> bytes | None:

@@ -234,3 +234,15 @@ def test_an_announced_host_fills_only_its_own_files_lines() -> None:
         }
     )
     assert announced_hosts(status).to_pylist() == ["host-a", "host-a", None, None, None]
+
+
+def test_a_compressed_file_that_says_it_is_large_is_not_decompressed(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 4096)
+    data = ("\n".join([LINES["event"]] * 40) + "\n").encode()  # ~13 KB: past the limit
+    (tmp_path / "r.log.2.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "r.log.3.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+    opened: list[str] = []
+    monkeypatch.setattr(small_files, "_decompressed", lambda path: opened.append(path))
+    assert list(small_files.batches(_inputs(str(tmp_path)))) == [] and opened == []
+    ws = load([str(tmp_path)])  # read the usual way instead
+    assert ws.records.num_rows == 80
