@@ -34,8 +34,13 @@ def buffer_checksum(data: Any) -> str:
     view = memoryview(data).cast("B")
     blocks = [view[i : i + BLOCK] for i in range(0, len(view), BLOCK)] or [view]
     if len(blocks) > 1:
-        with ThreadPoolExecutor(THREADS, thread_name_prefix="cache-check") as pool:
-            crcs = list(pool.map(zlib.crc32, blocks))
+        try:
+            with ThreadPoolExecutor(THREADS, thread_name_prefix="cache-check") as pool:
+                crcs = list(pool.map(zlib.crc32, blocks))
+        except RuntimeError:
+            # The interpreter is exiting (a cache write finishing after the command's work):
+            # no new threads then, so one thread does every block.
+            crcs = [zlib.crc32(block) for block in blocks]
     else:
         crcs = [zlib.crc32(blocks[0])]
     return f"{len(view)}:" + ",".join(f"{c:08x}" for c in crcs)

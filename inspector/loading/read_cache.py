@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -253,7 +254,11 @@ class ReadCache:
             self.discard(key)
             os.rename(staging, final)
             self._evict(keep=key)
-        except (OSError, pa.ArrowException, TypeError, ValueError):
+        except (OSError, pa.ArrowException, TypeError, ValueError, RuntimeError):
+            # No entry (a full disk, an exiting interpreter …): the load itself is unaffected.
+            logging.getLogger(__name__).warning(
+                "read cache: entry %s not stored", key, exc_info=True
+            )
             shutil.rmtree(staging, ignore_errors=True)
             return False
         return True

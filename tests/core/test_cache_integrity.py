@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from inspector.loading import small_files
+from inspector.loading import cache_integrity, small_files
 from inspector.loading.pipeline import load
 from inspector.loading.read_cache import ReadCache, flush
 from inspector.model import LoadOptions
@@ -163,3 +165,27 @@ def test_many_random_flips_across_an_entry_never_crash(tmp_path, log, truth) -> 
         with open(target, "wb") as f:
             f.write(raw)
         assert snapshot(load([log], OPTIONS, cache=cache)) == truth
+
+
+def test_an_entry_written_while_the_command_exits_is_complete(tmp_path, monkeypatch) -> None:
+    """``scan`` returns before the cache's writer thread is done: the entry is written while the
+    interpreter shuts down, when no new thread may start (its blocks are checked on one)."""
+    log = tmp_path / "osqueryd.results.log"
+    log.write_text("\n".join(lines(0, 200)) + "\n")
+    cache = tmp_path / "cache"
+    code = f"""
+import time
+from inspector.loading import cache_integrity, read_cache, small_files
+cache_integrity.BLOCK = 4096  # several blocks, checked on threads when it can
+small_files.SMALL_FILE_BYTES = 0  # the log stands for a large one
+from inspector.loading.pipeline import load
+read_cache.write_later("before", lambda: time.sleep(0.5))  # the entry is written after exit
+load([{str(log)!r}], cache=read_cache.ReadCache({str(cache)!r}))
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    monkeypatch.setattr(cache_integrity, "BLOCK", 4096)  # the checksums name their blocks
+    assert [
+        e for e in os.listdir(cache) if e.startswith(".") and not e.startswith(".identity")
+    ] == []
+    ws = load([str(log)], cache=ReadCache(str(cache)))
+    assert ws.sources[0].cached == "cache" and ws.records.num_rows == 200
