@@ -249,6 +249,38 @@ def _with_tail(
         # The cached read ended in an unterminated line that parsed; the tail reads it again.
         records = _upto(records, lines_done)
         segments, new = [], [records, tail.records]
+    merged = _merged(entry, records, tail, source, renamed)
+    if not merged.accounted:
+        return None  # the cached accounting does not add up: read the whole file instead
+    seam = seam_of(path, state.size, merged.lines_read)
+    if still_there(path, state, seam):
+        if len(segments) + len(new) > SEGMENTS_MAX:
+            segments, new = [], [merged.records]
+        # The cached part's CRC carried on over the new lines only.
+        crc = prefix_crc(path, seam.offset, start=meta["complete_offset"], value=cached_crc)
+        # Written now, not later: the new entry keeps segment files of the one read from.
+        _store(
+            cache,
+            key,
+            state,
+            merged,
+            None,
+            seam,
+            new,
+            segments,
+            identity=(path, _identity_options(options)),
+            crc=crc,
+        )
+    return merged
+
+
+def _merged(
+    entry: Entry, records: pa.Table | None, tail: ReaderResult, source: str, renamed: bool
+) -> ReaderResult:
+    """The cached read up to its last complete line (``records`` already cut there) joined with
+    the read of the lines after it: rows, rejected lines, accounting, notes and shapes."""
+    meta = entry.meta
+    lines_done = meta["complete_lines"]
     bad = _bad_upto(entry.table("bad"), lines_done)
     status = _upto(entry.table("status"), lines_done)
     if renamed and status is not None:
@@ -271,27 +303,6 @@ def _with_tail(
         shapes[k] = shapes.get(k, 0) + v
     merged.meta = {**meta["meta"], "shapes": shapes}
     merged.kind = kind_of_shapes(shapes)
-    if not merged.accounted:
-        return None  # the cached accounting does not add up: read the whole file instead
-    seam = seam_of(path, state.size, merged.lines_read)
-    if still_there(path, state, seam):
-        if len(segments) + len(new) > SEGMENTS_MAX:
-            segments, new = [], [merged.records]
-        # The cached part's CRC carried on over the new lines only.
-        crc = prefix_crc(path, seam.offset, start=meta["complete_offset"], value=cached_crc)
-        # Written now, not later: the new entry keeps segment files of the one read from.
-        _store(
-            cache,
-            key,
-            state,
-            merged,
-            None,
-            seam,
-            new,
-            segments,
-            identity=(path, _identity_options(options)),
-            crc=crc,
-        )
     return merged
 
 

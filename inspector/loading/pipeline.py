@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -24,6 +25,7 @@ from inspector.content_hash import with_content
 from inspector.files.source_file import DEFAULT_CHUNK_BYTES
 from inspector.loading import subscriber_mapping
 from inspector.loading.cached_read import read_through_cache
+from inspector.loading.config_queries import config_queries
 from inspector.loading.gc_pause import collector_paused
 from inspector.loading.host_platforms import infer_platforms
 from inspector.loading.inputs import InputFile, collect_inputs
@@ -35,7 +37,6 @@ from inspector.loading.status_hosts import with_status_hosts
 from inspector.loading.subscriptions import subscriptions_table
 from inspector.model import LoadOptions, SourceReport, Workspace
 from inspector.progress import Cancelled, Progress, report
-from inspector.readers.config import queries_from_pack, queries_table
 from inspector.readers.glog import glog_options
 from inspector.readers.json_lines.reader import connect, read_json_lines
 from inspector.readers.registry import choose_reader
@@ -47,7 +48,6 @@ from inspector.schema import (
     EMPTY_RUNS,
     HOSTS,
     LOADED_RECORDS,
-    QUERIES,
     STATUS,
     SUBSCRIPTIONS,
 )
@@ -221,65 +221,87 @@ def assemble(
     )
     status = classify_status(_concat(with_status_hosts(results), STATUS))
     status, clocks = place_status_times(status, records, sources, options)
-    queries = _config_queries(results)
-    bad = _concat([r.bad.table(s.path) for s, r in results], BAD_LINES)
+    queries = config_queries(results)
+    bad = _concat([r.bad.table(s.path) for s, r in results if r.bad.entries], BAD_LINES)
 
     con = connect()
     try:
-        config_tables = {
-            q: t
-            for q, t in zip(
-                queries.column("query").to_pylist(),
-                queries.column("tables").to_pylist(),
-                strict=True,
-            )
-        }
-        report(progress, 0.94, "mapping queries to subscribers")
-        keys = subscriber_mapping.query_keys(con, records)
-        names = sorted(keys)
-        query_subscriber = {
-            q: subscriber_mapping.subscriber_of(q, config_tables.get(q), keys.get(q, set()))
-            for q in names
-        }
-        events_queries = [
-            q
-            for q in names
-            if subscriber_mapping.is_osquery_events(q, config_tables.get(q), keys.get(q, set()))
-        ]
-        hosts = infer_platforms(con, records, status, queries, config_tables)
-        report(progress, 0.97, "mapping publishers")
-        host_names = hosts.column("host").to_pylist()
-        single = host_names[0] if len(host_names) == 1 else None
-        platform = dict(zip(host_names, hosts.column("platform").to_pylist(), strict=True))
-        mapping = subscriber_mapping.build_mapping(
-            subscriber_mapping.host_query_pairs(con, records),
-            query_subscriber,
-            platform,
-            subscriber_mapping.publishers_by_host(status, single),
-        )
-        if single is not None:
-            # A blank host name (journald) or a file that names none: the run's only host's.
-            filled = pc.fill_null(status.column("host").cast(pa.string()), single)
-            index = status.schema.get_field_index("host")
-            status = status.set_column(index, "host", pc.dictionary_encode(filled))
-        records = subscriber_mapping.apply_mapping(records, mapping)
-        records = _hostless_rows(records, single, sources)
-        subscriptions = subscriptions_table(con, records, events_queries)
+        linked = _link(con, records, status, queries, sources, progress)
     finally:
         con.close()
     return Workspace(
         sources=sources,
-        records=records,
-        status=status,
+        records=linked.records,
+        status=linked.status,
         queries=queries,
-        hosts=hosts if hosts.num_rows else HOSTS.empty_table(),
-        mapping=mapping,
-        subscriptions=subscriptions if subscriptions.num_rows else SUBSCRIPTIONS.empty_table(),
+        hosts=linked.hosts if linked.hosts.num_rows else HOSTS.empty_table(),
+        mapping=linked.mapping,
+        subscriptions=(
+            linked.subscriptions if linked.subscriptions.num_rows else SUBSCRIPTIONS.empty_table()
+        ),
         bad_lines=bad,
         options=options,
         status_clocks=clocks,
         empty_runs=_concat([r.empty_runs for _, r in results], EMPTY_RUNS),
     )
+
+
+@dataclasses.dataclass
+class _Linked:
+    """Records and status lines linked to hosts, subscribers and publishers."""
+
+    records: pa.Table
+    status: pa.Table
+    hosts: pa.Table
+    mapping: pa.Table
+    subscriptions: pa.Table
+
+
+def _link(
+    con: duckdb.DuckDBPyConnection,
+    records: pa.Table,
+    status: pa.Table,
+    queries: pa.Table,
+    sources: list[SourceReport],
+    progress: Progress | None,
+) -> _Linked:
+    """Each host's platform, each query's subscriber and publisher, the hosts of lines that
+    name none, and the subscriptions the ``osquery_events`` rows show."""
+    config_tables = dict(
+        zip(queries.column("query").to_pylist(), queries.column("tables").to_pylist(), strict=True)
+    )
+    report(progress, 0.94, "mapping queries to subscribers")
+    keys = subscriber_mapping.query_keys(con, records)
+    names = sorted(keys)
+    query_subscriber = {
+        q: subscriber_mapping.subscriber_of(q, config_tables.get(q), keys.get(q, set()))
+        for q in names
+    }
+    events_queries = [
+        q
+        for q in names
+        if subscriber_mapping.is_osquery_events(q, config_tables.get(q), keys.get(q, set()))
+    ]
+    hosts = infer_platforms(con, records, status, queries, config_tables)
+    report(progress, 0.97, "mapping publishers")
+    host_names = hosts.column("host").to_pylist()
+    single = host_names[0] if len(host_names) == 1 else None
+    platform = dict(zip(host_names, hosts.column("platform").to_pylist(), strict=True))
+    mapping = subscriber_mapping.build_mapping(
+        subscriber_mapping.host_query_pairs(con, records),
+        query_subscriber,
+        platform,
+        subscriber_mapping.publishers_by_host(status, single),
+    )
+    if single is not None:
+        # A blank host name (journald) or a file that names none: the run's only host's.
+        filled = pc.fill_null(status.column("host").cast(pa.string()), single)
+        index = status.schema.get_field_index("host")
+        status = status.set_column(index, "host", pc.dictionary_encode(filled))
+    records = subscriber_mapping.apply_mapping(records, mapping)
+    records = _hostless_rows(records, single, sources)
+    subscriptions = subscriptions_table(con, records, events_queries)
+    return _Linked(records, status, hosts, mapping, subscriptions)
 
 
 def with_status_zone(ws: Workspace, tz: str | None) -> Workspace:
@@ -310,35 +332,6 @@ def classify_status(status: pa.Table) -> pa.Table:
         pc.dictionary_encode(marker).cast(field_type),
     )
     return status.set_column(status.schema.get_field_index("subject"), "subject", subject)
-
-
-def pack_file_for(ref: str, config: str, candidates: list[str]) -> str | None:
-    """The input that is the pack a config names by path: the file at that path, else one in
-    the config's own folder tree, else one whose path ends with the reference's (a bundle
-    copied from the host); never a same-named file from an unrelated folder."""
-    config_dir = os.path.dirname(os.path.abspath(config))
-    wanted = os.path.normpath(ref if os.path.isabs(ref) else os.path.join(config_dir, ref))
-    name = os.path.basename(ref)
-    same = [c for c in candidates if os.path.basename(c) == name]
-    for c in same:
-        if os.path.realpath(c) == os.path.realpath(wanted):
-            return c
-    inside = [c for c in same if os.path.abspath(c).startswith(config_dir + os.sep)]
-    if len(inside) == 1:
-        return inside[0]
-    parts = [p for p in os.path.normpath(ref).split(os.sep) if p not in ("", ".", "..")]
-
-    def common_tail(path: str) -> int:
-        mine = os.path.abspath(path).split(os.sep)
-        n = 0
-        while n < min(len(mine), len(parts)) and mine[-1 - n] == parts[-1 - n]:
-            n += 1
-        return n
-
-    tails = sorted(((common_tail(c), c) for c in same), reverse=True)
-    if tails and tails[0][0] >= 2 and (len(tails) == 1 or tails[1][0] < tails[0][0]):
-        return tails[0][1]
-    return None
 
 
 def _hostless_rows(records: pa.Table, single: str | None, sources: list[SourceReport]) -> pa.Table:
@@ -380,43 +373,3 @@ def _hostless_rows(records: pa.Table, single: str | None, sources: list[SourceRe
     return records.set_column(
         records.schema.get_field_index("host"), "host", pc.dictionary_encode(filled)
     )
-
-
-def _config_queries(results: list[tuple[SourceReport, ReaderResult]]) -> pa.Table:
-    """Queries of every config, with packs stored in separate files named as the config names them."""
-    tables = []
-    packs = [(s, r) for s, r in results if r.kind == "pack"]
-    referenced: set[str] = set()
-    for source, result in results:
-        if result.kind != "config" or result.queries is None:
-            continue
-        tables.append(result.queries)
-        delimiter = result.meta.get("pack_delimiter", "_")
-        for pack, ref in result.meta.get("pack_refs", {}).items():
-            match = pack_file_for(ref, source.path, [s.path for s, _ in packs])
-            if match is None:
-                source.notes.append(f"pack {pack!r} refers to {ref}, which is not among the inputs")
-                continue
-            pack_source, pack_result = next((s, r) for s, r in packs if s.path == match)
-            rows, _ = queries_from_pack(
-                pack_result.meta["pack_doc"], pack, delimiter, pack_source.path
-            )
-            tables.append(queries_table(rows))
-            referenced.add(match)
-    for pack_source, result in packs:
-        if pack_source.path not in referenced and result.queries is not None:
-            tables.append(result.queries)
-    # Queries the database remembers (query.<name>, a stored config) fill in what no config file says.
-    named = {q for t in tables for q in t.column("query").to_pylist()}
-    for _, result in results:
-        if result.kind in ("osquery_db", "database_dump") and result.queries is not None:
-            extra = result.queries.filter(
-                pc.invert(
-                    pc.is_in(result.queries.column("query"), pa.array(sorted(named), pa.string()))
-                )
-            )
-            tables.append(extra)
-            named.update(extra.column("query").to_pylist())
-    if not tables:
-        return QUERIES.empty_table()
-    return pa.concat_tables(tables)
