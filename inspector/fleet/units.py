@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.duck import arrow_query
+from inspector.fleet.objects import read_object, read_objects
 from inspector.fleet.writer import DatasetWriter
 from inspector.loading.pipeline import load
 from inspector.model import LoadOptions, SourceReport
@@ -63,10 +64,13 @@ def run_unit(spec: dict[str, Any], dataset: str, ingest: str, writer: DatasetWri
     """Read one unit (``{"unit": "host_folder", "path", "files", "keep", "identity"}`` or
     ``{"unit": "objects", "files", "identity"}``), write its dated rows, return the rest."""
     options = LoadOptions(tz=spec.get("tz"), year=spec.get("year"))
-    # Pipeline objects are small files: the loading pipeline parses them in batches.
-    ws = load(spec["files"], options)
-    keep = set(spec["keep"] if spec["unit"] == "host_folder" else spec["files"])
-    reports = [s for s in ws.sources if s.path in keep]
+    if spec["unit"] == "host_folder":
+        ws = load(spec["files"], options)
+        keep = set(spec["keep"])
+        reports = [s for s in ws.sources if s.path in keep]
+    else:
+        ws, reports = read_objects([read_object(p) for p in spec["files"]], options)
+        keep = set(spec["files"])
     records = with_stable_content(_of_sources(ws.records, keep))
     writer.add("records", records)
     writer.add("status", _of_sources(ws.status, keep))

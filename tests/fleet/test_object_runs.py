@@ -3,20 +3,23 @@ so that each object's rejected lines are its own (what a scan of the object alon
 
 from __future__ import annotations
 
-from inspector.loading.batch_split import LineMap
-from inspector.readers.result import EMPTY_LINE, BadLines
+import numpy as np
+import pyarrow as pa
+
+from inspector.fleet.objects import _Remap
+from inspector.schema import BAD_LINES
 
 
 def test_a_run_across_objects_is_cut_at_each_seam() -> None:
-    line_map = LineMap(["a", "b", "c"], [3, 4, 2])  # lines per object
-    bad = BadLines()
-    bad.add_run(2, 7, EMPTY_LINE)  # a's lines 2–3, all of b, c's first line
-    bad.add(9, "x")
-    per_object = line_map.bad_lines(bad)
-    rows = [
-        (name, line, count)
-        for name, b in zip("abc", per_object, strict=True)
-        for line, count in zip(b.lines, b.counts, strict=True)
-    ]
+    sizes = np.array([3, 4, 2], dtype=np.int64)  # lines per object
+    ends = np.cumsum(sizes)
+    remap = _Remap(["a", "b", "c"], ends - sizes, ends)
+    bad = pa.table(
+        {"source": ["joined", "joined"], "line": [2, 9], "reason": ["empty line", "x"],
+         "lines": [7, 1]},
+        schema=BAD_LINES,
+    )  # fmt: skip
+    got = remap.table(bad)
+    rows = [(r["source"], r["line"], r["lines"]) for r in got.to_pylist()]
     assert rows == [("a", 2, 2), ("b", 1, 4), ("c", 1, 1), ("c", 2, 1)]
-    assert [len(b) for b in per_object] == [2, 4, 2]
+    assert remap.counts(got).tolist() == [2, 4, 2]
