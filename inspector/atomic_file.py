@@ -13,6 +13,8 @@ import os
 import secrets
 from collections.abc import Iterator
 
+from inspector.files.pid_alive import pid_alive
+
 PART_SUFFIX = ".part"
 
 
@@ -33,23 +35,11 @@ def remove_stale_parts(path: str) -> int:
         if not (entry.name.startswith(prefix) and entry.name.endswith(PART_SUFFIX)):
             continue
         pid = entry.name[len(prefix) : -len(PART_SUFFIX)].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
                 removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager

@@ -27,6 +27,8 @@ from collections.abc import Iterator
 
 from platformdirs import user_cache_dir
 
+from inspector.files.pid_alive import pid_alive
+
 # Files never linked: RocksDB's lock and info log (it would write them), rocksdict's own file.
 NOT_LINKED_PREFIXES = ("LOCK", "LOG", "rocksdict-config.json")
 SHADOW_PREFIX = "osquery-db-"
@@ -115,20 +117,8 @@ def remove_stale_shadows(root: str | None = None) -> int:
         except OSError:
             continue
         pid_text = entry.name[len(SHADOW_PREFIX) :].split("-", 1)[0]
-        if pid_text.isdigit() and _alive(int(pid_text)):
+        if pid_text.isdigit() and pid_alive(int(pid_text)):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
         removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
