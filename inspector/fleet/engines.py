@@ -11,8 +11,11 @@ each configured the engine's own way (credentials, extension, jars).
 from __future__ import annotations
 
 import glob
+import math
 import os
 import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,6 +64,10 @@ class Engine(Protocol):
 
     def sql(self, text: str) -> pa.Table:
         """Run ``text`` over the ``records`` and ``status`` views; the answer as Arrow."""
+        ...
+
+    def sql_all(self, texts: Sequence[str]) -> list[pa.Table]:
+        """Run every query of ``texts``; their answers in the same order."""
         ...
 
     def close(self) -> None:
@@ -112,12 +119,20 @@ class DuckDBEngine:
         """Run ``text`` (in DuckDB's dialect) over the views; the answer as Arrow."""
         return self.con.sql(text).to_arrow_table()
 
+    def sql_all(self, texts: Sequence[str]) -> list[pa.Table]:
+        """One query after another (each already uses every core)."""
+        return [self.sql(text) for text in texts]
+
     def close(self) -> None:
         self.con.close()
 
 
+SPLIT_BYTES = 128 * 1024 * 1024  # input per shuffle partition (Spark's own file split size)
+
+
 def spark_session(master: str = "local[*]", shuffle_partitions: int | None = None) -> Any:
-    """A Spark session for fleet work (UTC, Arrow transfers, few shuffle partitions)."""
+    """A Spark session for fleet work (UTC, Arrow transfers; shuffle partitions as given, else
+    two per local core — ``SparkEngine`` sets them from its dataset's size)."""
     from pyspark.sql import SparkSession  # optional extra: pip install '.[fleet]'
 
     cores = os.cpu_count() or 2
@@ -134,9 +149,35 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int | None = Non
         .config("spark.sql.parquet.datetimeRebaseModeInRead", "CORRECTED")
         .config("spark.driver.memory", os.environ.get("INSPECTOR_SPARK_DRIVER_MEMORY", "4g"))
     )
+    if master.startswith("local"):
+        # Local tasks run in the driver's JVM: its collector is theirs. The throughput collector
+        # spends a tenth less CPU on a scan than G1 with its concurrent threads (measured on
+        # two cores); executors of a cluster keep what the cluster sets.
+        options = os.environ.get("INSPECTOR_SPARK_DRIVER_JAVA_OPTIONS", "-XX:+UseParallelGC")
+        builder = builder.config("spark.driver.extraJavaOptions", options)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def shuffle_partitions(input_bytes: int | None, parallelism: int, configured: int) -> int:
+    """Shuffle partitions for a scan of ``input_bytes`` (None: not known, an object store):
+    two per core at least (every core busy, stragglers shared), one per ``SPLIT_BYTES`` of
+    input beyond that, the session's ``configured`` number when the size is unknown. Spark's
+    adaptive execution merges partitions that come out small."""
+    by_size = math.ceil(input_bytes / SPLIT_BYTES) if input_bytes is not None else configured
+    return max(2 * parallelism, by_size)
+
+
+def _input_bytes(dataset: str) -> int | None:
+    """Bytes of the dataset's records and status Parquet (None for a URL)."""
+    if is_remote(dataset):
+        return None
+    return sum(
+        os.path.getsize(path)
+        for table in layout.DATED
+        for path in glob.glob(layout.parquet_glob(dataset, table))
+    )
 
 
 def spark_schema(schema: pa.Schema) -> Any:
@@ -175,6 +216,14 @@ class SparkEngine:
         self, dataset: str, scope: Scope, master: str = "local[*]", session: Any = None
     ) -> None:
         self.spark = session or spark_session(master)
+        if session is None:
+            # Sized to this dataset (a session handed in keeps its caller's settings).
+            parallelism = self.spark.sparkContext.defaultParallelism
+            configured = int(self.spark.conf.get("spark.sql.shuffle.partitions"))
+            self.spark.conf.set(
+                "spark.sql.shuffle.partitions",
+                str(shuffle_partitions(_input_bytes(dataset), parallelism, configured)),
+            )
         for table, where in (
             ("records", scope.records_filter(SPARK)),
             ("status", scope.status_filter(SPARK)),
@@ -198,6 +247,14 @@ class SparkEngine:
     def sql(self, text: str) -> pa.Table:
         """Run ``text`` (in Spark's dialect) over the views; the answer as Arrow."""
         return self.spark.sql(text).toArrow()
+
+    def sql_all(self, texts: Sequence[str]) -> list[pa.Table]:
+        """All queries at once, each its own Spark job: their tasks share the workers, so one
+        query's last tasks no longer leave cores idle while the next waits."""
+        if len(texts) < 2:
+            return [self.sql(text) for text in texts]
+        with ThreadPoolExecutor(len(texts), thread_name_prefix="spark-sql") as pool:
+            return list(pool.map(self.sql, texts))
 
     def close(self) -> None:
         """The session stays (starting one costs seconds); ``stop_spark`` ends it."""

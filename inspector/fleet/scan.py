@@ -114,15 +114,19 @@ def fleet_scan(
     db = engine_instance or open_engine(engine, dataset, scope, spark_master)
     try:
         d = db.dialect
-        report(progress, 0.1, "counting copies per bucket")
-        factors = shaping.factors_table(
-            db.sql(definitions.factors(d, options.bucket_seconds * 1_000_000))
+        report(progress, 0.1, "counting copies per bucket, query runs, markers")
+        width = options.bucket_seconds * 1_000_000
+        raw_factors, raw_runs, raw_markers, counts = db.sql_all(
+            [
+                definitions.factors(d, width),
+                definitions.query_runs(d),
+                definitions.markers(d),
+                definitions.host_records(d),
+            ]
         )
-        report(progress, 0.55, "query runs")
-        runs = shaping.query_runs_table(db.sql(definitions.query_runs(d)))
-        report(progress, 0.7, "markers and records per host")
-        markers = shaping.markers_table(db.sql(definitions.markers(d)))
-        counts = db.sql(definitions.host_records(d))
+        factors = shaping.factors_table(raw_factors)
+        runs = shaping.query_runs_table(raw_runs)
+        markers = shaping.markers_table(raw_markers)
     finally:
         if engine_instance is None:
             db.close()

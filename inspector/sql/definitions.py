@@ -54,18 +54,24 @@ def factors(d: Dialect, width_us: int) -> str:
     copies with different eids each count (the two signatures of osquery's duplication bugs);
     ``eids`` is NULL for a bucket where no row selected an eid. Both stages group on a 64-bit
     key of the lane (``Dialect.lane_key``; a third of the time of grouping on four strings), and
-    the lanes' values — the few distinct ones of the records — are joined back at the end."""
+    the lanes' values — the few distinct ones of the records — are joined back at the end. Rows
+    are spread by lane and bucket before the first stage (``Dialect.repartition_hint``), so an
+    engine that distributes them (Spark) moves them once for both stages; the eid key is taken
+    before that, a number moving instead of a string."""
     width = int(width_us)
     lane = d.lane_key("host", "publisher", "subscriber", "stream")
     return f"""
-    WITH deliveries AS (SELECT *, {lane} AS lane FROM ({deliveries(d)}) delivered),
+    WITH deliveries AS (
+        SELECT {d.repartition_hint("lane", "bucket_us")} lane, bucket_us, content, eid_key
+        FROM (SELECT {lane} AS lane, {d.div("t", width)} * {width} AS bucket_us, content,
+                     CASE WHEN eid IS NOT NULL THEN {d.eid_key("eid")} END AS eid_key
+              FROM ({deliveries(d)}) delivered) keyed
+    ),
     copies AS (
-        SELECT lane, {d.div("t", width)} * {width} AS bucket_us, content,
-               count(*) AS n,
-               min({d.eid_key("eid")}) FILTER (WHERE eid IS NOT NULL) AS eid_lo,
-               max({d.eid_key("eid")}) FILTER (WHERE eid IS NOT NULL) AS eid_hi
+        SELECT lane, bucket_us, content, count(*) AS n,
+               min(eid_key) AS eid_lo, max(eid_key) AS eid_hi
         FROM deliveries
-        GROUP BY lane, {d.div("t", width)} * {width}, content
+        GROUP BY lane, bucket_us, content
     ),
     counted AS (
         SELECT lane, bucket_us,

@@ -48,6 +48,14 @@ class Dialect:
         (min/max of a string would make it sort every row)."""
         return f"hash({expr})" if self.name == "duckdb" else f"xxhash64({expr})"
 
+    def repartition_hint(self, *columns: str) -> str:
+        """A hint that spreads a query's rows over the workers by ``columns`` before what follows
+        groups them (Spark: one shuffle for aggregations that all group by these columns, not
+        one per aggregation); nothing where every worker sees every row (DuckDB)."""
+        if self.name == "duckdb":
+            return ""
+        return f"/*+ REPARTITION({', '.join(columns)}) */"
+
     def stable_hash64(self, text: str) -> str:
         """A signed 64-bit hash of a text that every engine and version computes alike: the first
         8 bytes of its MD5, big-endian, as a two's-complement BIGINT. (DuckDB's ``hash()`` and
