@@ -138,3 +138,11 @@ def test_shaping_orders_lanes_with_nulls_last():
     shaped = shaping.factors_table(raw)
     assert shaped.column("host").to_pylist() == ["a", "a", "b", None]
     assert shaped.column("rows").to_pylist() == [3, 2, 1, 1]
+
+
+def test_only_a_distributing_engine_gets_the_repartition_hint():
+    from inspector.sql.dialect import SPARK
+
+    assert DUCKDB.repartition_hint("lane", "bucket_us") == ""
+    assert "/*+ REPARTITION(lane, bucket_us) */" in definitions.factors(SPARK, 60_000_000)
+    assert "/*+" not in definitions.factors(DUCKDB, 60_000_000)
