@@ -52,7 +52,9 @@ def test_the_window_takes_over_the_load_started_at_launch(window, qtbot, tmp_pat
     assert early_load.take([folder], OPTIONS) is None  # taken once only
 
 
-def test_other_inputs_or_options_first_cancel_the_early_load(window, qtbot, tmp_path, counted_loads):
+def test_other_inputs_or_options_first_cancel_the_early_load(
+    window, qtbot, tmp_path, counted_loads
+):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first, second = _log(tmp_path / "a", "first"), _log(tmp_path / "b", "second")
