@@ -16,6 +16,7 @@ import threading
 
 from inspector.model import LoadOptions
 from inspector.progress import Progress
+from ui.thread_priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class EarlyLoad:
         self._thread.start()
 
     def _run(self) -> None:
+        lower_this_thread()  # the window being built comes first
         try:
             from ui.run_loading import load_run
 
