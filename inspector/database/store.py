@@ -21,7 +21,8 @@ from inspector import gil_friendly
 from inspector.database.properties import read_properties
 from inspector.gil_friendly import take_all
 from inspector.progress import Progress, report
-from inspector.readers.rocksdb_db import DatabaseError, looks_like_rocksdb
+from inspector.readers.database_error import DatabaseError
+from inspector.readers.rocksdb_db import looks_like_rocksdb
 from inspector.readers.rocksdb_shadow import ShadowFolder
 
 log = logging.getLogger(__name__)

@@ -37,11 +37,12 @@ from inspector.loading.status_hosts import with_status_hosts
 from inspector.loading.subscriptions import subscriptions_table
 from inspector.model import LoadOptions, SourceReport, Workspace
 from inspector.progress import Cancelled, Progress, report
+from inspector.readers.database_error import DatabaseError
 from inspector.readers.glog import glog_options
 from inspector.readers.json_lines.reader import connect, read_json_lines
 from inspector.readers.registry import choose_reader
 from inspector.readers.result import ReaderResult, SkipFile
-from inspector.readers.rocksdb_db import DatabaseError, read_rocksdb
+from inspector.readers.rocksdb_db import read_rocksdb
 from inspector.readers.sniff import Head
 from inspector.schema import (
     BAD_LINES,

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from inspector.arrow_columns import value_mask
 from inspector.model import Workspace
 from inspector.progress import Progress
-from inspector.readers.rocksdb_db import DatabaseError
+from inspector.readers.database_error import DatabaseError
 from ui.database.panel import DatabasePanel
 from ui.latest_job import LatestJob
 
