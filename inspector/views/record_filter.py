@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -166,6 +165,8 @@ def _sql_rows(
     where = check_where(where)
     # The clause gets lines of its own so that a trailing -- comment cannot swallow the bracket.
     sql = "SELECT __row FROM records WHERE __keep AND (\n" + where + "\n)"
+    import duckdb  # here: the window imports the filters at its start, DuckDB comes later
+
     kept = []
     con = sandbox_connection()
     try:
