@@ -64,6 +64,13 @@ def lane_host(host: str | None, run: str | None) -> str | None:
     return f"{host}{RUN_SEPARATOR}{run}"
 
 
+def run_of_lane_host(name: str | None) -> str | None:
+    """The run in a lane host's name (``after`` of ``mbp-01 · after``; see ``lane_host``)."""
+    if name is None or RUN_SEPARATOR not in name:
+        return None
+    return name.rsplit(RUN_SEPARATOR, 1)[1]
+
+
 def _row_runs(table: pa.Table, runs: pa.Table, names: list[str]) -> np.ndarray:
     """Per row of ``table`` 1 + the index of its run in ``names`` (0: a source of no run)."""
     source_digits, sources = dictionary_digits(table.column("source"))

@@ -119,7 +119,9 @@ def test_records_filter_by_run(doubled) -> None:
     assert set(two.records.column("run").take(pa.array(rows)).to_pylist()) == {"after"}
     # One run: no run column, and "rows of hosts in one run" are all rows.
     assert distinct_values(one.records, "run") == []
-    assert len(filter_rows(one.records, RecordFilter(runs=frozenset({None})))) == one.records.num_rows
+    assert (
+        len(filter_rows(one.records, RecordFilter(runs=frozenset({None})))) == one.records.num_rows
+    )
 
 
 def _unchanged(ws: Workspace) -> None:
