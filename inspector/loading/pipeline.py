@@ -118,13 +118,22 @@ def _load(
 def runs_of_inputs(
     paths: list[str], files: list[InputFile], problems: list[InputProblem]
 ) -> pa.Table:
-    """``RUN_SOURCES``: the run (input root) of every input file and problem."""
-    roots = list(dict.fromkeys(paths))
+    """``RUN_SOURCES``: the run of every input file and problem. A folder given is a run; files
+    given on their own are the run of the folder they are in (a results log and the status
+    log beside it, given as two paths, are one run)."""
+
+    def run_root(given: str) -> str:
+        return given if os.path.isdir(given) else os.path.dirname(os.path.abspath(given))
+
+    roots = list(dict.fromkeys(run_root(p) for p in paths))
     name_of = dict(zip(roots, run_names(roots), strict=True))
     found = [(f.path, f.root) for f in files] + [(p.path, p.root) for p in problems]
     # In the order the roots were given (the files themselves are in reading order).
     rank = {root: k for k, root in enumerate(roots)}
-    rows = sorted(((path, root or path) for path, root in found), key=lambda r: rank.get(r[1], 0))
+    rows = sorted(
+        ((path, run_root(given or path)) for path, given in found),
+        key=lambda r: rank.get(r[1], 0),
+    )
     return pa.table(
         {
             "source": [path for path, _ in rows],
@@ -253,7 +262,7 @@ def assemble(
     finally:
         con.close()
     runs = runs if runs is not None else RUN_SOURCES.empty_table()
-    several = hosts_in_several_runs(runs, linked.records, linked.status)
+    several = hosts_in_several_runs(runs, linked.records)
     return Workspace(
         sources=sources,
         records=with_run_column(linked.records, runs, several),

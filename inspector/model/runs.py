@@ -1,4 +1,6 @@
-"""Runs: what each input root given to a load holds (a folder, or a file given on its own).
+"""Runs: what each input root given to a load holds (a folder; files given on their own are
+grouped by the folder they are in, so a results log and its status log given as two paths are
+one run).
 
 Two folders of one host (``before/mbp-01 after/mbp-01``) are two runs of that host: they must
 never share a lane, or one run's rows would count as duplicates of the other's. A load records
@@ -91,37 +93,47 @@ def _names(runs: pa.Table) -> list[str]:
     return sorted(set(runs.column("run").to_pylist())) if runs.num_rows else []
 
 
-def hosts_in_several_runs(runs: pa.Table, *tables: pa.Table) -> frozenset[str]:
-    """The hosts that rows of ``tables`` (each with ``source`` and ``host``) show in more than
-    one run; empty at once for a single run."""
+# Per host given in several runs, the runs that hold its records.
+SplitHosts = dict[str, frozenset[str]]
+
+
+def hosts_in_several_runs(runs: pa.Table, records: pa.Table) -> SplitHosts:
+    """The hosts whose records (rows of ``records``, with ``source`` and ``host``) come from
+    more than one run, each with those runs; empty at once for a single run. Only records
+    count: a status log given beside the results (another path) splits nothing."""
     names = _names(runs)
-    if len(names) < 2:
-        return frozenset()
-    seen: dict[str, set[int]] = {}
+    if len(names) < 2 or not records.num_rows:
+        return {}
     width = len(names) + 1
-    for table in tables:
-        if not table.num_rows:
-            continue
-        row_run = _row_runs(table, runs, names)
-        host_digits, hosts = dictionary_digits(table.column("host"))
-        pairs = np.bincount(
-            host_digits.astype(np.int64) * width + row_run, minlength=width * (len(hosts) + 1)
-        ).reshape(len(hosts) + 1, width)
-        for h, host in enumerate(hosts.to_pylist(), start=1):
-            seen.setdefault(host, set()).update(np.flatnonzero(pairs[h, 1:]).tolist())
-    return frozenset(h for h, r in seen.items() if len(r) > 1)
+    row_run = _row_runs(records, runs, names)
+    host_digits, hosts = dictionary_digits(records.column("host"))
+    pairs = np.bincount(
+        host_digits.astype(np.int64) * width + row_run, minlength=width * (len(hosts) + 1)
+    ).reshape(len(hosts) + 1, width)
+    out: SplitHosts = {}
+    for h, host in enumerate(hosts.to_pylist(), start=1):
+        held = np.flatnonzero(pairs[h, 1:])
+        if len(held) > 1:
+            out[host] = frozenset(names[k] for k in held.tolist())
+    return out
 
 
-def run_column(table: pa.Table, runs: pa.Table, hosts: frozenset[str]) -> pa.DictionaryArray | None:
-    """Per row of ``table`` (with ``source`` and ``host``), its run's name when its host is one
-    of ``hosts`` (those seen in several runs), else null; None (no column) when no row is."""
+def run_column(table: pa.Table, runs: pa.Table, hosts: SplitHosts) -> pa.DictionaryArray | None:
+    """Per row of ``table`` (with ``source`` and ``host``), its run's name when its host is
+    one of ``hosts`` (given in several runs) and its run holds that host's records; else null
+    (a status line from a run with none of the host's records applies to all its runs). None
+    (no column) when no row has a run."""
     if not hosts or not table.num_rows:
         return None
     names = _names(runs)
     row_run = _row_runs(table, runs, names)
     host_digits, dictionary = dictionary_digits(table.column("host"))
-    several = np.array([False] + [h in hosts for h in dictionary.to_pylist()], dtype=bool)
-    index = np.where(several[host_digits] & (row_run > 0), row_run - 1, -1).astype(np.int32)
+    # host digit × run code → the row keeps its run (a small table: hosts × runs).
+    keeps = np.zeros((len(dictionary) + 1, len(names) + 1), dtype=bool)
+    for h, host in enumerate(dictionary.to_pylist(), start=1):
+        for run in hosts.get(host, ()):
+            keeps[h, names.index(run) + 1] = True
+    index = np.where(keeps[host_digits, row_run], row_run - 1, -1).astype(np.int32)
     if not (index >= 0).any():
         return None
     return pa.DictionaryArray.from_arrays(
@@ -129,8 +141,9 @@ def run_column(table: pa.Table, runs: pa.Table, hosts: frozenset[str]) -> pa.Dic
     )
 
 
-def with_run_column(table: pa.Table, runs: pa.Table, hosts: frozenset[str]) -> pa.Table:
-    """``table`` with a ``run`` column when some of its rows belong to one of ``hosts``."""
+def with_run_column(table: pa.Table, runs: pa.Table, hosts: SplitHosts) -> pa.Table:
+    """``table`` with a ``run`` column when some of its rows belong to a run of one of
+    ``hosts``."""
     if RUN in table.column_names:
         return table
     column = run_column(table, runs, hosts)

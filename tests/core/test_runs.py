@@ -156,3 +156,18 @@ def test_scan_json_names_each_findings_run(doubled) -> None:
     assert {f["run"] for f in doc["findings"]} == {"before", "after"}
     host = doc["hosts"][0]["host"]
     assert {f["host"] for f in doc["findings"]} == {host}  # the host's name, unlabelled
+
+
+def test_files_given_on_their_own_and_status_logs_split_nothing(doubled, tmp_path) -> None:
+    before, after, _, one = doubled
+    # The files of one folder given one by one: one run (the folder they are in).
+    names = sorted(os.listdir(before))
+    files = [os.path.join(before, n) for n in names if os.path.isfile(os.path.join(before, n))]
+    ws = load(files, UTC)
+    assert len(ws.run_names) == 1 and not ws.split_runs
+    # A status log from another folder holds no records: it splits nothing, and its markers
+    # stay with the host's (single) run.
+    status = os.path.join(after, "osqueryd.INFO")
+    results = [f for f in files if "results" in os.path.basename(f)]
+    both = load([*results, status], UTC)
+    assert len(both.run_names) == 2 and not both.split_runs
