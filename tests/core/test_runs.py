@@ -158,8 +158,8 @@ def test_scan_json_names_each_findings_run(doubled) -> None:
     assert {f["host"] for f in doc["findings"]} == {host}  # the host's name, unlabelled
 
 
-def test_files_given_on_their_own_and_status_logs_split_nothing(doubled, tmp_path) -> None:
-    before, after, _, one = doubled
+def test_files_given_on_their_own_and_status_logs_split_nothing(doubled) -> None:
+    before, after, _, _ = doubled
     # The files of one folder given one by one: one run (the folder they are in).
     names = sorted(os.listdir(before))
     files = [os.path.join(before, n) for n in names if os.path.isfile(os.path.join(before, n))]
