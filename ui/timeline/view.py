@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from inspector.model.runs import run_of_lane_host
 from inspector.views.timeline_frames import Frame, Lane
 from ui.timeline.colours import lane_colour
 from ui.timeline.plots import AXIS_WIDTH, LanePlot, ZonedDateAxis, elide
@@ -37,10 +38,12 @@ def _lane_order(lane: Lane) -> tuple:
 def _label_html(key: tuple) -> str:
     """Two lines: what the lane counts, then where from (publisher, database, factor); each cut
     with an ellipsis to the label column (the tree and the tooltip have the whole name)."""
-    _host, publisher, subscriber, query, stream = key[:5]
+    host, publisher, subscriber, query, stream = key[:5]
     factor = len(key) > 5
     title = subscriber or query or "?"
     where = [publisher or ("query" if query else "")]
+    if (run := run_of_lane_host(host)) is not None:  # one run of a host given in several
+        where.append(run)
     if stream == "database":
         where.append("osquery.db")
     if stream == "subscriptions":

@@ -209,12 +209,16 @@ class RecordsPanel(QWidget):
         source: str | None,
         start: dt.datetime,
         end: dt.datetime,
+        run: str | None = None,
     ) -> None:
-        """Show a finding's rows (host, subscriber, stream, [start, end)) and select the first."""
+        """Show a finding's rows (host, subscriber, stream, [start, end), and the run of a host
+        given in several) and select the first."""
         with self.bar.quiet():
             self.bar.reset(emit=False)
             self.bar.set_choice("host", host)
             self.bar.set_choice("subscriber", subscriber)
+            if run is not None:
+                self.bar.set_choice("run", run)
         self._select_first = True
         self.bar.set_range(start, end, source)
 
