@@ -58,6 +58,13 @@ def test_two_folders_of_a_host_are_two_runs_in_the_lane_tree(window, qtbot, tmp_
     shown = {k[0] for k in panel.view.visible_keys()}
     assert shown == {f"{HOST}{RUN_SEPARATOR}before"}
     panel.lane_filter.clear()
+    # The value readout under the mouse says which run each value is of.
+    view = panel.view
+    plot = view.plots[view.visible_keys()[0]]
+    middle = plot.view.sceneBoundingRect().center()
+    qtbot.mouseMove(view.graphics.viewport(), view.graphics.mapFromScene(middle))
+    text = view.show_cursor(plot.view.mapSceneToView(middle).x(), plot)
+    assert f"[{HOST}{RUN_SEPARATOR}before] " in text and f"[{HOST}{RUN_SEPARATOR}after] " in text
     # Clicking a lane of the second run scrolls to it and highlights it.
     top = _tops(panel.tree)[1]
     child = top.child(0)

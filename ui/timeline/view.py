@@ -457,14 +457,18 @@ class TimelineView(QWidget):
         """Put the time cursor at ``t`` and say the value of every visible lane there (and the
         markers and bursts under the mouse, on the lane ``over``)."""
         parts = []
-        for key in self.visible_keys():
+        keys = self.visible_keys()
+        # Lanes of several hosts (or runs of one host) read alike: name the host then.
+        hosts = len({key[0] for key in keys}) > 1
+        for key in keys:
             plot = self.plots[key]
             plot.cursor.setPos(t)
             plot.cursor.setVisible(True)
             value = plot.value_at(t)
             if value is not None:
                 shown = f"×{value:.2f}" if plot.factor else f"{int(value)}"
-                parts.append(f"{self.labels[key]}: {shown}")
+                label = f"[{key[0]}] {self.labels[key]}" if hosts else self.labels[key]
+                parts.append(f"{label}: {shown}")
         when = dt.datetime.fromtimestamp(t, dt.UTC).astimezone(ZoneInfo(self.zone))
         text = f"{when:%Y-%m-%d %H:%M:%S} {when.tzname()} — " + ("; ".join(parts) or "no events")
         if over is not None:
