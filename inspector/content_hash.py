@@ -7,10 +7,14 @@ delivery by construction; the results-log envelope (``unixTime``, ``counter``, â
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 
 from inspector.duck import arrow_query
+
+if TYPE_CHECKING:  # DuckDB itself is imported where a query runs (inspector.duck)
+    import duckdb
 
 CONTENT = pa.field("content", pa.uint64())
 

@@ -9,9 +9,12 @@ connections from ``connection()``.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
 
 _shared: dict[int | None, duckdb.DuckDBPyConnection] = {}
 _lock = threading.Lock()
@@ -20,6 +23,8 @@ _lock = threading.Lock()
 def connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A private connection (a cursor) to a shared in-memory database: the process's default
     one, or (``threads``) one limited to that many threads (a database-wide setting)."""
+    import duckdb  # on first use: modules that import this one stay cheap to import
+
     with _lock:
         base = _shared.get(threads)
         if base is None:

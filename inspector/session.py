@@ -139,6 +139,8 @@ def filter_to_json(flt: RecordFilter) -> dict[str, Any]:
     for name in VALUE_SETS:
         values = getattr(flt, name)
         out[name] = None if values is None else sorted(values, key=lambda v: (v is None, v or ""))
+    if flt.runs is not None:  # only where a host was given in several runs
+        out["runs"] = sorted(flt.runs, key=lambda v: (v is None, v or ""))
     out["time_range"] = None if flt.time_range is None else [iso_time(t) for t in flt.time_range]
     out["text"] = flt.text
     out["sql_where"] = flt.sql_where
@@ -161,6 +163,7 @@ def filter_from_json(doc: dict[str, Any]) -> RecordFilter:
         hosts=hosts, subscribers=subscribers, queries=queries, actions=actions,
         time_range=time_range, text=str(doc.get("text") or ""),
         sql_where=str(doc.get("sql_where") or ""), stream=doc.get("stream"),
+        runs=None if doc.get("runs") is None else frozenset(doc["runs"]),
     )  # fmt: skip
 
 

@@ -27,7 +27,7 @@ MAX_STRING = 10_000  # characters of a host, subscriber, query or lane name
 EARLIEST, LATEST = 0.0, 7_258_118_400.0  # 1970 … 2200, in Unix seconds
 YEARS = (1970, 2200)
 SHA256 = re.compile(r"[0-9a-f]{64}")
-VALUE_SETS = ("hosts", "subscribers", "queries", "actions")
+VALUE_SETS = ("hosts", "subscribers", "queries", "actions", "runs")
 STREAMS = ("results_log", "osquery_db")
 
 

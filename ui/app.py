@@ -67,6 +67,12 @@ def run_app(argv: list[str]) -> int:
                 "use the window; 'osquery-inspector scan PATH' works without one.",
                 file=sys.stderr,
             )
+    options = LoadOptions(tz=args.tz, year=args.year)
+    if args.paths and not (args.follow or args.fleet or args.demo):
+        from ui import early_load
+
+        # Before Qt: the run loads while Qt is imported and the window built (~1 s).
+        early_load.start(args.paths, options)
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from ui.main_window import MainWindow
@@ -79,7 +85,7 @@ def run_app(argv: list[str]) -> int:
     app = application(sys.argv[:1])
     apply_style(app)
     _set_identity(app)
-    window = MainWindow(LoadOptions(tz=args.tz, year=args.year))
+    window = MainWindow(options)
     if args.screenshot:
         window.resize(1600, 1000)  # the documented screenshot size
     if args.fleet:

@@ -20,6 +20,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from inspector.progress import Cancelled, Progress
 from ui.failures import unexpected_message
+from ui.thread_priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class _Job(QThread):
         self.plain_errors = plain_errors
 
     def run(self) -> None:
+        if not lower_this_thread():
+            self.setPriority(QThread.Priority.LowPriority)  # the GUI thread comes first
         try:
             result = self.work(self.progress)
         except Cancelled:

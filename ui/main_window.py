@@ -433,7 +433,7 @@ class MainWindow(QMainWindow):
             if finding["kind"] == "duplicate_burst":
                 self.records_panel.focus_finding(
                     finding["host"], finding["subscriber"], finding["source"],
-                    finding["start"], finding["end"],
+                    finding["start"], finding["end"], finding.get("run"),
                 )  # fmt: skip
         self.message.setText(finding_line(finding, self.zone.text))
 

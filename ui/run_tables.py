@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from inspector.model import SourceReport, Workspace
+from inspector.model.runs import lane_host
 
 STATUS_COLUMNS = [
     "log_time", "severity", "marker", "subject", "message", "host", "file", "src_line",
@@ -68,6 +69,8 @@ def sources_table(ws: Workspace) -> pa.Table:
 def finding_line(f: dict[str, Any], when: Callable[[dt.datetime | float | None, str], str]) -> str:
     """A finding in one line for the status bar; ``when(time, pattern)`` writes its times."""
     what = f["subscriber"] or f["query"] or "?"
+    if f.get("run") is not None:  # a host given in several runs: say which run
+        what += f" ({lane_host(f['host'], f['run'])})"
     if f["kind"] == "duplicate_burst":
         text = f"Duplicate burst in {what}: ×{f['duplicate_factor']:.2f}, {f['extra_rows']:,} extra rows"
         if f.get("marker"):

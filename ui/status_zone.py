@@ -26,10 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.loading.pipeline import with_status_zone
 from inspector.model import Workspace
 from inspector.progress import Progress
-from inspector.views.overview import overview
 from ui.latest_job import LatestJob
 
 INFER = "Infer from the run (evidence below)"
@@ -114,7 +112,10 @@ class StatusZoneDialog(QDialog):
 
 def replace_status_zone(ws: Workspace, tz: str | None, paths: list[str], progress: Progress):
     """The worker's job: place the status lines again and analyse the run as a load would."""
-    from ui.workers import LoadedRun, analyse
+    # Imported here: the window starts without the loading pipeline (the loader brings it).
+    from inspector.loading.pipeline import with_status_zone
+    from inspector.views.overview import overview
+    from ui.run_loading import LoadedRun, analyse
 
     progress.report(0.05, "placing the status lines in the agent's zone")
     placed = with_status_zone(ws, tz)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from inspector.model.runs import lane_host
 from ui.display_zone import DisplayZone
 
 
@@ -37,9 +38,10 @@ def apply_zone(window, zone: DisplayZone) -> None:
 def finding_lane(finding: dict) -> tuple:
     """The timeline lane a finding is about (its host, publisher, subscriber or query, stream)."""
     stream = "database" if finding.get("source") == "osquery_db" else "results"
+    host = lane_host(finding.get("host"), finding.get("run"))  # a host's run, if in several
     if finding.get("subscriber"):
-        return (finding.get("host"), finding.get("publisher"), finding["subscriber"], None, stream)
-    return (finding.get("host"), None, None, finding.get("query"), stream)
+        return (host, finding.get("publisher"), finding["subscriber"], None, stream)
+    return (host, None, None, finding.get("query"), stream)
 
 
 def restore_layout(window) -> None:

@@ -7,152 +7,17 @@ results reach the window (the latest request wins — also for results already q
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from inspector.model import LoadOptions, Workspace
-from inspector.progress import Cancelled, Progress
-from ui.latest_job import JobProgress, LatestJob
+from inspector.model import LoadOptions
+from inspector.progress import Progress
+from ui import early_load
+from ui.latest_job import LatestJob
+from ui.run_loading import LoadedRun, PreviewRun, analyse, load_run, preview_of
 
-if TYPE_CHECKING:  # the loading pipeline is imported by the first load, on its worker thread
-    import pyarrow as pa
-
-    from inspector.analysis.binning import Binner, RateSource
-    from inspector.views.overview import Overview
-    from inspector.views.timeline_frames import Frame
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class LoadedRun:
-    """What a finished load (and its analysis) hands to the window."""
-
-    workspace: Workspace
-    overview: Overview
-    binner: RateSource  # a Binner, or a live follow's binner (it also counts rows let go)
-    factors: pa.Table  # duplication factors per minute
-    findings: pa.Table
-    frame: Frame  # the whole run's lanes at a width that fits the screen
-    markers: list[dict]
-    paths: list[str] = field(default_factory=list)  # the inputs as opened (after any preparation)
-
-
-@dataclass
-class PreviewRun:
-    """The rate lanes of a big run from its log envelopes, shown while the full load runs."""
-
-    workspace: Workspace
-    binner: Binner
-    frame: Frame
-    markers: list[dict]
-
-
-def preview_of(ws: Workspace) -> PreviewRun:
-    """Lanes (rates only, no duplication) and markers of an envelope-only preview."""
-    from inspector.analysis.binning import FACTORS, Binner
-    from inspector.views.timeline_frames import (
-        FACTOR_WIDTH_US,
-        build_frame,
-        markers_table,
-        nice_width,
-    )
-
-    binner = Binner(ws.records, duplicates=False)
-    span = binner.span_us()
-    width = nice_width(span[1] - span[0]) if span else FACTOR_WIDTH_US
-    frame = build_frame(binner, width, FACTORS.empty_table())
-    return PreviewRun(ws, binner, frame, markers_table(ws.status))
-
-
-def analyse(
-    ws: Workspace, progress: Progress
-) -> tuple[Binner, pa.Table, pa.Table, Frame, list[dict[str, Any]]]:
-    """The analysis a loaded run gets before the window shows it (in the worker thread): the
-    binner, the duplication factors, the findings, the whole run's frame and the markers —
-    ``LoadedRun``'s fields after the overview."""
-    from inspector.analysis.binning import Binner
-    from inspector.analysis.burst_rules import BurstOptions
-    from inspector.analysis.duplicates import duplication_factors
-    from inspector.analysis.findings import find
-    from inspector.views.timeline_frames import (
-        FACTOR_WIDTH_US,
-        build_frame,
-        markers_table,
-        nice_width,
-    )
-
-    binner = Binner(ws.records)
-    progress.report(0.1, "counting duplicated deliveries")
-    # The one definition of the factors (inspector.sql), as scan and fleet scan compute them;
-    # the binner re-bins for the timeline's zoom levels (a test keeps the two equal).
-    factors = duplication_factors(ws.records, FACTOR_WIDTH_US // 1_000_000)
-    progress.check()
-    progress.report(0.5, "finding duplicate bursts and re-baselines")
-    findings = find(ws, BurstOptions(bucket_seconds=FACTOR_WIDTH_US // 1_000_000), factors=factors)
-    progress.check()
-    progress.report(0.8, "counting events per lane")
-    span = binner.span_us()
-    width = nice_width(span[1] - span[0]) if span else FACTOR_WIDTH_US
-    frame = build_frame(binner, width, factors, subscriptions=ws.subscriptions)
-    return binner, factors, findings, frame, markers_table(ws.status)
-
-
-def load_run(
-    paths: list[str],
-    options: LoadOptions,
-    progress: Progress,
-    prepare: Callable[[Progress], list[str]] | None = None,
-    wants_preview: bool = False,
-) -> LoadedRun:
-    """Load and analyse a run (on a worker). With ``wants_preview``, a big run's lanes from its
-    log envelopes are posted first (``progress.post(PreviewRun)``) while the records load."""
-    # Imported here, on the worker: the window is up before the loading pipeline (0.5–1 s of
-    # imports) is.
-    from inspector.loading.pipeline import load
-    from inspector.loading.preview import preview
-    from inspector.loading.read_cache import ReadCache
-    from inspector.views.overview import overview
-
-    _import_timeline_modules()
-    whole = progress
-    if prepare is not None:  # e.g. write the demo run first; returns the paths to load
-        paths = prepare(whole.scaled(0.0, 0.4))
-        progress = whole.scaled(0.4, 1.0)
-    cache = ReadCache()
-    first = None
-    if wants_preview:
-        try:
-            first = preview(paths, options, cache, progress.scaled(0.0, 0.15))
-        except Cancelled:
-            raise
-        except Exception:  # a nicety only: the full load says what is wrong, if anything
-            log.warning("the preview of %s failed; loading in full", paths, exc_info=True)
-            first = None
-    if first is not None and isinstance(whole, JobProgress):
-        whole.post(preview_of(first))
-        progress = progress.scaled(0.15, 1.0)
-    whole.check()
-    load_part, analysis_part = progress.scaled(0.0, 0.8), progress.scaled(0.8, 1.0)
-    ws = load(paths, options, load_part, cache)
-    whole.check()
-    summary = overview(ws)
-    analysed = analyse(ws, analysis_part)
-    return LoadedRun(ws, summary, *analysed, paths=list(paths))
-
-
-def _import_timeline_modules() -> None:
-    """Import pyqtgraph and the timeline here, on the worker, while the window waits for the run
-    anyway: on the GUI thread that import held the event loop 0.3–0.5 s when the run arrived.
-    (Importing builds no widget: pens and colours only, which other threads may make.)"""
-    try:
-        import ui.widgets.timeline_panel  # noqa: F401
-    except Exception:  # the GUI thread imports it again and says what is wrong
-        log.warning("importing the timeline on the loader thread failed", exc_info=True)
+__all__ = ["LoadedRun", "Loader", "PreviewRun", "analyse", "load_run", "preview_of"]
 
 
 class Loader(QObject):
@@ -184,6 +49,10 @@ class Loader(QObject):
     ) -> None:
         """Load ``paths`` (cancelling a load under way)."""
         wants_preview = self.previews
+        early = early_load.take(paths, options) if prepare is None and wants_preview else None
+        if early is not None:  # the same load, started at launch: follow it
+            self.job.start(early.adopt)
+            return
         self.job.start(lambda progress: load_run(paths, options, progress, prepare, wants_preview))
 
     def cancel(self) -> None:

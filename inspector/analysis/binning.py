@@ -47,6 +47,23 @@ FACTORS = pa.schema(
     ]
 )
 
+RUN_FIELD = pa.field("run", pa.string())  # a host's run, where the host is in several
+
+
+def with_runs(schema: pa.Schema, runs: bool) -> pa.Schema:
+    """``schema`` (``RATES``, ``FACTORS``) with the ``run`` column last when lanes are told
+    apart by run (``inspector.model.runs``); as it is otherwise."""
+    return schema.append(RUN_FIELD) if runs else schema
+
+
+def lane_fields(fields: tuple[str, ...], table: pa.Table) -> tuple[str, ...]:
+    """``fields`` of a lane with ``run`` after ``host`` when ``table`` has a run column — a
+    host's runs never share a lane, and their lanes sort together."""
+    if "run" not in table.column_names or "run" in fields:
+        return fields
+    return (fields[0], "run", *fields[1:])
+
+
 # Rows per (lane code, bucket) over the slim table; codes are decoded and gaps filled after.
 COUNT_SQL = """
 SELECT lane, (t // $width) * $width AS b, count(*) AS n
@@ -125,7 +142,7 @@ class Binner:
     def _rate_lanes(self) -> tuple[LaneCodes, pa.Table]:
         if self._rate is None:
             r = self.records
-            fields = ("host", "publisher", "subscriber", "query", "stream")
+            fields = lane_fields(("host", "publisher", "subscriber", "query", "stream"), r)
             lanes = lane_codes(
                 r, fields, {"stream": ("format", stream_of_formats)}, {"query": "subscriber"}
             )
@@ -137,7 +154,8 @@ class Binner:
     def _delivery_lanes(self) -> tuple[LaneCodes, pa.Table]:
         if self._delivery is None:
             r = with_content(self.records)
-            lanes = lane_codes(r, DELIVERY_LANE, {"stream": ("format", stream_of_formats)})
+            fields = lane_fields(DELIVERY_LANE, r)
+            lanes = lane_codes(r, fields, {"stream": ("format", stream_of_formats)})
             slim = pa.table(
                 {"lane": only_deliveries(r, lanes.codes), "t": event_times(r),
                  "content": r.column("content"), "eid": r.column("eid")}
@@ -161,7 +179,8 @@ class Binner:
             {**{name: v.take(take) for name, v in values.items()},
              "bucket": pa.array(buckets, pa.timestamp("us", tz="UTC")), "rows": rows}
         )  # fmt: skip
-        return table.cast(RATES)
+        schema = with_runs(RATES, "run" in values)
+        return table.select(schema.names).cast(schema)
 
     def factors(
         self, width_us: int, lo_us: int | None = None, hi_us: int | None = None
@@ -186,7 +205,8 @@ class Binner:
              "eids": counted.column("eids").take(pa.array(order)),
              "factor": rows / np.maximum(distinct, 1)}
         )  # fmt: skip
-        return table.cast(FACTORS)
+        schema = with_runs(FACTORS, "run" in values)
+        return table.select(schema.names).cast(schema)
 
     def span_us(self) -> tuple[int, int] | None:
         """First and last event time (µs), or None without timed rows."""

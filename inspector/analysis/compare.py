@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from inspector.analysis.burst_rules import BurstOptions
@@ -154,6 +153,8 @@ def _profile(ws: Workspace, options: BurstOptions, anchor: str, role: str) -> Ru
 def _pair(
     a: RunProfile, b: RunProfile, options: BurstOptions, by_host: bool
 ) -> tuple[pa.Table, float]:
+    import duckdb  # here: the window imports this module at its start, DuckDB comes later
+
     con = duckdb.connect(":memory:")
     try:
         for name, p in (("a", a), ("b", b)):

@@ -20,19 +20,22 @@ import pyarrow.compute as pc
 
 from inspector.analysis.binning import (
     DELIVERY_LANE,
+    lane_fields,
     only_deliveries,
     stream_of_formats,
 )
 from inspector.analysis.burst_rules import BurstOptions, signature, stretches
 from inspector.analysis.lanes import lane_codes
 from inspector.duck import arrow_query
+from inspector.model.runs import runs_of, with_run_of_rows
 from inspector.progress import Progress, report
 from inspector.sql.in_memory import factors_of
 
 
 def delivery_lanes(records: pa.Table) -> np.ndarray:
     """Per record the code of its delivery lane (host × publisher → subscriber × stream), or -1."""
-    lanes = lane_codes(records, DELIVERY_LANE, {"stream": ("format", stream_of_formats)})
+    fields = lane_fields(DELIVERY_LANE, records)
+    lanes = lane_codes(records, fields, {"stream": ("format", stream_of_formats)})
     return only_deliveries(records, lanes.codes)
 
 
@@ -68,6 +71,8 @@ BURSTS = pa.schema(
         # The burst was already on where the lane's data begins (e.g. the oldest event the
         # database still buffers): it may have begun earlier, so its cause is looked for further back.
         pa.field("open_start", pa.bool_()),
+        # The host's run where the host appears in several (``inspector.model.runs``), else null.
+        pa.field("run", pa.string()),
     ]
 )
 LINKED_MARKERS = ("config_change", "worker_restart", "worker_start", "agent_start")
@@ -80,7 +85,7 @@ def duplicate_bursts(
     options = options or BurstOptions()
     width_us = options.bucket_seconds * 1_000_000
     out: list[dict[str, Any]] = []
-    keys = ("host", "publisher", "subscriber", "stream")
+    keys = lane_fields(("host", "publisher", "subscriber", "stream"), factors)
     # duplication_factors returns rows ordered by lane: split at the rows where the lane changes.
     lane_of = pc.binary_join_element_wise(
         *[pc.fill_null(factors.column(k), "") for k in keys], "\x1f"
@@ -183,6 +188,7 @@ def _link_markers(bursts: pa.Table, status: pa.Table | None, options: BurstOptio
                 FROM s
                 WHERE CAST(s.marker AS VARCHAR) IN {LINKED_MARKERS}
                   AND (s.host IS NULL OR CAST(s.host AS VARCHAR) = b.host)
+                  AND (b.run IS NULL OR s.run IS NULL OR CAST(s.run AS VARCHAR) = b.run)
                   AND s.log_time <= b.start + INTERVAL 1 SECOND * {options.bucket_seconds}
                   AND s.log_time >= b.start - CASE WHEN b.open_start THEN INTERVAL 1 DAY
                                                    ELSE INTERVAL 1 SECOND * {window} END
@@ -191,6 +197,8 @@ def _link_markers(bursts: pa.Table, status: pa.Table | None, options: BurstOptio
             ORDER BY b.extra_rows DESC
             """,
         b=bursts,
-        s=status.select(["host", "marker", "message", "log_time"]),
+        s=with_run_of_rows(
+            status.select(["host", "marker", "message", "log_time", *runs_of(status)])
+        ),
     )
     return linked.select(BURSTS.names).cast(BURSTS)

@@ -16,6 +16,7 @@ from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.duplicates import LINKED_MARKERS, duplicate_bursts, duplication_factors
 from inspector.analysis.subscription_twins import subscription_twins
 from inspector.model import Workspace
+from inspector.model.runs import runs_of, with_run_of_rows
 from inspector.progress import Progress, report
 from inspector.sql.in_memory import query_runs_of
 
@@ -44,14 +45,17 @@ FINDINGS = pa.schema(
         # before the burst's cause and the highest one during the burst (null without snapshots).
         pa.field("subscriptions_before", pa.int64()),
         pa.field("subscriptions_during", pa.int64()),
+        # Which run (input root) of a host given in several runs the finding is about; null
+        # when the host is in one run (``inspector.model.runs``).
+        pa.field("run", pa.string()),
     ]
 )
 
 # Over ``runs`` (QUERY_RUNS: ``inspector.sql.definitions.query_runs``, whichever engine made it).
 REBASELINES_SQL = """
 WITH ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY host, query ORDER BY log_time) AS nth,
-           lag(epoch) OVER (PARTITION BY host, query ORDER BY log_time) AS previous_epoch
+    SELECT *, row_number() OVER (PARTITION BY host, run, query ORDER BY log_time) AS nth,
+           lag(epoch) OVER (PARTITION BY host, run, query ORDER BY log_time) AS previous_epoch
     FROM runs
 )
 SELECT 'rebaseline' AS kind, r.host, NULL AS publisher, NULL AS subscriber, r.query,
@@ -61,12 +65,13 @@ SELECT 'rebaseline' AS kind, r.host, NULL AS publisher, NULL AS subscriber, r.qu
            AS signature,
        NULL::DOUBLE AS baseline_factor, r.rows, m.marker, m.message AS marker_message,
        NULL::BOOLEAN AS open_start, NULL::BIGINT AS subscriptions_before,
-       NULL::BIGINT AS subscriptions_during
+       NULL::BIGINT AS subscriptions_during, r.run
 FROM ranked r LEFT JOIN LATERAL (
     SELECT s.log_time AS at, CAST(s.marker AS VARCHAR) AS marker, s.message
     FROM status s
     WHERE CAST(s.marker AS VARCHAR) IN ('query_updated', 'database_error', 'agent_start', 'config_change')
       AND (s.host IS NULL OR CAST(s.host AS VARCHAR) = r.host) AND s.log_time <= r.log_time
+      AND (r.run IS NULL OR s.run IS NULL OR s.run = r.run)
       AND s.log_time >= r.log_time - INTERVAL 1 HOUR
     ORDER BY (CAST(s.marker AS VARCHAR) = 'query_updated' AND contains(s.message, r.query)) DESC,
              s.log_time DESC
@@ -78,7 +83,10 @@ WHERE r.counter = 0 AND r.nth > 1
 
 def _subscriber_counts(subscriptions: pa.Table) -> pa.Table:
     """Subscriber rows of ``osquery_events`` snapshots: (host, name, log_time, subscriptions)."""
-    table = subscriptions.select(["host", "name", "type", "log_time", "subscriptions"])
+    table = with_run_of_rows(
+        subscriptions.select(["host", "name", "type", "log_time", "subscriptions",
+                              *runs_of(subscriptions)])
+    )  # fmt: skip
     table = table.cast(
         pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
                    for f in table.schema])
@@ -126,8 +134,8 @@ def findings_of(
     bursts = duplicate_bursts(evidence.factors, evidence.status, options)
     con = duckdb.connect(":memory:")
     try:
-        con.register("runs", evidence.query_runs)
-        con.register("status", evidence.status)
+        con.register("runs", with_run_of_rows(evidence.query_runs))
+        con.register("status", with_run_of_rows(evidence.status))
         con.register("mapping", evidence.mapping)
         con.register("bursts", bursts)
         con.register("subs", _subscriber_counts(evidence.subscriptions))
@@ -141,18 +149,22 @@ def findings_of(
                    b.signature, b.baseline_factor, b.rows, b.marker, b.marker_message, b.open_start,
                    (SELECT arg_max(s.subscriptions, s.log_time) FROM subs s
                     WHERE s.name = b.subscriber AND s.host IS NOT DISTINCT FROM b.host
+                      AND s.run IS NOT DISTINCT FROM b.run
                       AND s.log_time < coalesce(b.config_change_at, b.start)) AS subscriptions_before,
                    -- snapshots inside the burst, before the next config change or restart:
                    -- one taken after it shows the next level, not this burst's
                    (SELECT max(s.subscriptions) FROM subs s
                     WHERE s.name = b.subscriber AND s.host IS NOT DISTINCT FROM b.host
+                      AND s.run IS NOT DISTINCT FROM b.run
                       AND s.log_time >= b.start AND s.log_time <= b."end"
                       AND s.log_time < coalesce((
                           SELECT min(m.log_time) FROM status m
                           WHERE CAST(m.marker AS VARCHAR) IN {LINKED_MARKERS}
                             AND (m.host IS NULL OR CAST(m.host AS VARCHAR) = b.host)
+                            AND (b.run IS NULL OR m.run IS NULL OR m.run = b.run)
                             AND m.log_time > coalesce(b.config_change_at, b.start)
-                      ), b."end" + INTERVAL 1 SECOND)) AS subscriptions_during
+                      ), b."end" + INTERVAL 1 SECOND)) AS subscriptions_during,
+                   b.run
             FROM bursts b LEFT JOIN (
                 SELECT host, subscriber, CASE WHEN count(*) = 1 THEN any_value(query) END AS query
                 FROM mapping WHERE subscriber IS NOT NULL GROUP BY ALL

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
 
 from inspector.analysis.binning import Binner
@@ -18,6 +18,9 @@ from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.duplicates import duplicate_bursts, duplication_factors
 from inspector.duck import arrow_query
 from inspector.model import Workspace
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ def run_profile(ws: Workspace, options: BurstOptions, anchor: str = "start") -> 
     hosts = sorted(h for h in lane_hosts if h is not None)
     if None in lane_hosts:
         hosts.append(None)  # lanes of no host (e.g. a database beside no log) get a time 0 too
+    import duckdb  # here: the window imports this module at its start, DuckDB comes later
+
     con = duckdb.connect(":memory:")
     try:
         con.register("rates", rates)

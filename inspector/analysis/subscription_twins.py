@@ -16,28 +16,29 @@ import pyarrow as pa
 
 from inspector.catalog.event_tables import event_tables
 from inspector.duck import arrow_query
+from inspector.model.runs import with_run_of_rows
 
-# A new configure pass starts with any of these (per host).
+# A new configure pass starts with any of these (per host and run).
 PASS_BOUNDARIES = ("config_change", "agent_start", "worker_start", "worker_restart", "agent_stop")
 
 _SQL = f"""
 WITH s AS (
     SELECT CAST(host AS VARCHAR) AS host, log_time, CAST(marker AS VARCHAR) AS marker, subject,
-           message, file, source, line,
+           message, file, source, line, run,
            sum(CASE WHEN CAST(marker AS VARCHAR) IN {PASS_BOUNDARIES} THEN 1 ELSE 0 END)
-               OVER (PARTITION BY CAST(host AS VARCHAR) ORDER BY log_time, source, line
+               OVER (PARTITION BY CAST(host AS VARCHAR), run ORDER BY log_time, source, line
                      ROWS UNBOUNDED PRECEDING) AS pass,
            last_value(CASE WHEN CAST(marker AS VARCHAR) IN {PASS_BOUNDARIES} THEN log_time END
                       IGNORE NULLS)
-               OVER (PARTITION BY CAST(host AS VARCHAR) ORDER BY log_time, source, line
+               OVER (PARTITION BY CAST(host AS VARCHAR), run ORDER BY log_time, source, line
                      ROWS UNBOUNDED PRECEDING) AS pass_start,
            last_value(CASE WHEN CAST(marker AS VARCHAR) IN {PASS_BOUNDARIES}
                            THEN CAST(marker AS VARCHAR) END IGNORE NULLS)
-               OVER (PARTITION BY CAST(host AS VARCHAR) ORDER BY log_time, source, line
+               OVER (PARTITION BY CAST(host AS VARCHAR), run ORDER BY log_time, source, line
                      ROWS UNBOUNDED PRECEDING) AS pass_marker,
            last_value(CASE WHEN CAST(marker AS VARCHAR) IN {PASS_BOUNDARIES} THEN message END
                       IGNORE NULLS)
-               OVER (PARTITION BY CAST(host AS VARCHAR) ORDER BY log_time, source, line
+               OVER (PARTITION BY CAST(host AS VARCHAR), run ORDER BY log_time, source, line
                      ROWS UNBOUNDED PRECEDING) AS pass_message
     FROM status
 ), added AS (
@@ -48,11 +49,11 @@ WITH s AS (
              ELSE 'file_events' END AS subscriber
     FROM s WHERE marker = 'subscription_added' AND subject IS NOT NULL
 )
-SELECT host, subscriber, subject AS path, count(*) AS adds,
+SELECT host, run, subscriber, subject AS path, count(*) AS adds,
        arg_min(log_time, log_time) AS first_at, max(log_time) AS last_at,
        any_value(pass_start) AS pass_start, any_value(pass_marker) AS pass_marker,
        any_value(pass_message) AS pass_message, max(message) AS message
-FROM added GROUP BY host, subscriber, subject, pass
+FROM added GROUP BY host, run, subscriber, subject, pass
 HAVING count(*) > 1
 ORDER BY first_at
 """
@@ -65,7 +66,7 @@ def subscription_twins(
     configure pass; ``platforms``: host → platform, to name the publisher."""
     if not status.num_rows:
         return []
-    rows = arrow_query(_SQL, status=status).to_pylist()
+    rows = arrow_query(_SQL, status=with_run_of_rows(status)).to_pylist()
     tables = event_tables()
     out = []
     for r in rows:
@@ -89,6 +90,7 @@ def subscription_twins(
                 "rows": None,
                 "marker": r["pass_marker"],
                 "marker_message": r["pass_message"],
+                "run": r["run"],
                 "open_start": r["pass_start"] is None,
                 "subscriptions_before": None,
                 "subscriptions_during": r["adds"],

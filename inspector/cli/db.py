@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{PROG}: cannot read --config {path}: {exc.strerror or exc}", file=sys.stderr)
             return 2
     from inspector.database.report import anatomy
-    from inspector.readers.rocksdb_db import DatabaseError
+    from inspector.readers.database_error import DatabaseError
 
     progress = None if args.quiet or not sys.stderr.isatty() else Progress(stderr_progress)
     reports = []

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from inspector import __version__
 from inspector.model import Workspace
+from inspector.model.runs import lane_host
 from inspector.model.workspace import rejected_count
 from inspector.views.overview import Overview, loaded_line, overview, plural, span, when
 
@@ -55,6 +56,17 @@ def summary_json(ws: Workspace, findings: pa.Table | None = None) -> dict[str, A
             "other_lines": sum(src.lines_other for src in ws.sources),
         },
         "findings": findings.to_pylist() if findings is not None else [],
+        # The input roots as runs: a host given in several is analysed per run (findings' "run").
+        "runs": [
+            {"run": run, "root": root}
+            for run, root in dict.fromkeys(
+                zip(
+                    ws.runs.column("run").to_pylist(),
+                    ws.runs.column("root").to_pylist(),
+                    strict=True,
+                )
+            )
+        ],
     }
 
 
@@ -187,6 +199,6 @@ def finding_line(f: dict[str, Any]) -> str:
         else "no marker nearby"
     )
     return (
-        f"{f['kind']:<16} {(f['host'] or '?'):<20} {what:<22} {span(f['start'], f['end'])}  "
+        f"{f['kind']:<16} {(lane_host(f['host'], f.get('run')) or '?'):<20} {what:<22} {span(f['start'], f['end'])}  "
         f"{factor}{extra}[{f['signature']}, {f['source']}]  {cause}"
     )

@@ -26,8 +26,8 @@ from inspector.database.layout import KEY_CLASSES, family_domains, key_classes
 from inspector.database.store import Family, StoredDatabase, as_strings, read_database
 from inspector.database.subscribers import subscriber_table
 from inspector.progress import Progress, report
+from inspector.readers.database_error import DatabaseError
 from inspector.readers.osquery_db import DOMAINS
-from inspector.readers.rocksdb_db import DatabaseError
 from inspector.views.timeline_frames import SECOND, nice_width
 
 COLUMN_FAMILIES = pa.schema(

@@ -17,9 +17,12 @@ from typing import Any, cast
 import numpy as np
 import pyarrow as pa
 
+from inspector import gil_friendly
 from inspector.database.properties import read_properties
+from inspector.gil_friendly import take_all
 from inspector.progress import Progress, report
-from inspector.readers.rocksdb_db import DatabaseError, looks_like_rocksdb
+from inspector.readers.database_error import DatabaseError
+from inspector.readers.rocksdb_db import looks_like_rocksdb
 from inspector.readers.rocksdb_shadow import ShadowFolder
 
 log = logging.getLogger(__name__)
@@ -121,8 +124,9 @@ def _read_families(shadow: str, path: str, progress: Progress | None) -> list[Fa
             handle = db if name == "default" else db.get_column_family(name)
             properties = read_properties(handle)
             # raw mode: every key is bytes (rocksdict's stubs allow any key type)
-            keys = binary_array(cast(list[bytes], list(handle.keys())))
-            values = binary_array(list(handle.values()))
+            # In slices (inspector.gil_friendly): the window's GUI thread waits for the GIL.
+            keys = binary_array(cast(list[bytes], take_all(handle.keys())))
+            values = binary_array(take_all(handle.values()))
             out.append(Family(name, keys, values, properties))
         return out
     except DatabaseError:
@@ -138,10 +142,9 @@ def _read_families(shadow: str, path: str, progress: Progress | None) -> list[Fa
 
 def binary_array(raw: list[bytes]) -> pa.Array:
     """``bytes`` objects as one Arrow ``large_binary`` array (one joined buffer, its offsets)."""
-    lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
     offsets = np.zeros(len(raw) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    data = pa.py_buffer(b"".join(raw))
+    np.cumsum(gil_friendly.lengths(raw), out=offsets[1:])
+    data = pa.py_buffer(gil_friendly.joined(raw, int(offsets[-1])))
     return pa.Array.from_buffers(pa.large_binary(), len(raw), [None, pa.py_buffer(offsets), data])
 
 

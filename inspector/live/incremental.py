@@ -181,7 +181,8 @@ class IncrementalDuplicates:
         if not linked.num_rows:
             return False
         rows = pa.table({c: linked.column(c).cast(MARKERS.field(c).type) for c in MARKER_COLUMNS})
-        self.markers = pa.concat_tables([self.markers, rows])
+        # One chunk, not one per batch: hours of batches would otherwise pile up empty chunks.
+        self.markers = pa.concat_tables([self.markers, rows]).combine_chunks()
         return True
 
     def _redetect(self, touched: pa.Array | None) -> int:
@@ -194,7 +195,9 @@ class IncrementalDuplicates:
             factors = self.factors.filter(pc.is_in(lane_keys(self.factors), touched))
             kept = self.bursts.filter(pc.invert(pc.is_in(lane_keys(self.bursts), touched)))
         fresh = duplicate_bursts(factors, self.markers, self.options)
-        self.bursts = pa.concat_tables([kept, fresh.cast(BURSTS)])
+        # One chunk, not one more per batch (a followed run makes a batch every fraction of a
+        # second: hours of them as chunks grow memory and every later filter's time).
+        self.bursts = pa.concat_tables([kept, fresh.cast(BURSTS)]).combine_chunks()
         return len(pc.unique(lane_keys(factors))) if factors.num_rows else 0
 
     # -- time -----------------------------------------------------------------------------------

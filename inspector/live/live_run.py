@@ -9,6 +9,7 @@ worker call it from one thread.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -36,6 +37,11 @@ from inspector.schema import STATUS
 log = logging.getLogger(__name__)
 
 STATUS_ROWS_KEPT = 200_000  # status rows held for the window (markers); older ones let go
+BAD_LINES_KEPT = 10_000  # rejected-line entries listed; later ones are only counted
+CHUNKS_BEFORE_COMPACTING = 32  # status batches held as chunks before they are joined into one
+BAD_LINES_CAPPED = (
+    "more than {kept:,} rejected-line entries: the later ones are counted, not listed"
+)
 
 
 @dataclass
@@ -263,9 +269,7 @@ class LiveRun:
         records = self.mapping.apply(ws.records, ws.mapping)
         status = ws.status
         for source, result in results:
-            bad = result.bad
-            for line, reason, count in zip(bad.lines, bad.reasons, bad.counts, strict=True):
-                self.bad_lines.append((source.path, line, reason, count))
+            self._keep_bad_lines(source.path, result, out)
             self.counts.rejected += len(result.bad)
         self.counts.records += records.num_rows
         self.counts.status_lines += status.num_rows
@@ -279,6 +283,21 @@ class LiveRun:
             self.status = pa.concat_tables([self.status, status.cast(self.status.schema)])
             if self.status.num_rows > STATUS_ROWS_KEPT:
                 self.status = self.status.slice(self.status.num_rows - STATUS_ROWS_KEPT)
+            if self.status.column(0).num_chunks > CHUNKS_BEFORE_COMPACTING:
+                # A chunk per batch would pile up over hours (and a slice keeps the buffers
+                # of the chunk it starts in): one chunk of the rows kept lets the rest go.
+                self.status = self.status.combine_chunks()
+
+    def _keep_bad_lines(self, path: str, result: ReaderResult, out: StepResult) -> None:
+        """List a batch's rejected lines, up to ``BAD_LINES_KEPT`` entries over the run: a log
+        that keeps failing for hours must not grow memory (the counts stay exact)."""
+        bad = result.bad
+        room = BAD_LINES_KEPT - len(self.bad_lines)
+        if bad.entries > room:
+            out.notes.append(BAD_LINES_CAPPED.format(kept=BAD_LINES_KEPT))
+        entries = zip(bad.lines, bad.reasons, bad.counts, strict=True)
+        for line, reason, count in itertools.islice(entries, max(room, 0)):
+            self.bad_lines.append((path, line, reason, count))
 
     def _lock_zone(self, clocks: pa.Table) -> None:
         """Once the run's evidence placed the agent's zone (whole hours), keep it: every later

@@ -18,6 +18,12 @@ AGGREGATE_US = 10 * 1_000_000  # rows let go are counted in buckets this wide
 RATE_LANE = ("host", "publisher", "subscriber", "query", "stream")
 DEFAULT_LIMIT_BYTES = 512 * 1024 * 1024
 KEEP_SHARE = 0.8  # evicting frees down to this share of the limit (not one batch at a time)
+# A followed log makes a batch every fraction of a second, each a table of its own (tens of
+# columns, each with its own buffers and dictionaries): hours of them would cost several times
+# their rows' bytes and make every ``since`` join thousands of tables. The newest small batches
+# are joined into blocks of about this size once there are ``SMALL_BATCHES_JOINED`` of them.
+BLOCK_BYTES = 4 * 1024 * 1024
+SMALL_BATCHES_JOINED = 16
 
 
 @dataclass
@@ -52,7 +58,25 @@ class RecordWindow:
         times = event_times(records)
         lo, hi = pc.min(times).as_py(), pc.max(times).as_py()
         self.batches.append(Batch(records, lo, hi))
+        self._join_small_batches()
         self._table = None
+
+    def _join_small_batches(self) -> None:
+        """Join the trailing batches smaller than ``BLOCK_BYTES`` into one, once there are
+        ``SMALL_BATCHES_JOINED`` of them (a block that reached the size is left as it is)."""
+        small = 0
+        for b in reversed(self.batches):
+            if b.table.nbytes >= BLOCK_BYTES:
+                break
+            small += 1
+        if small < SMALL_BATCHES_JOINED:
+            return
+        tail = self.batches[-small:]
+        table = pa.concat_tables([b.table for b in tail]).unify_dictionaries().combine_chunks()
+        los = [b.lo_us for b in tail if b.lo_us is not None]
+        his = [b.hi_us for b in tail if b.hi_us is not None]
+        joined = Batch(table, min(los) if los else None, max(his) if his else None)
+        self.batches[-small:] = [joined]
 
     def table(self) -> pa.Table:
         """Every record held, in arrival order."""

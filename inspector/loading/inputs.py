@@ -28,6 +28,7 @@ class InputFile:
     path: str  # as given / found (shown to the user)
     real: str  # resolved path (identity)
     duplicate_of: str | None = None  # shown path of the same file, if already listed
+    root: str = ""  # the input root (path given to the load) it was found under: its run
 
 
 @dataclass
@@ -36,6 +37,7 @@ class InputProblem:
 
     path: str
     reason: str
+    root: str = ""  # the input root (path given to the load) it was found under
 
 
 def order_key(path: str) -> tuple[str, str, int, str | int]:
@@ -91,7 +93,9 @@ def collect_inputs(paths: list[str]) -> tuple[list[InputFile], list[InputProblem
     """Expand ``paths`` into distinct files in reading order, and the paths that failed."""
     found: list[str] = []
     problems: list[InputProblem] = []
+    root_of: dict[str, str] = {}
     for given in paths:
+        first_problem, first_found = len(problems), len(found)
         if not os.path.lexists(given):
             problems.append(InputProblem(given, "no such file or directory"))
         elif os.path.isdir(given) and looks_like_rocksdb(given):
@@ -111,7 +115,14 @@ def collect_inputs(paths: list[str]) -> tuple[list[InputFile], list[InputProblem
         else:
             why = special_file(given) or "not a regular file or directory"
             problems.append(InputProblem(given, why))
-    return _dedupe(found), problems
+        for p in problems[first_problem:]:
+            p.root = given
+        for path in found[first_found:]:
+            root_of.setdefault(path, given)  # a file under two roots is read once: the first's
+    files = _dedupe(found)
+    for f in files:
+        f.root = root_of.get(f.path, f.path)
+    return files, problems
 
 
 def _walk(root: str) -> tuple[list[str], list[InputProblem]]:

@@ -28,7 +28,7 @@ from inspector.loading.cached_read import read_through_cache
 from inspector.loading.config_queries import config_queries
 from inspector.loading.gc_pause import collector_paused
 from inspector.loading.host_platforms import infer_platforms
-from inspector.loading.inputs import InputFile, collect_inputs
+from inspector.loading.inputs import InputFile, InputProblem, collect_inputs
 from inspector.loading.parallel_reads import SharedProgress, in_order
 from inspector.loading.read_cache import ReadCache
 from inspector.loading.small_files import SMALL_FILE_BYTES, read_small_files
@@ -36,12 +36,14 @@ from inspector.loading.status_clock import place_status_times
 from inspector.loading.status_hosts import with_status_hosts
 from inspector.loading.subscriptions import subscriptions_table
 from inspector.model import LoadOptions, SourceReport, Workspace
+from inspector.model.runs import RUN_SOURCES, hosts_in_several_runs, run_names, with_run_column
 from inspector.progress import Cancelled, Progress, report
+from inspector.readers.database_error import DatabaseError
 from inspector.readers.glog import glog_options
 from inspector.readers.json_lines.reader import connect, read_json_lines
 from inspector.readers.registry import choose_reader
 from inspector.readers.result import ReaderResult, SkipFile
-from inspector.readers.rocksdb_db import DatabaseError, read_rocksdb
+from inspector.readers.rocksdb_db import read_rocksdb
 from inspector.readers.sniff import Head
 from inspector.schema import (
     BAD_LINES,
@@ -109,9 +111,38 @@ def _load(
             if result is not None:
                 results.append((source, result))
     report(progress, 0.92, "linking queries, hosts and markers")
-    ws = assemble(sources, results, options, progress)
+    ws = assemble(sources, results, options, progress, runs_of_inputs(paths, files, problems))
     report(progress, 1.0, "loaded")
     return ws
+
+
+def runs_of_inputs(
+    paths: list[str], files: list[InputFile], problems: list[InputProblem]
+) -> pa.Table:
+    """``RUN_SOURCES``: the run of every input file and problem. A folder given is a run; files
+    given on their own are the run of the folder they are in (a results log and the status
+    log beside it, given as two paths, are one run)."""
+
+    def run_root(given: str) -> str:
+        return given if os.path.isdir(given) else os.path.dirname(os.path.abspath(given))
+
+    roots = list(dict.fromkeys(run_root(p) for p in paths))
+    name_of = dict(zip(roots, run_names(roots), strict=True))
+    found = [(f.path, f.root) for f in files] + [(p.path, p.root) for p in problems]
+    # In the order the roots were given (the files themselves are in reading order).
+    rank = {root: k for k, root in enumerate(roots)}
+    rows = sorted(
+        ((path, run_root(given or path)) for path, given in found),
+        key=lambda r: rank.get(r[1], 0),
+    )
+    return pa.table(
+        {
+            "source": [path for path, _ in rows],
+            "run": [name_of.get(root, root) for _, root in rows],
+            "root": [root for _, root in rows],
+        },
+        schema=RUN_SOURCES,
+    )
 
 
 def _size(path: str) -> int:
@@ -214,8 +245,10 @@ def assemble(
     results: list[tuple[SourceReport, ReaderResult]],
     options: LoadOptions,
     progress: Progress | None = None,
+    runs: pa.Table | None = None,
 ) -> Workspace:
-    """Join what the inputs say about each other: markers, queries, platforms, subscribers."""
+    """Join what the inputs say about each other: markers, queries, platforms, subscribers;
+    with ``runs`` (``RUN_SOURCES``), the run of every row of a host found in several runs."""
     records = _concat(
         [with_content(r.records) for _, r in results if r.records is not None], LOADED_RECORDS
     )
@@ -229,20 +262,25 @@ def assemble(
         linked = _link(con, records, status, queries, sources, progress)
     finally:
         con.close()
+    runs = runs if runs is not None else RUN_SOURCES.empty_table()
+    several = hosts_in_several_runs(runs, linked.records)
     return Workspace(
         sources=sources,
-        records=linked.records,
-        status=linked.status,
+        records=with_run_column(linked.records, runs, several),
+        status=with_run_column(linked.status, runs, several),
         queries=queries,
         hosts=linked.hosts if linked.hosts.num_rows else HOSTS.empty_table(),
         mapping=linked.mapping,
         subscriptions=(
-            linked.subscriptions if linked.subscriptions.num_rows else SUBSCRIPTIONS.empty_table()
+            with_run_column(linked.subscriptions, runs, several)
+            if linked.subscriptions.num_rows
+            else SUBSCRIPTIONS.empty_table()
         ),
         bad_lines=bad,
         options=options,
         status_clocks=clocks,
         empty_runs=_concat([r.empty_runs for _, r in results], EMPTY_RUNS),
+        runs=runs,
     )
 
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.model.options import LoadOptions
+from inspector.model.runs import RUN_SOURCES
 from inspector.schema import EMPTY_RUNS, STATUS_CLOCKS
 
 
@@ -94,6 +95,19 @@ class Workspace:
     status_clocks: pa.Table = field(default_factory=STATUS_CLOCKS.empty_table)
     # Query runs that logged no row (EMPTY_RUNS): empty snapshots, empty batches.
     empty_runs: pa.Table = field(default_factory=EMPTY_RUNS.empty_table)
+    # Which run (input root) each input file came from (RUN_SOURCES; ``inspector.model.runs``).
+    # Records, status and subscriptions carry a ``run`` column only when a host is in several.
+    runs: pa.Table = field(default_factory=RUN_SOURCES.empty_table)
+
+    @property
+    def run_names(self) -> list[str]:
+        """The runs' names in the order their roots were given (one name: a single run)."""
+        return list(dict.fromkeys(self.runs.column("run").to_pylist()))
+
+    @property
+    def split_runs(self) -> bool:
+        """Some host appears in several runs: its rows carry their run (a ``run`` column)."""
+        return "run" in self.records.column_names or "run" in self.status.column_names
 
     @property
     def from_cache(self) -> int:

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspector.gil_friendly import take_all
+
 EVENT_KEY = re.compile(rb"^data\.([^.]+)\.([^.]+)\.(\d+)$")
 TABLE_FILE = re.compile(r"(\S*?(\d+\.sst))\b")
 
@@ -48,7 +50,8 @@ class FamilyRead:
 def read_family(handle: Any) -> FamilyRead:
     """Every readable key and value of a column family (``handle``: an ``Rdict`` or its column
     family), with the damage met on the way."""
-    got = FamilyRead(list(handle.keys()), list(handle.values()))
+    # In slices: ``list()`` over the binding's iterator would hold the GIL for the whole family.
+    got = FamilyRead(take_all(handle.keys()), take_all(handle.values()))
     if len(got.keys) != len(got.values):  # both passes stopped, not at the same place
         n = min(len(got.keys), len(got.values))
         got.keys, got.values = got.keys[:n], got.values[:n]

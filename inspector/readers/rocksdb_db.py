@@ -18,16 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.progress import Progress, report
+from inspector.readers.database_error import DatabaseError
 from inspector.readers.osquery_db import DOMAINS, Domain, database_tables
 from inspector.readers.result import ReaderResult
 from inspector.readers.rocksdb_damage import FamilyRead, damage_note, read_family
 from inspector.readers.rocksdb_shadow import shadow_of
 
 OPEN_TRIES = 6
-
-
-class DatabaseError(Exception):
-    """The directory is not a RocksDB database osquery wrote (or it cannot be read)."""
 
 
 def looks_like_rocksdb(path: str) -> bool:

@@ -9,7 +9,10 @@ Each function returns the query text for one engine's ``Dialect``; the engine bi
   osquery.db, ``results`` for everything logged);
 - deliveries are the rows of a subscriber, neither stored query results (``database_stored``)
   nor ``removed`` rows;
-- its content is the ``content`` column (the hash of its columns without ``eid``).
+- its content is the ``content`` column (the hash of its columns without ``eid``);
+- with ``runs`` (the relation has a ``run`` column: a host seen in several runs of one load,
+  ``inspector.model.runs``), the run is part of every lane: two runs of a host never share a
+  bucket, and the results carry a ``run`` column (null for hosts in one run).
 
 Results come back unordered with the bucket as µs (``bucket_us``); ``inspector.sql.shaping``
 orders them and gives them the analysis schemas, whichever engine ran them.
@@ -32,10 +35,15 @@ def event_time(d: Dialect) -> str:
     return f"coalesce({d.micros('event_time')}, {d.micros('log_time')})"
 
 
-def deliveries(d: Dialect) -> str:
+def _run(d: Dialect, runs: bool, alias: str = "run") -> str:
+    """SQL select item: the run as text (only when the relation has one)."""
+    return f"{d.text('run')} AS {alias}, " if runs else ""
+
+
+def deliveries(d: Dialect, runs: bool = False) -> str:
     """The event deliveries of ``records``: lane, time (µs), content and eid."""
     return f"""
-    SELECT {d.text("host")} AS host, {d.text("publisher")} AS publisher,
+    SELECT {d.text("host")} AS host, {_run(d, runs)}{d.text("publisher")} AS publisher,
            {d.text("subscriber")} AS subscriber, {stream(d)} AS stream,
            {event_time(d)} AS t, content, {d.text("eid")} AS eid
     FROM records
@@ -46,7 +54,7 @@ def deliveries(d: Dialect) -> str:
     """
 
 
-def factors(d: Dialect, width_us: int) -> str:
+def factors(d: Dialect, width_us: int, runs: bool = False) -> str:
     """Per delivery lane and bucket: rows, distinct contents and the eid evidence.
 
     Two stages: the copies of one content within a bucket first (with the spread of their eids),
@@ -59,13 +67,14 @@ def factors(d: Dialect, width_us: int) -> str:
     engine that distributes them (Spark) moves them once for both stages; the eid key is taken
     before that, a number moving instead of a string."""
     width = int(width_us)
-    lane = d.lane_key("host", "publisher", "subscriber", "stream")
+    keys = ("host", "publisher", "subscriber", "stream", *(("run",) if runs else ()))
+    lane = d.lane_key(*keys)
     return f"""
     WITH deliveries AS (
         SELECT {d.repartition_hint("lane", "bucket_us")} lane, bucket_us, content, eid_key
         FROM (SELECT {lane} AS lane, {d.div("t", width)} * {width} AS bucket_us, content,
                      CASE WHEN eid IS NOT NULL THEN {d.eid_key("eid")} END AS eid_key
-              FROM ({deliveries(d)}) delivered) keyed
+              FROM ({deliveries(d, runs)}) delivered) keyed
     ),
     copies AS (
         SELECT lane, bucket_us, content, count(*) AS n,
@@ -85,49 +94,53 @@ def factors(d: Dialect, width_us: int) -> str:
     ),
     lanes AS (
         SELECT *, {lane} AS lane
-        FROM (SELECT DISTINCT {d.text("host")} AS host, {d.text("publisher")} AS publisher,
+        FROM (SELECT DISTINCT {d.text("host")} AS host, {_run(d, runs)}
+                     {d.text("publisher")} AS publisher,
                      {d.text("subscriber")} AS subscriber, {stream(d)} AS stream
               FROM records WHERE subscriber IS NOT NULL) lane_values
     )
-    SELECT l.host, l.publisher, l.subscriber, l.stream, c.bucket_us, c.n_rows,
+    SELECT l.host, {"l.run, " if runs else ""}l.publisher, l.subscriber, l.stream, c.bucket_us, c.n_rows,
            c.distinct_rows, c.eids
     FROM counted c JOIN lanes l ON l.lane = c.lane
     """
 
 
-def rates(d: Dialect, width_us: int) -> str:
+def rates(d: Dialect, width_us: int, runs: bool = False) -> str:
     """Rows per rate lane and bucket (gaps are filled after): host × publisher → subscriber ×
-    query (only for rows of no subscriber) × stream; stored query results are not events."""
+    query (only for rows of no subscriber) × stream (× run); stored query results are not
+    events."""
     width = int(width_us)
     bucket = f"{d.div('t', width)} * {width}"
+    run = "run, " if runs else ""
     return f"""
     WITH timed AS (
-        SELECT {d.text("host")} AS host, {d.text("publisher")} AS publisher,
+        SELECT {d.text("host")} AS host, {_run(d, runs)}{d.text("publisher")} AS publisher,
                {d.text("subscriber")} AS subscriber,
                CASE WHEN subscriber IS NULL THEN {d.text("query")} END AS query,
                {stream(d)} AS stream, {event_time(d)} AS t
         FROM records
         WHERE coalesce({d.text("format")}, '') <> 'database_stored'
     )
-    SELECT host, publisher, subscriber, query, stream, {bucket} AS bucket_us,
+    SELECT host, {run}publisher, subscriber, query, stream, {bucket} AS bucket_us,
            CAST(count(*) AS BIGINT) AS n_rows
     FROM timed WHERE t IS NOT NULL
-    GROUP BY host, publisher, subscriber, query, stream, {bucket}
+    GROUP BY host, {run}publisher, subscriber, query, stream, {bucket}
     """
 
 
-def query_runs(d: Dialect) -> str:
-    """Runs of differential (non-event, non-snapshot) logged queries: per host × query × log
-    time × epoch, the lowest counter and the rows — what re-baselines are found in."""
+def query_runs(d: Dialect, runs: bool = False) -> str:
+    """Runs of differential (non-event, non-snapshot) logged queries: per host (× run) × query
+    × log time × epoch, the lowest counter and the rows — what re-baselines are found in."""
     fmt = d.text("format")
+    run = f"{d.text('run')}, " if runs else ""
     return f"""
-    SELECT {d.text("host")} AS host, {d.text("query")} AS query, {d.micros("log_time")} AS log_us,
+    SELECT {d.text("host")} AS host, {_run(d, runs)}{d.text("query")} AS query, {d.micros("log_time")} AS log_us,
            epoch, min(counter) AS counter, CAST(count(*) AS BIGINT) AS n_rows
     FROM records
     WHERE subscriber IS NULL AND query IS NOT NULL AND log_time IS NOT NULL
       AND NOT (substr({fmt}, 1, 8) = 'database') AND {fmt} <> 'snapshot'
       AND coalesce({d.text("action")}, '') <> 'snapshot'
-    GROUP BY {d.text("host")}, {d.text("query")}, {d.micros("log_time")}, epoch
+    GROUP BY {d.text("host")}, {run}{d.text("query")}, {d.micros("log_time")}, epoch
     """
 
 

@@ -6,6 +6,7 @@ import pyarrow as pa
 
 from inspector.content_hash import with_content
 from inspector.duck import arrow_query
+from inspector.model.runs import has_runs, runs_of
 from inspector.sql import definitions, shaping
 from inspector.sql.dialect import DUCKDB
 
@@ -21,18 +22,20 @@ RUN_COLUMNS = (
 
 def factors_of(records: pa.Table, width_us: int) -> pa.Table:
     """``FACTORS`` of ``records`` (its content hash computed first if it has none)."""
-    slim = with_content(records).select(list(DELIVERY_COLUMNS))
-    return shaping.factors_table(arrow_query(definitions.factors(DUCKDB, width_us), records=slim))
+    slim = with_content(records).select([*DELIVERY_COLUMNS, *runs_of(records)])
+    sql = definitions.factors(DUCKDB, width_us, has_runs(records))
+    return shaping.factors_table(arrow_query(sql, records=slim))
 
 
 def rates_of(records: pa.Table, width_us: int) -> pa.Table:
     """``RATES`` of ``records``, gaps as zeros."""
-    slim = records.select(list(RATE_COLUMNS))
-    raw = arrow_query(definitions.rates(DUCKDB, width_us), records=slim)
+    slim = records.select([*RATE_COLUMNS, *runs_of(records)])
+    raw = arrow_query(definitions.rates(DUCKDB, width_us, has_runs(records)), records=slim)
     return shaping.rates_table(raw, width_us)
 
 
 def query_runs_of(records: pa.Table) -> pa.Table:
     """``QUERY_RUNS`` of ``records``: the runs re-baselines are looked for in."""
-    slim = records.select(list(RUN_COLUMNS))
-    return shaping.query_runs_table(arrow_query(definitions.query_runs(DUCKDB), records=slim))
+    slim = records.select([*RUN_COLUMNS, *runs_of(records)])
+    sql = definitions.query_runs(DUCKDB, has_runs(records))
+    return shaping.query_runs_table(arrow_query(sql, records=slim))

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.analysis.binning import FACTORS, RATES, zero_filled
+from inspector.analysis.binning import FACTORS, RATES, with_runs, zero_filled
 
 DELIVERY_KEYS = ("host", "publisher", "subscriber", "stream")
 RATE_KEYS = ("host", "publisher", "subscriber", "query", "stream")
@@ -64,30 +64,40 @@ def _ascending_nulls_last(names: list[str]) -> dict[str, Any]:
     return {"sort_keys": [(n, "ascending") for n in names], "null_placement": "at_end"}
 
 
+def _keys(raw: pa.Table, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Lane keys of ``raw``: ``keys``, with the run after the host when lanes are per run."""
+    return (keys[0], "run", *keys[1:]) if "run" in raw.column_names else keys
+
+
 def factors_table(raw: pa.Table) -> pa.Table:
-    """``FACTORS`` from a ``definitions.factors`` result: lane by lane, in time order."""
+    """``FACTORS`` from a ``definitions.factors`` result: lane by lane, in time order (with
+    the ``run`` column when the definition was run per run)."""
+    schema = with_runs(FACTORS, "run" in raw.column_names)
     if not raw.num_rows:
-        return FACTORS.empty_table()
-    order, _ = _lane_order(raw, DELIVERY_KEYS)
+        return schema.empty_table()
+    keys = _keys(raw, DELIVERY_KEYS)
+    order, _ = _lane_order(raw, keys)
     take = pa.array(order)
     rows = raw.column("n_rows").combine_chunks().take(take).to_numpy()
     distinct = raw.column("distinct_rows").combine_chunks().take(take).to_numpy()
     table = pa.table(
-        {**{k: _text(raw, k).take(take) for k in DELIVERY_KEYS},
+        {**{k: _text(raw, k).take(take) for k in keys},
          "bucket": raw.column("bucket_us").combine_chunks().take(take).cast(pa.int64()).cast(TIMESTAMP),
          "rows": rows, "distinct_rows": distinct,
          "eids": raw.column("eids").combine_chunks().take(take).cast(pa.int64()),
          "factor": rows / np.maximum(distinct, 1)}
     )  # fmt: skip
-    return table.cast(FACTORS)
+    return table.select(schema.names).cast(schema)
 
 
 def rates_table(raw: pa.Table, width_us: int) -> pa.Table:
     """``RATES`` from a ``definitions.rates`` result: every lane's buckets from its first to its
     last, empty ones as zeros, lane by lane in time order."""
+    schema = with_runs(RATES, "run" in raw.column_names)
     if not raw.num_rows:
-        return RATES.empty_table()
-    order, rank = _lane_order(raw, RATE_KEYS)
+        return schema.empty_table()
+    keys = _keys(raw, RATE_KEYS)
+    order, rank = _lane_order(raw, keys)
     take = pa.array(order)
     bucket = raw.column("bucket_us").combine_chunks().take(take).to_numpy().astype(np.int64)
     n = raw.column("n_rows").combine_chunks().take(take).to_numpy()
@@ -95,16 +105,18 @@ def rates_table(raw: pa.Table, width_us: int) -> pa.Table:
     first_of_lane = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]])
     pick = pa.array(order[first_of_lane][lane])
     table = pa.table(
-        {**{k: _text(raw, k).take(pick) for k in RATE_KEYS},
+        {**{k: _text(raw, k).take(pick) for k in keys},
          "bucket": pa.array(buckets, pa.int64()).cast(TIMESTAMP), "rows": counts}
     )  # fmt: skip
-    return table.cast(RATES)
+    return table.select(schema.names).cast(schema)
 
 
 def query_runs_table(raw: pa.Table) -> pa.Table:
     """``QUERY_RUNS`` from a ``definitions.query_runs`` result."""
+    runs = "run" in raw.column_names  # per run of a host given in several: a run column last
+    schema = with_runs(QUERY_RUNS, runs)
     if not raw.num_rows:
-        return QUERY_RUNS.empty_table()
+        return schema.empty_table()
     return pa.table(
         {
             "host": _text(raw, "host"),
@@ -113,8 +125,9 @@ def query_runs_table(raw: pa.Table) -> pa.Table:
             "epoch": raw.column("epoch").cast(pa.int64()),
             "counter": raw.column("counter").cast(pa.int64()),
             "rows": raw.column("n_rows").cast(pa.int64()),
+            **({"run": _text(raw, "run")} if runs else {}),
         },
-        schema=QUERY_RUNS,
+        schema=schema,
     )
 
 

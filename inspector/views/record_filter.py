@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,7 +31,7 @@ from inspector.views.sql_sandbox import (
 __all__ = ["FilterError", "RecordFilter", "clean_duckdb_error", "filter_rows"]
 
 DICTIONARY_FILTERS = {"hosts": "host", "subscribers": "subscriber", "queries": "query",
-                      "actions": "action"}  # fmt: skip
+                      "actions": "action", "runs": "run"}  # fmt: skip
 TEXT_DICTIONARY_COLUMNS = ("host", "query", "subscriber")
 TEXT_COLUMNS = ("eid", "columns")
 STREAMS = ("results_log", "osquery_db")
@@ -55,6 +54,9 @@ class RecordFilter:
     sql_where: str = ""  # a DuckDB boolean expression over the records' columns
     rows: np.ndarray | None = None  # only these table rows (e.g. a finding's)
     stream: str | None = None  # "results_log" or "osquery_db" (formats starting "database")
+    # The run of a host given in several runs (None in the set: rows of hosts in one run);
+    # records without a ``run`` column (one run) are all such rows.
+    runs: frozenset[str | None] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -71,7 +73,7 @@ class RecordFilter:
             and np.array_equal(self.rows, other.rows)
         )  # fmt: skip
         fields = ("hosts", "subscribers", "queries", "actions", "time_range", "text",
-                  "sql_where", "stream")  # fmt: skip
+                  "sql_where", "stream", "runs")  # fmt: skip
         return same_rows and all(getattr(self, f) == getattr(other, f) for f in fields)
 
     __hash__ = None  # type: ignore[assignment]
@@ -92,7 +94,9 @@ def structured_mask(records: pa.Table, flt: RecordFilter) -> np.ndarray:
     mask = np.ones(records.num_rows, dtype=bool)
     for attr, name in DICTIONARY_FILTERS.items():
         values = getattr(flt, attr)
-        if values is not None:
+        if values is not None and name not in records.column_names:  # no runs told apart
+            mask &= None in values
+        elif values is not None:
             mask &= _in_set(records.column(name), values)
     if flt.stream is not None:
         if flt.stream not in STREAMS:
@@ -166,6 +170,8 @@ def _sql_rows(
     where = check_where(where)
     # The clause gets lines of its own so that a trailing -- comment cannot swallow the bracket.
     sql = "SELECT __row FROM records WHERE __keep AND (\n" + where + "\n)"
+    import duckdb  # here: the window imports the filters at its start, DuckDB comes later
+
     kept = []
     con = sandbox_connection()
     try:
@@ -203,6 +209,8 @@ def filter_rows(
 def distinct_values(records: pa.Table, column: str) -> list[tuple[str | None, int]]:
     """The values of a dictionary column (host, subscriber, query, action) with their row
     counts, by value, null (if any) last: what a filter's choice list offers."""
+    if column not in records.column_names:  # a run column only where runs are told apart
+        return []
     counts = pc.value_counts(records.column(column))
     pairs = zip(
         counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True

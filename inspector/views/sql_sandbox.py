@@ -17,10 +17,12 @@ import functools
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
 
 SANDBOX_CONFIG: dict[str, Any] = {
     "enable_external_access": False,  # no files, no URLs, no ATTACH/COPY/INSTALL
@@ -59,6 +61,8 @@ class FilterError(ValueError):
 def sandbox_connection() -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB connection with no file system, network or extension access,
     whose configuration cannot be changed afterwards."""
+    import duckdb  # here: the window imports the filters at its start, DuckDB comes later
+
     con = duckdb.connect(":memory:", config=SANDBOX_CONFIG)
     con.execute("SET lock_configuration = true")
     return con
@@ -93,6 +97,8 @@ def check_where(where: str, schema: pa.Schema | None = None) -> str:
         raise FilterError(f"the filter is {len(clause):,} characters long (at most {MAX_LENGTH:,})")
     if "\x00" in clause:
         raise FilterError("the filter holds a NUL character")
+    import duckdb
+
     con = sandbox_connection()
     try:
         tree = _parse(con, clause)
@@ -109,6 +115,8 @@ def check_where(where: str, schema: pa.Schema | None = None) -> str:
 
 
 def _parse(con: duckdb.DuckDBPyConnection, clause: str) -> dict[str, Any]:
+    import duckdb
+
     try:
         rows = con.execute("SELECT json_serialize_sql(?)", [WRAPPER.format(clause)]).fetchall()
     except duckdb.Error as exc:

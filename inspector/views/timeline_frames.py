@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.analysis.binning import RateSource
+from inspector.model.runs import RUN_SEPARATOR, lane_host, runs_of
 
 SECOND = 1_000_000
 WIDTHS_US = [
@@ -97,7 +98,7 @@ def split_lanes(table: pa.Table, value: str, keys: tuple[str, ...]) -> list[Lane
     """Rows of a RATES/FACTORS-like table (ordered lane by lane, then time) as lanes."""
     if not table.num_rows:
         return []
-    present = [k for k in keys if k in table.column_names]
+    present = [k for k in (*keys, "run") if k in table.column_names]
     joined = pc.binary_join_element_wise(
         *[pc.fill_null(table.column(k).cast(pa.string()), "\x00") for k in present], "\x1f"
     )
@@ -109,6 +110,7 @@ def split_lanes(table: pa.Table, value: str, keys: tuple[str, ...]) -> list[Lane
     bounds = [0, *cuts.tolist(), table.num_rows]
     for lo, hi in itertools.pairwise(bounds):
         named = {k: table.column(k)[lo].as_py() for k in present}
+        named["host"] = lane_host(named.get("host"), named.get("run"))  # a host's run, if several
         key = tuple(named.get(k) for k in ("host", "publisher", "subscriber", "query", "stream"))
         lanes.append(Lane(key, lane_label(*key), starts[lo:hi], values[lo:hi]))
     return lanes
@@ -217,8 +219,15 @@ def subscription_lanes(
     rows = rows.filter(pc.is_valid(rows.column("log_time")))
     if not rows.num_rows:
         return []
+    hosts = rows.column("host").cast(pa.string())
+    if runs_of(rows):  # a host's runs are lanes of their own (``mbp-01 · after``)
+        hosts = pc.if_else(
+            pc.is_valid(rows.column("run")),
+            pc.binary_join_element_wise(hosts, rows.column("run").cast(pa.string()), RUN_SEPARATOR),
+            hosts,
+        )
     table = pa.table({
-        "host": rows.column("host").cast(pa.string()), "publisher": rows.column("publisher"),
+        "host": hosts, "publisher": rows.column("publisher"),
         "name": rows.column("name"), "t": rows.column("log_time").cast(pa.int64()),
         "n": rows.column("subscriptions"),
     }).sort_by([("host", "ascending"), ("publisher", "ascending"), ("name", "ascending"),
@@ -280,13 +289,17 @@ def markers_table(status: pa.Table) -> list[dict[str, Any]]:
     kinds = status.column("marker").cast(pa.string())
     keep = pc.is_in(kinds, pa.array(MARKER_KINDS))
     rows = status.filter(pc.fill_null(keep, False)).select(
-        ["log_time", "marker", "host", "message"]
+        ["log_time", "marker", "host", "message", *runs_of(status)]
     )
+    runs = rows.column("run").to_pylist() if runs_of(rows) else [None] * rows.num_rows
     out = []
-    for t, kind, host, message in zip(
+    for t, kind, host, message, run in zip(
         *(rows.column(c).to_pylist() for c in ("log_time", "marker", "host", "message")),
+        runs,
         strict=True,
     ):
         if t is not None:
-            out.append({"t": t.timestamp(), "kind": kind, "host": host, "message": message})
+            # The lane host: a marker of one run of a host in several is drawn on that run's lanes.
+            out.append({"t": t.timestamp(), "kind": kind, "host": lane_host(host, run),
+                        "message": message})  # fmt: skip
     return out

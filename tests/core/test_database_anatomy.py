@@ -315,7 +315,7 @@ def test_reading_changes_nothing_in_the_folder(current_db, tmp_path, monkeypatch
 
 
 def test_not_a_database_is_one_clear_error(tmp_path) -> None:
-    from inspector.readers.rocksdb_db import DatabaseError
+    from inspector.readers.database_error import DatabaseError
 
     with pytest.raises(DatabaseError, match=str(tmp_path)):
         anatomy(str(tmp_path))
@@ -360,7 +360,7 @@ def test_the_anatomy_agrees_with_the_records_the_app_loads(tmp_path) -> None:
 def test_a_foreign_database_is_refused_and_an_empty_one_measured(tmp_path) -> None:
     from rocksdict import Options, Rdict
 
-    from inspector.readers.rocksdb_db import DatabaseError
+    from inspector.readers.database_error import DatabaseError
 
     def create(path, families):
         options = Options(raw_mode=True)

@@ -27,6 +27,7 @@ LAYER_OF_PREFIX = {
     "inspector.model": "foundation",
     "inspector.arrow_columns": "foundation",
     "inspector.units": "foundation",
+    "inspector.gil_friendly": "foundation",
     "inspector.readers": "readers",
     "inspector.loading": "loading",
     "inspector.analysis": "analysis",

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from inspector.database.report import DatabaseReport
+from ui.database.byte_units import human_bytes
 from ui.timeline.plots import LANE_COLOURS, ZonedDateAxis, steps
 
 EXPIRED_BRUSH = (
@@ -21,13 +22,6 @@ EXPIRED_BRUSH = (
     40,
 )  # events older than the expiry edge: osquery should have dropped them
 OTHER_COLOURS = ["#999999", "#BBBBBB", "#777777", "#DDDDDD", "#555555"]
-
-
-def human_bytes(n: float) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{int(n)} B"
 
 
 class BytesChart(QWidget):

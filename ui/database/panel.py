@@ -9,6 +9,7 @@ chart emits ``bucket_selected`` — the window moves the timeline and filters th
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -23,9 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.database.report import DatabaseReport
-from ui.database.charts import BufferChart, BytesChart, human_bytes
+from ui.database.byte_units import human_bytes
 from ui.widgets.table_panel import TablePanel
+
+if TYPE_CHECKING:  # the reader and the charts come with the first report, not the window
+    from inspector.database.report import DatabaseReport
+    from ui.database.charts import BufferChart, BytesChart
 
 SUBSCRIBER_COLUMNS = [  # whether expiry keeps up first: it must show on a narrow screen
     "publisher", "subscriber", "events", "span_seconds", "expiry_seconds", "span_over_expiry",
@@ -112,12 +116,11 @@ class DatabasePanel(QWidget):
                 panel.model.formatters[name] = human_bytes
             panel.model.formatters["share"] = lambda v: f"{v:.2%}"
 
-        self.buffer_chart = BufferChart(self)
-        self.buffer_chart.bucket_clicked.connect(self._on_bucket)
-        self.bytes_chart = BytesChart(self)
+        # The charts (pyqtgraph) are built with the first report: importing and building them
+        # with the window cost its start 0.3 s, for a tab most sessions never open.
+        self.buffer_chart: BufferChart | None = None
+        self.bytes_chart: BytesChart | None = None
         self.charts = QTabWidget(self)
-        self.charts.addTab(self.buffer_chart, "Buffered over time")
-        self.charts.addTab(self.bytes_chart, "Bytes per family")
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.tables)
         split.addWidget(self.charts)
@@ -202,8 +205,20 @@ class DatabasePanel(QWidget):
         self.duplicated.show_table(report.duplicated, DUPLICATED_COLUMNS,
                                    "Rows whose content (columns without eid) repeats under other "
                                    "eids")  # fmt: skip
-        self.buffer_chart.show_report(report)
-        self.bytes_chart.show_report(report)
+        buffer_chart, bytes_chart = self._charts()
+        buffer_chart.show_report(report)
+        bytes_chart.show_report(report)
+
+    def _charts(self) -> tuple[BufferChart, BytesChart]:
+        if self.buffer_chart is None or self.bytes_chart is None:
+            from ui.database.charts import BufferChart, BytesChart
+
+            self.buffer_chart = BufferChart(self)
+            self.buffer_chart.bucket_clicked.connect(self._on_bucket)
+            self.bytes_chart = BytesChart(self)
+            self.charts.addTab(self.buffer_chart, "Buffered over time")
+            self.charts.addTab(self.bytes_chart, "Bytes per family")
+        return self.buffer_chart, self.bytes_chart
 
     # -- selection ------------------------------------------------------------------------------
     def _on_row_selected(self, panel: TablePanel) -> None:
@@ -221,7 +236,8 @@ class DatabasePanel(QWidget):
             return
         self.selected = {"database": self.report.database, "publisher": key[0],
                          "subscriber": key[1], "oldest": sub["oldest"], "newest": sub["newest"]}  # fmt: skip
-        self.buffer_chart.select(key)
+        if self.buffer_chart is not None:
+            self.buffer_chart.select(key)
         self.subscriber_selected.emit(self.selected)
 
     def _on_bucket(self, lo: float, hi: float) -> None:

@@ -28,6 +28,7 @@ from inspector.views.timeline_frames import (
     markers_table,
     nice_width,
 )
+from ui.thread_priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ class FollowWorker(QThread):
         self.shown = False  # the window has had a full snapshot
 
     def run(self) -> None:
+        if not lower_this_thread():
+            self.setPriority(QThread.Priority.LowPriority)  # the GUI thread comes first
         try:
             self.loop.follow()
         except Exception as exc:  # a worker must report, never die silently

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from inspector.model.runs import run_of_lane_host
 from inspector.views.timeline_frames import Frame, Lane
 from ui.timeline.colours import lane_colour
 from ui.timeline.plots import AXIS_WIDTH, LanePlot, ZonedDateAxis, elide
@@ -37,10 +38,12 @@ def _lane_order(lane: Lane) -> tuple:
 def _label_html(key: tuple) -> str:
     """Two lines: what the lane counts, then where from (publisher, database, factor); each cut
     with an ellipsis to the label column (the tree and the tooltip have the whole name)."""
-    _host, publisher, subscriber, query, stream = key[:5]
+    host, publisher, subscriber, query, stream = key[:5]
     factor = len(key) > 5
     title = subscriber or query or "?"
     where = [publisher or ("query" if query else "")]
+    if (run := run_of_lane_host(host)) is not None:  # one run of a host given in several
+        where.append(run)
     if stream == "database":
         where.append("osquery.db")
     if stream == "subscriptions":
@@ -454,14 +457,18 @@ class TimelineView(QWidget):
         """Put the time cursor at ``t`` and say the value of every visible lane there (and the
         markers and bursts under the mouse, on the lane ``over``)."""
         parts = []
-        for key in self.visible_keys():
+        keys = self.visible_keys()
+        # Lanes of several hosts (or runs of one host) read alike: name the host then.
+        hosts = len({key[0] for key in keys}) > 1
+        for key in keys:
             plot = self.plots[key]
             plot.cursor.setPos(t)
             plot.cursor.setVisible(True)
             value = plot.value_at(t)
             if value is not None:
                 shown = f"×{value:.2f}" if plot.factor else f"{int(value)}"
-                parts.append(f"{self.labels[key]}: {shown}")
+                label = f"[{key[0]}] {self.labels[key]}" if hosts else self.labels[key]
+                parts.append(f"{label}: {shown}")
         when = dt.datetime.fromtimestamp(t, dt.UTC).astimezone(ZoneInfo(self.zone))
         text = f"{when:%Y-%m-%d %H:%M:%S} {when.tzname()} — " + ("; ".join(parts) or "no events")
         if over is not None:

@@ -17,7 +17,9 @@ from inspector.views.record_filter import RecordFilter
 
 ALL, NULL = "\x00all", "\x00null"  # combo item data: no restriction / rows where it is null
 COMBOS = (("host", "hosts"), ("subscriber", "subscribers"), ("query", "queries"),
-          ("action", "actions"))  # fmt: skip
+          ("action", "actions"), ("run", "runs"))  # fmt: skip
+# What a null value is called in a combo: a run is null for the rows of a host given in one run.
+NULL_LABELS = {"run": "(host in one run)"}
 STREAM_NAMES = {"results_log": "results log", "osquery_db": "osquery.db"}
 
 
@@ -38,7 +40,11 @@ class FilterBar(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.setMinimumWidth(140)
             combo.setMaximumWidth(340)
-            combo.setToolTip(f"Only records of this {name}")
+            combo.setToolTip(
+                "Only records of this run (an input given to the load) of a host given in several"
+                if name == "run"
+                else f"Only records of this {name}"
+            )
             combo.currentIndexChanged.connect(self._emit)
             self.combos[name] = combo
         self.text = QLineEdit(self)
@@ -78,13 +84,14 @@ class FilterBar(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         for i, combo in enumerate(self.combos.values()):
             grid.addWidget(combo, 0, i)
-        grid.addWidget(self.text, 0, 4, 1, 3)
+        grid.addWidget(self.text, 0, 5, 1, 2)
         grid.addWidget(QLabel("WHERE", self), 1, 0, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.sql, 1, 1, 1, 4)
         grid.addWidget(self.chip, 1, 5)
         grid.addWidget(self.chip_clear, 1, 6)
         grid.addWidget(self.error, 2, 1, 1, 6)
-        grid.setColumnStretch(4, 1)
+        grid.setColumnStretch(5, 1)
+        self.combos["run"].hide()  # shown when a host of the run is in several (set_values)
         self._quiet = False
         self._all_values: dict[str, list[tuple[str | None, int]]] = {}
         self._queries_by: dict[str | None, list[tuple[str | None, int]]] = {}
@@ -103,6 +110,7 @@ class FilterBar(QWidget):
         with self.quiet():
             for name in self.combos:
                 self._offer(name, values.get(name, []))
+        self.combos["run"].setVisible(bool(values.get("run")))
         self._narrow_queries()
 
     def _offer(self, name: str, values: list[tuple[str | None, int]]) -> None:
@@ -111,7 +119,7 @@ class FilterBar(QWidget):
         combo.clear()
         combo.addItem(f"all {name}s" if name != "query" else "all queries", ALL)
         for value, count in values:
-            label = value if value is not None else "(none)"
+            label = value if value is not None else NULL_LABELS.get(name, "(none)")
             combo.addItem(f"{label}  ({count:,})", NULL if value is None else value)
         if chosen not in (None, ALL):
             self._choose_data(name, chosen)
@@ -207,7 +215,7 @@ class FilterBar(QWidget):
         return RecordFilter(
             hosts=self._chosen("host"), subscribers=self._chosen("subscriber"),
             queries=self._chosen("query"), actions=self._chosen("action"),
-            time_range=self.time_range, text=self.text.text().strip(),
+            runs=self._chosen("run"), time_range=self.time_range, text=self.text.text().strip(),
             sql_where=self.sql.text().strip(), stream=self.stream,
         )  # fmt: skip
 

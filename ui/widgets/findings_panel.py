@@ -50,7 +50,12 @@ class FindingsPanel(TablePanel):
             if has_events
             else "No findings: no event records were loaded, so nothing was looked for"
         )
-        self.show_table(findings, FINDING_COLUMNS, caption)
+        columns = FINDING_COLUMNS
+        if "run" in findings.column_names and findings.column("run").null_count < findings.num_rows:
+            # A host given in several runs: which run each finding is about, beside the host.
+            at = columns.index("host") + 1
+            columns = [*columns[:at], "run", *columns[at:]]
+        self.show_table(findings, columns, caption)
 
     def finding(self, row: int) -> dict:
         table = self.model.table

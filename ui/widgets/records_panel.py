@@ -77,6 +77,13 @@ def _columns_for(records: pa.Table, flt: RecordFilter) -> list[str]:
     return ["log_time", "event_time", "host", "action", *keys, "line", "source", "columns"]
 
 
+class _AllRows:
+    """Every row of the table, numbered on the worker."""
+
+
+ALL_ROWS = _AllRows()
+
+
 class RecordsPanel(QWidget):
     """Filter bar, records table (sorted by a header click) and the selected record's detail."""
 
@@ -186,10 +193,10 @@ class RecordsPanel(QWidget):
                 queries_by_subscriber(records),
             )
         )
-        rows = np.arange(records.num_rows, dtype=np.int64)
         self._shown = None  # new table: the model is set up afresh (and the sort arrow removed)
-        # The rows in time order come from the worker (an argsort of 10 M times takes a while).
-        self._start(RecordFilter(), None, base=rows)
+        # The rows in time order come from the worker (an argsort of 10 M times takes a while;
+        # even numbering 10 M rows held the GUI thread 90 ms).
+        self._start(RecordFilter(), None, base=ALL_ROWS)
 
     def set_time_range(self, lo: dt.datetime | None, hi: dt.datetime | None) -> None:
         """Only records whose event time (log time without one) is in [lo, hi); None clears."""
@@ -202,12 +209,16 @@ class RecordsPanel(QWidget):
         source: str | None,
         start: dt.datetime,
         end: dt.datetime,
+        run: str | None = None,
     ) -> None:
-        """Show a finding's rows (host, subscriber, stream, [start, end)) and select the first."""
+        """Show a finding's rows (host, subscriber, stream, [start, end), and the run of a host
+        given in several) and select the first."""
         with self.bar.quiet():
             self.bar.reset(emit=False)
             self.bar.set_choice("host", host)
             self.bar.set_choice("subscriber", subscriber)
+            if run is not None:
+                self.bar.set_choice("run", run)
         self._select_first = True
         self.bar.set_range(start, end, source)
 
@@ -268,7 +279,10 @@ class RecordsPanel(QWidget):
         self._start(self.bar.filter(), self._sort)
 
     def _start(
-        self, flt: RecordFilter, sort: tuple[str, bool] | None, base: np.ndarray | None = None
+        self,
+        flt: RecordFilter,
+        sort: tuple[str, bool] | None,
+        base: np.ndarray | _AllRows | None = None,
     ) -> None:
         records, shown = self.records, self._shown
         # The same filter with another order needs no filtering: only the sort runs again.
@@ -277,7 +291,10 @@ class RecordsPanel(QWidget):
         same_columns = shown.columns if base is not None and shown is not None else None
 
         def work(progress: Progress) -> _Shown:
-            rows = filter_rows(records, flt, progress) if base is None else base
+            if isinstance(base, _AllRows):
+                rows = np.arange(records.num_rows, dtype=np.int64)
+            else:
+                rows = filter_rows(records, flt, progress) if base is None else base
             columns = same_columns or _columns_for(records, flt)
             column = sort[0] if sort is not None and sort[0] in columns else None
             # No column chosen: time order (the event's time, else the log time).

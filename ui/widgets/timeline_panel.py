@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.analysis.binning import RateSource
+from inspector.model.runs import lane_host
 from inspector.views.timeline_frames import Frame, nice_width, width_label
 from ui.display_zone import DisplayZone
 from ui.timeline.plots import LanePlot
@@ -378,7 +379,12 @@ class TimelinePanel(QWidget):
 def _bursts_of(findings: pa.Table) -> list[dict]:
     """The duplicate bursts among ``findings``, each with its lane's stream."""
     return [
-        dict(f, stream="database" if f["source"] == "osquery_db" else "results")
+        # The lane host: a burst of one run of a host given in several is on that run's lanes.
+        dict(
+            f,
+            stream="database" if f["source"] == "osquery_db" else "results",
+            host=lane_host(f["host"], f.get("run")),
+        )
         for f in findings.to_pylist()
         if f["kind"] == "duplicate_burst"
     ]

@@ -1,0 +1,56 @@
+"""Long loops over Python objects that let other threads run.
+
+A C-level loop — ``list(iterator)`` over a binding's iterator, ``b"".join`` of a million
+values, ``np.fromiter`` — holds the GIL from start to end: no bytecode runs, so the interpreter
+never hands the GIL over. Reading a large ``osquery.db`` that way on a worker held the window's
+GUI thread for hundreds of milliseconds (every Qt call from Python waits for the GIL). These
+helpers do the same work in slices, with a bytecode boundary between slices, where the
+interpreter lets a waiting thread in (``sys.getswitchinterval``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+SLICE = 16_384  # items per slice: well under a millisecond of C work each
+
+
+def take_all(items: Iterable[T], size: int = SLICE) -> list[T]:
+    """``list(items)``, taken ``size`` at a time."""
+    out: list[T] = []
+    it = iter(items)
+    while True:
+        part = list(itertools.islice(it, size))
+        if not part:
+            return out
+        out += part
+
+
+def lengths(values: Sequence[bytes], size: int = SLICE) -> np.ndarray:
+    """``len`` of every value as int64, a slice at a time."""
+    out = np.empty(len(values), dtype=np.int64)
+    for start in range(0, len(values), size):
+        part = values[start : start + size]
+        out[start : start + len(part)] = np.fromiter(map(len, part), np.int64, len(part))
+    return out
+
+
+def joined(values: Sequence[bytes], total: int, size: int = SLICE) -> bytes | bytearray:
+    """``b"".join(values)`` (``total``: their summed length), a slice at a time into one
+    preallocated buffer."""
+    if len(values) <= size:
+        return b"".join(values)
+    buffer = bytearray(total)
+    view = memoryview(buffer)
+    at = 0
+    for start in range(0, len(values), size):
+        part = b"".join(values[start : start + size])
+        view[at : at + len(part)] = part
+        at += len(part)
+    return buffer
