@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from benchmarks.harness import ROOT, Measurement, Section
@@ -215,13 +216,25 @@ def random_schedules(count: int, seed: int = 17) -> tuple[int, list[str]]:
     return len(failures), failures[:3]
 
 
-def soak(seconds: float, rate: float = 200.0) -> list[tuple[float, float]]:
-    """Peak RSS (MB) sampled each minute while following an agent at ``rate`` lines/s."""
+@dataclass
+class SoakSample:
+    """One sample of a soak: seconds since the start, RSS, the record window's bytes and
+    whether the window had started letting rows go (it is full from then on)."""
+
+    seconds: float
+    rss_mb: float
+    window_mb: float
+    full: bool
+
+
+def soak(seconds: float, rate: float = 200.0, every: float = 60.0) -> list[SoakSample]:
+    """RSS (MB) sampled every ``every`` seconds while following an agent at ``rate`` lines/s,
+    with the record window's size (a 64 MB limit)."""
     from inspector.live.follow_loop import FollowLoop
     from inspector.live.live_run import LiveRun
 
     folder = tempfile.mkdtemp(prefix="live-soak-")
-    samples: list[tuple[float, float]] = []
+    samples: list[SoakSample] = []
     try:
         run = LiveRun([folder], limit_bytes=64 * 1024 * 1024)
         loop = FollowLoop(run, lambda _e: None)
@@ -230,14 +243,31 @@ def soak(seconds: float, rate: float = 200.0) -> list[tuple[float, float]]:
         agent = _agent(folder, rate, seconds, timed=False)
         start = time.monotonic()
         while agent.poll() is None:
-            time.sleep(min(60.0, max(1.0, seconds / 20)))
-            samples.append((time.monotonic() - start, _rss_mb()))
+            time.sleep(min(every, max(1.0, seconds / 20)))
+            window = run.window
+            samples.append(SoakSample(time.monotonic() - start, _rss_mb(),
+                                      window.nbytes / 2**20, window.evicted_rows > 0))  # fmt: skip
         agent.communicate()
         follower.join()
         run.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return samples
+
+
+def soak_verdict(samples: list[SoakSample]) -> tuple[str, float, float, float]:
+    """Flat or growing, from the RSS once the record window is full: the means of its first and
+    last fifths, and the trend (least squares) in MB per hour — flat while the trend stays within
+    5 % of the level + 5 MB an hour."""
+    full = [s for s in samples if s.full]
+    if len(full) < 5:
+        return "window never filled", float("nan"), float("nan"), float("nan")
+    fifth = max(1, len(full) // 5)
+    rss = [s.rss_mb for s in full]
+    early, late = statistics.mean(rss[:fifth]), statistics.mean(rss[-fifth:])
+    slope = statistics.linear_regression([s.seconds for s in full], rss).slope * 3600
+    flat = slope <= 0.05 * statistics.mean(rss) + 5
+    return ("flat" if flat else "GROWING"), early, late, slope
 
 
 def _rss_mb() -> float:
@@ -315,18 +345,18 @@ def run(quick: bool, soak_seconds: float | None = None) -> Section:
     )
     if soak_seconds:
         samples = soak(soak_seconds)
-        first = samples[len(samples) // 4][1] if samples else float("nan")
-        last = samples[-1][1] if samples else float("nan")
+        verdict, early, late, slope = soak_verdict(samples)
+        filled = next((s.seconds for s in samples if s.full), None)
         section.measurements.append(
             Measurement(
                 f"app: soak {soak_seconds / 60:.0f} min at 200 lines/s",
                 [],
-                note=f"RSS {first:,.0f} MB at a quarter, {last:,.0f} MB at the end "
-                f"(64 MB record limit); samples {[round(r) for _, r in samples]}",
+                note=f"RSS each minute {[round(s.rss_mb) for s in samples]} MB; the 64 MB "
+                f"record window full from minute {filled / 60 if filled else float('nan'):.0f}",
             )
         )
         section.verdicts.append(
-            f"memory over the soak: {first:,.0f} → {last:,.0f} MB "
-            f"({'flat' if last <= first * 1.15 + 20 else 'GROWING'})"
+            f"memory once the record window is full: {early:,.0f} → {late:,.0f} MB "
+            f"(first fifth → last fifth), trend {slope:+,.0f} MB/h: {verdict}"
         )
     return section
