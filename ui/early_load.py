@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 
 from inspector.model import LoadOptions
 from inspector.progress import Progress
-from ui.thread_priority import lower_this_thread
+from ui.thread_priority import favour_the_gui_thread, lower_this_thread
 
 log = logging.getLogger(__name__)
 
 FORWARD_SECONDS = 0.05  # how often the adopting worker passes progress on
-# While the load runs in Python, the GUI thread's Qt calls each wait for the GIL: a short
-# switch interval keeps window construction from queuing behind it (as MainWindow sets too).
-SWITCH_INTERVAL_S = 0.0005
 
 
 class _Recorder(Progress):
@@ -106,7 +102,7 @@ _lock = threading.Lock()
 def start(paths: list[str], options: LoadOptions) -> EarlyLoad:
     """Begin loading ``paths`` now; the window's first load of the same paths takes it."""
     global _pending
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    favour_the_gui_thread()  # the window is built while this load runs Python
     early = EarlyLoad(paths, options)
     with _lock:
         _pending = early

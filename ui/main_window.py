@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -43,6 +42,7 @@ from ui.run_tables import (
     problems_table,
     sources_table,
 )
+from ui.thread_priority import favour_the_gui_thread
 from ui.widgets.findings_panel import FindingsPanel
 from ui.widgets.nothing_loaded_page import NothingLoadedPage
 from ui.widgets.overview_panel import OverviewPanel
@@ -57,8 +57,6 @@ from ui.workers import LoadedRun, Loader, PreviewRun
 if TYPE_CHECKING:
     from ui.live.live_controller import LiveController
     from ui.widgets.timeline_panel import TimelinePanel
-
-SWITCH_INTERVAL_S = 0.0005
 
 
 def _demo_paths(progress) -> list[str]:
@@ -75,10 +73,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, options: LoadOptions | None = None) -> None:
         super().__init__()
-        # Every Qt call from Python lets go of the GIL and takes it back; while a loader thread
-        # is busy in Python, taking it back waited up to the switch interval (5 ms) each time,
-        # and a few hundred Qt calls held the event loop a second (the convoy effect).
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        # A few hundred Qt calls, each waiting up to the switch interval (5 ms) for the GIL
+        # while a loader thread ran Python, held the event loop a second (the convoy effect).
+        favour_the_gui_thread()
         self.setWindowTitle("osquery Event Inspector")
         self.setAcceptDrops(True)
         self.options = options or LoadOptions()
