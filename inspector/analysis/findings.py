@@ -181,4 +181,12 @@ def findings_of(
     twins = pa.Table.from_pylist(subscription_twins(evidence.status, platforms), schema=FINDINGS)
     table = pa.concat_tables([duplicates.cast(FINDINGS), rebaselines.cast(FINDINGS), twins])
     report(progress, 1.0, "findings ready")
-    return table.sort_by([("extra_rows", "descending"), ("start", "ascending")])
+    return order_findings(table)
+
+
+def order_findings(table: pa.Table) -> pa.Table:
+    """Findings by extra rows (most first), then start; ties broken by the lane — DuckDB returns
+    grouped rows in no fixed order, and two scans of the same input must list them alike."""
+    ties = [(k, "ascending") for k in ("kind", "host", "run", "publisher", "subscriber", "query",
+                                       "source", "end")]  # fmt: skip
+    return table.sort_by([("extra_rows", "descending"), ("start", "ascending"), *ties])

@@ -171,3 +171,22 @@ def test_files_given_on_their_own_and_status_logs_split_nothing(doubled) -> None
     results = [f for f in files if "results" in os.path.basename(f)]
     both = load([*results, status], UTC)
     assert len(both.run_names) == 2 and not both.split_runs
+
+
+def test_tied_findings_come_out_in_one_order() -> None:
+    """Findings equal in extra rows and start are ordered by their lane, not by how the engine
+    happened to return them (three re-baselines of one instant in a real sample did swap)."""
+    import pyarrow as pa
+
+    from inspector.analysis.findings import FINDINGS
+
+    rows = [
+        {"kind": "rebaseline", "host": "h", "query": q, "extra_rows": 0,
+         "start": pa.scalar(0, pa.timestamp("us", tz="UTC")).as_py()}
+        for q in ("q_c", "q_a", "q_b")
+    ]  # fmt: skip
+    table = pa.Table.from_pylist(rows, schema=FINDINGS)
+    from inspector.analysis import findings
+
+    ordered = findings.order_findings(table)
+    assert ordered.column("query").to_pylist() == ["q_a", "q_b", "q_c"]
