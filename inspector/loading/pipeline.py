@@ -123,6 +123,7 @@ def runs_of_inputs(
     given on their own are the run of the folder they are in (a results log and the status
     log beside it, given as two paths, are one run)."""
 
+    @functools.cache  # one stat per root given, not one per file (folders of 100,000 files)
     def run_root(given: str) -> str:
         return given if os.path.isdir(given) else os.path.dirname(os.path.abspath(given))
 
