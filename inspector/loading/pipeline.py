@@ -13,7 +13,6 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Callable
 
 import duckdb
 import pyarrow as pa
@@ -22,16 +21,14 @@ import pyarrow.compute as pc
 from inspector.arrow_columns import value_mask
 from inspector.catalog.markers import classify
 from inspector.content_hash import with_content
-from inspector.files.source_file import DEFAULT_CHUNK_BYTES
 from inspector.loading import subscriber_mapping
+from inspector.loading.all_inputs import read_all
 from inspector.loading.cached_read import read_through_cache
 from inspector.loading.config_queries import config_queries
 from inspector.loading.gc_pause import collector_paused
 from inspector.loading.host_platforms import infer_platforms
 from inspector.loading.inputs import InputFile, InputProblem, collect_inputs
-from inspector.loading.parallel_reads import SharedProgress, in_order
 from inspector.loading.read_cache import ReadCache
-from inspector.loading.small_files import SMALL_FILE_BYTES, read_small_files
 from inspector.loading.status_clock import place_status_times
 from inspector.loading.status_hosts import with_status_hosts
 from inspector.loading.subscriptions import subscriptions_table
@@ -79,37 +76,15 @@ def _load(
     sources = [SourceReport(p.path, "error", "error", reason=p.reason) for p in problems]
     results: list[tuple[SourceReport, ReaderResult]] = []
     sizes = {f.path: _size(f.path) for f in files if f.duplicate_of is None}
-    total = sum(sizes.values()) or 1
-    small_bytes = sum(n for n in sizes.values() if n <= SMALL_FILE_BYTES)  # batch candidates
-    small_share = small_bytes / total * 0.9
-    small = read_small_files(files, options, progress.scaled(0, small_share) if progress else None)
-    alone = [f for f in files if f.path not in small or f.duplicate_of is not None]
-    batched = sum(sizes[p] for p in small if p in sizes)
-    shared = SharedProgress(progress, small_share, 0.9, total - batched)
-
-    def job(k: int, f: InputFile) -> Callable[[], tuple[SourceReport, ReaderResult | None]]:
-        size = sizes.get(f.path, 0)
-
-        def read() -> tuple[SourceReport, ReaderResult | None]:
-            part = shared.part(k, size)
-            report(part, 0.0, f"reading {f.path}")
-            got = read_input(f, options, part, cache)
-            shared.finished(k, size)
-            return got
-
-        return read
-
     held = cache.holding() if cache is not None else contextlib.nullcontext()
-    large = [sizes.get(f.path, 0) > DEFAULT_CHUNK_BYTES for f in alone]
-    reads = in_order([job(k, f) for k, f in enumerate(alone)], large)
-    with held, contextlib.closing(reads) as read_alone:
-        for f in files:
-            source, result = (
-                small[f.path] if f.path in small and f.duplicate_of is None else next(read_alone)
-            )
-            sources.append(source)
-            if result is not None:
-                results.append((source, result))
+    with held:
+        read = read_all(
+            files, sizes, options, progress, lambda f, part: read_input(f, options, part, cache)
+        )
+    for source, result in read:
+        sources.append(source)
+        if result is not None:
+            results.append((source, result))
     report(progress, 0.92, "linking queries, hosts and markers")
     ws = assemble(sources, results, options, progress, runs_of_inputs(paths, files, problems))
     report(progress, 1.0, "loaded")
