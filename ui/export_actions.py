@@ -226,7 +226,7 @@ def timeline_image(panel) -> QImage:
     """The ruler and every shown lane (not only those scrolled into view), without the mouse's
     cursor line, over a caption: hosts, range, zone, bucket."""
     view = panel.view
-    cursors = [p.cursor for p in view.plots.values() if p.cursor.isVisible()]
+    cursors = [p.cursor for p in view.plots.values() if p.cursor_shown()]
     for cursor in cursors:
         cursor.setVisible(False)
     try:

@@ -194,3 +194,32 @@ def test_subscriptions_have_a_lane_beside_their_subscriber(window, qtbot) -> Non
     assert values.max() >= 2 * values.min() > 0  # the doubled subscription is in it
     at = view.order.index(doubled)
     assert view.order[at - 1][2] == "process_events"  # right after its subscriber's lanes
+
+
+def test_cursor_brush_and_overlay_are_made_when_first_shown(window, qtbot) -> None:
+    """A run's lanes are built without them (the window waits for the lanes); the mouse makes
+    the cursor lines, a Shift+drag the brush, each drawn above the curve and below markers."""
+    view = window.timeline.view
+    plots = list(view.plots.values())
+    assert all(p._cursor is None and p._brush is None and p._overlay is None for p in plots)
+    assert not any(p.cursor_shown() or p.overlay_shown() for p in plots)
+    view.hide_cursor()
+    view.clear_brush()
+    assert all(p._cursor is None and p._brush is None for p in plots)  # hiding makes nothing
+    graphics = view.graphics
+    key = view.visible_keys()[0]
+    plot = view.plots[key]
+    centre = graphics.mapFromScene(plot.view.sceneBoundingRect().center())
+    QTest.mouseMove(graphics.viewport(), centre)
+    qtbot.waitUntil(lambda: plot.cursor_shown(), timeout=5_000)
+    assert plot.curve.zValue() < plot.cursor.zValue() < plot.markers.zValue()
+    QTest.mousePress(graphics.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.ShiftModifier, centre)  # fmt: skip
+    QTest.mouseMove(graphics.viewport(), centre + QPoint(120, 0))
+    QTest.mouseRelease(graphics.viewport(), Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.ShiftModifier, centre + QPoint(120, 0))  # fmt: skip
+    qtbot.waitUntil(lambda: view.brush_range is not None, timeout=5_000)
+    assert plot.brush.isVisible() and plot.curve.zValue() < plot.brush.zValue()
+    assert plot.brush in plot.shown_curves()
+    view.clear_brush()
+    assert not plot.brush.isVisible() and plot.brush not in plot.shown_curves()

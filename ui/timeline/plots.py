@@ -33,6 +33,9 @@ MARKER_PENS = {
 }
 DEFAULT_MARKER_PEN = pg.mkPen("#888888", width=1, style=Qt.PenStyle.DotLine)
 AXIS_WIDTH = 48
+# Stacking of the items made on first use, as when they were made with the lane: above the
+# curve (0), below the markers (5).
+OVERLAY_Z, CURSOR_Z, BRUSH_Z = 1, 2, 3
 LABEL_FONT_PT = 9
 
 
@@ -132,29 +135,77 @@ class LanePlot:
             fillLevel=0.0 if filled else None, fillBrush=fill if filled else None,
         )  # fmt: skip
         self.view.addItem(self.curve)
-        # The run compared with (after), aligned onto this run's time: dashed, no fill.
-        self.overlay = pg.PlotDataItem(
-            [0.0], [np.nan], connect="finite",
-            pen=pg.mkPen("#222222", width=1.2, style=Qt.PenStyle.DashLine),
-        )  # fmt: skip
-        self.overlay.setVisible(False)
-        self.view.addItem(self.overlay)
+        # The compared run's curve, the mouse's cursor line and the brush are made when first
+        # shown (``overlay``, ``cursor``, ``brush``): a run's lanes are built while the window
+        # waits for them, and most lanes never show these.
+        self._overlay: pg.PlotDataItem | None = None
+        self._cursor: pg.InfiniteLine | None = None
+        self._brush: pg.LinearRegionItem | None = None
         self.markers = MarkerLines()
         self.view.addItem(self.markers, ignoreBounds=True)
         self.bursts = BurstSpans(pg.mkBrush(*BURST_BRUSH))
         self.view.addItem(self.bursts, ignoreBounds=True)
         self.marker_notes: list[tuple[float, str]] = []  # (t, text): the cursor line says them
         self.burst_notes: list[tuple[float, float, str]] = []
-        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", width=1))
-        self.cursor.setVisible(False)
-        self.view.addItem(self.cursor, ignoreBounds=True)
-        self.brush = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*BRUSH_BRUSH))
-        self.brush.setVisible(False)
-        self.view.addItem(self.brush, ignoreBounds=True)
         self.starts = np.zeros(0)
         self.values = np.zeros(0)
         self.width_s = 60.0
         self.set_lane(lane, 60.0)
+
+    @property
+    def overlay(self) -> pg.PlotDataItem:
+        """The run compared with (after), aligned onto this run's time: dashed, no fill."""
+        if self._overlay is None:
+            self._overlay = pg.PlotDataItem(
+                [0.0], [np.nan], connect="finite",
+                pen=pg.mkPen("#222222", width=1.2, style=Qt.PenStyle.DashLine),
+            )  # fmt: skip
+            self._overlay.setVisible(False)
+            self._overlay.setZValue(OVERLAY_Z)
+            self.view.addItem(self._overlay)
+        return self._overlay
+
+    @property
+    def cursor(self) -> pg.InfiniteLine:
+        """The mouse's time cursor line."""
+        if self._cursor is None:
+            self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", width=1))
+            self._cursor.setVisible(False)
+            self._cursor.setZValue(CURSOR_Z)
+            self.view.addItem(self._cursor, ignoreBounds=True)
+        return self._cursor
+
+    @property
+    def brush(self) -> pg.LinearRegionItem:
+        """The brushed time range."""
+        if self._brush is None:
+            self._brush = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*BRUSH_BRUSH))
+            self._brush.setVisible(False)
+            self._brush.setZValue(BRUSH_Z)
+            self.view.addItem(self._brush, ignoreBounds=True)
+        return self._brush
+
+    @staticmethod
+    def _shown(item: pg.GraphicsObject | None) -> bool:
+        return item is not None and item.isVisible()
+
+    def cursor_shown(self) -> bool:
+        return self._shown(self._cursor)
+
+    def overlay_shown(self) -> bool:
+        return self._shown(self._overlay)
+
+    def hide_cursor(self) -> None:
+        if self._cursor is not None:
+            self._cursor.setVisible(False)
+
+    def hide_brush(self) -> None:
+        if self._brush is not None:
+            self._brush.setVisible(False)
+
+    def shown_curves(self) -> list[pg.GraphicsObject]:
+        """The brush and the curves as drawn, bottom to top (what an export draws)."""
+        return [item for item in (self._brush, self.curve, self._overlay) if self._shown(item)]
 
     def items(self) -> tuple:
         """The lane's three grid items: label, value axis, view box."""
@@ -192,7 +243,8 @@ class LanePlot:
     def set_overlay(self, lane: Lane | None, width_s: float, offset_s: float) -> None:
         """The compared run's lane shifted by ``offset_s`` onto this run's time (None: hide)."""
         if lane is None or not len(lane.starts):
-            self.overlay.setVisible(False)
+            if self._overlay is not None:
+                self._overlay.setVisible(False)
             return
         self.overlay.setData(*steps(lane.starts + offset_s, lane.values, width_s))
         self.overlay.setVisible(True)

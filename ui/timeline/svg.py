@@ -55,9 +55,8 @@ def timeline_svg(view, caption: str = "") -> str:
             out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + LANE_HEIGHT}" '
                        f'{_colour("stroke", pen.color())}{dash}/>')  # fmt: skip
         # Curves and the brush; never the mouse's cursor line.
-        for item in (lane.brush, lane.curve, lane.overlay):
-            if item.isVisible():
-                out.extend(_svg_item(item, fx, fy, (lo, hi), top))
+        for item in lane.shown_curves():
+            out.extend(_svg_item(item, fx, fy, (lo, hi), top))
         out.append(f'</g><rect x="{LABEL_WIDTH}" y="{top}" width="{plot_w}" height="{LANE_HEIGHT}" '
                    f'fill="none" stroke="#999999"/>')  # fmt: skip
     base = len(keys) * LANE_HEIGHT + 18

@@ -433,12 +433,12 @@ class TimelineView(QWidget):
     def clear_brush(self) -> None:
         self.brush_range = None
         for plot in self.plots.values():
-            plot.brush.setVisible(False)
+            plot.hide_brush()
         self.brushed.emit(None, None)
 
     def hide_cursor(self) -> None:
         for plot in self.plots.values():
-            plot.cursor.setVisible(False)
+            plot.hide_cursor()
 
     def _on_mouse_moved(self, pos) -> None:
         m = self.master()
