@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.run_summary import RunProfile, run_profile
+from inspector.duck import connection
 from inspector.model import Workspace
 from inspector.progress import Progress, report
 
@@ -153,9 +154,7 @@ def _profile(ws: Workspace, options: BurstOptions, anchor: str, role: str) -> Ru
 def _pair(
     a: RunProfile, b: RunProfile, options: BurstOptions, by_host: bool
 ) -> tuple[pa.Table, float]:
-    import duckdb  # here: the window imports this module at its start, DuckDB comes later
-
-    con = duckdb.connect(":memory:")
+    con = connection()  # a database of its own cost ~15 ms to make; temporary macros stay its own
     try:
         for name, p in (("a", a), ("b", b)):
             con.register(f"{name}_lanes", p.lanes)
