@@ -66,6 +66,10 @@ def preview(
     options = options or LoadOptions()
     min_bytes = PREVIEW_MIN_BYTES if min_bytes is None else min_bytes
     files, _ = collect_inputs(paths)
+    # Logs to parse are some of these files: too few bytes in all of them, and no file needs a
+    # look inside (sniffing a folder's files took 80 ms of a 50 MB folder's open).
+    if _bytes_on_disk(files) < min_bytes:
+        return None
     logs: list[tuple[InputFile, str | None]] = []
     others: list[tuple[InputFile, str | None]] = []
     for f in files:
@@ -109,6 +113,17 @@ def preview(
         return None  # no event-format lines (batch or snapshot logs): nothing to show early
     report(progress, 0.95, "preview: mapping queries to subscribers")
     return assemble(sources, results, options)
+
+
+def _bytes_on_disk(files: list[InputFile]) -> int:
+    total = 0
+    for f in files:
+        if f.duplicate_of is None:
+            try:
+                total += os.path.getsize(f.path) if not os.path.isdir(f.path) else 0
+            except OSError:
+                continue
+    return total
 
 
 def _envelopes(
