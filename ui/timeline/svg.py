@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from xml.sax.saxutils import escape
+from html import escape as _html_escape
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -12,6 +12,12 @@ from PySide6.QtCore import Qt
 LABEL_WIDTH, LANE_HEIGHT, AXIS_HEIGHT = 300, 64, 30
 TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
               86400, 172800, 604800)  # fmt: skip
+
+
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities (xml.sax.saxutils' escape, whose import pulled in
+    urllib and http: 28 ms of the window's start)."""
+    return _html_escape(text, quote=False)
 
 
 def timeline_svg(view, caption: str = "") -> str:
