@@ -166,3 +166,24 @@ def test_brushing_filters_the_records_to_the_range(window, qtbot) -> None:
     with qtbot.waitSignal(records.filter_changed, timeout=10_000):
         panel.view.clear_brush()
     assert records.model.rowCount() == window.workspace.records.num_rows
+
+
+def test_a_lane_axis_renders_its_title_only_when_shown(qtbot) -> None:
+    """pyqtgraph re-renders an axis title's HTML at every range change; a lane's axis has no
+    title shown and skips that, yet a shown title still follows the axis."""
+    import pyqtgraph as pg
+
+    from ui.timeline.plots import LaneAxis
+
+    view = pg.ViewBox()
+    axis = LaneAxis("left")
+    axis.linkToView(view)
+    rendered: list[str] = []
+    real = axis.label.setHtml
+    axis.label.setHtml = lambda html: (rendered.append(html), real(html))[1]
+    for top in (10, 100, 1000, 10_000):
+        view.setYRange(0, top, padding=0)
+    assert rendered == []
+    axis.setLabel("rows")  # shows the title
+    view.setYRange(0, 50, padding=0)
+    assert rendered and "rows" in rendered[-1]

@@ -81,6 +81,20 @@ class BrushViewBox(pg.ViewBox):
         super().mouseDragEvent(ev, axis)
 
 
+class LaneAxis(pg.AxisItem):
+    """A lane's value axis: ticks, no title. pyqtgraph renders the title's HTML again at each
+    range change, shown or not (~1 ms a lane while a run's lanes are built, and again at every
+    zoom); a hidden title is left alone."""
+
+    def _updateLabel(self) -> None:
+        if self.label.isVisible():
+            super()._updateLabel()
+            return
+        self._adjustSize()
+        self.picture = None
+        self.update()
+
+
 class ZonedDateAxis(pg.DateAxisItem):
     """A date axis in a chosen time zone (its offset taken where the view is, so DST is right)."""
 
@@ -118,7 +132,7 @@ class LanePlot:
         self.factor = factor
         self.view = BrushViewBox()
         self.view.setBorder(LANE_BORDER)
-        self.axis = pg.AxisItem("left")
+        self.axis = LaneAxis("left")
         self.axis.setWidth(AXIS_WIDTH)
         self.axis.linkToView(self.view)
         self.label = pg.LabelItem(label_html, justify="right", size=f"{LABEL_FONT_PT}pt")
