@@ -17,3 +17,13 @@ def window(qtbot):
     yield win
     win.loader.cancel()
     win.loader.wait()
+
+
+def click_tab(qtbot, window, page) -> None:
+    """Bring ``page`` into view as a user does: a click on its tab."""
+    from PySide6.QtCore import Qt
+
+    bar = window.tabs.tabBar()
+    index = window.tabs.indexOf(page)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert window.tabs.currentWidget() is page

@@ -8,6 +8,7 @@ import pathlib
 from inspector.demo.bundled_run import ensure_demo_run
 from inspector.demo.writer import write_run
 from tests.osquery_lines import event_line
+from tests.ui.conftest import click_tab
 from ui.models.arrow_table_model import PAGE_ROWS, ArrowTableModel
 
 
@@ -22,6 +23,9 @@ def test_welcome_page_then_demo_run(window, qtbot, tmp_path) -> None:
     problems = window.tabs.indexOf(window.problems_panel)
     assert window.tabs.tabText(problems) == f"Problems ({len(truth['damaged_lines'])})"
     assert "mbp-demo-01" in window.windowTitle()
+    # The overview is written when its tab comes into view (a long rich text to lay out).
+    assert not window.overview_panel.label.text()
+    click_tab(qtbot, window, window.overview_panel)
     assert "darwin" in window.overview_panel.label.text()
     assert "1 link to a file already read" in window.message.text()
     for i in range(window.tabs.count()):

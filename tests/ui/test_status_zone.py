@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from inspector.demo.writer import write_run
+from tests.ui.conftest import click_tab
 from ui.status_zone import StatusZoneDialog
 
 
@@ -28,6 +29,7 @@ def test_the_inferred_zone_is_shown_and_an_override_places_the_lines_again(
     ws = window.workspace
     (clock,) = ws.status_clocks.to_pylist()
     assert (clock["basis"], clock["offset_minutes"]) == ("inferred", -300)
+    click_tab(qtbot, window, window.overview_panel)
     assert "UTC−05:00" in window.overview_panel.label.text()
     before = ws.status.column("log_time")[0].as_py()
 

@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 
 from inspector.demo.writer import write_run
 from inspector.model import LoadOptions
+from tests.ui.conftest import click_tab
 from ui.main_window import MainWindow
 
 
@@ -71,6 +72,7 @@ def test_one_display_zone_drives_every_view(qtbot, run_dir, monkeypatch) -> None
                        for i in range(model.columnCount())]  # fmt: skip
             assert "log_time (Europe/Berlin)" in headers
         assert win.timeline.view.zone == "Europe/Berlin"
+        click_tab(qtbot, win, win.overview_panel)
         assert "CET" in win.overview_panel.label.text() or "CEST" in win.overview_panel.label.text()
         win.tabs.setCurrentWidget(win.findings_panel)
         qtbot.keyClick(win, Qt.Key.Key_F8)

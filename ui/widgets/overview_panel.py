@@ -6,6 +6,7 @@ import datetime as dt
 import html
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from inspector.model import Workspace
@@ -31,6 +32,7 @@ class OverviewPanel(QWidget):
         layout.addWidget(scroll)
         self.zone: dt.tzinfo = dt.UTC
         self._shown: tuple[Workspace, Overview] | None = None
+        self._written = False  # the label shows ``_shown``
 
     def set_zone(self, zone: dt.tzinfo) -> None:
         """Write times in ``zone`` (the shown run is written again)."""
@@ -39,7 +41,23 @@ class OverviewPanel(QWidget):
             self.show_run(*self._shown)
 
     def show_run(self, ws: Workspace, ov: Overview) -> None:
+        """Show ``ws``'s summary: written now if the panel is in view, else when it comes into
+        view (laying out the long rich text took ~30 ms, at every run and live update, mostly
+        for a tab nobody had open)."""
         self._shown = (ws, ov)
+        self._written = False
+        if self.isVisible():
+            self._write()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._shown is not None and not self._written:
+            self._write()
+
+    def _write(self) -> None:
+        assert self._shown is not None
+        ws, ov = self._shown
+        self._written = True
         z = self.zone
         e = html.escape
         assumed = ""
