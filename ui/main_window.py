@@ -83,9 +83,11 @@ class MainWindow(QMainWindow):
         self.loader = Loader(self)
         self.loader.previews = True
         self._previewing = False  # the timeline shows a preview of a load still under way
+        self._pending: LoadedRun | None = None  # the run on show, its findings still to come
         self._shown_run: LoadedRun | None = None
         self.loader.progressed.connect(self._on_progress)
         self.loader.previewed.connect(self._on_preview)
+        self.loader.analysing.connect(self._on_analysing)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
         self.loader.busy_changed.connect(self._on_busy)
@@ -223,6 +225,7 @@ class MainWindow(QMainWindow):
     def _drop_preview(self) -> None:
         """A preview whose load did not finish: back to the run shown before (or the welcome
         page), so that what is drawn and what exports and compares act on agree again."""
+        self._pending = None
         if not self._previewing:
             return
         self._previewing = False
@@ -262,6 +265,12 @@ class MainWindow(QMainWindow):
         self.message.setText(f"Loading failed: {message}")
         show_failure(self, "Loading failed", message)
 
+    def _on_analysing(self, run: LoadedRun) -> None:
+        """The run loaded, shown while its findings are computed (``findings_pending``)."""
+        self._previewing = True  # a failure or cancel now goes back to the run before
+        self._pending = run
+        self._show(run)
+
     def _on_preview(self, run: PreviewRun) -> None:
         """A big run's lanes from its log envelopes, while its records still load."""
         from inspector.analysis.binning import FACTORS
@@ -290,9 +299,13 @@ class MainWindow(QMainWindow):
         self._on_loaded(run)
 
     def _on_loaded(self, run: LoadedRun) -> None:
+        pending, self._pending = self._pending, None
         self._previewing = False
         self._shown_run = run
-        self._show(run)
+        if pending is not None and pending.frame is run.frame and self.workspace is run.workspace:
+            self._show_findings(run)  # the rest is on show already
+        else:
+            self._show(run)
         self._announce_when_shown(run)
 
     def _announce_when_shown(self, run: LoadedRun) -> None:
@@ -318,7 +331,7 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.nothing_page)
             self.message.setText(f"Nothing loadable in {', '.join(self.current_paths)}")
             return
-        self._set_run_actions(True)
+        self._set_run_actions(not run.findings_pending)
         self.overview_panel.show_run(ws, run.overview)
         self.records_panel.show_records(ws.records)
         self.status_panel.show_table(
@@ -339,18 +352,27 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(
             self.tabs.indexOf(self.problems_panel), f"Problems ({problems.num_rows:,})"
         )
-        self.findings_panel.show_findings(run.findings, has_events=ws.records.num_rows > 0)
-        self.tabs.setTabText(
-            self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
-        )
+        if run.pending_bursts is None:
+            self._show_findings_table(run)
+            doubled = None
+        else:
+            self.findings_panel.show_pending("Looking for duplicate bursts and re-baselines…")
+            self.tabs.setTabText(self.tabs.indexOf(self.findings_panel), "Findings (analysing…)")
+            from ui.widgets.timeline_panel import doubled_lanes
+
+            doubled = doubled_lanes(run.pending_bursts)
         self._timeline().show_run(
             run.binner, run.factors, run.frame, run.markers, run.findings, gradual=True,
-            subscriptions=ws.subscriptions,
+            subscriptions=ws.subscriptions, doubled=doubled,
         )  # fmt: skip
         self.database.show_run(ws)
-        if self.compare.after is not None:
+        if self.compare.after is not None and not run.findings_pending:
             self.compare._request()  # a new current run: compare it with the run after again
         self.stack.setCurrentWidget(self.split)
+        self._say_loaded(ws)
+
+    def _say_loaded(self, ws: Workspace) -> None:
+        """The status line after a load: files, records, rejected lines, what was unreadable."""
         unreadable = [s for s in ws.sources if s.status == "error"]
         text = (
             f"{loaded_line(ws)}: {plural(ws.records.num_rows, 'record')}, "
@@ -361,6 +383,25 @@ class MainWindow(QMainWindow):
         if unreadable:
             text += f" — {plural(len(unreadable), 'file')} could not be read (see Problems)"
         self.message.setText(text)
+
+    def _show_findings_table(self, run: LoadedRun) -> None:
+        self.findings_panel.show_findings(
+            run.findings, has_events=run.workspace.records.num_rows > 0
+        )
+        self.tabs.setTabText(
+            self.tabs.indexOf(self.findings_panel), f"Findings ({run.findings.num_rows:,})"
+        )
+
+    def _show_findings(self, run: LoadedRun) -> None:
+        """The findings of the run on show (drawn while they were computed)."""
+        if nothing_loadable(run.workspace):
+            return
+        self._set_run_actions(True)
+        self._show_findings_table(run)
+        self._timeline().show_findings(run.findings)
+        if self.compare.after is not None:
+            self.compare._request()  # a new current run: compare it with the run after again
+        self._say_loaded(run.workspace)  # the analysis' progress messages wrote over it
 
     # -- comparing ------------------------------------------------------------------------------
     def open_compare(

@@ -25,6 +25,9 @@ class Loader(QObject):
 
     progressed = Signal(float, str)
     previewed = Signal(object)  # PreviewRun: lanes of a big run before its full load
+    # LoadedRun with its findings still to come (``findings_pending``): the window shows the
+    # run meanwhile; ``loaded`` follows with the same run and its findings.
+    analysing = Signal(object)
     loaded = Signal(object)  # LoadedRun
     failed = Signal(str)
     busy_changed = Signal(bool)
@@ -36,7 +39,7 @@ class Loader(QObject):
         # message; anything else is a bug, logged with its traceback (ui.failures).
         self.job = LatestJob(self, plain_errors=(OSError,))
         self.job.progressed.connect(self.progressed)
-        self.job.partial.connect(self.previewed)
+        self.job.partial.connect(self._on_partial)
         self.job.done.connect(self.loaded)
         self.job.failed.connect(self.failed)
         self.job.busy_changed.connect(self.busy_changed)
@@ -54,6 +57,12 @@ class Loader(QObject):
             self.job.start(early.adopt)
             return
         self.job.start(lambda progress: load_run(paths, options, progress, prepare, wants_preview))
+
+    def _on_partial(self, partial: object) -> None:
+        if isinstance(partial, LoadedRun):
+            self.analysing.emit(partial)
+        else:
+            self.previewed.emit(partial)
 
     def cancel(self) -> None:
         """Stop the running load; whatever it still sends is ignored."""

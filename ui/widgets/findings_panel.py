@@ -30,12 +30,15 @@ class FindingsPanel(TablePanel):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
 
-    def show_pending(self) -> None:
-        """No findings yet: the records they come from are still loading."""
+    def show_pending(
+        self, note: str = "Looking for duplicate bursts once the records are loaded…"
+    ) -> None:
+        """No findings yet: the records they come from are still loading (or, with ``note``,
+        they are being looked for)."""
         self.show_table(
             pa.table({name: pa.array([], pa.string()) for name in FINDING_COLUMNS}),
             FINDING_COLUMNS,
-            "Looking for duplicate bursts once the records are loaded…",
+            note,
         )
 
     def show_findings(self, findings: pa.Table, has_events: bool = True) -> None:

@@ -57,6 +57,7 @@ class TimelinePanel(QWidget):
         self.markers: list[dict] = []
         self.bursts: list[dict] = []
         self.filtered: set[tuple] = set()  # lanes the tree's filter hides
+        self._doubled: set[tuple] = set()  # lanes whose factor lanes were shown at first
 
         self.bucket_label = QLabel("", self)
         self.legend = QLabel("", self)
@@ -127,9 +128,12 @@ class TimelinePanel(QWidget):
         findings: pa.Table,
         gradual: bool = False,
         subscriptions: pa.Table | None = None,
+        doubled: set[tuple] | None = None,
     ) -> None:
         """Lanes of a newly loaded run, its markers and its duplicate bursts (from ``findings``);
-        ``gradual``: lanes built a batch per event-loop turn (the window stays responsive)."""
+        ``gradual``: lanes built a batch per event-loop turn (the window stays responsive).
+        ``doubled``: the lanes whose factor lanes are shown, while the findings are still to come
+        (``show_findings``; by default, the lanes of the findings' bursts)."""
         bursts = _bursts_of(findings)
         self.frame = frame
         self.markers = sorted(markers, key=lambda m: m["t"])
@@ -138,13 +142,30 @@ class TimelinePanel(QWidget):
         span = binner.span_us()
         self.span = (span[0] / 1e6, span[1] / 1e6 + frame.width_us / 1e6) if span else None
         self.view.span = self.span
-        doubled = {b_key(b) for b in bursts}
+        if doubled is None:
+            doubled = {b_key(b) for b in bursts}
+        self._doubled = set(doubled)
         if self.span is not None:
             self.view.zoom_to(*self.span)
         self.view.set_frame(frame, factor_default=doubled, gradual=gradual)
         self._fill_tree()
         self.bucket_label.setText(width_label(frame.width_us))
         self.reset_zoom()
+
+    def show_findings(self, findings: pa.Table) -> None:
+        """The findings of the run shown (drawn before they were in): its lanes' bursts, and the
+        factor lanes of the doubled lanes shown — as ``show_run`` with them would have."""
+        self.bursts = _bursts_of(findings)
+        doubled = {b_key(b) for b in self.bursts}
+        if doubled != self._doubled:  # the bursts said otherwise than the findings: rare
+            factor = {(*key, "factor") for key in doubled}
+            before = {(*key, "factor") for key in self._doubled}
+            hidden = (self.view.hidden | (before - factor)) - factor
+            self._doubled = doubled
+            self.view.set_hidden(hidden & set(self.view.order))
+            self._fill_tree()
+        for key, plot in self.view.plots.items():
+            self._decorate_lane(key, plot)
 
     def refresh(
         self, binner: RateSource, factors: pa.Table, markers: list[dict], findings: pa.Table
@@ -388,6 +409,14 @@ def _bursts_of(findings: pa.Table) -> list[dict]:
         for f in findings.to_pylist()
         if f["kind"] == "duplicate_burst"
     ]
+
+
+def doubled_lanes(bursts: pa.Table) -> set[tuple]:
+    """The lanes of ``duplicate_bursts`` rows (``b_key`` of the findings made from them)."""
+    return {
+        (lane_host(b["host"], b.get("run")), b["publisher"], b["subscriber"], None, b["stream"])
+        for b in bursts.select(["host", "run", "publisher", "subscriber", "stream"]).to_pylist()
+    }
 
 
 def b_key(b: dict) -> tuple:
