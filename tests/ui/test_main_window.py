@@ -178,3 +178,17 @@ def test_inputs_on_the_command_line_render_a_screenshot(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     image = QImage(str(target))
     assert (image.width(), image.height()) == (1600, 1000)
+
+
+def test_a_hidden_tab_sizes_its_columns_when_clicked(window, qtbot, tmp_path) -> None:
+    write_run(str(tmp_path), "openbsm-double", seed=2, hours=1, size=300_000)
+    with qtbot.waitSignal(window.run_loaded, timeout=60_000):
+        window.open_paths([str(tmp_path)])
+    panel = window.status_panel
+    assert not panel.isVisible() and not panel._sized  # not measured for a tab not open
+    click_tab(qtbot, window, panel)
+    assert panel._sized
+    view, columns = panel.view, panel.model._columns
+    time_column = columns.index("log_time")
+    wide_enough = view.fontMetrics().horizontalAdvance("0000-00-00 00:00:00")
+    assert view.columnWidth(time_column) >= wide_enough
