@@ -187,3 +187,27 @@ def test_a_lane_axis_renders_its_title_only_when_shown(qtbot) -> None:
     axis.setLabel("rows")  # shows the title
     view.setYRange(0, 50, padding=0)
     assert rendered and "rows" in rendered[-1]
+
+
+def test_lanes_made_ahead_draw_as_lanes_made_for_their_run(qtbot, window) -> None:
+    """Spare lanes (made while a run loads) take their lane's key, colours, label and values:
+    a view built from them looks exactly like one built from new lanes."""
+    from ui.timeline.view import TimelineView
+
+    frame = window.timeline.frame
+    views = []
+    for spares in (0, 40):
+        view = TimelineView()
+        qtbot.addWidget(view)
+        view.resize(1000, 600)
+        view.show()
+        view.make_spares(spares)
+        qtbot.waitUntil(lambda v=view, n=spares: v.spare_count() == n, timeout=10_000)
+        view.set_frame(frame)
+        view.zoom_to(*window.timeline.span)
+        views.append(view)
+    fresh, reused = views
+    assert reused.spare_count() == 40 - len(reused.plots) >= 0
+    assert [p.key for p in fresh.plots.values()] == [p.key for p in reused.plots.values()]
+    qtbot.wait(50)
+    assert fresh.graphics.grab().toImage() == reused.graphics.grab().toImage()

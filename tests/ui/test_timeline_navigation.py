@@ -13,9 +13,11 @@ from PySide6.QtTest import QTest
 
 from inspector.demo.writer import write_run
 from inspector.model import LoadOptions
+from tests.ui.test_timeline import _drag
 from ui import export_actions
 from ui.main_window import MainWindow
 from ui.timeline.colours import FACTOR_COLOUR, LANE_COLOURS, contrast, lane_colour
+from ui.timeline.plots import LanePlot
 from ui.timeline.view import LANE_HEIGHT
 
 
@@ -201,23 +203,30 @@ def test_cursor_brush_and_overlay_are_made_when_first_shown(window, qtbot) -> No
     the cursor lines, a Shift+drag the brush, each drawn above the curve and below markers."""
     view = window.timeline.view
     plots = list(view.plots.values())
-    assert all(p._cursor is None and p._brush is None and p._overlay is None for p in plots)
-    assert not any(p.cursor_shown() or p.overlay_shown() for p in plots)
-    view.hide_cursor()
+    # (The cursor lines may be up already: the pointer of an earlier test may rest on the lanes.)
+    assert all(p._brush is None and p._overlay is None for p in plots)
+    fresh = LanePlot(next(iter(window.timeline.frame.lanes)), "#0072B2", False)
+    assert fresh._cursor is None and fresh._brush is None and fresh._overlay is None
+    fresh.hide_cursor()
+    fresh.hide_brush()
+    assert fresh._cursor is None and fresh._brush is None  # hiding makes nothing
     view.clear_brush()
-    assert all(p._cursor is None and p._brush is None for p in plots)  # hiding makes nothing
+    assert all(p._brush is None for p in plots)
+    view.hide_cursor()
+    assert not any(p.cursor_shown() or p.overlay_shown() for p in plots)
     graphics = view.graphics
     key = view.visible_keys()[0]
     plot = view.plots[key]
     centre = graphics.mapFromScene(plot.view.sceneBoundingRect().center())
+    QTest.mouseMove(graphics.viewport(), centre + QPoint(40, 0))  # from elsewhere: a real move
+    qtbot.wait(30)
     QTest.mouseMove(graphics.viewport(), centre)
-    qtbot.waitUntil(lambda: plot.cursor_shown(), timeout=5_000)
+    qtbot.wait(30)  # the move handled before the press that follows
+    assert plot.cursor_shown()
     assert plot.curve.zValue() < plot.cursor.zValue() < plot.markers.zValue()
-    QTest.mousePress(graphics.viewport(), Qt.MouseButton.LeftButton,
-                     Qt.KeyboardModifier.ShiftModifier, centre)  # fmt: skip
-    QTest.mouseMove(graphics.viewport(), centre + QPoint(120, 0))
-    QTest.mouseRelease(graphics.viewport(), Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.ShiftModifier, centre + QPoint(120, 0))  # fmt: skip
+    with qtbot.waitSignal(window.timeline.brushed, timeout=5_000):
+        _drag(graphics.viewport(), centre, centre + QPoint(120, 0),
+              Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
     qtbot.waitUntil(lambda: view.brush_range is not None, timeout=5_000)
     assert plot.brush.isVisible() and plot.curve.zValue() < plot.brush.zValue()
     assert plot.brush in plot.shown_curves()

@@ -127,27 +127,23 @@ class LanePlot:
     """One lane: its label, value axis and view box holding the step curve, the compared run's
     curve, burst shading, markers, brush and cursor."""
 
-    def __init__(self, lane: Lane, colour: str, factor: bool, label_html: str = "") -> None:
-        self.key = lane.key
-        self.factor = factor
+    def __init__(
+        self, lane: Lane | None = None, colour: str = "#000000", factor: bool = False,
+        label_html: str = "",
+    ) -> None:  # fmt: skip
+        """A lane's items; without ``lane``, a spare made ahead that ``configure`` gives one."""
+        self.key: tuple = ()
+        self.factor = False
+        self.counts = False
         self.view = BrushViewBox()
         self.view.setBorder(LANE_BORDER)
         self.axis = LaneAxis("left")
         self.axis.setWidth(AXIS_WIDTH)
         self.axis.linkToView(self.view)
-        self.label = pg.LabelItem(label_html, justify="right", size=f"{LABEL_FONT_PT}pt")
+        self.label = pg.LabelItem("", justify="right", size=f"{LABEL_FONT_PT}pt")
         # Steps drawn as a plain polyline (pyqtgraph's stepMode breaks with clip-to-view);
         # re-binning to about a bucket per three pixels keeps every burst visible at any zoom.
-        # Factor lanes have gaps (NaN) and no fill; rate lanes have gaps where no data was.
-        # Subscription lanes: a count in force, drawn as a line (no fill), like factors.
-        self.counts = len(lane.key) > 4 and lane.key[4] == "subscriptions"
-        pen = pg.mkPen(FACTOR_COLOUR if factor else colour, width=2.0 if self.counts else 1.2)
-        fill = pg.mkBrush(FACTOR_COLOUR + "30" if factor else colour + "55")
-        filled = not factor and not self.counts
-        self.curve = pg.PlotDataItem(
-            [0.0], [0.0], pen=pen, connect="finite", clipToView=True,
-            fillLevel=0.0 if filled else None, fillBrush=fill if filled else None,
-        )  # fmt: skip
+        self.curve = pg.PlotDataItem([0.0], [0.0], connect="finite", clipToView=True)
         self.view.addItem(self.curve)
         # The compared run's curve, the mouse's cursor line and the brush are made when first
         # shown (``overlay``, ``cursor``, ``brush``): a run's lanes are built while the window
@@ -164,6 +160,23 @@ class LanePlot:
         self.starts = np.zeros(0)
         self.values = np.zeros(0)
         self.width_s = 60.0
+        if lane is not None:
+            self.configure(lane, colour, factor, label_html)
+
+    def configure(self, lane: Lane, colour: str, factor: bool, label_html: str = "") -> None:
+        """Make this (new) lane ``lane``'s: its key, colours, label and values."""
+        self.key = lane.key
+        self.factor = factor
+        # Factor lanes have gaps (NaN) and no fill; rate lanes have gaps where no data was.
+        # Subscription lanes: a count in force, drawn as a line (no fill), like factors.
+        self.counts = len(lane.key) > 4 and lane.key[4] == "subscriptions"
+        self.curve.setPen(
+            pg.mkPen(FACTOR_COLOUR if factor else colour, width=2.0 if self.counts else 1.2)
+        )
+        if not factor and not self.counts:
+            self.curve.setFillBrush(pg.mkBrush(colour + "55"))
+            self.curve.setFillLevel(0.0)
+        self.label.setText(label_html)
         self.set_lane(lane, 60.0)
 
     @property

@@ -26,6 +26,7 @@ LANE_HEIGHT = 64
 LABEL_WIDTH = 250  # fits "auditeventpublisher · osquery.db" at 9 pt
 RULER_HEIGHT = 30
 BATCH_SECONDS = 0.025  # one batch of lanes built per event-loop turn
+SPARE_BATCH_SECONDS = 0.015  # lanes made ahead (``make_spares``) per event-loop turn
 PAN_SHARE, ZOOM_STEP = 0.2, 1.5
 
 
@@ -135,6 +136,13 @@ class TimelineView(QWidget):
         self._build = QTimer(self)
         self._build.setSingleShot(True)
         self._build.timeout.connect(self._build_batch)
+        # Lanes made ahead while the window waits for a run: a lane's items cost ~3 ms to make,
+        # and a run's 20-odd lanes are then built from them at once.
+        self._spares: list[LanePlot] = []
+        self._spares_wanted = 0
+        self._make_spares = QTimer(self)
+        self._make_spares.setSingleShot(True)
+        self._make_spares.timeout.connect(self._make_spare_batch)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(200)
@@ -208,9 +216,32 @@ class TimelineView(QWidget):
     def is_building(self) -> bool:
         return bool(self._pending)
 
+    def make_spares(self, count: int) -> None:
+        """Make up to ``count`` lanes ahead, a few per event-loop turn (the window stays
+        responsive); the next run's lanes are built from them."""
+        self._spares_wanted = count
+        if len(self._spares) < count and not self._pending:
+            self._make_spares.start(0)
+
+    def spare_count(self) -> int:
+        return len(self._spares)
+
+    def _make_spare_batch(self) -> None:
+        start = time.perf_counter()
+        while len(self._spares) < self._spares_wanted and not self._pending:
+            self._spares.append(LanePlot())
+            if time.perf_counter() - start >= SPARE_BATCH_SECONDS:
+                break
+        if len(self._spares) < self._spares_wanted and not self._pending:
+            self._make_spares.start(0)
+
     def _add(self, lane: Lane, colour: str, factor: bool) -> None:
         key = (*lane.key, "factor") if factor else lane.key
-        plot = LanePlot(lane, colour, factor, _label_html(key))
+        if self._spares:
+            plot = self._spares.pop()
+            plot.configure(lane, colour, factor, _label_html(key))
+        else:
+            plot = LanePlot(lane, colour, factor, _label_html(key))
         plot.label.setToolTip(self.labels.get(key, lane.label))
         plot.set_lane(lane, self.width_s)
         plot.view.brushed.connect(self._on_brushed)

@@ -41,6 +41,7 @@ from inspector.views.record_filter import (
 from inspector.views.record_sort import sort_rows, time_order
 from ui.latest_job import LatestJob
 from ui.models.arrow_table_model import VIRTUAL_PREFIX, ArrowTableModel
+from ui.run_loading import RecordOrder
 from ui.widgets.filter_bar import COMBOS, FilterBar
 from ui.widgets.highlight_delegate import HighlightDelegate
 from ui.widgets.record_detail_pane import RecordDetailPane
@@ -175,8 +176,9 @@ class RecordsPanel(QWidget):
             app.aboutToQuit.connect(self.shutdown)
 
     # -- public API -----------------------------------------------------------------------------
-    def show_records(self, records: pa.Table) -> None:
-        """Show a newly loaded run's records, unfiltered and in table order."""
+    def show_records(self, records: pa.Table, order: RecordOrder | None = None) -> None:
+        """Show a newly loaded run's records, unfiltered, in time order (``order``: worked out
+        already, with the run)."""
         self.jobs.cancel()
         self.detail_jobs.cancel()
         self.records = records
@@ -194,6 +196,11 @@ class RecordsPanel(QWidget):
             )
         )
         self._shown = None  # new table: the model is set up afresh (and the sort arrow removed)
+        if order is not None and len(order.rows) == records.num_rows:
+            flt = RecordFilter()
+            columns = _columns_for(records, flt)
+            self._install(_Shown(records, flt, order.rows, order.ordered, columns, None))
+            return
         # The rows in time order come from the worker (an argsort of 10 M times takes a while;
         # even numbering 10 M rows held the GUI thread 90 ms).
         self._start(RecordFilter(), None, base=ALL_ROWS)
