@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 import zstandard
 
 from inspector.files.zstd_frames import truncated_at
+from inspector.gil_friendly import unfilled_bytearray
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -139,7 +140,7 @@ class FrameReader:
         return done
 
     def read(self, size: int = -1) -> bytes:
-        buf = bytearray(size if size >= 0 else RAW_BLOCK)
+        buf = unfilled_bytearray(size if size >= 0 else RAW_BLOCK)
         n = self.readinto(buf)
         del buf[n:]
         return bytes(buf)
@@ -229,7 +230,7 @@ class ZstdReader:
         return 0
 
     def read(self, size: int = -1) -> bytes:
-        buf = bytearray(size if size >= 0 else RAW_BLOCK)
+        buf = unfilled_bytearray(size if size >= 0 else RAW_BLOCK)
         n = self.readinto(buf)
         return bytes(buf[:n])
 

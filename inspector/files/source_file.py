@@ -26,6 +26,7 @@ from inspector.files.decompress import (
     open_regular,
 )
 from inspector.files.long_line import LINE_CAP, follow_long_line
+from inspector.gil_friendly import unfilled_bytearray
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -99,7 +100,7 @@ class BufferPool:
             fits = [i for i, buf in enumerate(self._free) if len(buf) >= size]
             if fits:
                 return self._free.pop(min(fits, key=lambda i: len(self._free[i])))
-        return bytearray(size)
+        return unfilled_bytearray(size)  # a chunk's bytes are the stream's, never the zeroes
 
     def release(self) -> None:
         """Let go of the buffers kept (a long line is about to take their memory)."""
@@ -178,7 +179,7 @@ def iter_chunks(
     try:
         while True:
             want = len(carry) + chunk_bytes
-            buf = pool.take(want) if pool is not None else bytearray(want)
+            buf = pool.take(want) if pool is not None else unfilled_bytearray(want)
             buf[: len(carry)] = carry
             held, carry = len(carry), b""  # the copy in buf is the one kept from here on
             with memoryview(buf) as whole, whole[held:want] as free:
