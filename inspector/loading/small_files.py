@@ -94,6 +94,23 @@ def small_json_lines(f: InputFile) -> SmallFile | None:
     return SmallFile(f.path, data, st.st_size, compression, line_count(data), unterminated)
 
 
+def says_larger(path: str) -> bool:
+    """Whether ``path`` is a compressed file whose own header (zstd) or trailer (gzip) says it
+    holds more than ``SMALL_FILE_BYTES``: read alone, without reading it whole to find out."""
+    try:
+        with open_regular(path) as raw:
+            head = raw.read(64)
+            compression = detect_compression(head[:4])
+            if compression == "zstd":
+                return _says_larger(head, compression)
+            if compression == "gzip":
+                raw.seek(-4, os.SEEK_END)
+                return _says_larger(head[:14] + raw.read(4), compression)
+    except OSError:
+        return False  # read alone or in a batch, the reading says what is wrong
+    return False
+
+
 def _says_larger(raw: bytes, compression: str) -> bool:
     """Whether the compressed file's own header or trailer says it holds more than
     ``SMALL_FILE_BYTES`` (a rotated log of megabytes need not be decompressed to find out)."""

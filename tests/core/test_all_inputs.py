@@ -3,10 +3,12 @@ results still come in input order, each file's own."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import threading
 
 import pytest
+import zstandard
 
 from inspector.loading import all_inputs
 from inspector.loading.inputs import collect_inputs
@@ -85,31 +87,30 @@ def test_results_are_each_files_own_in_input_order(tmp_path) -> None:
         assert sorted(lines_of.get(f.path, [])) == sorted(expected), f.path
 
 
-def test_small_files_parse_while_the_large_ones_are_read(tmp_path, monkeypatch) -> None:
-    """Each side waits for the other to have started: run one after the other, the first
-    would wait in vain (and the test fail) instead of finishing at once."""
-    files, _ = collect_inputs([_folder(tmp_path)])
+def test_compressed_files_that_say_they_are_large_never_join_a_batch(tmp_path) -> None:
+    big = b"".join(
+        (event_line("pack_fim_file_events", {"n": str(k), "pad": "x" * 200}) + "\n").encode()
+        for k in range(12_000)
+    )  # past the small-file limit decompressed, a few hundred KB compressed
+    small = b"".join(big.splitlines(keepends=True)[:10])
+    (tmp_path / "big.log.zst").write_bytes(zstandard.ZstdCompressor().compress(big))
+    (tmp_path / "big.log.gz").write_bytes(gzip.compress(big))
+    (tmp_path / "small.log.zst").write_bytes(zstandard.ZstdCompressor().compress(small))
+    (tmp_path / "small.log.gz").write_bytes(gzip.compress(small))
+    files, _ = collect_inputs([str(tmp_path)])
+    assert len(big) > all_inputs.SMALL_FILE_BYTES
+    joinable = {os.path.basename(f.path) for f in files if all_inputs.may_join_a_batch(f)}
+    assert joinable == {"small.log.zst", "small.log.gz"}
+    assert all(os.path.getsize(f.path) <= all_inputs.SMALL_FILE_BYTES for f in files)
     sizes = {f.path: os.path.getsize(f.path) for f in files}
-    options = LoadOptions()
-    small_started, large_started = threading.Event(), threading.Event()
-    real_small = all_inputs.read_small_files
-
-    def small(*args, **kwargs):
-        small_started.set()
-        assert large_started.wait(WAIT), "the large file's read did not start meanwhile"
-        return real_small(*args, **kwargs)
-
-    def read_one(f, part):
-        if sizes.get(f.path, 0) > all_inputs.SMALL_FILE_BYTES:
-            large_started.set()
-            assert small_started.wait(WAIT), "the small files' batch did not start meanwhile"
-        return read_input(f, options, part)
-
-    monkeypatch.setattr(all_inputs, "read_small_files", small)
-    got = all_inputs.read_all(files, sizes, options, None, read_one)
-    kinds = {os.path.basename(s.path): s.kind for s, _ in got}
-    assert kinds["osqueryd.results.log"] == kinds["osqueryd.results.log.1"] == "results_log"
-    assert kinds["osqueryd.INFO"] == "status_log_glog"
+    got = all_inputs.read_all(files, sizes, LoadOptions(), None, _read_one(LoadOptions()))
+    assert [s.path for s, _ in got] == [f.path for f in files]
+    assert {os.path.basename(s.path): s.lines_loaded for s, _ in got} == {
+        "big.log.zst": 12_000,
+        "big.log.gz": 12_000,
+        "small.log.zst": 10,
+        "small.log.gz": 10,
+    }
 
 
 def test_progress_never_goes_back_and_ends_where_asked(tmp_path) -> None:

@@ -232,3 +232,17 @@ def test_cursor_brush_and_overlay_are_made_when_first_shown(window, qtbot) -> No
     assert plot.brush in plot.shown_curves()
     view.clear_brush()
     assert not plot.brush.isVisible() and plot.brush not in plot.shown_curves()
+
+
+def test_a_lane_shown_after_a_brush_shows_the_brush(window, qtbot) -> None:
+    view = window.timeline.view
+    hidden = next(k for k in view.order if k in view.hidden)
+    lo, hi = view.current_range()
+    view.set_brush(lo + 60, lo + 600)
+    assert all(view.plots[k].brush.isVisible() for k in view.visible_keys())
+    assert view.plots[hidden]._brush is None  # made when the lane is shown
+    view.set_hidden(view.hidden - {hidden})
+    brush = view.plots[hidden].brush
+    assert brush.isVisible() and tuple(brush.getRegion()) == (lo + 60, lo + 600)
+    view.clear_brush()
+    assert not any(view.plots[k].brush.isVisible() for k in view.visible_keys())

@@ -226,6 +226,10 @@ class LanePlot:
         if self._cursor is not None:
             self._cursor.setVisible(False)
 
+    def show_brush(self, lo: float, hi: float) -> None:
+        self.brush.setRegion((lo, hi))
+        self.brush.setVisible(True)
+
     def hide_brush(self) -> None:
         if self._brush is not None:
             self._brush.setVisible(False)

@@ -249,9 +249,6 @@ class TimelineView(QWidget):
         self.plots[key] = plot
         if self.decorate is not None:
             self.decorate(key, plot)
-        if self.brush_range is not None:
-            plot.brush.setRegion(self.brush_range)
-            plot.brush.setVisible(True)
 
     def update_frame(self, frame: Frame) -> None:
         """New bucket values after a re-bin; lanes the frame lacks are shown empty."""
@@ -333,6 +330,8 @@ class TimelineView(QWidget):
                 grid.addItem(item, row, col)
             grid.setRowFixedHeight(row, LANE_HEIGHT)
             plot.view.setXLink(None if row == 0 else self.plots[visible[0]].view)
+            if self.brush_range is not None:
+                plot.show_brush(*self.brush_range)
         self._laid_out = visible
         if visible:
             grid.setColumnFixedWidth(0, LABEL_WIDTH)
@@ -457,9 +456,10 @@ class TimelineView(QWidget):
 
     def set_brush(self, lo: float, hi: float) -> None:
         self.brush_range = (lo, hi)
-        for plot in self.plots.values():
-            plot.brush.setRegion((lo, hi))
-            plot.brush.setVisible(True)
+        # The lanes shown; a hidden lane gets its brush when it is shown (``_relayout``): the
+        # brush's items are made on first use, ~1 ms a lane.
+        for key in self._laid_out:
+            self.plots[key].show_brush(lo, hi)
 
     def clear_brush(self) -> None:
         self.brush_range = None
