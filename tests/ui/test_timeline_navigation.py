@@ -237,7 +237,7 @@ def test_cursor_brush_and_overlay_are_made_when_first_shown(window, qtbot) -> No
 def test_a_lane_shown_after_a_brush_shows_the_brush(window, qtbot) -> None:
     view = window.timeline.view
     hidden = next(k for k in view.order if k in view.hidden)
-    lo, hi = view.current_range()
+    lo, _hi = view.current_range()
     view.set_brush(lo + 60, lo + 600)
     assert all(view.plots[k].brush.isVisible() for k in view.visible_keys())
     assert view.plots[hidden]._brush is None  # made when the lane is shown
