@@ -336,7 +336,8 @@ class MainWindow(QMainWindow):
         if self._shown_run is not run:
             return
         if (view is not None and view.is_building()) or self.records_panel.is_busy():
-            QTimer.singleShot(10, lambda: self._announce_when_shown(run))
+            # With the window as context: a window closed meanwhile drops the call.
+            QTimer.singleShot(10, self, lambda: self._announce_when_shown(run))
             return
         self.run_loaded.emit(run)
 

@@ -45,7 +45,8 @@ def test_the_run_shows_before_its_findings_and_ends_as_a_whole_show(
 
     def on_analysing(run) -> None:
         assert run.findings_pending and run.findings.num_rows == 0
-        qtbot.wait(0)  # the window's own slot runs first (connected before this one)
+        # The window's own slot has run (connected first); no events are processed here, so
+        # the findings, which may be ready already, are not shown yet.
         seen.append(_state(window))
 
     window.loader.analysing.connect(on_analysing)
