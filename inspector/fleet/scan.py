@@ -1,9 +1,8 @@
 """``fleet scan``: the duplication findings of every host of a dataset, on DuckDB or Spark.
 
-The engine runs the definitions (``inspector.sql.definitions``: factor counts, the record
-groups that name their lanes and hold the records per host and the query runs, marker rows)
-over the dataset; everything after — bursts, their markers, the re-baselines and the
-subscription twins — is the same Python that ``scan`` runs
+The engine runs the definitions (``inspector.sql.definitions``: factor counts, the lanes with
+their records, query runs, marker rows) over the dataset; everything after — bursts, their markers, the
+re-baselines and the subscription twins — is the same Python that ``scan`` runs
 (``inspector.analysis.findings.findings_of``), on the small tables the engine hands back. So a
 host's findings here are its findings from ``scan`` of its own files, whichever engine ran.
 """
@@ -115,18 +114,19 @@ def fleet_scan(
     db = engine_instance or open_engine(engine, dataset, scope, spark_master)
     try:
         d = db.dialect
-        report(progress, 0.1, "counting copies per bucket, records per lane, markers")
+        report(progress, 0.1, "counting copies per bucket, query runs, markers")
         width = options.bucket_seconds * 1_000_000
-        raw_counts, groups, raw_markers = db.sql_all(
+        raw_counts, lanes, raw_runs, raw_markers = db.sql_all(
             [
                 definitions.factor_counts(d, width),
-                definitions.record_groups(d),
+                definitions.lanes(d),
+                definitions.query_runs(d),
                 definitions.markers(d),
             ]
         )
-        factors = shaping.factors_table(raw_counts, groups)
-        counts = shaping.host_records(groups)
-        runs = shaping.query_runs_table(groups)
+        factors = shaping.factors_table(raw_counts, lanes)
+        counts = shaping.host_records(lanes)
+        runs = shaping.query_runs_table(raw_runs)
         markers = shaping.markers_table(raw_markers)
     finally:
         if engine_instance is None:

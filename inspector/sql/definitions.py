@@ -61,7 +61,7 @@ def _lane_columns(runs: bool) -> tuple[str, ...]:
 
 def factor_counts(d: Dialect, width_us: int, runs: bool = False) -> str:
     """Per delivery lane (its 64-bit key, ``Dialect.lane_key``) and bucket: rows, distinct
-    contents and the eid evidence. ``record_groups`` gives each key's values; ``shaping.factors_table``
+    contents and the eid evidence. ``lanes`` gives each key's values; ``shaping.factors_table``
     joins the two into ``FACTORS``.
 
     Two stages: the copies of one content within a bucket first (with the spread of their eids),
@@ -69,8 +69,8 @@ def factor_counts(d: Dialect, width_us: int, runs: bool = False) -> str:
     copies with different eids each count (the two signatures of osquery's duplication bugs);
     ``eids`` is NULL for a bucket where no row selected an eid. Both stages group on the lane's
     key (a third of the time of grouping on four strings); its values — the few distinct ones
-    of the records — come from ``record_groups``, the one other pass over the records, which
-    also counts the records per host and the query runs. Rows are spread by lane and bucket before the first
+    of the records — come from ``lanes``, which reads the records once more for every count
+    the scan needs, not just for the names. Rows are spread by lane and bucket before the first
     stage (``Dialect.repartition_hint``), so an engine that distributes them (Spark) moves them
     once for both stages; the eid key is taken before that, a number moving instead of a
     string."""
@@ -100,41 +100,20 @@ def factor_counts(d: Dialect, width_us: int, runs: bool = False) -> str:
     """
 
 
-def differential(d: Dialect) -> str:
-    """SQL: the row is a differential logged query's (no event, no snapshot) — the rows whose
-    runs re-baselines are found in."""
-    fmt = d.text("format")
-    return (
-        f"subscriber IS NULL AND query IS NOT NULL AND log_time IS NOT NULL "
-        f"AND NOT (substr({fmt}, 1, 8) = 'database') AND {fmt} <> 'snapshot' "
-        f"AND coalesce({d.text('action')}, '') <> 'snapshot'"
-    )
-
-
-def record_groups(d: Dialect, runs: bool = False) -> str:
-    """Every record counted once, in one pass, by what the scan needs of the rows beside the
-    factors: per lane — host (× run) × publisher → subscriber × stream, whatever the row's kind
-    (rows of no subscriber make lanes of their own) — with the lane's key as ``factor_counts``
-    takes it; the rows of differential queries (``differential``) further by query × log time
-    (µs) × epoch, with their lowest counter. ``shaping`` reads from it the names of the factors'
-    lanes, the records per host and the query runs (``QUERY_RUNS``: per host (× run) × query
-    × log time × epoch, the lowest counter and the rows — what re-baselines are found in).
-    ``query``, ``log_us``, ``epoch`` and ``counter`` are NULL on the rows of other kinds; the
-    key is taken per group, not per row."""
+def lanes(d: Dialect, runs: bool = False) -> str:
+    """Records per lane — host (× run) × publisher → subscriber × stream, every row whatever
+    its kind (rows of no subscriber make lanes of their own) — with the lane's key as
+    ``factor_counts`` takes it. One pass gives both the values of the factors' lanes and the
+    records per host; the key is taken per lane, not per row."""
     run = "run, " if runs else ""
     return f"""
-    SELECT host, {run}publisher, subscriber, stream, {d.lane_key(*_lane_columns(runs))} AS lane,
-           q_query AS query, q_log_us AS log_us, q_epoch AS epoch, q_counter AS counter, n_rows
-    FROM (SELECT host, {run}publisher, subscriber, stream, q_query, q_log_us, q_epoch,
-                 min(q_counter) AS q_counter, CAST(count(*) AS BIGINT) AS n_rows
+    SELECT host, {run}publisher, subscriber, stream,
+           {d.lane_key(*_lane_columns(runs))} AS lane, n_rows
+    FROM (SELECT host, {run}publisher, subscriber, stream, CAST(count(*) AS BIGINT) AS n_rows
           FROM (SELECT {d.text("host")} AS host, {_run(d, runs)}{d.text("publisher")} AS publisher,
-                       {d.text("subscriber")} AS subscriber, {stream(d)} AS stream,
-                       CASE WHEN differential THEN {d.text("query")} END AS q_query,
-                       CASE WHEN differential THEN {d.micros("log_time")} END AS q_log_us,
-                       CASE WHEN differential THEN epoch END AS q_epoch,
-                       CASE WHEN differential THEN counter END AS q_counter
-                FROM (SELECT *, {differential(d)} AS differential FROM records) marked) valued
-          GROUP BY host, {run}publisher, subscriber, stream, q_query, q_log_us, q_epoch) grouped
+                       {d.text("subscriber")} AS subscriber, {stream(d)} AS stream
+                FROM records) valued
+          GROUP BY host, {run}publisher, subscriber, stream) counted
     """
 
 
@@ -158,6 +137,22 @@ def rates(d: Dialect, width_us: int, runs: bool = False) -> str:
            CAST(count(*) AS BIGINT) AS n_rows
     FROM timed WHERE t IS NOT NULL
     GROUP BY host, {run}publisher, subscriber, query, stream, {bucket}
+    """
+
+
+def query_runs(d: Dialect, runs: bool = False) -> str:
+    """Runs of differential (non-event, non-snapshot) logged queries: per host (× run) × query
+    × log time × epoch, the lowest counter and the rows — what re-baselines are found in."""
+    fmt = d.text("format")
+    run = f"{d.text('run')}, " if runs else ""
+    return f"""
+    SELECT {d.text("host")} AS host, {_run(d, runs)}{d.text("query")} AS query, {d.micros("log_time")} AS log_us,
+           epoch, min(counter) AS counter, CAST(count(*) AS BIGINT) AS n_rows
+    FROM records
+    WHERE subscriber IS NULL AND query IS NOT NULL AND log_time IS NOT NULL
+      AND NOT (substr({fmt}, 1, 8) = 'database') AND {fmt} <> 'snapshot'
+      AND coalesce({d.text("action")}, '') <> 'snapshot'
+    GROUP BY {d.text("host")}, {run}{d.text("query")}, {d.micros("log_time")}, epoch
     """
 
 

@@ -14,20 +14,19 @@ DELIVERY_COLUMNS = (
     "host", "publisher", "subscriber", "format", "action", "event_time", "log_time", "eid",
     "content",
 )  # fmt: skip
-GROUP_COLUMNS = (
-    "host", "publisher", "subscriber", "query", "format", "action", "log_time", "epoch", "counter",
-)  # fmt: skip
 RATE_COLUMNS = ("host", "publisher", "subscriber", "query", "format", "event_time", "log_time")
+RUN_COLUMNS = (
+    "host", "query", "subscriber", "format", "action", "log_time", "epoch", "counter",
+)  # fmt: skip
 
 
 def factors_of(records: pa.Table, width_us: int) -> pa.Table:
     """``FACTORS`` of ``records`` (its content hash computed first if it has none)."""
-    columns = dict.fromkeys([*DELIVERY_COLUMNS, *GROUP_COLUMNS, *runs_of(records)])
-    slim = with_content(records).select(list(columns))
+    slim = with_content(records).select([*DELIVERY_COLUMNS, *runs_of(records)])
     runs = has_runs(records)
     counts = arrow_query(definitions.factor_counts(DUCKDB, width_us, runs), records=slim)
-    groups = arrow_query(definitions.record_groups(DUCKDB, runs), records=slim)
-    return shaping.factors_table(counts, groups)
+    lanes = arrow_query(definitions.lanes(DUCKDB, runs), records=slim)
+    return shaping.factors_table(counts, lanes)
 
 
 def rates_of(records: pa.Table, width_us: int) -> pa.Table:
@@ -39,6 +38,6 @@ def rates_of(records: pa.Table, width_us: int) -> pa.Table:
 
 def query_runs_of(records: pa.Table) -> pa.Table:
     """``QUERY_RUNS`` of ``records``: the runs re-baselines are looked for in."""
-    slim = records.select([*GROUP_COLUMNS, *runs_of(records)])
-    sql = definitions.record_groups(DUCKDB, has_runs(records))
+    slim = records.select([*RUN_COLUMNS, *runs_of(records)])
+    sql = definitions.query_runs(DUCKDB, has_runs(records))
     return shaping.query_runs_table(arrow_query(sql, records=slim))

@@ -69,16 +69,15 @@ def _keys(raw: pa.Table, keys: tuple[str, ...]) -> tuple[str, ...]:
     return (keys[0], "run", *keys[1:]) if "run" in raw.column_names else keys
 
 
-def factors_table(counts: pa.Table, groups: pa.Table) -> pa.Table:
-    """``FACTORS`` from a ``definitions.factor_counts`` result and the
-    ``definitions.record_groups`` of the same records (which name each lane key): lane by lane,
-    in time order (with the ``run`` column when the definitions were run per run)."""
-    schema = with_runs(FACTORS, "run" in groups.column_names)
+def factors_table(counts: pa.Table, lanes: pa.Table) -> pa.Table:
+    """``FACTORS`` from a ``definitions.factor_counts`` result and the ``definitions.lanes`` of
+    the same records (which name each lane key): lane by lane, in time order (with the ``run``
+    column when the definitions were run per run)."""
+    schema = with_runs(FACTORS, "run" in lanes.column_names)
     if not counts.num_rows:
         return schema.empty_table()
-    keys = _keys(groups, DELIVERY_KEYS)
-    # A lane's rows of differential queries are grouped further: one name per key.
-    named = groups.group_by([*keys, "lane"], use_threads=False).aggregate([])
+    keys = _keys(lanes, DELIVERY_KEYS)
+    named = lanes.select([*keys, "lane"])
     raw = counts.join(named, "lane", join_type="inner", use_threads=False)
     order, _ = _lane_order(raw, keys)
     take = pa.array(order)
@@ -94,9 +93,9 @@ def factors_table(counts: pa.Table, groups: pa.Table) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-def host_records(groups: pa.Table) -> pa.Table:
-    """Records per host (``host``, ``n_rows``) from ``definitions.record_groups``."""
-    per_host = groups.group_by("host", use_threads=False).aggregate([("n_rows", "sum")])
+def host_records(lanes: pa.Table) -> pa.Table:
+    """Records per host (``host``, ``n_rows``) from ``definitions.lanes``."""
+    per_host = lanes.group_by("host", use_threads=False).aggregate([("n_rows", "sum")])
     return per_host.select(["host", "n_rows_sum"]).rename_columns(["host", "n_rows"])
 
 
@@ -121,26 +120,20 @@ def rates_table(raw: pa.Table, width_us: int) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-def query_runs_table(groups: pa.Table) -> pa.Table:
-    """``QUERY_RUNS`` from ``definitions.record_groups``: its groups of differential query rows
-    (those with a query), summed over the lanes they were counted in."""
-    runs = "run" in groups.column_names  # per run of a host given in several: a run column last
+def query_runs_table(raw: pa.Table) -> pa.Table:
+    """``QUERY_RUNS`` from a ``definitions.query_runs`` result."""
+    runs = "run" in raw.column_names  # per run of a host given in several: a run column last
     schema = with_runs(QUERY_RUNS, runs)
-    differential = groups.filter(pc.is_valid(groups.column("query")))
-    if not differential.num_rows:
+    if not raw.num_rows:
         return schema.empty_table()
-    keys = ["host", *(["run"] if runs else []), "query", "log_us", "epoch"]
-    raw = differential.group_by(keys, use_threads=False).aggregate(
-        [("counter", "min"), ("n_rows", "sum")]
-    )
     return pa.table(
         {
             "host": _text(raw, "host"),
             "query": _text(raw, "query"),
             "log_time": raw.column("log_us").cast(pa.int64()).cast(TIMESTAMP),
             "epoch": raw.column("epoch").cast(pa.int64()),
-            "counter": raw.column("counter_min").cast(pa.int64()),
-            "rows": raw.column("n_rows_sum").cast(pa.int64()),
+            "counter": raw.column("counter").cast(pa.int64()),
+            "rows": raw.column("n_rows").cast(pa.int64()),
             **({"run": _text(raw, "run")} if runs else {}),
         },
         schema=schema,

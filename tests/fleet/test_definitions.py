@@ -134,47 +134,33 @@ def test_shaping_orders_lanes_with_nulls_last():
         "lane": [1, 2, 3, 3], "bucket_us": [0, 0, 60_000_000, 0],
         "n_rows": [1, 1, 2, 3], "distinct_rows": [1, 1, 1, 1], "eids": [None, None, 1, 2],
     })  # fmt: skip
-    groups = pa.table({
-        "host": [None, "b", "a", "a", "x"], "publisher": ["p"] * 5, "subscriber": ["s"] * 5,
-        "stream": ["results"] * 5, "lane": [1, 2, 3, 3, 4], "n_rows": [1, 1, 5, 2, 7],
-        "query": [None, None, None, "q", None],  # lane 3's differential rows: one name still
+    lanes = pa.table({
+        "host": [None, "b", "a", "x"], "publisher": ["p"] * 4, "subscriber": ["s"] * 4,
+        "stream": ["results"] * 4, "lane": [1, 2, 3, 4], "n_rows": [1, 1, 5, 7],
     })  # fmt: skip
-    shaped = shaping.factors_table(counts, groups)
+    shaped = shaping.factors_table(counts, lanes)
     assert shaped.column("host").to_pylist() == ["a", "a", "b", None]
     assert shaped.column("rows").to_pylist() == [3, 2, 1, 1]
 
 
-def test_record_groups_count_every_record_once_and_name_the_factor_keys():
+def test_lanes_count_every_record_and_name_the_factor_keys():
     rows = [
         {"event_time": T0, "line": 1},
         {"event_time": T0, "line": 2, "action": "removed"},  # no delivery, still a record
+        {"event_time": T0, "line": 3, "subscriber": None, "query": "q"},  # a lane of its own
         {"line": 4},  # no time: counted here, in no factor
         {"event_time": T0, "line": 5, "host": None},
         {"event_time": T0, "line": 6, "format": "database_event"},
-        # rows of no subscriber: a lane of their own; a differential query's also by its run
-        {"log_time": T0, "line": 7, "subscriber": None, "query": "q", "format": "batch",
-         "epoch": 2, "counter": 4},
-        {"log_time": T0, "line": 8, "subscriber": None, "query": "q", "format": "batch",
-         "epoch": 2, "counter": 3},
-        {"log_time": T0, "line": 9, "subscriber": None, "query": "q", "format": "snapshot"},
-    ]  # fmt: skip
-    records = _records(rows)
-    groups = duckdb_sql(definitions.record_groups(DUCKDB), records)
-    counts = duckdb_sql(definitions.factor_counts(DUCKDB, 60_000_000), records)
-    assert sum(groups.column("n_rows").to_pylist()) == len(rows)
-    per_lane: dict[tuple, int] = {}
-    for r in groups.to_pylist():
-        lane = (r["host"], r["subscriber"], r["stream"])
-        per_lane[lane] = per_lane.get(lane, 0) + r["n_rows"]
-    assert per_lane == {("h", "s", "results"): 3, ("h", None, "results"): 3,
-                        (None, "s", "results"): 1, ("h", "s", "database"): 1}  # fmt: skip
-    assert set(counts.column("lane").to_pylist()) <= set(groups.column("lane").to_pylist())
-    hosts = shaping.host_records(groups).sort_by("host").to_pylist()
-    assert hosts == [{"host": "h", "n_rows": 7}, {"host": None, "n_rows": 1}]
-    runs = shaping.query_runs_table(groups).to_pylist()
-    assert runs == [
-        {"host": "h", "query": "q", "log_time": T0, "epoch": 2, "counter": 3, "rows": 2}
     ]
+    records = _records(rows)
+    lanes = duckdb_sql(definitions.lanes(DUCKDB), records)
+    counts = duckdb_sql(definitions.factor_counts(DUCKDB, 60_000_000), records)
+    by_values = {(r["host"], r["subscriber"], r["stream"]): r["n_rows"] for r in lanes.to_pylist()}
+    assert by_values == {("h", "s", "results"): 3, ("h", None, "results"): 1,
+                         (None, "s", "results"): 1, ("h", "s", "database"): 1}  # fmt: skip
+    assert set(counts.column("lane").to_pylist()) <= set(lanes.column("lane").to_pylist())
+    hosts = shaping.host_records(lanes).sort_by("host").to_pylist()
+    assert hosts == [{"host": "h", "n_rows": 5}, {"host": None, "n_rows": 1}]
 
 
 def duckdb_sql(sql: str, records: pa.Table) -> pa.Table:
