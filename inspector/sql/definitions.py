@@ -69,8 +69,8 @@ def factor_counts(d: Dialect, width_us: int, runs: bool = False) -> str:
     copies with different eids each count (the two signatures of osquery's duplication bugs);
     ``eids`` is NULL for a bucket where no row selected an eid. Both stages group on the lane's
     key (a third of the time of grouping on four strings); its values — the few distinct ones
-    of the records — come from ``lanes``, which reads the records once more for every count
-    the scan needs, not just for the names. Rows are spread by lane and bucket before the first
+    of the records — come from ``lanes``, a pass over the records that the fleet scan needs
+    anyway (it also gives the records per host). Rows are spread by lane and bucket before the first
     stage (``Dialect.repartition_hint``), so an engine that distributes them (Spark) moves them
     once for both stages; the eid key is taken before that, a number moving instead of a
     string."""
