@@ -86,7 +86,8 @@ def window_profile(db: Engine, options: BurstOptions, lo_us: int, mapping: pa.Ta
     """A range's profile from the engine ``db`` (scoped to it); time 0 at ``lo_us``."""
     d, width = db.dialect, options.bucket_seconds * 1_000_000
     rates = shaping.rates_table(db.sql(definitions.rates(d, width)), width)
-    factors = shaping.factors_table(db.sql(definitions.factors(d, width)))
+    counts, lanes = db.sql_all([definitions.factor_counts(d, width), definitions.lanes(d)])
+    factors = shaping.factors_table(counts, lanes)
     bursts = duplicate_bursts(factors, None, options)
     raw = db.sql(definitions.spans(d))
     first = raw.column("first_us").cast(pa.int64()).to_numpy(zero_copy_only=False)

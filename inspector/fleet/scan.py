@@ -1,7 +1,7 @@
 """``fleet scan``: the duplication findings of every host of a dataset, on DuckDB or Spark.
 
-The engine runs the definitions (``inspector.sql.definitions``: factors, query runs, marker
-rows, records per host) over the dataset; everything after — bursts, their markers, the
+The engine runs the definitions (``inspector.sql.definitions``: factor counts, the lanes with
+their records, query runs, marker rows) over the dataset; everything after — bursts, their markers, the
 re-baselines and the subscription twins — is the same Python that ``scan`` runs
 (``inspector.analysis.findings.findings_of``), on the small tables the engine hands back. So a
 host's findings here are its findings from ``scan`` of its own files, whichever engine ran.
@@ -116,15 +116,16 @@ def fleet_scan(
         d = db.dialect
         report(progress, 0.1, "counting copies per bucket, query runs, markers")
         width = options.bucket_seconds * 1_000_000
-        raw_factors, raw_runs, raw_markers, counts = db.sql_all(
+        raw_counts, lanes, raw_runs, raw_markers = db.sql_all(
             [
-                definitions.factors(d, width),
+                definitions.factor_counts(d, width),
+                definitions.lanes(d),
                 definitions.query_runs(d),
                 definitions.markers(d),
-                definitions.host_records(d),
             ]
         )
-        factors = shaping.factors_table(raw_factors)
+        factors = shaping.factors_table(raw_counts, lanes)
+        counts = shaping.host_records(lanes)
         runs = shaping.query_runs_table(raw_runs)
         markers = shaping.markers_table(raw_markers)
     finally:

@@ -54,21 +54,28 @@ def deliveries(d: Dialect, runs: bool = False) -> str:
     """
 
 
-def factors(d: Dialect, width_us: int, runs: bool = False) -> str:
-    """Per delivery lane and bucket: rows, distinct contents and the eid evidence.
+def _lane_columns(runs: bool) -> tuple[str, ...]:
+    """The values a delivery lane is told apart by (``Dialect.lane_key`` hashes them)."""
+    return ("host", "publisher", "subscriber", "stream", *(("run",) if runs else ()))
+
+
+def factor_counts(d: Dialect, width_us: int, runs: bool = False) -> str:
+    """Per delivery lane (its 64-bit key, ``Dialect.lane_key``) and bucket: rows, distinct
+    contents and the eid evidence. ``lanes`` gives each key's values; ``shaping.factors_table``
+    joins the two into ``FACTORS``.
 
     Two stages: the copies of one content within a bucket first (with the spread of their eids),
     then per bucket. A content whose copies all carry one eid is that eid seen again (counts 1);
     copies with different eids each count (the two signatures of osquery's duplication bugs);
-    ``eids`` is NULL for a bucket where no row selected an eid. Both stages group on a 64-bit
-    key of the lane (``Dialect.lane_key``; a third of the time of grouping on four strings), and
-    the lanes' values — the few distinct ones of the records — are joined back at the end. Rows
-    are spread by lane and bucket before the first stage (``Dialect.repartition_hint``), so an
-    engine that distributes them (Spark) moves them once for both stages; the eid key is taken
-    before that, a number moving instead of a string."""
+    ``eids`` is NULL for a bucket where no row selected an eid. Both stages group on the lane's
+    key (a third of the time of grouping on four strings); its values — the few distinct ones
+    of the records — come from ``lanes``, a pass over the records that the fleet scan needs
+    anyway (it also gives the records per host). Rows are spread by lane and bucket before the first
+    stage (``Dialect.repartition_hint``), so an engine that distributes them (Spark) moves them
+    once for both stages; the eid key is taken before that, a number moving instead of a
+    string."""
     width = int(width_us)
-    keys = ("host", "publisher", "subscriber", "stream", *(("run",) if runs else ()))
-    lane = d.lane_key(*keys)
+    lane = d.lane_key(*_lane_columns(runs))
     return f"""
     WITH deliveries AS (
         SELECT {d.repartition_hint("lane", "bucket_us")} lane, bucket_us, content, eid_key
@@ -81,27 +88,32 @@ def factors(d: Dialect, width_us: int, runs: bool = False) -> str:
                min(eid_key) AS eid_lo, max(eid_key) AS eid_hi
         FROM deliveries
         GROUP BY lane, bucket_us, content
-    ),
-    counted AS (
-        SELECT lane, bucket_us,
-               CAST(sum(n) AS BIGINT) AS n_rows, CAST(count(*) AS BIGINT) AS distinct_rows,
-               CASE WHEN count(eid_lo) > 0
-                    THEN CAST(sum(CASE WHEN eid_lo IS NULL THEN 0 WHEN eid_lo = eid_hi THEN 1
-                                       ELSE n END) AS BIGINT)
-               END AS eids
-        FROM copies
-        GROUP BY lane, bucket_us
-    ),
-    lanes AS (
-        SELECT *, {lane} AS lane
-        FROM (SELECT DISTINCT {d.text("host")} AS host, {_run(d, runs)}
-                     {d.text("publisher")} AS publisher,
-                     {d.text("subscriber")} AS subscriber, {stream(d)} AS stream
-              FROM records WHERE subscriber IS NOT NULL) lane_values
     )
-    SELECT l.host, {"l.run, " if runs else ""}l.publisher, l.subscriber, l.stream, c.bucket_us, c.n_rows,
-           c.distinct_rows, c.eids
-    FROM counted c JOIN lanes l ON l.lane = c.lane
+    SELECT lane, bucket_us,
+           CAST(sum(n) AS BIGINT) AS n_rows, CAST(count(*) AS BIGINT) AS distinct_rows,
+           CASE WHEN count(eid_lo) > 0
+                THEN CAST(sum(CASE WHEN eid_lo IS NULL THEN 0 WHEN eid_lo = eid_hi THEN 1
+                                   ELSE n END) AS BIGINT)
+           END AS eids
+    FROM copies
+    GROUP BY lane, bucket_us
+    """
+
+
+def lanes(d: Dialect, runs: bool = False) -> str:
+    """Records per lane — host (× run) × publisher → subscriber × stream, every row whatever
+    its kind (rows of no subscriber make lanes of their own) — with the lane's key as
+    ``factor_counts`` takes it. One pass gives both the values of the factors' lanes and the
+    records per host; the key is taken per lane, not per row."""
+    run = "run, " if runs else ""
+    return f"""
+    SELECT host, {run}publisher, subscriber, stream,
+           {d.lane_key(*_lane_columns(runs))} AS lane, n_rows
+    FROM (SELECT host, {run}publisher, subscriber, stream, CAST(count(*) AS BIGINT) AS n_rows
+          FROM (SELECT {d.text("host")} AS host, {_run(d, runs)}{d.text("publisher")} AS publisher,
+                       {d.text("subscriber")} AS subscriber, {stream(d)} AS stream
+                FROM records) valued
+          GROUP BY host, {run}publisher, subscriber, stream) counted
     """
 
 
@@ -141,14 +153,6 @@ def query_runs(d: Dialect, runs: bool = False) -> str:
       AND NOT (substr({fmt}, 1, 8) = 'database') AND {fmt} <> 'snapshot'
       AND coalesce({d.text("action")}, '') <> 'snapshot'
     GROUP BY {d.text("host")}, {run}{d.text("query")}, {d.micros("log_time")}, epoch
-    """
-
-
-def host_records(d: Dialect) -> str:
-    """Records per host (all rows, whatever their kind)."""
-    return f"""
-    SELECT {d.text("host")} AS host, CAST(count(*) AS BIGINT) AS n_rows
-    FROM records GROUP BY {d.text("host")}
     """
 
 

@@ -23,8 +23,10 @@ RUN_COLUMNS = (
 def factors_of(records: pa.Table, width_us: int) -> pa.Table:
     """``FACTORS`` of ``records`` (its content hash computed first if it has none)."""
     slim = with_content(records).select([*DELIVERY_COLUMNS, *runs_of(records)])
-    sql = definitions.factors(DUCKDB, width_us, has_runs(records))
-    return shaping.factors_table(arrow_query(sql, records=slim))
+    runs = has_runs(records)
+    counts = arrow_query(definitions.factor_counts(DUCKDB, width_us, runs), records=slim)
+    lanes = arrow_query(definitions.lanes(DUCKDB, runs), records=slim)
+    return shaping.factors_table(counts, lanes)
 
 
 def rates_of(records: pa.Table, width_us: int) -> pa.Table:

@@ -69,13 +69,16 @@ def _keys(raw: pa.Table, keys: tuple[str, ...]) -> tuple[str, ...]:
     return (keys[0], "run", *keys[1:]) if "run" in raw.column_names else keys
 
 
-def factors_table(raw: pa.Table) -> pa.Table:
-    """``FACTORS`` from a ``definitions.factors`` result: lane by lane, in time order (with
-    the ``run`` column when the definition was run per run)."""
-    schema = with_runs(FACTORS, "run" in raw.column_names)
-    if not raw.num_rows:
+def factors_table(counts: pa.Table, lanes: pa.Table) -> pa.Table:
+    """``FACTORS`` from a ``definitions.factor_counts`` result and the ``definitions.lanes`` of
+    the same records (which name each lane key): lane by lane, in time order (with the ``run``
+    column when the definitions were run per run)."""
+    schema = with_runs(FACTORS, "run" in lanes.column_names)
+    if not counts.num_rows:
         return schema.empty_table()
-    keys = _keys(raw, DELIVERY_KEYS)
+    keys = _keys(lanes, DELIVERY_KEYS)
+    named = lanes.select([*keys, "lane"])
+    raw = counts.join(named, "lane", join_type="inner", use_threads=False)
     order, _ = _lane_order(raw, keys)
     take = pa.array(order)
     rows = raw.column("n_rows").combine_chunks().take(take).to_numpy()
@@ -88,6 +91,12 @@ def factors_table(raw: pa.Table) -> pa.Table:
          "factor": rows / np.maximum(distinct, 1)}
     )  # fmt: skip
     return table.select(schema.names).cast(schema)
+
+
+def host_records(lanes: pa.Table) -> pa.Table:
+    """Records per host (``host``, ``n_rows``) from ``definitions.lanes``."""
+    per_host = lanes.group_by("host", use_threads=False).aggregate([("n_rows", "sum")])
+    return per_host.select(["host", "n_rows_sum"]).rename_columns(["host", "n_rows"])
 
 
 def rates_table(raw: pa.Table, width_us: int) -> pa.Table:

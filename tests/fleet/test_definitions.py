@@ -130,19 +130,48 @@ def test_the_stable_content_hash_is_md5_based_and_strips_the_eid():
 
 
 def test_shaping_orders_lanes_with_nulls_last():
-    raw = pa.table({
-        "host": [None, "b", "a", "a"], "publisher": ["p"] * 4, "subscriber": ["s"] * 4,
-        "stream": ["results"] * 4, "bucket_us": [0, 0, 60_000_000, 0],
+    counts = pa.table({
+        "lane": [1, 2, 3, 3], "bucket_us": [0, 0, 60_000_000, 0],
         "n_rows": [1, 1, 2, 3], "distinct_rows": [1, 1, 1, 1], "eids": [None, None, 1, 2],
     })  # fmt: skip
-    shaped = shaping.factors_table(raw)
+    lanes = pa.table({
+        "host": [None, "b", "a", "x"], "publisher": ["p"] * 4, "subscriber": ["s"] * 4,
+        "stream": ["results"] * 4, "lane": [1, 2, 3, 4], "n_rows": [1, 1, 5, 7],
+    })  # fmt: skip
+    shaped = shaping.factors_table(counts, lanes)
     assert shaped.column("host").to_pylist() == ["a", "a", "b", None]
     assert shaped.column("rows").to_pylist() == [3, 2, 1, 1]
+
+
+def test_lanes_count_every_record_and_name_the_factor_keys():
+    rows = [
+        {"event_time": T0, "line": 1},
+        {"event_time": T0, "line": 2, "action": "removed"},  # no delivery, still a record
+        {"event_time": T0, "line": 3, "subscriber": None, "query": "q"},  # a lane of its own
+        {"line": 4},  # no time: counted here, in no factor
+        {"event_time": T0, "line": 5, "host": None},
+        {"event_time": T0, "line": 6, "format": "database_event"},
+    ]
+    records = _records(rows)
+    lanes = duckdb_sql(definitions.lanes(DUCKDB), records)
+    counts = duckdb_sql(definitions.factor_counts(DUCKDB, 60_000_000), records)
+    by_values = {(r["host"], r["subscriber"], r["stream"]): r["n_rows"] for r in lanes.to_pylist()}
+    assert by_values == {("h", "s", "results"): 3, ("h", None, "results"): 1,
+                         (None, "s", "results"): 1, ("h", "s", "database"): 1}  # fmt: skip
+    assert set(counts.column("lane").to_pylist()) <= set(lanes.column("lane").to_pylist())
+    hosts = shaping.host_records(lanes).sort_by("host").to_pylist()
+    assert hosts == [{"host": "h", "n_rows": 5}, {"host": None, "n_rows": 1}]
+
+
+def duckdb_sql(sql: str, records: pa.Table) -> pa.Table:
+    con = duckdb.connect()
+    con.register("records", records)
+    return con.sql(sql).to_arrow_table()
 
 
 def test_only_a_distributing_engine_gets_the_repartition_hint():
     from inspector.sql.dialect import SPARK
 
     assert DUCKDB.repartition_hint("lane", "bucket_us") == ""
-    assert "/*+ REPARTITION(lane, bucket_us) */" in definitions.factors(SPARK, 60_000_000)
-    assert "/*+" not in definitions.factors(DUCKDB, 60_000_000)
+    assert "/*+ REPARTITION(lane, bucket_us) */" in definitions.factor_counts(SPARK, 60_000_000)
+    assert "/*+" not in definitions.factor_counts(DUCKDB, 60_000_000)

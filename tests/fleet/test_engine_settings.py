@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from inspector.fleet.engines import SPLIT_BYTES, _input_bytes, shuffle_partitions
+from inspector.fleet.engines import (
+    LOCAL_DRIVER_JAVA_OPTIONS,
+    SPLIT_BYTES,
+    _input_bytes,
+    local_driver_java_options,
+    shuffle_partitions,
+)
 
 
 def test_shuffle_partitions_keep_every_core_busy_and_grow_with_the_input():
@@ -20,3 +26,12 @@ def test_an_unknown_size_keeps_the_sessions_number():
 def test_input_bytes_of_a_dataset(fleet_dataset):
     assert _input_bytes(fleet_dataset) > 0
     assert _input_bytes("s3://bucket/fleet") is None
+
+
+def test_a_local_driver_gets_the_throughput_collector_and_less_inlining(monkeypatch):
+    monkeypatch.delenv("INSPECTOR_SPARK_DRIVER_JAVA_OPTIONS", raising=False)
+    assert local_driver_java_options() == LOCAL_DRIVER_JAVA_OPTIONS
+    assert "-XX:+UseParallelGC" in LOCAL_DRIVER_JAVA_OPTIONS
+    assert "-XX:FreqInlineSize=100" in LOCAL_DRIVER_JAVA_OPTIONS
+    monkeypatch.setenv("INSPECTOR_SPARK_DRIVER_JAVA_OPTIONS", "-XX:+UseSerialGC")
+    assert local_driver_java_options() == "-XX:+UseSerialGC"  # replaces, not adds
