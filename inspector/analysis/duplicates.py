@@ -44,7 +44,8 @@ def duplication_factors(
 ) -> pa.Table:
     """Rows, distinct contents and factor per bucket for every event-subscriber lane (``FACTORS``,
     lane by lane in time order), by the SQL definition every engine runs
-    (``inspector.sql.definitions.factors``), here on DuckDB over ``records`` in memory."""
+    (``inspector.sql.definitions.factor_counts`` and ``lanes``, joined by ``shaping``), here on
+    DuckDB over ``records`` in memory."""
     report(progress, 0.0, "counting copies per bucket")
     table = factors_of(records, bucket_seconds * 1_000_000)
     report(progress, 1.0, "factors ready")
