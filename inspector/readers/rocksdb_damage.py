@@ -47,18 +47,11 @@ class FamilyRead:
         return max(int(after.group(3)) - int(before.group(3)) - 1, 0)
 
 
-DB_SLICE = 2_048  # keys or values taken from the database's iterator between GIL hand-overs
-
-
 def read_family(handle: Any) -> FamilyRead:
     """Every readable key and value of a column family (``handle``: an ``Rdict`` or its column
     family), with the damage met on the way."""
     # In slices: ``list()`` over the binding's iterator would hold the GIL for the whole family.
-    # An item costs 1–2 µs to step to (RocksDB decodes its block): 2,048 a slice hold the GIL
-    # ~3 ms (16,384 held it 20–36 ms, and the window waited that long at each).
-    got = FamilyRead(
-        take_all(handle.keys(), size=DB_SLICE), take_all(handle.values(), size=DB_SLICE)
-    )
+    got = FamilyRead(take_all(handle.keys()), take_all(handle.values()))
     if len(got.keys) != len(got.values):  # both passes stopped, not at the same place
         n = min(len(got.keys), len(got.values))
         got.keys, got.values = got.keys[:n], got.values[:n]
