@@ -538,6 +538,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         save_layout(self)
+        self._prepare_timer.stop()
+        if self.timeline is not None:
+            self.timeline.view.drop_spares()
         # A cancelled load stops at its next checkpoint; wait for it so no thread outlives us.
         self.loader.cancel()
         self.loader.wait(60_000)

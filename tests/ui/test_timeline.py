@@ -195,7 +195,7 @@ def test_lanes_made_ahead_draw_as_lanes_made_for_their_run(qtbot, window) -> Non
     from ui.timeline.view import TimelineView
 
     frame = window.timeline.frame
-    views = []
+    views, made = [], set()
     for spares in (0, 40):
         view = TimelineView()
         qtbot.addWidget(view)
@@ -203,11 +203,13 @@ def test_lanes_made_ahead_draw_as_lanes_made_for_their_run(qtbot, window) -> Non
         view.show()
         view.make_spares(spares)
         qtbot.waitUntil(lambda v=view, n=spares: v.spare_count() == n, timeout=10_000)
+        made |= {id(p) for p in view._spares}
         view.set_frame(frame)
         view.zoom_to(*window.timeline.span)
         views.append(view)
     fresh, reused = views
-    assert reused.spare_count() == 40 - len(reused.plots) >= 0
+    assert len(reused.plots) <= 40 and {id(p) for p in reused.plots.values()} <= made
+    assert reused.spare_count() == 0  # the ones left over are let go once the lanes are built
     assert [p.key for p in fresh.plots.values()] == [p.key for p in reused.plots.values()]
     qtbot.wait(50)
     assert fresh.graphics.grab().toImage() == reused.graphics.grab().toImage()

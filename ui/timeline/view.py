@@ -211,6 +211,7 @@ class TimelineView(QWidget):
             self._build.start(0)
         else:
             self.graphics.setUpdatesEnabled(True)
+            self.drop_spares()  # made for this run: the next load makes its own
             self.built.emit()
 
     def is_building(self) -> bool:
@@ -222,6 +223,13 @@ class TimelineView(QWidget):
         self._spares_wanted = count
         if len(self._spares) < count and not self._pending:
             self._make_spares.start(0)
+
+    def drop_spares(self) -> None:
+        """Let go of the lanes made ahead (items in no scene must not outlive the application:
+        deleting them at the interpreter's exit crashes it, as pyqtgraph's ``cleanup`` notes)."""
+        self._spares_wanted = 0
+        self._make_spares.stop()
+        self._spares.clear()
 
     def spare_count(self) -> int:
         return len(self._spares)
