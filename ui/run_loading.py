@@ -145,15 +145,18 @@ def analyse_lanes(ws: Workspace, progress: Progress) -> RunLanes:
     return RunLanes(binner, factors, frame, markers_table(ws.status), bursts)
 
 
-def analyse_findings(ws: Workspace, factors: pa.Table, progress: Progress) -> pa.Table:
-    """The run's findings, from its duplication factors (in the worker thread)."""
+def analyse_findings(
+    ws: Workspace, factors: pa.Table, progress: Progress, bursts: pa.Table | None = None
+) -> pa.Table:
+    """The run's findings, from its duplication factors and (if given) their bursts (in the
+    worker thread)."""
     from inspector.analysis.burst_rules import BurstOptions
     from inspector.analysis.findings import find
     from inspector.views.timeline_frames import FACTOR_WIDTH_US
 
     progress.report(0.5, "finding duplicate bursts and re-baselines")
     options = BurstOptions(bucket_seconds=FACTOR_WIDTH_US // 1_000_000)
-    return find(ws, options, factors=factors)
+    return find(ws, options, factors=factors, bursts=bursts)
 
 
 def analyse(
@@ -163,7 +166,7 @@ def analyse(
     binner, the duplication factors, the findings, the whole run's frame and the markers —
     ``LoadedRun``'s fields after the overview."""
     lanes = analyse_lanes(ws, progress.scaled(0.0, 0.5))
-    findings = analyse_findings(ws, lanes.factors, progress.scaled(0.5, 1.0))
+    findings = analyse_findings(ws, lanes.factors, progress.scaled(0.5, 1.0), lanes.bursts)
     return lanes.binner, lanes.factors, findings, lanes.frame, lanes.markers
 
 
@@ -224,7 +227,7 @@ def load_run(
                       lanes.frame, lanes.markers, paths=list(paths), pending_bursts=lanes.bursts,
                       record_order=order)
         )  # fmt: skip
-    findings = analyse_findings(ws, lanes.factors, analysis_part.scaled(0.5, 1.0))
+    findings = analyse_findings(ws, lanes.factors, analysis_part.scaled(0.5, 1.0), lanes.bursts)
     timeline.join()  # the window builds the run's lanes next
     return LoadedRun(ws, summary, lanes.binner, lanes.factors, findings, lanes.frame,
                      lanes.markers, paths=list(paths), record_order=order)  # fmt: skip

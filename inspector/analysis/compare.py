@@ -154,7 +154,7 @@ def _profile(ws: Workspace, options: BurstOptions, anchor: str, role: str) -> Ru
 def _pair(
     a: RunProfile, b: RunProfile, options: BurstOptions, by_host: bool
 ) -> tuple[pa.Table, float]:
-    con = connection()  # a database of its own cost ~15 ms to make; temporary macros stay its own
+    con = connection()  # a cursor (not a new database: ~15 ms); its temporary macros stay its own
     try:
         for name, p in (("a", a), ("b", b)):
             con.register(f"{name}_lanes", p.lanes)

@@ -112,9 +112,11 @@ def find(
     options: BurstOptions | None = None,
     progress: Progress | None = None,
     factors: pa.Table | None = None,
+    bursts: pa.Table | None = None,
 ) -> pa.Table:
     """Every finding of a loaded run, most extra rows first (``factors``: precomputed
-    ``duplication_factors`` at the options' bucket size, if the caller has them)."""
+    ``duplication_factors`` at the options' bucket size, and ``bursts``: their
+    ``duplicate_bursts`` with the run's status, if the caller has them)."""
     options = options or BurstOptions()
     report(progress, 0.0, "looking for duplicated delivery")
     if factors is None:
@@ -122,17 +124,22 @@ def find(
     evidence = Evidence(
         factors, query_runs_of(ws.records), ws.status, ws.mapping, ws.subscriptions, ws.hosts
     )
-    return findings_of(evidence, options, progress)
+    return findings_of(evidence, options, progress, bursts)
 
 
 def findings_of(
-    evidence: Evidence, options: BurstOptions | None = None, progress: Progress | None = None
+    evidence: Evidence,
+    options: BurstOptions | None = None,
+    progress: Progress | None = None,
+    bursts: pa.Table | None = None,
 ) -> pa.Table:
     """Every finding in ``evidence`` (``FINDINGS``), most extra rows first: duplicate bursts with
-    their markers and subscription counts, re-baselines, paths subscribed twice."""
+    their markers and subscription counts, re-baselines, paths subscribed twice (``bursts``: the
+    factors' ``duplicate_bursts``, when the caller has them already)."""
     options = options or BurstOptions()
-    bursts = duplicate_bursts(evidence.factors, evidence.status, options)
-    con = connection()  # a database of its own cost ~15 ms to make
+    if bursts is None:
+        bursts = duplicate_bursts(evidence.factors, evidence.status, options)
+    con = connection()  # a cursor of the process's database (a new database: ~15 ms)
     try:
         con.register("runs", with_run_of_rows(evidence.query_runs))
         con.register("status", with_run_of_rows(evidence.status))
