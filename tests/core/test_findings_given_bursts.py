@@ -1,3 +1,8 @@
+"""Findings made from bursts the caller computed equal those ``find`` computes itself."""
+
+from __future__ import annotations
+
+
 def test_findings_from_precomputed_bursts_equal_those_computed_here(tmp_path) -> None:
     """The window hands ``find`` the bursts it computed for the lanes; the findings are the
     same as when ``find`` computes them itself."""
