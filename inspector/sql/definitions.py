@@ -27,7 +27,7 @@ def stream(d: Dialect, format_expr: str = "format") -> str:
     """SQL: ``database`` for rows read from osquery.db, ``results`` for logged ones (NULL format
     stays NULL, as ``stream_of_formats`` leaves it)."""
     fmt = d.text(format_expr)
-    return f"CASE WHEN {fmt} IS NULL THEN NULL WHEN substr({fmt}, 1, 8) = 'database' THEN 'database' ELSE 'results' END"
+    return f"CASE WHEN {fmt} IS NULL THEN NULL WHEN {fmt} LIKE 'database%' THEN 'database' ELSE 'results' END"
 
 
 def event_time(d: Dialect) -> str:
@@ -150,7 +150,7 @@ def query_runs(d: Dialect, runs: bool = False) -> str:
            epoch, min(counter) AS counter, CAST(count(*) AS BIGINT) AS n_rows
     FROM records
     WHERE subscriber IS NULL AND query IS NOT NULL AND log_time IS NOT NULL
-      AND NOT (substr({fmt}, 1, 8) = 'database') AND {fmt} <> 'snapshot'
+      AND NOT ({fmt} LIKE 'database%') AND {fmt} <> 'snapshot'
       AND coalesce({d.text("action")}, '') <> 'snapshot'
     GROUP BY {d.text("host")}, {run}{d.text("query")}, {d.micros("log_time")}, epoch
     """
