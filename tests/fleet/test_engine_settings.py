@@ -7,6 +7,7 @@ from inspector.fleet.engines import (
     SPLIT_BYTES,
     _input_bytes,
     local_driver_java_options,
+    memory_mb,
     shuffle_partitions,
 )
 
@@ -30,8 +31,29 @@ def test_input_bytes_of_a_dataset(fleet_dataset):
 
 def test_a_local_driver_gets_the_throughput_collector_and_less_inlining(monkeypatch):
     monkeypatch.delenv("INSPECTOR_SPARK_DRIVER_JAVA_OPTIONS", raising=False)
-    assert local_driver_java_options() == LOCAL_DRIVER_JAVA_OPTIONS
+    monkeypatch.delenv("INSPECTOR_SPARK_DRIVER_MEMORY", raising=False)
+    assert local_driver_java_options() == LOCAL_DRIVER_JAVA_OPTIONS + " -Xms1024m"
     assert "-XX:+UseParallelGC" in LOCAL_DRIVER_JAVA_OPTIONS
     assert "-XX:FreqInlineSize=100" in LOCAL_DRIVER_JAVA_OPTIONS
     monkeypatch.setenv("INSPECTOR_SPARK_DRIVER_JAVA_OPTIONS", "-XX:+UseSerialGC")
     assert local_driver_java_options() == "-XX:+UseSerialGC"  # replaces, not adds
+
+
+def test_the_initial_heap_never_exceeds_the_drivers_limit(monkeypatch):
+    monkeypatch.delenv("INSPECTOR_SPARK_DRIVER_JAVA_OPTIONS", raising=False)
+    monkeypatch.setenv("INSPECTOR_SPARK_DRIVER_MEMORY", "512m")
+    assert local_driver_java_options().endswith(" -Xms512m")
+    monkeypatch.setenv("INSPECTOR_SPARK_DRIVER_MEMORY", "16g")
+    assert local_driver_java_options().endswith(" -Xms1024m")
+    monkeypatch.setenv("INSPECTOR_SPARK_DRIVER_MEMORY", "lots")
+    assert "-Xms" not in local_driver_java_options()
+
+
+def test_memory_strings():
+    assert memory_mb("4g") == 4096
+    assert memory_mb("512m") == 512
+    assert memory_mb("2048") == 2048
+    assert memory_mb("1048576k") == 1024
+    assert memory_mb("1GB") == 1024
+    assert memory_mb("") is None
+    assert memory_mb("g") is None
