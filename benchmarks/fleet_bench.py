@@ -140,10 +140,17 @@ def _spark_cases(dataset: str, duck: Measurement, runs: int) -> list[tuple[list[
             timeout=1800,
             env={**os.environ, "XDG_CACHE_HOME": prepared},
         )
-        archive_mb = (made.result.get("rows") or {}).get("bytes", 0) / 1e6
+        made_bytes = (made.result.get("rows") or {}).get("bytes") if made.result else None
         prepare = from_children("`fleet prepare-spark`: making the class archive (once)", [made])
-        prepare.note = f"a training session; {archive_mb:,.0f} MB in the user's cache"
-        cases = (("class archive prepared", prepared), ("cold: no class archive", cold))
+        prepare.note = f"a training session; {(made_bytes or 0) / 1e6:,.0f} MB in the user's cache"
+        cases: tuple[tuple[str, str], ...] = (
+            ("class archive prepared", prepared),
+            ("cold: no class archive", cold),
+        )
+        if not made_bytes:  # no archive: a "prepared" case would run cold under the wrong name
+            prepare.note = "failed: no archive; the prepared case is left out"
+            cases = cases[1:]
+            out.append(([prepare], "Spark with the class archive: not measured (it was not made)"))
         code = child_code(SPARK_IMPORTS, SPARK_WORK.format(dataset=dataset))
         runs_of: dict[str, list] = {label: [] for label, _ in cases}
         for _ in range(runs):  # the two cases alternate: a drifting machine weighs on both

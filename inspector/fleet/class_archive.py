@@ -1,14 +1,15 @@
 """A class-data archive of the local Spark driver JVM (Java's AppCDS), made once, used by every
-later local session: it starts about 3 s sooner and its first scan runs faster.
+later local session: it starts about 3 s sooner.
 
 A local driver JVM loads about 6,000 classes from Spark's jars at every start, and thousands more
 as its first query runs, each read from a jar, parsed and verified. A dynamic class-data archive
 (``-XX:ArchiveClassesAtExit``, Java 13+) holds them ready to map. On the fleet benchmark
-(BENCHMARKS.md) it took the session start from 7.4 to 4.3 s and the first scan from 7.9 to
-7.2 s. Making one costs a training session: a small generated fleet ingested and scanned on
-Spark by a child process (``inspector.fleet.spark_training``), whose JVM writes the archive as it
-exits — about 30 s and 180 MB, once per Java runtime and Spark version, by
-``osquery-inspector fleet prepare-spark``.
+(BENCHMARKS.md) it took the session start from about 8 to 4.7 s; the first scan gained about
+0.6 s in paired runs, which is inside that benchmark's run-to-run noise. Making one costs a
+training session: a small generated fleet ingested, scanned and compared on Spark by a child
+process (``inspector.fleet.spark_training``), whose JVM writes the archive as it exits — about
+30 s and 180 MB, once per Java runtime and Spark version, by ``osquery-inspector fleet
+prepare-spark``. Preparations take a lock, so two at once make one archive.
 
 Safety: a JVM handed a truncated archive crashes (SIGBUS, even with ``-XX:+VerifySharedSpaces``),
 so the training writes a private part file that is renamed into place only after its JVM exited
@@ -19,10 +20,12 @@ itself, which then loads classes as usual; its warning is silenced.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -32,7 +35,8 @@ from platformdirs import user_cache_dir
 
 # What a session adds to use an archive: the file, and quiet about one that does not fit.
 USE_OPTIONS = "-XX:SharedArchiveFile={path} -Xlog:cds=off -Xlog:cds+dynamic=off"
-DUMP_OPTIONS = "-XX:ArchiveClassesAtExit={path} -Xlog:cds=off -Xlog:cds+dynamic=off"
+# The training keeps the JVM's archive warnings: they go to its log, where a failed dump is read.
+DUMP_OPTIONS = "-XX:ArchiveClassesAtExit={path}"
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,11 @@ def archive_path() -> str | None:
     java, jars = java_executable(), spark_jars()
     if java is None or jars is None:
         return None
-    return os.path.join(archive_folder(), f"spark-{archive_key(java, jars)}.jsa")
+    try:
+        key = archive_key(java, jars)
+    except OSError:  # a jar that vanished or a broken link: no archive, sessions start as usual
+        return None
+    return os.path.join(archive_folder(), f"spark-{key}.jsa")
 
 
 def _record_path(path: str) -> str:
@@ -109,60 +117,87 @@ def ready_archive() -> str | None:
     return path if whole else None
 
 
-def _option_path(path: str) -> str:
-    # spark.driver.extraJavaOptions is split at spaces unless quoted.
-    return f'"{path}"' if " " in path else path
+def option_word(text: str) -> str:
+    """``text`` as one word of ``spark.driver.extraJavaOptions``, which Spark's launcher splits
+    as a shell would (``CommandBuilderUtils.parseOptionString``): in double quotes, with the
+    backslashes and double quotes in it escaped."""
+    if text and all(c.isalnum() or c in "/._-+=:," for c in text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def use_options() -> str:
     """Driver JVM options that use this runtime's archive, or "" when there is none."""
     path = ready_archive()
-    return USE_OPTIONS.format(path=_option_path(path)) if path else ""
+    return USE_OPTIONS.format(path=option_word(path)) if path else ""
 
 
 def dump_options(path: str) -> str:
     """Driver JVM options that write an archive of the classes loaded to ``path`` at exit."""
-    return DUMP_OPTIONS.format(path=_option_path(path))
+    return DUMP_OPTIONS.format(path=option_word(path))
 
 
 def prepare(force: bool = False, timeout: float = 600.0) -> PreparedArchive:
     """Make this runtime's archive (unless one is ready and not ``force``): a training session in
     a child process writes it to a part file, renamed into place when its JVM exited cleanly.
+    One preparation at a time per cache (a lock; a second waits, then finds the archive ready).
     Raises RuntimeError (naming the reason and the training's log) when it cannot."""
     path = archive_path()
     if path is None:
         raise RuntimeError(
             "preparing Spark needs pyspark and a Java runtime (pip install '.[fleet]')"
         )
-    if not force and ready_archive() == path:
-        return PreparedArchive(path, os.path.getsize(path), 0.0)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path[: -len(".jsa")] + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not force and ready_archive() == path:
+                return PreparedArchive(path, os.path.getsize(path), 0.0)
+            _remove_leftovers(os.path.dirname(path))
+            return _train(path, timeout)
+    except OSError as exc:
+        raise RuntimeError(
+            f"cannot prepare Spark's class archive in {archive_folder()}: {exc}"
+        ) from exc
+
+
+def _remove_leftovers(folder: str) -> None:
+    """Part files of earlier trainings that were cut short (their JVM may have written them
+    after its parent was gone)."""
+    for name in os.listdir(folder):
+        if ".jsa.part-" in name:
+            os.remove(os.path.join(folder, name))
+
+
+def _train(path: str, timeout: float) -> PreparedArchive:
     part = f"{path}.part-{os.getpid()}"
     log = path[: -len(".jsa")] + ".training.log"
     started = time.perf_counter()
     try:
         with open(log, "w", encoding="utf-8") as out:
-            done = subprocess.run(
+            # A session of its own: on a timeout the whole group goes, the JVM included.
+            child = subprocess.Popen(
                 [sys.executable, "-m", "inspector.fleet.spark_training", part],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
-            )
-        if done.returncode != 0 or not os.path.isfile(part) or os.path.getsize(part) == 0:
-            raise RuntimeError(
-                f"the Spark training session failed (exit {done.returncode}); see {log}"
-            )
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            try:
+                code = child.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+                raise RuntimeError(
+                    f"the Spark training session took over {timeout:.0f} s; see {log}"
+                ) from None
+        if code != 0:
+            raise RuntimeError(f"the Spark training session failed (exit {code}); see {log}")
+        if not os.path.isfile(part) or os.path.getsize(part) == 0:
+            raise RuntimeError(f"the Spark training session's JVM wrote no archive; see {log}")
         size = os.path.getsize(part)
         os.replace(part, path)
         record = {"bytes": size, "made": time.time(), "seconds": time.perf_counter() - started}
         with open(_record_path(path) + ".tmp", "w", encoding="utf-8") as f:
             json.dump(record, f)
         os.replace(_record_path(path) + ".tmp", _record_path(path))
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(
-            f"the Spark training session took over {timeout:.0f} s; see {log}"
-        ) from None
     finally:
         if os.path.exists(part):
             os.remove(part)

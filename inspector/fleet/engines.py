@@ -150,20 +150,23 @@ DRIVER_MEMORY = "4g"  # the driver's heap limit unless INSPECTOR_SPARK_DRIVER_ME
 
 
 def driver_memory() -> str:
-    """The driver's heap limit as Spark takes it (``4g``, ``512m``; a bare number is MiB)."""
+    """The driver's heap limit as Spark hands it to the JVM (``-Xmx`` + this: ``4g``, ``512m``)."""
     return os.environ.get("INSPECTOR_SPARK_DRIVER_MEMORY", DRIVER_MEMORY)
 
 
 def memory_mb(text: str) -> int | None:
-    """MiB of a JVM memory string (``4g``, ``512m``, ``1048576k``, ``2048``), None if unreadable."""
-    text = text.strip().lower().removesuffix("b")
+    """MiB of a JVM memory size (``4g``, ``512m``, ``1048576k``, ``1t``; a bare number is bytes,
+    as ``-Xmx`` reads it), rounded down; None when it is not one or not above zero."""
+    text = text.strip().lower()
     units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
     scale = units.get(text[-1:])
     number = text[:-1] if scale is not None else text
     try:
-        return int(float(number) * (scale if scale is not None else 1))
-    except ValueError:
+        value = float(number) * (scale if scale is not None else 1 / (1024 * 1024))
+        mb = int(value)
+    except (ValueError, OverflowError):  # not a number; inf
         return None
+    return mb if mb > 0 else None
 
 
 def local_driver_java_options() -> str:

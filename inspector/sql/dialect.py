@@ -1,7 +1,7 @@
 """The few places where DuckDB's and Spark's SQL differ, as small functions of one ``Dialect``.
 
 The analysis definitions (``inspector.sql.definitions``) are written once in the SQL both engines
-share (``CASE``, ``coalesce``, ``substr``, ``FILTER (WHERE …)``, ``count``/``min``/``max``) and
+share (``CASE``, ``coalesce``, ``LIKE``, ``FILTER (WHERE …)``, ``count``/``min``/``max``) and
 call these for the rest: string casts, integer division, timestamps as microseconds, and the
 stable content hash.
 """

@@ -80,6 +80,37 @@ def test_a_path_with_spaces_is_quoted(runtime, tmp_path, monkeypatch):
     assert f'-XX:SharedArchiveFile="{path}"' in class_archive.use_options()
 
 
+def test_option_words_escape_what_sparks_launcher_reads():
+    # Spark splits extraJavaOptions like a shell: quotes group, a backslash escapes.
+    assert class_archive.option_word("/home/a/.cache/x.jsa") == "/home/a/.cache/x.jsa"
+    assert class_archive.option_word("/a b/x") == '"/a b/x"'
+    assert class_archive.option_word("/it's/x") == '"/it\'s/x"'
+    assert class_archive.option_word('/say "hi"/x') == '"/say \\"hi\\"/x"'
+    assert class_archive.option_word("/back\\slash") == '"/back\\\\slash"'
+
+
+def test_a_vanished_jar_means_no_archive(runtime):
+    _, jars = runtime
+    (jars / "gone.jar").symlink_to(jars / "missing.jar")
+    assert class_archive.archive_path() is None
+    assert class_archive.use_options() == ""
+
+
+def test_leftover_part_files_are_removed_before_a_training(runtime, monkeypatch):
+    path = class_archive.archive_path()
+    os.makedirs(os.path.dirname(path))
+    leftover = path + ".part-99999"
+    open(leftover, "wb").close()
+
+    def failing_training(path, timeout):
+        raise RuntimeError("training stopped here")
+
+    monkeypatch.setattr(class_archive, "_train", failing_training)
+    with pytest.raises(RuntimeError, match="stopped here"):
+        class_archive.prepare()
+    assert not os.path.exists(leftover)
+
+
 def test_without_java_or_pyspark_there_is_nothing_to_prepare(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(class_archive, "java_executable", lambda: None)
@@ -107,7 +138,8 @@ spark.stop()
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_prepared_archive_is_mapped_by_the_next_session(tmp_path, monkeypatch):
     pytest.importorskip("pyspark")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    # A cache path with a space and quotes: the launcher must get it as one word.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "my 'odd\" cache"))
     made = class_archive.prepare()
     assert made.path == class_archive.ready_archive()
     assert made.bytes == os.path.getsize(made.path) > 10_000_000

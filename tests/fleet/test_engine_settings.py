@@ -51,9 +51,11 @@ def test_the_initial_heap_never_exceeds_the_drivers_limit(monkeypatch):
 
 def test_memory_strings():
     assert memory_mb("4g") == 4096
+    assert memory_mb("4G") == 4096
     assert memory_mb("512m") == 512
-    assert memory_mb("2048") == 2048
+    assert memory_mb("0.5g") == 512
+    assert memory_mb("1t") == 1024 * 1024
     assert memory_mb("1048576k") == 1024
-    assert memory_mb("1GB") == 1024
-    assert memory_mb("") is None
-    assert memory_mb("g") is None
+    assert memory_mb(str(2 * 1024 * 1024 * 1024)) == 2048  # a bare number is bytes, as -Xmx
+    for bad in ("", "g", "lots", "inf", "1e400g", "-1g", "0m", "512"):  # 512 bytes: under 1 MiB
+        assert memory_mb(bad) is None, bad
