@@ -315,13 +315,21 @@ class SparkEngine:
         """The session stays (starting one costs seconds); ``stop_spark`` ends it."""
 
 
-def _archive_hint(master: str) -> str:
-    """A word on ``fleet prepare-spark`` when a local session starts without its class archive."""
+def spark_start_message(master: str) -> str | None:
+    """What to tell while a Spark session starts on ``master`` — with a word on ``fleet
+    prepare-spark`` when a local one starts without its class archive — or None when this
+    process has a session already (it is reused, nothing starts)."""
     from inspector.fleet import class_archive
 
-    if not master.startswith("local") or class_archive.ready_archive():
-        return ""
-    return " (once: `osquery-inspector fleet prepare-spark` makes local sessions start ~3 s sooner)"
+    if "pyspark.sql" in sys.modules:
+        from pyspark.sql import SparkSession
+
+        if SparkSession.getActiveSession() is not None:
+            return None
+    hint = ""
+    if master.startswith("local") and not class_archive.ready_archive():
+        hint = " (once: `osquery-inspector fleet prepare-spark` makes local sessions start ~3 s sooner)"
+    return f"starting Spark on {master} …{hint}"
 
 
 def open_engine(name: str, dataset: str, scope: Scope, spark_master: str | None = None) -> Engine:
@@ -337,6 +345,7 @@ def open_engine(name: str, dataset: str, scope: Scope, spark_master: str | None 
                 "'osquery-event-inspector[fleet]' (and e.g. openjdk-17-jre-headless)"
             ) from None
         master = spark_master or "local[*]"
-        print(f"starting Spark …{_archive_hint(master)}", file=sys.stderr, flush=True)
+        if message := spark_start_message(master):
+            print(message, file=sys.stderr, flush=True)
         return SparkEngine(dataset, scope, master)
     raise ValueError(f"unknown engine {name!r} (duckdb or spark)")

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.findings import Evidence, findings_of
 from inspector.fleet import layout
-from inspector.fleet.engines import Engine, Scope, is_remote, open_engine
+from inspector.fleet.engines import Engine, Scope, is_remote, open_engine, spark_start_message
 from inspector.progress import Progress, report
 from inspector.sql import definitions, shaping
 
@@ -110,7 +110,10 @@ def fleet_scan(
     """Findings of every host in ``dataset`` within ``scope``."""
     options = options or BurstOptions()
     scope = scope or Scope()
-    report(progress, 0.02, f"opening the dataset on {engine}")
+    starting = None
+    if engine == "spark" and engine_instance is None:
+        starting = spark_start_message(spark_master or "local[*]")
+    report(progress, 0.02, starting or f"opening the dataset on {engine}")
     db = engine_instance or open_engine(engine, dataset, scope, spark_master)
     try:
         d = db.dialect

@@ -170,3 +170,14 @@ def test_the_command_fails_clearly_without_spark(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(class_archive, "spark_jars", lambda: None)
     assert main(["fleet", "prepare-spark"]) == 2
     assert "prepare-spark: preparing Spark needs pyspark" in capsys.readouterr().err
+
+
+def test_the_start_message_names_prepare_spark_only_when_it_helps(runtime, monkeypatch):
+    from inspector.fleet import engines
+
+    monkeypatch.delitem(sys.modules, "pyspark.sql", raising=False)  # no session in this process
+    message = engines.spark_start_message("local[*]")
+    assert message.startswith("starting Spark on local[*] …") and "prepare-spark" in message
+    assert "prepare-spark" not in engines.spark_start_message("spark://cluster:7077")
+    _place(class_archive.archive_path(), 64, 64)
+    assert engines.spark_start_message("local[2]") == "starting Spark on local[2] …"

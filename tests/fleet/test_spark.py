@@ -49,6 +49,12 @@ def test_spark_scan_equals_duckdb(spark, fleet_dataset):
     assert on_spark.hosts.equals(on_duckdb.hosts)
 
 
+def test_nothing_is_said_to_start_when_the_session_runs(spark):
+    from inspector.fleet.engines import spark_start_message
+
+    assert spark_start_message("local[2]") is None
+
+
 def test_the_stable_hash_is_the_same_on_both(spark):
     texts = ["", '{"path":"/bin/ls","eid":"00001"}', "ünïcode ✓ \\u00e9", "x" * 5000]
     for text in texts:
