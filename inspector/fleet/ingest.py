@@ -21,8 +21,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inspector.fleet import layout, sources
+from inspector.fleet.scan import read_small
 from inspector.fleet.units import UnitOutput, run_unit
 from inspector.fleet.writer import DatasetWriter, conform, remove_unfinished, write_small
+from inspector.loading.host_knowledge import HostKnowledge
 from inspector.model import LoadOptions
 from inspector.progress import Progress, report
 
@@ -40,6 +42,7 @@ class IngestResult:
     manifest: pa.Table  # this run's manifest rows
     skipped_known: int = 0  # files already in the dataset
     changed: list[str] = field(default_factory=list)  # files that changed since they were read
+    repeated: list[tuple[str, str]] = field(default_factory=list)  # (given again, read as)
     problems: list[tuple[str, str]] = field(default_factory=list)
     removed_unfinished: list[str] = field(default_factory=list)
 
@@ -76,6 +79,43 @@ def known_files(dataset: str) -> dict[str, str]:
     return out
 
 
+def dataset_knowledge(dataset: str) -> HostKnowledge:
+    """What the dataset's earlier runs found out about their hosts (platforms, publishers)."""
+    return HostKnowledge().merged(read_small(dataset, "hosts"), read_small(dataset, "mapping"))
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_target(dataset: str, paths: list[str]) -> None:
+    """Refuse (``ValueError``) a dataset folder that would write into an input or read itself:
+    one that is a source, lies inside one or holds one; or an existing folder that is neither
+    empty nor a fleet dataset (of this format)."""
+    target = os.path.realpath(dataset)
+    for given in paths:
+        if not os.path.lexists(given):
+            continue
+        source = os.path.realpath(given)
+        if _within(target, source):
+            raise ValueError(
+                f"the dataset {dataset} would be written inside the input {given}: "
+                "a dataset goes in a folder of its own, outside what it reads"
+            )
+        if _within(source, target):
+            raise ValueError(f"the input {given} is inside the dataset {dataset}")
+    if os.path.isdir(target):
+        if os.path.exists(os.path.join(target, "dataset.json")):
+            layout.check_dataset(dataset)
+        elif os.listdir(target):
+            raise ValueError(
+                f"{dataset} is a folder that is neither empty nor a fleet dataset "
+                "(no dataset.json): give a new or empty folder"
+            )
+    elif os.path.lexists(target):
+        raise ValueError(f"{dataset} exists and is not a folder")
+
+
 def plan_units(
     plan: sources.Plan, known: dict[str, str], options: LoadOptions, result: IngestResult
 ) -> list[dict[str, Any]]:
@@ -91,9 +131,10 @@ def plan_units(
             except OSError as exc:
                 result.problems.append((p, f"cannot read: {exc.strerror or exc}"))
                 continue
-            if p not in known:
+            read_as = p if p in known else plan.aliases.get(p, p)  # an earlier run's name for it
+            if read_as not in known:
                 new.append(p)
-            elif known[p] == ident[p][1]:
+            elif known[read_as] == ident[p][1]:
                 result.skipped_known += 1
             else:
                 result.changed.append(p)
@@ -131,13 +172,20 @@ def plan_units(
 def run_in_process(
     units: list[dict[str, Any]], dataset: str, ingest: str, progress: Progress | None
 ) -> UnitOutput:
-    """The DuckDB engine's runner: units one after another here, one writer for all."""
+    """The DuckDB engine's runner: units one after another here, one writer for all, each
+    unit knowing what the ones before it found out about their hosts."""
     writer = DatasetWriter(dataset, ingest)
     out = UnitOutput()
+    known = HostKnowledge.from_json(units[0].get("known")) if units else HostKnowledge()
     for i, spec in enumerate(units):
         what = spec.get("path") or f"{len(spec['files']):,} objects"
         report(progress, i / max(len(units), 1), f"reading {what}")
-        out.merge(run_unit(spec, dataset, ingest, writer))
+        done = run_unit({**spec, "known": known.to_json()}, dataset, ingest, writer)
+        # What this unit found about its hosts goes on to the next ones (a later batch of a
+        # host's objects may hold none of the status lines that name its publishers).
+        for hosts, mapping in zip(done.small["hosts"], done.small["mapping"], strict=True):
+            known = known.merged(hosts, mapping)
+        out.merge(done)
     writer.flush()
     return out
 
@@ -152,19 +200,21 @@ def ingest(
 ) -> IngestResult:
     """Add what is new under ``paths`` to ``dataset`` (created if missing)."""
     options = options or LoadOptions()
+    check_target(dataset, paths)
     os.makedirs(dataset, exist_ok=True)
     marker = os.path.join(dataset, "dataset.json")
     if not os.path.exists(marker):
         with open(marker, "w", encoding="utf-8") as f:
-            json.dump(
-                {"format": "osquery-inspector fleet dataset", "version": layout.FORMAT_VERSION}, f
-            )
+            json.dump({"format": layout.FORMAT_NAME, "version": layout.FORMAT_VERSION}, f)
     ingest_id = new_ingest_id()
     result = IngestResult(dataset, ingest_id, engine, layout.MANIFEST.empty_table())
     result.removed_unfinished = remove_unfinished(dataset)
     plan = sources.plan(paths)
     result.problems.extend(plan.problems)
+    result.repeated = plan.repeated
     units = plan_units(plan, known_files(dataset), options, result)
+    known = dataset_knowledge(dataset).to_json()
+    units = [{**u, "known": known} for u in units]
     output = (runner or run_in_process)(units, dataset, ingest_id, progress)
     report(progress, 0.97, "writing the manifest")
     for name, tables in output.small.items():

@@ -17,6 +17,7 @@ then time, so a host's rows sit together without one small file per host.
 
 from __future__ import annotations
 
+import json
 import os
 
 import pyarrow as pa
@@ -30,9 +31,31 @@ from inspector.schema import (
     SUBSCRIPTIONS,
 )
 
+FORMAT_NAME = "osquery-inspector fleet dataset"
 FORMAT_VERSION = 1
 UNDATED = "1970-01-01"  # the partition of rows that carry no time at all
 PARTITION = pa.schema([pa.field("date", pa.date32())])
+
+
+def check_dataset(dataset: str) -> None:
+    """Raise ``ValueError`` unless ``dataset`` holds a ``dataset.json`` of this format and a
+    version this code reads."""
+    marker = os.path.join(dataset, "dataset.json")
+    try:
+        with open(marker, encoding="utf-8") as f:
+            about = json.load(f)
+    except FileNotFoundError:
+        raise ValueError(f"{dataset} is not a fleet dataset (no dataset.json)") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{marker} cannot be read: {exc}") from None
+    if not isinstance(about, dict) or about.get("format") != FORMAT_NAME:
+        raise ValueError(f"{marker} does not describe a fleet dataset of osquery-inspector")
+    version = about.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{dataset} is a fleet dataset of format version {version!r}; this version of "
+            f"osquery-inspector reads version {FORMAT_VERSION} and older: update it"
+        )
 
 
 def plain(schema: pa.Schema) -> pa.Schema:

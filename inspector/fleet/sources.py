@@ -5,6 +5,10 @@ export) is a log-pipeline root: every file below it is an object of JSON lines, 
 of hosts. Any other folder is one host's folder, read as the app reads it. A file given on its
 own is an object. Each input has an identity (size and modification time; for a database
 folder, of its files) so that a second ingest reads only what it has not read.
+
+Every file is named by its resolved path and read once, however it was reached: the same source
+given twice, a folder and a file inside it, a symbolic link to a folder already given, a hard
+link. Reading a file twice would double its rows — the very signature the analysis looks for.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class Plan:
     folders: list[HostFolder] = field(default_factory=list)
     objects: list[str] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    repeated: list[tuple[str, str]] = field(default_factory=list)  # (path given, read as)
+    aliases: dict[str, str] = field(default_factory=dict)  # resolved path → path as reached
 
 
 def identity(path: str) -> tuple[int, str]:
@@ -58,21 +64,66 @@ def is_pipeline_root(folder: str) -> bool:
     return False
 
 
+class _Seen:
+    """The files already planned, by resolved path and by device and inode (hard links)."""
+
+    def __init__(self, out: Plan) -> None:
+        self.out = out
+        self.paths: set[str] = set()
+        self.inodes: dict[tuple[int, int], str] = {}
+
+    def first(self, path: str) -> str | None:
+        """``path`` resolved when it is new, else None (the repeat is noted)."""
+        reached = os.path.abspath(path)
+        real = os.path.realpath(reached)
+        earlier = real if real in self.paths else None
+        if earlier is None:
+            try:
+                st = os.stat(real)
+                earlier = self.inodes.get((st.st_dev, st.st_ino))
+            except OSError:
+                st = None  # reported when it is read
+        if earlier is not None:
+            self.out.repeated.append((reached, earlier))
+            return None
+        self.paths.add(real)
+        if st is not None:
+            self.inodes[(st.st_dev, st.st_ino)] = real
+        if real != reached:
+            self.out.aliases[real] = reached
+        return real
+
+
 def plan(sources: list[str]) -> Plan:
-    """Sort ``sources`` into host folders and objects (pipeline roots walked to their files)."""
+    """Sort ``sources`` into host folders and objects (pipeline roots walked to their files),
+    each file once, named by its resolved path."""
     out = Plan()
+    seen = _Seen(out)
+    folders: set[str] = set()
     for source in sources:
         if not os.path.lexists(source):
             out.problems.append((source, "no such file or directory"))
         elif os.path.isfile(source):
-            out.objects.append(os.path.abspath(source))
+            if (real := seen.first(source)) is not None:
+                out.objects.append(real)
         elif is_pipeline_root(source):
             for root, dirs, files in os.walk(source):
                 dirs.sort()
-                out.objects.extend(os.path.abspath(os.path.join(root, f)) for f in sorted(files))
+                for name in sorted(files):
+                    if (real := seen.first(os.path.join(root, name))) is not None:
+                        out.objects.append(real)
         else:
-            found, problems = collect_inputs([source])
+            folder = os.path.realpath(source)
+            if folder in folders:
+                out.repeated.append((os.path.abspath(source), folder))
+                continue
+            folders.add(folder)
+            found, problems = collect_inputs([folder])
             out.problems.extend((p.path, p.reason) for p in problems)
-            files = [os.path.abspath(f.path) for f in found if f.duplicate_of is None]
-            out.folders.append(HostFolder(os.path.abspath(source), files))
+            files = [r for f in found if f.duplicate_of is None and (r := seen.first(f.path))]
+            reached = os.path.abspath(source)
+            if reached != folder:  # reached through a link: earlier runs may know that name
+                for r in files:
+                    out.aliases.setdefault(r, os.path.join(reached, os.path.relpath(r, folder)))
+            out.folders.append(HostFolder(folder, files))
     return out

@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.duck import arrow_query
-from inspector.fleet.objects import read_object, read_objects
 from inspector.fleet.writer import DatasetWriter
+from inspector.loading.host_knowledge import HostKnowledge
 from inspector.loading.pipeline import load
 from inspector.model import LoadOptions, SourceReport
 from inspector.sql.definitions import stable_content
@@ -62,15 +62,19 @@ def _of_sources(table: pa.Table, keep: set[str]) -> pa.Table:
 
 def run_unit(spec: dict[str, Any], dataset: str, ingest: str, writer: DatasetWriter) -> UnitOutput:
     """Read one unit (``{"unit": "host_folder", "path", "files", "keep", "identity"}`` or
-    ``{"unit": "objects", "files", "identity"}``), write its dated rows, return the rest."""
+    ``{"unit": "objects", "files", "identity"}``; either with ``"known"``, ``HostKnowledge``
+    as JSON), write its dated rows, return the rest."""
     options = LoadOptions(tz=spec.get("tz"), year=spec.get("year"))
+    known = HostKnowledge.from_json(spec.get("known"))
     if spec["unit"] == "host_folder":
-        ws = load(spec["files"], options)
+        ws = load(spec["files"], options, known=known)
         keep = set(spec["keep"])
-        reports = [s for s in ws.sources if s.path in keep]
     else:
-        ws, reports = read_objects([read_object(p) for p in spec["files"]], options)
+        # Objects are read as the app reads a folder of small files (one parse per batch of
+        # them; a damaged, empty or foreign object skipped with the app's reason), as one run.
+        ws = load(spec["files"], options, one_run=True, known=known)
         keep = set(spec["files"])
+    reports = [s for s in ws.sources if s.path in keep]
     records = with_stable_content(_of_sources(ws.records, keep))
     writer.add("records", records)
     writer.add("status", _of_sources(ws.status, keep))

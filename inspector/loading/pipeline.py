@@ -26,6 +26,7 @@ from inspector.loading.all_inputs import read_all
 from inspector.loading.cached_read import read_through_cache
 from inspector.loading.config_queries import config_queries
 from inspector.loading.gc_pause import collector_paused
+from inspector.loading.host_knowledge import HostKnowledge
 from inspector.loading.host_platforms import infer_platforms
 from inspector.loading.inputs import InputFile, InputProblem, collect_inputs
 from inspector.loading.read_cache import ReadCache
@@ -57,20 +58,29 @@ def load(
     options: LoadOptions | None = None,
     progress: Progress | None = None,
     cache: ReadCache | None = None,
+    one_run: bool = False,
+    known: HostKnowledge | None = None,
 ) -> Workspace:
     """Load every input under ``paths``; a bad file is reported and the rest still loads.
 
     With a ``cache``, files unchanged since they were last read come back from it, grown logs
-    are read from where they ended, and fresh reads are stored in it."""
+    are read from where they ended, and fresh reads are stored in it. With ``one_run``, the
+    inputs are one run whatever folders they are in (a log pipeline's objects, filed by hour).
+    ``known`` is what other reads found out about the hosts (``HostKnowledge``)."""
     with collector_paused():
-        ws = _load(paths, options or LoadOptions(), progress, cache)
+        ws = _load(paths, options or LoadOptions(), progress, cache, one_run, known)
     if cache is not None:
         cache.written.clear()  # stored by this load (or its preview): "from the cache" next time
     return ws
 
 
 def _load(
-    paths: list[str], options: LoadOptions, progress: Progress | None, cache: ReadCache | None
+    paths: list[str],
+    options: LoadOptions,
+    progress: Progress | None,
+    cache: ReadCache | None,
+    one_run: bool = False,
+    known: HostKnowledge | None = None,
 ) -> Workspace:
     files, problems = collect_inputs(paths)
     sources = [SourceReport(p.path, "error", "error", reason=p.reason) for p in problems]
@@ -86,7 +96,8 @@ def _load(
         if result is not None:
             results.append((source, result))
     report(progress, 0.92, "linking queries, hosts and markers")
-    ws = assemble(sources, results, options, progress, runs_of_inputs(paths, files, problems))
+    runs = None if one_run else runs_of_inputs(paths, files, problems)
+    ws = assemble(sources, results, options, progress, runs, known)
     report(progress, 1.0, "loaded")
     return ws
 
@@ -222,9 +233,11 @@ def assemble(
     options: LoadOptions,
     progress: Progress | None = None,
     runs: pa.Table | None = None,
+    known: HostKnowledge | None = None,
 ) -> Workspace:
     """Join what the inputs say about each other: markers, queries, platforms, subscribers;
-    with ``runs`` (``RUN_SOURCES``), the run of every row of a host found in several runs."""
+    with ``runs`` (``RUN_SOURCES``), the run of every row of a host found in several runs;
+    with ``known``, other reads' platforms and publishers where these inputs say nothing."""
     records = _concat(
         [with_content(r.records) for _, r in results if r.records is not None], LOADED_RECORDS
     )
@@ -235,7 +248,7 @@ def assemble(
 
     con = connect()
     try:
-        linked = _link(con, records, status, queries, sources, progress)
+        linked = _link(con, records, status, queries, sources, progress, known)
     finally:
         con.close()
     runs = runs if runs is not None else RUN_SOURCES.empty_table()
@@ -278,6 +291,7 @@ def _link(
     queries: pa.Table,
     sources: list[SourceReport],
     progress: Progress | None,
+    known: HostKnowledge | None = None,
 ) -> _Linked:
     """Each host's platform, each query's subscriber and publisher, the hosts of lines that
     name none, and the subscriptions the ``osquery_events`` rows show."""
@@ -297,15 +311,19 @@ def _link(
         if subscriber_mapping.is_osquery_events(q, config_tables.get(q), keys.get(q, set()))
     ]
     hosts = infer_platforms(con, records, status, queries, config_tables)
+    if known is not None:
+        hosts = with_known_platforms(hosts, known)
     report(progress, 0.97, "mapping publishers")
     host_names = hosts.column("host").to_pylist()
     single = host_names[0] if len(host_names) == 1 else None
     platform = dict(zip(host_names, hosts.column("platform").to_pylist(), strict=True))
+    publishers = subscriber_mapping.publishers_by_host(status, single)
+    if known is not None:
+        for host in host_names:
+            if host in known.publishers:
+                publishers[host] = publishers.get(host, set()) | known.publishers[host]
     mapping = subscriber_mapping.build_mapping(
-        subscriber_mapping.host_query_pairs(con, records),
-        query_subscriber,
-        platform,
-        subscriber_mapping.publishers_by_host(status, single),
+        subscriber_mapping.host_query_pairs(con, records), query_subscriber, platform, publishers
     )
     if single is not None:
         # A blank host name (journald) or a file that names none: the run's only host's.
@@ -316,6 +334,20 @@ def _link(
     records = _hostless_rows(records, single, sources)
     subscriptions = subscriptions_table(con, records, events_queries)
     return _Linked(records, status, hosts, mapping, subscriptions)
+
+
+def with_known_platforms(hosts: pa.Table, known: HostKnowledge) -> pa.Table:
+    """``hosts`` (``HOSTS``) with the platform other reads found for a host these inputs leave
+    unknown, said as such in its evidence."""
+    if not hosts.num_rows:
+        return hosts
+    rows = hosts.to_pylist()  # one row per host: a few thousand at most
+    for row in rows:
+        if row["platform"] is None and row["host"] in known.platforms:
+            row["platform"] = known.platforms[row["host"]]
+            found = f"found by another read of this host ({row['platform']})"
+            row["evidence"] = f"{found}; {row['evidence']}" if row["evidence"] else found
+    return pa.Table.from_pylist(rows, schema=hosts.schema)
 
 
 def with_status_zone(ws: Workspace, tz: str | None) -> Workspace:

@@ -1,0 +1,181 @@
+"""What `fleet ingest` is given, as users give it: the same files reached twice, datasets in
+odd places, a pipeline's objects over several runs and batches, damaged objects."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from inspector.fleet import ingest as ingest_module
+from inspector.fleet import layout
+from inspector.fleet.ingest import ingest
+from inspector.fleet.scan import fleet_scan, read_small
+from tests.fleet.test_fleet_scan import rows_of
+
+T0 = 1_793_577_600  # 2026-11-02T00:00:00Z
+
+
+def _status(host: str, t: int, message: str) -> dict:
+    return {"hostIdentifier": host, "calendarTime": "", "unixTime": t, "severity": 0,
+            "filename": "events.cpp", "line": 10, "message": message}  # fmt: skip
+
+
+def _event(host: str, t: int, k: int, eid: int) -> dict:
+    columns = {"action": "CREATED", "target_path": f"/srv/app/{k}.conf", "time": str(t - 5),
+               "inode": str(k), "eid": f"{eid:010d}"}  # fmt: skip
+    return {"name": "pack_fim_file_events", "hostIdentifier": host, "unixTime": t, "epoch": 0,
+            "counter": eid, "numerics": False, "action": "added", "columns": columns}  # fmt: skip
+
+
+def _object(root: str, hour: int, name: str, lines: list[dict]) -> str:
+    folder = os.path.join(root, "2026", "11", "02", f"{hour:02d}")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    with open(path, "wb") as f:
+        f.write(gzip.compress("".join(json.dumps(x) + "\n" for x in lines).encode()))
+    return path
+
+
+def write_hourly_pipeline(root: str) -> None:
+    """One host whose publishers only its first hour's status lines name (neutral paths: no
+    platform evidence in the rows), delivering every event twice from the second hour on."""
+    host = "web-02"
+    eid = 0
+    first = [_status(host, T0 + 1, "Starting event publisher run loop: inotify")]
+    for k in range(40):
+        eid += 1
+        first.append(_event(host, T0 + 60 + k * 60, k, eid))
+    _object(root, 0, "a.gz", first)
+    for hour in (1, 2):
+        later = []
+        for k in range(40):
+            for _ in range(2):  # each event twice, with a new eid
+                eid += 1
+                later.append(_event(host, T0 + hour * 3600 + 60 + k * 60, 100 * hour + k, eid))
+        _object(root, hour, f"b{hour}.gz", later)
+
+
+def test_a_file_reached_twice_is_read_once(pipeline_root, pipeline_dataset, tmp_path):
+    one_object = next(
+        os.path.join(d, f) for d, _, fs in sorted(os.walk(pipeline_root)) for f in sorted(fs)
+    )
+    hour_folder = os.path.dirname(one_object)
+    hard_link = str(tmp_path / "linked.gz")
+    os.link(one_object, hard_link)
+    dataset = str(tmp_path / "ds")
+    done = ingest([pipeline_root, pipeline_root, hour_folder, one_object, hard_link], dataset)
+    assert done.manifest.num_rows == 150  # the pipeline's objects, each once
+    assert len(done.repeated) >= 150 + 2
+    assert rows_of(fleet_scan(dataset).findings) == rows_of(fleet_scan(pipeline_dataset).findings)
+    # a link to a folder already ingested is the same files: nothing new
+    link = str(tmp_path / "link")
+    os.symlink(pipeline_root, link)
+    again = ingest([link], dataset)
+    assert again.manifest.num_rows == 0 and again.skipped_known == 150
+
+
+def test_the_dataset_never_goes_inside_an_input(pipeline_root, tmp_path):
+    inside = os.path.join(pipeline_root, "ds")
+    with pytest.raises(ValueError, match="inside the input"):
+        ingest([pipeline_root], inside)
+    assert not os.path.exists(inside)
+    with pytest.raises(ValueError, match="inside the input"):
+        ingest([pipeline_root], pipeline_root)
+    dataset = tmp_path / "ds"
+    dataset.mkdir()
+    (dataset / "logs").mkdir()
+    with pytest.raises(ValueError, match="inside the dataset"):
+        ingest([str(dataset / "logs")], str(dataset))
+    (dataset / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="neither empty nor a fleet dataset"):
+        ingest([pipeline_root], str(dataset))
+    assert sorted(os.listdir(dataset)) == ["logs", "notes.txt"]
+
+
+def test_a_dataset_of_another_format_or_a_newer_version_is_refused(pipeline_root, tmp_path):
+    dataset = tmp_path / "ds"
+    dataset.mkdir()
+    (dataset / "dataset.json").write_text(json.dumps({"format": "something else", "version": 1}))
+    with pytest.raises(ValueError, match="does not describe a fleet dataset"):
+        ingest([pipeline_root], str(dataset))
+    newer = {"format": layout.FORMAT_NAME, "version": layout.FORMAT_VERSION + 1}
+    (dataset / "dataset.json").write_text(json.dumps(newer))
+    with pytest.raises(ValueError, match="update it"):
+        ingest([pipeline_root], str(dataset))
+    assert sorted(os.listdir(dataset)) == ["dataset.json"]
+
+
+def _file_events_publishers(dataset: str) -> list:
+    records = pq.read_table(os.path.join(dataset, "records"), schema=layout.RECORDS)
+    mine = records.filter(pc.equal(records.column("subscriber"), "file_events"))
+    return sorted(set(mine.column("publisher").to_pylist()), key=str)
+
+
+def test_hour_by_hour_ingests_know_the_publishers_of_earlier_hours(tmp_path):
+    whole, hourly = str(tmp_path / "whole"), str(tmp_path / "hourly")
+    write_hourly_pipeline(whole)
+    one_shot = str(tmp_path / "one_shot")
+    ingest([whole], one_shot)
+    expected = rows_of(fleet_scan(one_shot).findings)
+    assert len(expected) == 1 and _file_events_publishers(one_shot) == ["inotify"]
+
+    stepwise = str(tmp_path / "stepwise")
+    for hour in ("00", "01", "02"):  # the pipeline's hours arrive one after another
+        target = os.path.join(hourly, "2026", "11", "02", hour)
+        shutil.copytree(os.path.join(whole, "2026", "11", "02", hour), target)
+        assert ingest([hourly], stepwise).manifest.num_rows == 1
+    assert _file_events_publishers(stepwise) == ["inotify"]
+    assert rows_of(fleet_scan(stepwise).findings) == expected
+
+
+def test_later_batches_of_one_ingest_know_the_publishers_of_earlier_ones(tmp_path, monkeypatch):
+    root = str(tmp_path / "pipe")
+    write_hourly_pipeline(root)
+    one_shot = str(tmp_path / "one_shot")
+    ingest([root], one_shot)
+    monkeypatch.setattr(ingest_module, "BATCH_FILES", 1)  # every object a batch of its own
+    batched = str(tmp_path / "batched")
+    ingest([root], batched)
+    assert _file_events_publishers(batched) == ["inotify"]
+    assert rows_of(fleet_scan(batched).findings) == rows_of(fleet_scan(one_shot).findings)
+    hosts = read_small(batched, "hosts").to_pylist()
+    assert {h["platform"] for h in hosts} == {"linux"}
+
+
+def test_damaged_empty_and_foreign_objects_say_so_as_scan_does(tmp_path):
+    root = str(tmp_path / "pipe")
+    write_hourly_pipeline(root)
+    folder = os.path.join(root, "2026", "11", "02", "03")
+    os.makedirs(folder)
+    good = gzip.compress(b"".join(json.dumps(_event("h", T0, k, k)).encode() + b"\n"
+                                  for k in range(50)))  # fmt: skip
+    damaged = {
+        "cut.gz": good[: len(good) // 2],
+        "empty.json": b"",
+        "empty.gz": gzip.compress(b""),
+        "noise.bin": bytes(range(256)) * 8,
+    }
+    for name, data in damaged.items():
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+    dataset = str(tmp_path / "ds")
+    done = ingest([root], dataset)
+    by_name = {os.path.basename(r["path"]): r for r in done.manifest.to_pylist()}
+    assert by_name["empty.json"]["status"] == "skipped"
+    assert by_name["empty.json"]["reason"] == "empty file"
+    assert by_name["empty.gz"]["status"] == "skipped"
+    assert by_name["noise.bin"]["status"] == "skipped"
+    assert "binary data" in by_name["noise.bin"]["reason"]
+    cut = by_name["cut.gz"]
+    assert cut["status"] == "loaded" and 0 < cut["lines_loaded"] < 50
+    assert "truncated" in (cut["notes"] or "")
+    for r in done.manifest.to_pylist():  # every line accounted for
+        assert r["lines"] == r["lines_loaded"] + r["lines_rejected"], r["path"]
+    assert pa.types.is_string(done.manifest.schema.field("status").type)
