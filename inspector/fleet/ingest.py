@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from inspector.fleet import layout, sources
@@ -43,6 +44,8 @@ class IngestResult:
     skipped_known: int = 0  # files already in the dataset
     changed: list[str] = field(default_factory=list)  # files that changed since they were read
     repeated: list[tuple[str, str]] = field(default_factory=list)  # (given again, read as)
+    clocks: pa.Table = field(default_factory=layout.SMALL["clocks"].empty_table)  # this run's
+    clock_changes: list[str] = field(default_factory=list)  # a host's clock unlike before
     problems: list[tuple[str, str]] = field(default_factory=list)
     removed_unfinished: list[str] = field(default_factory=list)
 
@@ -76,6 +79,24 @@ def known_files(dataset: str) -> dict[str, str]:
             out.update(
                 zip(t.column("path").to_pylist(), t.column("identity").to_pylist(), strict=True)
             )
+    return out
+
+
+def clock_changes(earlier: pa.Table, now: pa.Table) -> list[str]:
+    """Hosts whose wall-clock status lines this run places otherwise than an earlier run did
+    (more evidence arrived, say): the lines written then keep the times they were given."""
+    before = {c["host"]: c for c in earlier.to_pylist()}  # runs in order: the latest wins
+    out = []
+    for c in now.to_pylist():
+        b = before.get(c["host"])
+        if b is None or (b["zone"], b["offset_minutes"]) == (c["zone"], c["offset_minutes"]):
+            continue
+        out.append(
+            f"{c['host'] or '(unknown host)'}: this run places its status-log times at "
+            f"{c['zone']} ({c['basis']}); the status lines ingested earlier were placed at "
+            f"{b['zone']} ({b['basis']}) and keep those times. To have one clock, ingest the "
+            "host again into a new dataset (with --tz ZONE if the zone is known)"
+        )
     return out
 
 
@@ -217,6 +238,12 @@ def ingest(
     units = [{**u, "known": known} for u in units]
     output = (runner or run_in_process)(units, dataset, ingest_id, progress)
     report(progress, 0.97, "writing the manifest")
+    clocks = [t for t in output.small.get("clocks", []) if t is not None and t.num_rows]
+    if clocks:
+        result.clocks = pa.concat_tables(clocks)
+        earlier = read_small(dataset, "clocks")
+        earlier = earlier.filter(pc.fill_null(earlier.column("written"), False))
+        result.clock_changes = clock_changes(earlier, result.clocks)
     for name, tables in output.small.items():
         parts = [t for t in tables if t is not None and t.num_rows]
         if parts:

@@ -5,7 +5,7 @@ DATASET/
   dataset.json                          format version
   records/date=YYYY-MM-DD/part-*.parquet   the app's records (LOADED_RECORDS, strings plain,
   status/date=YYYY-MM-DD/part-*.parquet    content a stable int64 hash), clustered by host
-  mapping/ subscriptions/ hosts/ queries/ empty_runs/   part-<ingest>.parquet, small tables
+  mapping/ subscriptions/ hosts/ queries/ empty_runs/ clocks/   part-<ingest>.parquet, small
   manifest/part-<ingest>.parquet        one row per input file: identity, size, lines, rows
   rejected/part-<ingest>.parquet        rejected lines: file, line, reason, lines (a run)
 ```
@@ -28,6 +28,7 @@ from inspector.schema import (
     LOADED_RECORDS,
     QUERIES,
     STATUS,
+    STATUS_CLOCKS,
     SUBSCRIPTIONS,
 )
 
@@ -116,6 +117,9 @@ SMALL = {
     "hosts": HOSTS,
     "queries": QUERIES,
     "empty_runs": EMPTY_RUNS,
+    # How each run placed a host's wall-clock status lines; ``written``: lines of this run's
+    # files were written so (else the clock of a host folder read again for its other files).
+    "clocks": STATUS_CLOCKS.append(pa.field("written", pa.bool_())),
     "manifest": MANIFEST,
     "rejected": REJECTED,
 }

@@ -60,6 +60,13 @@ def _of_sources(table: pa.Table, keep: set[str]) -> pa.Table:
     return table.filter(mask)
 
 
+def _clocks_of(clocks: pa.Table, keep: set[str]) -> pa.Table:
+    """The read's status clocks, each saying whether it placed lines this unit writes (lines
+    of ``keep``'s files)."""
+    written = [bool(keep.intersection(s or ())) for s in clocks.column("sources").to_pylist()]
+    return clocks.append_column("written", pa.array(written, pa.bool_()))
+
+
 def run_unit(spec: dict[str, Any], dataset: str, ingest: str, writer: DatasetWriter) -> UnitOutput:
     """Read one unit (``{"unit": "host_folder", "path", "files", "keep", "identity"}`` or
     ``{"unit": "objects", "files", "identity"}``; either with ``"known"``, ``HostKnowledge``
@@ -85,6 +92,7 @@ def run_unit(spec: dict[str, Any], dataset: str, ingest: str, writer: DatasetWri
         "hosts": [ws.hosts],
         "queries": [_of_sources(ws.queries, keep)],
         "empty_runs": [_of_sources(ws.empty_runs, keep)],
+        "clocks": [_clocks_of(ws.status_clocks, keep)],
     }
     bad = _of_sources(ws.bad_lines, keep)
     if bad.num_rows:

@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import shutil
+import time
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -179,3 +180,38 @@ def test_damaged_empty_and_foreign_objects_say_so_as_scan_does(tmp_path):
     for r in done.manifest.to_pylist():  # every line accounted for
         assert r["lines"] == r["lines_loaded"] + r["lines_rejected"], r["path"]
     assert pa.types.is_string(done.manifest.schema.field("status").type)
+
+
+def _glog(t: int, where: str, message: str) -> str:
+    g = time.gmtime(t - 5 * 3600)  # the agent's wall clock: UTC−05:00
+    return f"I{g.tm_mon:02d}{g.tm_mday:02d} {g.tm_hour:02d}:{g.tm_min:02d}:{g.tm_sec:02d}.000000  4242 {where}] {message}"  # noqa: E501
+
+
+def test_a_host_whose_status_clock_changes_between_runs_is_named(tmp_path):
+    """A status log ingested before the results that tell its zone: the first run assumes
+    UTC (and says so); the second infers UTC−05:00 and says the earlier lines keep theirs."""
+    folder = tmp_path / "mac-07"
+    folder.mkdir()
+    status = ["Log file created at: 2026/11/01 19:00:00", "Running on machine: mac-07"]
+    results = []
+    for run in range(1, 40):
+        t = T0 + run * 60
+        status.append(_glog(t, "scheduler.cpp:100", "Executing scheduled query pack_ps"))
+        results.append(json.dumps({"name": "pack_ps", "hostIdentifier": "mac-07", "unixTime": t,
+                                   "epoch": 0, "counter": run, "numerics": False,
+                                   "action": "added", "columns": {"pid": str(run)}}))  # fmt: skip
+    (folder / "osqueryd.INFO.20261101-190000.4242").write_text("\n".join(status) + "\n")
+    dataset = str(tmp_path / "ds")
+    first = ingest([str(folder)], dataset)
+    assert [(c["host"], c["basis"], c["zone"]) for c in first.clocks.to_pylist()] == [
+        ("mac-07", "assumed", "UTC")
+    ]
+    assert first.clock_changes == []
+    (folder / "osqueryd.results.log").write_text("\n".join(results) + "\n")
+    second = ingest([str(folder)], dataset)
+    assert second.manifest.num_rows == 1  # only the new results log is written
+    assert [(c["basis"], c["offset_minutes"]) for c in second.clocks.to_pylist()] == [
+        ("inferred", -300)
+    ]
+    (change,) = second.clock_changes
+    assert change.startswith("mac-07:") and "UTC−05:00" in change and "UTC (assumed)" in change
