@@ -10,6 +10,8 @@ per subscriber counts the hosts that started duplicating, stopped, or did not ch
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +20,14 @@ import numpy as np
 import pyarrow as pa
 
 from inspector.analysis.burst_rules import BurstOptions
-from inspector.analysis.compare import COMPARISON, compare_profiles
+from inspector.analysis.compare import CHANGES, COMPARISON, compare_profiles
 from inspector.analysis.duplicates import duplicate_bursts
 from inspector.analysis.run_summary import LANES_SQL, SERIES_SQL, RunProfile
 from inspector.fleet.engines import Engine, Scope, open_engine
 from inspector.fleet.scan import distinct_rows, read_small, scope_of
 from inspector.progress import Progress, report
 from inspector.sql import definitions, shaping
+from inspector.views.overview import plural
 
 TS = pa.timestamp("us", tz="UTC")
 ROLLUP = pa.schema(
@@ -125,7 +128,7 @@ def fleet_compare(
     after: tuple[int, int],
     engine: str = "duckdb",
     options: BurstOptions | None = None,
-    hosts_glob: str | None = None,
+    hosts_glob: str | Sequence[str] | None = None,
     spark_master: str | None = None,
     progress: Progress | None = None,
 ) -> FleetComparison:
@@ -151,8 +154,43 @@ def fleet_compare(
         con.close()
     report(progress, 1.0, "comparison ready")
     return FleetComparison(
-        engine, before, after, options.bucket_seconds, pairs.cast(COMPARISON), rollup.cast(ROLLUP)
-    )
+        engine, before, after, options.bucket_seconds, in_total_order(pairs.cast(COMPARISON)),
+        rollup.cast(ROLLUP),
+    )  # fmt: skip
+
+
+def in_total_order(pairs: pa.Table) -> pa.Table:
+    """``pairs`` (``COMPARISON``) in ``compare``'s order — change, subscriber (or query), the
+    change in extra rows (largest first) — with every other column breaking ties, host first:
+    rows that differ never swap places between runs or engines."""
+    if pairs.num_rows < 2:
+        return pairs
+    rows = pairs.to_pylist()
+    rest = [n for n in pairs.column_names if n not in ("change", "subscriber", "query")]
+    ties = ["host", "publisher", "source"] + [
+        n for n in rest if n not in ("host", "publisher", "source")
+    ]
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        extra = abs((r["extra_rows_after"] or 0) - (r["extra_rows_before"] or 0))
+        lane = r["subscriber"] if r["subscriber"] is not None else r["query"]
+        return (
+            CHANGES.index(r["change"]) if r["change"] in CHANGES else len(CHANGES),
+            _last_if_none(lane), -extra, _last_if_none(r["subscriber"]),
+            _last_if_none(r["query"]), *(_last_if_none(r[n]) for n in ties),
+        )  # fmt: skip
+
+    rows.sort(key=key)
+    return pa.Table.from_pylist(rows, schema=pairs.schema)
+
+
+def _last_if_none(value: Any) -> tuple[Any, ...]:
+    """A sort key of a value that sorts None (and NaN) after every value of its column."""
+    if value is None:
+        return (2,)
+    if isinstance(value, float) and math.isnan(value):
+        return (1,)
+    return (0, value)
 
 
 def compare_text(result: FleetComparison) -> str:
@@ -163,7 +201,7 @@ def compare_text(result: FleetComparison) -> str:
     for r in result.subscribers.to_pylist():
         where = " in osquery.db" if r["source"] == "osquery_db" else ""
         out.append(
-            f"  {r['subscriber']}{where}: {r['hosts']} hosts — started duplicating {r['started']}, "
+            f"  {r['subscriber']}{where}: {plural(r['hosts'], 'host')} — started duplicating {r['started']}, "
             f"stopped {r['stopped']}, unchanged {r['unchanged']}, appeared {r['appeared']}, "
             f"vanished {r['vanished']}"
         )
