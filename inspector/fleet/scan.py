@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,12 +90,20 @@ def dataset_hosts(dataset: str) -> list[str]:
 
 
 def scope_of(
-    dataset: str, hosts_glob: str | None, since_us: int | None, until_us: int | None
+    dataset: str,
+    hosts_glob: str | Sequence[str] | None,
+    since_us: int | None,
+    until_us: int | None,
 ) -> Scope:
-    """The scan's scope: the hosts matching ``hosts_glob`` (all when None) and the time range."""
+    """The scan's scope: the hosts matching ``hosts_glob`` — a shell pattern, or several (a host
+    matching any of them) — all when None, and the time range."""
+    globs = (hosts_glob,) if isinstance(hosts_glob, str) else tuple(hosts_glob or ())
+    globs = tuple(g for g in globs if g)
     hosts = None
-    if hosts_glob:
-        hosts = tuple(h for h in dataset_hosts(dataset) if fnmatch.fnmatchcase(h, hosts_glob))
+    if globs:
+        hosts = tuple(
+            h for h in dataset_hosts(dataset) if any(fnmatch.fnmatchcase(h, g) for g in globs)
+        )
     return Scope(hosts, since_us, until_us)
 
 
