@@ -4,7 +4,7 @@ Parquet dataset."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import contextlib
 import json
 import os
 import sys
@@ -15,62 +15,53 @@ import pyarrow.parquet as pq
 
 from inspector import __version__
 from inspector.analysis.burst_rules import BurstOptions
+from inspector.cli.fleet_errors import guarded
+from inspector.cli.fleet_options import (
+    TIME_FORMS,
+    dataset_folder_problem,
+    host_patterns,
+    output_file_problem,
+    parse_range,
+    parse_time,
+    range_problem,
+    unmatched_hosts_warnings,
+)
 from inspector.cli.options import add_time_options
 from inspector.cli.progress_line import stderr_progress
 from inspector.cli.summary import json_default
 from inspector.export import METADATA_KEY
+from inspector.output_paths import write_error
 from inspector.progress import Progress
+from inspector.views.overview import plural
 
 if TYPE_CHECKING:
+    from inspector.fleet.ingest import IngestResult
     from inspector.fleet.scan import FleetScan
 
 ENGINES = ("duckdb", "spark")
-
-
-def parse_time(text: str) -> int:
-    """``--since``/``--until``/``--before`` ends: ISO 8601 (a date, a time with or without a
-    zone — without one it is UTC) or seconds since the epoch; µs since the epoch."""
-    text = text.strip()
-    try:
-        return int(float(text) * 1_000_000)
-    except ValueError:
-        pass
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a time: {text!r} (try 2026-11-02T06:00:00Z or seconds since 1970)"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return int(when.timestamp() * 1_000_000)
-
-
-def parse_range(text: str) -> tuple[int, int]:
-    """``T1..T2`` → (µs, µs) with T1 < T2."""
-    lo, sep, hi = text.partition("..")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"not a range: {text!r} (write T1..T2)")
-    a, b = parse_time(lo), parse_time(hi)
-    if a >= b:
-        raise argparse.ArgumentTypeError(f"the range {text!r} ends before it begins")
-    return a, b
+COMMANDS = ("ingest", "scan", "compare", "prepare-spark")
 
 
 def _bucket(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
     if not 1 <= value <= 86400:
         raise argparse.ArgumentTypeError("--bucket must be between 1 and 86400 seconds")
     return value
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``fleet`` command and its subcommands."""
     p = sub.add_parser(
         "fleet",
         help="ingest many hosts into a Parquet dataset and analyse it on DuckDB or Spark",
         description="The duplication analysis over thousands of hosts (see README: Fleet).",
     )
-    fleet = p.add_subparsers(dest="fleet_command", required=True)
+    # Not required by argparse (whose refusal names 'fleet_command'): no command is said below.
+    fleet = p.add_subparsers(dest="fleet_command", metavar="COMMAND", title="commands")
+    p.set_defaults(run=_no_command)
 
     i = fleet.add_parser("ingest", help="add host folders and log-pipeline objects to a dataset")
     i.add_argument(
@@ -82,22 +73,37 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     i.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     i.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     add_time_options(i)
-    i.set_defaults(run=run_ingest)
+    i.set_defaults(run=guarded("ingest", run_ingest))
 
-    s = fleet.add_parser("scan", help="findings of every host of a dataset")
+    s = fleet.add_parser(
+        "scan", help="findings of every host of a dataset", epilog=f"Times T: {TIME_FORMS}."
+    )
     _common(s)
-    s.add_argument("--since", type=parse_time, metavar="T", help="only records from T on")
-    s.add_argument("--until", type=parse_time, metavar="T", help="only records before T")
+    s.add_argument(
+        "--since", type=parse_time, metavar="T", help="only records from T on (see Times below)"
+    )
+    s.add_argument(
+        "--until", type=parse_time, metavar="T", help="only records before T (see Times below)"
+    )
     s.add_argument("--findings", metavar="FILE.parquet", help="write the findings to Parquet")
     s.add_argument("--fail-on-findings", action="store_true", help="exit 1 when there are findings")
-    s.set_defaults(run=run_scan)
+    s.set_defaults(run=guarded("scan", run_scan))
 
-    c = fleet.add_parser("compare", help="per host × subscriber: a time range before and after")
+    c = fleet.add_parser(
+        "compare",
+        help="per host × subscriber: a time range before and after",
+        epilog=f"Times T1…T4: {TIME_FORMS}. Each range is T1..T2 with T1 before T2.",
+    )
     _common(c)
-    c.add_argument("--before", required=True, type=parse_range, metavar="T1..T2")
-    c.add_argument("--after", required=True, type=parse_range, metavar="T3..T4")
+    c.add_argument(
+        "--before", required=True, type=parse_range, metavar="T1..T2",
+        help="the range before, from T1 up to T2 (see Times below)",
+    )  # fmt: skip
+    c.add_argument(
+        "--after", required=True, type=parse_range, metavar="T3..T4", help="the range after"
+    )
     c.add_argument("--out", metavar="FILE.parquet", help="write one row per pair to Parquet")
-    c.set_defaults(run=run_compare)
+    c.set_defaults(run=guarded("compare", run_compare))
 
     w = fleet.add_parser(
         "prepare-spark",
@@ -107,7 +113,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "3 s sooner. Made once per Java runtime and Spark version.",
     )
     w.add_argument("--force", action="store_true", help="make it again even if one is ready")
-    w.set_defaults(run=run_prepare_spark)
+    w.set_defaults(run=guarded("prepare-spark", run_prepare_spark))
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -115,30 +121,46 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=ENGINES, default="duckdb")
     p.add_argument("--spark-master", metavar="URL", help="Spark master URL (default local[*])")
     p.add_argument("--bucket", type=_bucket, default=60, metavar="SECONDS", help="bucket size (60)")
-    p.add_argument("--hosts", metavar="GLOB", help="only hosts whose name matches, e.g. 'web-*'")
+    p.add_argument(
+        "--hosts", action="append", metavar="GLOB",
+        help="only hosts whose name matches this shell pattern, e.g. 'web-*' (case-sensitive; "
+        "repeat for several: a host matching any of them)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
+def _no_command(args: argparse.Namespace) -> int:
+    return _fail(
+        "",
+        f"give a command: {', '.join(COMMANDS)} "
+        "(osquery-inspector fleet COMMAND --help tells more)",
+    )
+
+
 def _fail(command: str, message: str) -> int:
-    print(f"osquery-inspector fleet {command}: {message}", file=sys.stderr)
+    prog = f"osquery-inspector fleet {command}".rstrip()
+    print(f"{prog}: {message}", file=sys.stderr)
     return 2
+
+
+def _warn(command: str, message: str) -> None:
+    print(f"osquery-inspector fleet {command}: {message}", file=sys.stderr)
 
 
 def _progress(args: argparse.Namespace) -> Progress | None:
     return None if args.quiet or not sys.stderr.isatty() else Progress(stderr_progress)
 
 
-def writable(path: str) -> str | None:
-    """Why an output file cannot be written there, or None."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        return f"{path} is a folder"
-    if not os.path.isdir(folder):
-        return f"no such folder: {folder}"
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        return f"cannot write {path} (permission denied)"
-    return None
+def _hosts(command: str, args: argparse.Namespace) -> tuple[str, ...] | None:
+    """The ``--hosts`` patterns; a warning on stderr for each that matches no host."""
+    from inspector.fleet.scan import dataset_hosts
+
+    patterns = host_patterns(args.hosts)
+    if patterns and "://" not in args.dataset:
+        for warning in unmatched_hosts_warnings(patterns, dataset_hosts(args.dataset)):
+            _warn(command, warning)
+    return patterns
 
 
 def _check_dataset(command: str, dataset: str) -> int | None:
@@ -150,38 +172,73 @@ def _check_dataset(command: str, dataset: str) -> int | None:
 
 
 def write_table(table: pa.Table, path: str, metadata: dict[str, Any]) -> None:
-    """A Parquet file with the run's provenance, written under a temporary name first."""
+    """A Parquet file with the run's provenance, written under a temporary name first (removed
+    if the write fails)."""
     meta = dict(table.schema.metadata or {})
     meta[METADATA_KEY] = json.dumps(metadata, default=json_default).encode()
     tmp = path + ".tmp"
-    pq.write_table(table.replace_schema_metadata(meta), tmp)
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table.replace_schema_metadata(meta), tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_output(
+    command: str, option: str, table: pa.Table, path: str, args: argparse.Namespace
+) -> int | None:
+    """Write an output file; on failure (the disk filled since the check, …) the exit status."""
+    try:
+        write_table(table, path, _provenance(args))
+    except OSError as exc:
+        return _fail(command, f"{option}: {write_error(path, exc)}")
+    return None
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    """``fleet ingest``: what is new under the sources into the dataset ``--to``."""
     from inspector.fleet.ingest import ingest
     from inspector.fleet.spark_ingest import spark_runner
     from inspector.model import LoadOptions
 
-    if os.path.exists(args.to) and not os.path.isdir(args.to):
-        return _fail("ingest", f"{args.to} is a file, not a dataset folder")
-    parent = os.path.dirname(os.path.abspath(args.to))
-    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
-        return _fail(
-            "ingest", f"cannot write the dataset {args.to} (no such folder or no permission)"
-        )
+    if problem := dataset_folder_problem(args.to):
+        return _fail("ingest", problem)
+    missing = [s for s in args.sources if not os.path.lexists(s)]
+    if len(missing) == len(args.sources):
+        listed = ", ".join(missing)
+        return _fail("ingest", f"no such file or folder: {listed} (the dataset was not touched)")
     runner = None
     if args.engine == "spark":
         try:
             runner = spark_runner(args.spark_master or "local[*]")
         except RuntimeError as exc:
             return _fail("ingest", str(exc))
+    new_dataset = not os.path.lexists(args.to)
     result = ingest(
         args.sources, args.to, args.engine, LoadOptions(tz=args.tz, year=args.year),
         _progress(args), runner,
     )  # fmt: skip
     rows = result.manifest.to_pylist()
-    document = {
+    if args.json:
+        json.dump(ingest_document(args, result), sys.stdout, indent=2, default=json_default)
+        print()
+    else:
+        print(ingest_text(args.to, result))
+    for path, reason in result.problems:
+        _warn("ingest", f"warning: {path}: {reason}; not ingested")
+    if not rows and not result.skipped_known:
+        if new_dataset:
+            remove_empty_dataset(args.to)
+        return _fail("ingest", "no readable input")
+    return 0
+
+
+def ingest_document(args: argparse.Namespace, result: IngestResult) -> dict[str, Any]:
+    """``fleet ingest --json``'s document."""
+    rows = result.manifest.to_pylist()
+    return {
         "dataset": args.to,
         "ingest": result.ingest,
         "engine": args.engine,
@@ -193,36 +250,49 @@ def run_ingest(args: argparse.Namespace) -> int:
         "problems": [{"path": p, "reason": r} for p, r in result.problems],
         "sources": rows,
     }
-    if args.json:
-        json.dump(document, sys.stdout, indent=2, default=json_default)
-        print()
-    else:
-        loaded = sum(1 for r in rows if r["status"] == "loaded")
-        print(
-            f"{args.to}: {len(rows):,} new files ({loaded:,} loaded), {result.lines:,} lines, "
-            f"{result.rejected:,} rejected; {result.skipped_known:,} already in the dataset"
-        )
-        for r in rows:
-            if r["status"] != "loaded" or r["lines_rejected"]:
-                why = r["reason"] or f"{r['lines_rejected']} lines rejected"
-                print(f"  {r['path']}: {r['status']}: {why}")
-        for path in result.changed:
-            print(f"  {path}: changed since it was ingested; not read again (see README: Fleet)")
-        for path, reason in result.problems:
-            print(f"  {path}: {reason}")
-    if not rows and not result.skipped_known:
-        return _fail("ingest", "no readable input")
-    return 0
+
+
+def ingest_text(dataset: str, result: IngestResult) -> str:
+    """A human reading of an ingest run (its problems are warnings on stderr)."""
+    rows = result.manifest.to_pylist()
+    loaded = sum(1 for r in rows if r["status"] == "loaded")
+    out = [
+        f"{dataset}: {plural(len(rows), 'new file')} ({loaded:,} loaded), "
+        f"{plural(result.lines, 'line')}, {result.rejected:,} rejected; "
+        f"{result.skipped_known:,} already in the dataset"
+    ]
+    for r in rows:
+        if r["status"] != "loaded" or r["lines_rejected"]:
+            why = r["reason"] or f"{plural(r['lines_rejected'], 'line')} rejected"
+            out.append(f"  {r['path']}: {r['status']}: {why}")
+    for path in result.changed:
+        out.append(f"  {path}: changed since it was ingested; not read again (see README: Fleet)")
+    return "\n".join(out)
+
+
+def remove_empty_dataset(dataset: str) -> None:
+    """Undo the making of a dataset that received nothing: its ``dataset.json`` and its empty
+    folders go (a file of any other name stays, and so do the folders holding it)."""
+    marker = os.path.join(dataset, "dataset.json")
+    with contextlib.suppress(OSError):
+        os.unlink(marker)
+    for root, _, _ in sorted(os.walk(dataset), key=lambda w: -len(w[0])):
+        with contextlib.suppress(OSError):
+            os.rmdir(root)  # only an empty folder goes
 
 
 def run_scan(args: argparse.Namespace) -> int:
+    """``fleet scan``: the findings of every host of a dataset (in scope)."""
     from inspector.fleet.scan import fleet_scan, scope_of
 
     if (code := _check_dataset("scan", args.dataset)) is not None:
         return code
-    if args.findings and (why := writable(args.findings)):
-        return _fail("scan", why)
-    scope = scope_of(args.dataset, args.hosts, args.since, args.until)
+    if problem := output_file_problem("--findings", args.findings):
+        return _fail("scan", problem)
+    if problem := range_problem(args.since, args.until):
+        return _fail("scan", problem)
+    patterns = _hosts("scan", args)
+    scope = scope_of(args.dataset, patterns, args.since, args.until)
     try:
         result = fleet_scan(
             args.dataset, args.engine, BurstOptions(bucket_seconds=args.bucket), scope,
@@ -231,8 +301,11 @@ def run_scan(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         return _fail("scan", str(exc))
     findings = result.findings
-    if args.findings:
-        write_table(findings, args.findings, _provenance(args))
+    if (
+        args.findings
+        and (code := _write_output("scan", "--findings", findings, args.findings, args)) is not None
+    ):
+        return code
     if args.json:
         document = {
             "engine": result.engine,
@@ -260,15 +333,15 @@ def scan_text(result: FleetScan) -> str:
     findings = result.findings.to_pylist()
     dup = [h for h in hosts if h["findings"]]
     out = [
-        f"{len(hosts):,} hosts, {sum(h['records'] for h in hosts):,} records "
-        f"({result.engine}); {len(findings):,} findings on {len(dup):,} hosts"
+        f"{plural(len(hosts), 'host')}, {plural(sum(h['records'] for h in hosts), 'record')} "
+        f"({result.engine}); {plural(len(findings), 'finding')} on {plural(len(dup), 'host')}"
     ]
     for f in findings[:20]:
         what = f["subscriber"] or f["query"] or "?"
         if f["source"] == "osquery_db":
             what += " (osquery.db)"
         factor = f" ×{f['duplicate_factor']:.2f}" if f["duplicate_factor"] is not None else ""
-        extra = f", {f['extra_rows']:,} extra rows" if f["extra_rows"] is not None else ""
+        extra = f", {plural(f['extra_rows'], 'extra row')}" if f["extra_rows"] is not None else ""
         cause = f" after {f['marker']}" if f["marker"] else ""
         out.append(
             f"  {f['host']}: {f['kind']} in {what}{factor}{extra} from {json_default(f['start'])}{cause}"
@@ -279,22 +352,29 @@ def scan_text(result: FleetScan) -> str:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    """``fleet compare``: two time ranges of a dataset, per host × subscriber."""
     from inspector.fleet.compare import compare_text, fleet_compare
 
     if (code := _check_dataset("compare", args.dataset)) is not None:
         return code
-    if args.out and (why := writable(args.out)):
-        return _fail("compare", why)
+    if problem := output_file_problem("--out", args.out):
+        return _fail("compare", problem)
+    patterns = _hosts("compare", args)
     try:
         result = fleet_compare(
             args.dataset, args.before, args.after, args.engine,
-            BurstOptions(bucket_seconds=args.bucket), args.hosts, args.spark_master,
+            BurstOptions(bucket_seconds=args.bucket), patterns, args.spark_master,
             _progress(args),
         )  # fmt: skip
     except (RuntimeError, ValueError) as exc:
+        if isinstance(exc, pa.ArrowException):  # a dataset file Arrow cannot read: see guarded
+            raise
         return _fail("compare", str(exc))
-    if args.out:
-        write_table(result.pairs, args.out, _provenance(args))
+    if (
+        args.out
+        and (code := _write_output("compare", "--out", result.pairs, args.out, args)) is not None
+    ):
+        return code
     if args.json:
         json.dump(result.to_json(), sys.stdout, indent=2, default=json_default)
         print()
@@ -304,6 +384,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def run_prepare_spark(args: argparse.Namespace) -> int:
+    """``fleet prepare-spark``: the class archive local Spark sessions start from."""
     from inspector.fleet import class_archive
 
     if not args.force and (ready := class_archive.ready_archive()):

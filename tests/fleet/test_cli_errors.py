@@ -1,0 +1,320 @@
+"""The fleet command line's refusals and failures: exit status 2 (never 1, which means findings),
+a message naming the option and value or the file, outputs checked before any work, and the
+traceback of an unexpected failure in the app's log file."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from inspector.cli.main import main
+
+ENTRY = "import sys; from ui.entry import main; sys.exit(main(sys.argv[1:]))"
+
+
+def cli(*args: str, state: str | None = None) -> subprocess.CompletedProcess:
+    """The console script's entry in a child process (its log file under ``state``)."""
+    env = dict(os.environ)
+    if state is not None:
+        env["XDG_STATE_HOME"] = state
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, "fleet", *args],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+
+
+def fleet(*args: str) -> int:
+    """``osquery-inspector fleet ARGS`` in this process; argparse's refusals are exit status 2."""
+    try:
+        return main(["fleet", *args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if a scan, a comparison or an ingest starts."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the work started before the options were checked")
+
+    import inspector.fleet.compare
+    import inspector.fleet.ingest
+    import inspector.fleet.scan
+
+    monkeypatch.setattr(inspector.fleet.scan, "fleet_scan", refuse)
+    monkeypatch.setattr(inspector.fleet.compare, "fleet_compare", refuse)
+    monkeypatch.setattr(inspector.fleet.ingest, "ingest", refuse)
+
+
+# --- times -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("inf", "not a time"),
+        ("-inf", "not a time"),
+        ("nan", "not a time"),
+        ("1e400", "not a time"),
+        ("99999999999999", "outside the times"),  # ms or µs given for seconds
+        ("0001-01-01", "outside the times"),
+        ("-5", "outside the times"),
+        ("yesterday-ish", "not a time"),
+    ],
+)
+@pytest.mark.parametrize("option", ["--since", "--until"])
+def test_a_bad_time_names_the_option_and_the_value(
+    fleet_dataset, no_work, capsys, option, value, words
+):
+    assert fleet("scan", fleet_dataset, f"{option}={value}") == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}" in err and repr(value) in err and words in err
+    assert "Traceback" not in err and "unexpected error" not in err
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("2017-12-07..inf", "not a time: 'inf'"),
+        ("nan..2017-12-07", "not a time: 'nan'"),
+        ("2017-12-07..99999999999999", "outside the times"),
+        ("2018-01-01..2017-01-01", "ends before it begins"),
+        ("2018-01-01..2018-01-01", "is empty"),
+        ("2018-01-01", "not a range"),
+    ],
+)
+@pytest.mark.parametrize("option", ["--before", "--after"])
+def test_a_bad_compare_range_names_the_option_and_the_value(
+    fleet_dataset, no_work, capsys, option, value, words
+):
+    other = "--after" if option == "--before" else "--before"
+    assert fleet("compare", fleet_dataset, f"{option}={value}", other, "1..2") == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}" in err and words in err
+    assert "Traceback" not in err
+
+
+def test_the_latest_and_earliest_times_are_accepted(fleet_dataset, capsys):
+    assert fleet("scan", fleet_dataset, "--since", "0", "--until", "9999-12-31", "-q") == 0
+    assert capsys.readouterr().out.startswith("4 hosts, ")
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [("2018-01-01", "2017-01-01"), ("2026-11-02T00:30Z", "2026-11-02T00:30:00+00:00")],
+)
+def test_since_not_before_until_exits_2(fleet_dataset, no_work, capsys, since, until):
+    assert fleet("scan", fleet_dataset, "--since", since, "--until", until) == 2
+    captured = capsys.readouterr()
+    assert "--since" in captured.err and "is not before --until" in captured.err
+    assert captured.out == ""
+
+
+def test_the_help_says_which_times_it_takes(capsys):
+    for command in ("scan", "compare"):
+        assert fleet(command, "--help") == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert "ISO 8601" in out and "seconds since 1970" in out and "UTC unless" in out
+
+
+# --- outputs, checked before any work --------------------------------------------------------
+
+
+def unwritable_targets(tmp_path) -> list[tuple[str, str]]:
+    """(path, words of the reason) of outputs that cannot be written, whoever runs the tests."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    targets = [
+        (str(tmp_path / "missing" / "x.parquet"), "does not exist"),
+        (str(a_file / "x.parquet"), "Not a directory"),
+        (str(tmp_path), "is a folder"),
+    ]
+    if os.path.isdir("/proc/self"):  # no file can be made in /proc, not even by root
+        targets.append(("/proc/x.parquet", "cannot write into /proc"))
+    return targets
+
+
+def test_unwritable_findings_and_out_exit_2_before_any_work(
+    fleet_dataset, no_work, tmp_path, capsys
+):
+    for target, words in unwritable_targets(tmp_path):
+        assert fleet("scan", fleet_dataset, "--findings", target) == 2, target
+        err = capsys.readouterr().err
+        assert "--findings" in err and words in err, err
+        code = fleet(
+            "compare", fleet_dataset, "--before", "1..2", "--after", "3..4", "--out", target
+        )
+        assert code == 2, target
+        err = capsys.readouterr().err
+        assert "--out" in err and words in err, err
+    assert not glob.glob(str(tmp_path / "**" / "*.tmp"), recursive=True)
+
+
+def test_an_unmakeable_dataset_exits_2_before_any_work(demo_fleet, no_work, tmp_path, capsys):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    targets = [
+        (str(a_file), "is a file"),
+        (str(a_file / "ds"), "is not a folder"),
+        (str(tmp_path / "missing" / "ds"), "does not exist"),
+    ]
+    if os.path.isdir("/proc/self"):
+        targets.append(("/proc/ds", "cannot write the dataset /proc/ds"))
+    for target, words in targets:
+        assert fleet("ingest", demo_fleet[0], "--to", target) == 2, target
+        err = capsys.readouterr().err
+        assert "--to" in err and words in err, err
+    assert not os.path.exists("/proc/ds")
+
+
+def test_a_failed_write_after_the_check_exits_2_and_leaves_no_file(
+    fleet_dataset, tmp_path, monkeypatch, capsys
+):
+    import inspector.cli.fleet as cli_fleet
+
+    def full_disk(table, where, *args, **kwargs):
+        with open(where, "wb") as f:
+            f.write(b"PAR1")
+        raise OSError(28, "No space left on device", where)
+
+    monkeypatch.setattr(cli_fleet.pq, "write_table", full_disk)
+    out = tmp_path / "f.parquet"
+    assert fleet("scan", fleet_dataset, "--findings", str(out), "--fail-on-findings", "-q") == 2
+    err = capsys.readouterr().err
+    assert "--findings" in err and "the disk is full" in err
+    assert os.listdir(tmp_path) == []
+
+
+# --- failures while working ------------------------------------------------------------------
+
+
+@pytest.fixture
+def corrupt_dataset(fleet_dataset, tmp_path) -> tuple[str, str]:
+    """A copy of the dataset with one records part cut short; (dataset, that part)."""
+    copy = str(tmp_path / "ds")
+    shutil.copytree(fleet_dataset, copy)
+    part = sorted(glob.glob(os.path.join(copy, "records", "*", "*.parquet")))[0]
+    with open(part, "r+b") as f:
+        f.truncate(100)
+    return copy, part
+
+
+def test_a_truncated_dataset_part_is_named_and_exits_2(corrupt_dataset, tmp_path):
+    dataset, part = corrupt_dataset
+    state = str(tmp_path / "state")
+    runs = [
+        ("scan", dataset, "--fail-on-findings"),
+        ("compare", dataset, "--before", "2026-11-02T00:00Z..2026-11-02T00:14Z",
+         "--after", "2026-11-02T00:32Z..2026-11-02T00:44Z"),
+    ]  # fmt: skip
+    for args in runs:
+        done = cli(*args, state=state)
+        assert done.returncode == 2, done.stderr
+        assert part in done.stderr and "truncated or corrupt" in done.stderr, done.stderr
+        assert "LINE 1" not in done.stderr and "Traceback" not in done.stderr
+        assert "log folder" in done.stderr
+    (log,) = glob.glob(os.path.join(state, "osquery-inspector", "logs", "osquery-inspector.log"))
+    with open(log, encoding="utf-8") as f:
+        text = f.read()
+    assert "fleet scan failed" in text and "fleet compare failed" in text
+    assert text.count("Traceback (most recent call last)") >= 2
+
+
+def test_any_unexpected_failure_exits_2_with_the_traceback_logged(
+    fleet_dataset, monkeypatch, capsys, caplog
+):
+    import inspector.fleet.scan
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(inspector.fleet.scan, "fleet_scan", broken)
+    with caplog.at_level(logging.ERROR, logger="inspector.cli"):
+        assert fleet("scan", fleet_dataset, "--fail-on-findings") == 2
+    err = capsys.readouterr().err
+    assert "osquery-inspector fleet scan: unexpected error (KeyError: 'a bug')" in err
+    assert "log folder" in err
+    (record,) = [r for r in caplog.records if r.name == "inspector.cli"]
+    assert record.exc_info is not None and record.exc_info[0] is KeyError
+
+
+# --- hosts -----------------------------------------------------------------------------------
+
+
+def test_a_hosts_pattern_matching_no_host_is_warned_about(fleet_dataset, capsys):
+    assert fleet("scan", fleet_dataset, "--hosts", "db-*", "--fail-on-findings", "-q") == 0
+    captured = capsys.readouterr()
+    assert "warning: --hosts 'db-*' matches none of the dataset's 4 hosts" in captured.err
+    assert "mac-000" in captured.err
+    assert captured.out.startswith("0 hosts, 0 records")
+
+
+def test_repeated_hosts_patterns_are_a_union(fleet_dataset, capsys):
+    import json
+
+    assert fleet("scan", fleet_dataset, "--hosts", "mac-*", "--hosts", "web-003", "--json") == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert [h["host"] for h in doc["hosts"]] == ["mac-000", "mac-001", "web-003"]
+    assert "warning" not in captured.err
+    # one of several patterns matching nothing is still said
+    assert fleet("scan", fleet_dataset, "--hosts", "mac-*", "--hosts", "Mac-*", "-q") == 0
+    captured = capsys.readouterr()
+    assert "'Mac-*' matches none" in captured.err and "'mac-*'" not in captured.err
+    assert captured.out.startswith("2 hosts, ")
+
+
+def test_compare_takes_several_hosts_patterns_and_warns_too(fleet_dataset, capsys):
+    import json
+
+    args = ["--before", "2026-11-02T00:00Z..2026-11-02T00:14Z",
+            "--after", "2026-11-02T00:32Z..2026-11-02T00:44Z", "--json"]  # fmt: skip
+    assert fleet("compare", fleet_dataset, "--hosts", "mac-000", "--hosts", "web-*", *args) == 0
+    captured = capsys.readouterr()
+    hosts = {p["host"] for p in json.loads(captured.out)["pairs"]}
+    assert hosts == {"mac-000", "web-002", "web-003"}
+    assert fleet("compare", fleet_dataset, "--hosts", "nomatch", *args) == 0
+    assert "--hosts 'nomatch' matches none" in capsys.readouterr().err
+
+
+# --- ingest ----------------------------------------------------------------------------------
+
+
+def test_ingest_of_only_missing_sources_makes_no_dataset(tmp_path, capsys):
+    dataset = tmp_path / "ds_x"
+    assert (
+        fleet("ingest", str(tmp_path / "nope"), str(tmp_path / "nope2"), "--to", str(dataset)) == 2
+    )
+    err = capsys.readouterr().err
+    assert "no such file or folder" in err and "nope2" in err
+    assert not dataset.exists()
+
+
+def test_ingest_of_unreadable_sources_leaves_no_new_dataset(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    dataset = tmp_path / "ds_y"
+    assert fleet("ingest", str(empty), "--to", str(dataset), "-q") == 2
+    assert "no readable input" in capsys.readouterr().err
+    assert not dataset.exists()
+
+
+def test_a_missing_source_among_others_is_a_warning_and_the_rest_loads(
+    demo_fleet, tmp_path, capsys
+):
+    """As ``scan good nope``: the missing input is said (on stderr, here) and the rest loads;
+    exit status 0 — 2 is for no readable input at all (docs/product.md)."""
+    dataset = str(tmp_path / "ds")
+    missing = str(tmp_path / "nope")
+    assert fleet("ingest", demo_fleet[0], missing, "--to", dataset, "-q") == 0
+    captured = capsys.readouterr()
+    assert f"warning: {missing}: no such file or directory; not ingested" in captured.err
+    assert missing not in captured.out
+    assert glob.glob(os.path.join(dataset, "records", "*", "*.parquet"))

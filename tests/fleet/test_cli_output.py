@@ -1,0 +1,132 @@
+"""What the fleet command line prints: the same bytes on every run (a total order of fleet
+compare's pairs), singular words for one, a friendly word when no fleet command is given."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import shutil
+
+import pyarrow as pa
+
+from inspector.analysis.compare import COMPARISON
+from inspector.analysis.findings import FINDINGS
+from inspector.cli.fleet import scan_text
+from inspector.cli.main import main
+from inspector.fleet.compare import FleetComparison, compare_text, fleet_compare, in_total_order
+from inspector.fleet.scan import HOST_SUMMARY, FleetScan
+
+BEFORE = "2026-11-02T00:00Z..2026-11-02T00:14Z"
+AFTER = "2026-11-02T00:32Z..2026-11-02T00:44Z"
+
+
+def fleet(*args: str) -> int:
+    try:
+        return main(["fleet", *args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def pair(host: str | None, **values) -> dict:
+    row = dict.fromkeys(COMPARISON.names)
+    row.update(host=host, publisher="openbsm", subscriber="process_events", change="same",
+               source="results_log", rows_before=10, rows_after=10)  # fmt: skip
+    row.update(values)
+    return row
+
+
+def test_pairs_that_tie_on_compares_order_are_ordered_by_host_and_the_rest():
+    rows = [
+        pair("web-1"), pair("mac-1"), pair(None), pair("mac-0"),
+        pair("mac-0", source="osquery_db"), pair("mac-0", rows_after=11),
+        pair("mac-0", rate_after=float("nan")), pair("mac-0", rate_after=2.0),
+        pair("zz", change="appeared", subscriber="file_events"),
+        pair("aa", change="duplication", extra_rows_after=5),
+        pair("bb", change="duplication", extra_rows_after=50),
+        pair("cc", subscriber=None, query="pack_x"),
+    ]  # fmt: skip
+    expected = None
+    for seed in range(20):
+        shuffled = rows[:]
+        random.Random(seed).shuffle(shuffled)
+        ordered = in_total_order(pa.Table.from_pylist(shuffled, schema=COMPARISON)).to_pylist()
+        got = json.dumps(ordered, default=str)
+        expected = expected or got
+        assert got == expected
+    hosts = [(r["change"], r["host"]) for r in json.loads(expected)]
+    # compare's own order first: change, subscriber (or query), the larger extra-rows change
+    assert hosts[:3] == [("appeared", "zz"), ("duplication", "bb"), ("duplication", "aa")]
+    # then the tie-breakers: host (none last), publisher, source, then every other column
+    # (a query's lane, pack_x, sorts among the subscribers by its name)
+    assert [h for _, h in hosts[3:]] == [
+        "cc", "mac-0", "mac-0", "mac-0", "mac-0", "mac-0", "mac-1", "web-1", None,
+    ]  # fmt: skip
+
+
+def test_fleet_compare_gives_its_pairs_in_that_order(fleet_dataset):
+    to_us = [int(dt.datetime(2026, 11, 2, 0, m, tzinfo=dt.UTC).timestamp() * 1e6) for m in
+             (0, 14, 32, 44)]  # fmt: skip
+    result = fleet_compare(fleet_dataset, (to_us[0], to_us[1]), (to_us[2], to_us[3]))
+    assert result.pairs.num_rows > 4
+    assert result.pairs.equals(in_total_order(result.pairs))
+    shuffled = result.pairs.take(list(reversed(range(result.pairs.num_rows))))
+    assert in_total_order(shuffled).equals(result.pairs)
+
+
+def test_fleet_compare_json_is_the_same_bytes_on_every_run(fleet_dataset, capsys):
+    outputs = set()
+    for _ in range(4):
+        assert fleet("compare", fleet_dataset, "--before", BEFORE, "--after", AFTER, "--json") == 0
+        outputs.add(capsys.readouterr().out)
+    assert len(outputs) == 1
+
+
+def finding(extra_rows: int) -> dict:
+    row = dict.fromkeys(FINDINGS.names)
+    row.update(kind="rebaseline", host="h1", query="pack_q", source="results_log",
+               start=dt.datetime(2026, 11, 2, tzinfo=dt.UTC), extra_rows=extra_rows)  # fmt: skip
+    return row
+
+
+def test_one_is_said_in_the_singular():
+    hosts = pa.Table.from_pylist([{"host": "h1", "records": 1, "findings": 1}], HOST_SUMMARY)
+    findings = pa.Table.from_pylist([finding(1)], schema=FINDINGS)
+    text = scan_text(FleetScan("duckdb", findings, hosts, pa.table({}), pa.table({}), 60))
+    assert text.startswith("1 host, 1 record (duckdb); 1 finding on 1 host\n")
+    assert ", 1 extra row from" in text
+    findings = pa.Table.from_pylist([finding(11), finding(2)], schema=FINDINGS)
+    text = scan_text(FleetScan("duckdb", findings, hosts, pa.table({}), pa.table({}), 60))
+    assert text.startswith("1 host, 1 record (duckdb); 2 findings on 1 host\n")
+    assert ", 11 extra rows from" in text
+
+
+def test_compare_text_says_1_host():
+    rollup = pa.Table.from_pylist(
+        [{"publisher": "openbsm", "subscriber": "process_events", "source": "results_log",
+          "hosts": 1, "started": 1, "stopped": 0, "unchanged": 0, "appeared": 0, "vanished": 0,
+          "started_hosts": ["h1"], "stopped_hosts": []}],
+    )  # fmt: skip
+    result = FleetComparison("duckdb", (0, 60_000_000), (60_000_000, 120_000_000), 60,
+                             COMPARISON.empty_table(), rollup)  # fmt: skip
+    assert "  process_events: 1 host — started duplicating 1" in compare_text(result)
+
+
+def test_ingest_text_says_1_new_file(demo_fleet, tmp_path, capsys):
+    folder = tmp_path / "host"
+    folder.mkdir()
+    log = next(
+        os.path.join(demo_fleet[0], f) for f in sorted(os.listdir(demo_fleet[0])) if "results" in f
+    )
+    shutil.copyfile(log, folder / "osqueryd.results.log")
+    assert fleet("ingest", str(folder), "--to", str(tmp_path / "ds"), "-q") == 0
+    out = capsys.readouterr().out
+    assert ": 1 new file (1 loaded), " in out
+
+
+def test_no_fleet_command_lists_the_commands(capsys):
+    assert fleet() == 2
+    err = capsys.readouterr().err
+    assert "fleet_command" not in err
+    assert "ingest, scan, compare, prepare-spark" in err
