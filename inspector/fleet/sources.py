@@ -17,6 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from inspector.files.real_paths import RealPaths
 from inspector.loading.inputs import collect_inputs
 
 _DATE_PATH = re.compile(r"(^|/)\d{4}/\d{2}/\d{2}(/|$)")
@@ -71,11 +72,12 @@ class _Seen:
         self.out = out
         self.paths: set[str] = set()
         self.inodes: dict[tuple[int, int], str] = {}
+        self.real_path = RealPaths()
 
     def first(self, path: str) -> str | None:
         """``path`` resolved when it is new, else None (the repeat is noted)."""
         reached = os.path.abspath(path)
-        real = os.path.realpath(reached)
+        real = self.real_path(reached)
         earlier = real if real in self.paths else None
         if earlier is None:
             try:

@@ -14,6 +14,7 @@ import re
 import stat
 from dataclasses import dataclass
 
+from inspector.files.real_paths import RealPaths
 from inspector.readers.rocksdb_db import looks_like_rocksdb
 
 _ROTATED = re.compile(r"^(?P<base>.+?)\.(?P<n>\d{1,4})(?P<ext>\.(?:zst|gz|zstd|bz2))?$")
@@ -158,9 +159,10 @@ def _dedupe(paths: list[str]) -> list[InputFile]:
     """One entry per real file; a link is marked as the duplicate of its target."""
     by_real: dict[str, InputFile] = {}
     entries: list[InputFile] = []
+    real_path = RealPaths()
     # Real files first, so that the target (which carries the glog stamp) keeps its own name.
     for path in sorted(paths, key=lambda p: (os.path.islink(p), order_key(p))):
-        real = os.path.realpath(path)
+        real = real_path(path)
         if real in by_real:
             entries.append(InputFile(path, real, by_real[real].path))
             continue
