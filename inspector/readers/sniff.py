@@ -15,8 +15,9 @@ HEAD_BYTES = 65536
 BLANK_BYTES = b"\x00\t\n\r "  # skipped before the head: NUL runs and blank lines, any length
 STEP = 1 << 20
 MAX_SNIFF_LINES = 200
+# How a line osquery wrote starts: a result or status record, or a TLS logger's envelope.
 RECORD_START = re.compile(
-    r'^\s*\{\s*"(snapshot|diffResults|name|action|hostIdentifier|columns)"\s*:'
+    r'^\s*\{\s*"(snapshot|diffResults|name|action|hostIdentifier|columns|node_key|log_type)"\s*:'
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from inspector.loading.pipeline import load
 from inspector.readers.json_lines.reader import read_json_lines
@@ -172,3 +173,32 @@ def test_large_file_is_read_in_chunks_with_exact_line_numbers(tmp_path) -> None:
     assert result.bad.lines == [1235]
     lines_seen = result.records.column("line").to_pylist()
     assert lines_seen == [i + 1 for i in range(3000) if i != 1234]
+
+
+def test_a_tls_envelope_longer_than_the_sniffed_head_is_read(tmp_path) -> None:
+    """A TLS logger posts many records in one envelope: a line of hundreds of KB, longer than
+    the head a file is recognised by, must not make the file 'text in no osquery format'."""
+    rows = [json.loads(event_line("q", {"n": str(i), "pad": "x" * 200})) for i in range(1000)]
+    envelope = {"node_key": "k", "log_type": "result", "data": rows}
+    path = write(tmp_path, "tls.log", [json.dumps(envelope)])
+    assert os.path.getsize(path) > 65536
+    ws = load([path])
+    (source,) = ws.sources
+    assert (source.status, source.kind) == ("loaded", "tls_log")
+    assert ws.records.num_rows == 1000
+
+
+def test_a_file_of_torn_records_is_a_log_with_its_lines_rejected(tmp_path) -> None:
+    """Every line cut short (a crash mid-write, an envelope around a damaged record): the file
+    is still a results log, each line rejected with its reason, not skipped as foreign text."""
+    whole = event_line("q", {"a": "1"})
+    envelope = json.dumps({"node_key": "k", "log_type": "result", "data": [json.loads(whole)]})
+    torn = [whole[: len(whole) // 2], whole[: len(whole) // 3], envelope[:-30]]
+    ws = load([write(tmp_path, "torn.log", torn)])
+    (source,) = ws.sources
+    assert source.status == "loaded"
+    assert (source.lines_read, source.lines_rejected, source.lines_loaded) == (3, 3, 0)
+    assert sorted(ws.bad_lines.column("line").to_pylist()) == [1, 2, 3]
+    prose = write(tmp_path, "notes.txt", ["{ not osquery", "{ at all"])
+    (skipped,) = load([prose]).sources
+    assert skipped.status == "skipped" and "no osquery format" in (skipped.reason or "")
