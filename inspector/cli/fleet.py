@@ -28,7 +28,7 @@ from inspector.cli.fleet_options import (
 )
 from inspector.cli.options import add_time_options
 from inspector.cli.progress_line import stderr_progress
-from inspector.cli.summary import json_default
+from inspector.cli.summary import json_default, status_clock_line
 from inspector.export import METADATA_KEY
 from inspector.output_paths import write_error
 from inspector.progress import Progress
@@ -216,10 +216,13 @@ def run_ingest(args: argparse.Namespace) -> int:
         except RuntimeError as exc:
             return _fail("ingest", str(exc))
     new_dataset = not os.path.lexists(args.to)
-    result = ingest(
-        args.sources, args.to, args.engine, LoadOptions(tz=args.tz, year=args.year),
-        _progress(args), runner,
-    )  # fmt: skip
+    try:
+        result = ingest(
+            args.sources, args.to, args.engine, LoadOptions(tz=args.tz, year=args.year),
+            _progress(args), runner,
+        )  # fmt: skip
+    except ValueError as exc:  # a dataset inside an input, of another format, …
+        return _fail("ingest", str(exc))
     rows = result.manifest.to_pylist()
     if args.json:
         json.dump(ingest_document(args, result), sys.stdout, indent=2, default=json_default)
@@ -228,6 +231,11 @@ def run_ingest(args: argparse.Namespace) -> int:
         print(ingest_text(args.to, result))
     for path, reason in result.problems:
         _warn("ingest", f"warning: {path}: {reason}; not ingested")
+    for clock in result.clocks.to_pylist():
+        if clock["basis"] == "assumed":
+            _warn("ingest", f"warning: {status_clock_line(clock)}")
+    for change in result.clock_changes:
+        _warn("ingest", f"warning: {change}")
     if not rows and not result.skipped_known:
         if new_dataset:
             remove_empty_dataset(args.to)
@@ -247,7 +255,10 @@ def ingest_document(args: argparse.Namespace, result: IngestResult) -> dict[str,
         "lines_rejected": result.rejected,
         "already_ingested": result.skipped_known,
         "changed": result.changed,
+        "repeated": [{"path": p, "read_as": r} for p, r in result.repeated],
         "problems": [{"path": p, "reason": r} for p, r in result.problems],
+        "status_clocks": result.clocks.to_pylist(),
+        "clock_changes": result.clock_changes,
         "sources": rows,
     }
 
@@ -265,6 +276,15 @@ def ingest_text(dataset: str, result: IngestResult) -> str:
         if r["status"] != "loaded" or r["lines_rejected"]:
             why = r["reason"] or f"{plural(r['lines_rejected'], 'line')} rejected"
             out.append(f"  {r['path']}: {r['status']}: {why}")
+        if r["notes"]:  # a truncated object, NUL remnants, envelope items skipped …
+            out.append(f"  {r['path']}: note: {r['notes']}")
+    if result.repeated:
+        first, read_as = result.repeated[0]
+        example = f"{first} given again" if first == read_as else f"{first} is {read_as}"
+        out.append(
+            f"  {plural(len(result.repeated), 'file')} reached more than once (the same path "
+            f"given again, a link, a folder inside another) read once; e.g. {example}"
+        )
     for path in result.changed:
         out.append(f"  {path}: changed since it was ingested; not read again (see README: Fleet)")
     return "\n".join(out)

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{where_logged()}",
             file=sys.stderr,
         )
-        return 1
+        return 2  # never 1: that says "findings" to a script using --fail-on-findings
 
 
 if __name__ == "__main__":

@@ -244,7 +244,8 @@ def test_an_unexpected_error_is_logged_with_its_traceback(tmp_path, log, monkeyp
         raise RuntimeError("a bug somewhere")
 
     monkeypatch.setattr("inspector.cli.scan.find", broken)
-    assert cli_main.main(["scan", log, "-q", "--no-cache"]) == 1
+    # 2, not 1: with --fail-on-findings, 1 says "findings" — a crash must not look like that
+    assert cli_main.main(["scan", log, "-q", "--no-cache", "--fail-on-findings"]) == 2
     with open(log_file(), encoding="utf-8") as f:
         text = f.read()
     assert "Traceback" in text and "a bug somewhere" in text and "inspector.cli" in text

@@ -5,6 +5,7 @@ traceback of an unexpected failure in the app's log file."""
 from __future__ import annotations
 
 import glob
+import json
 import logging
 import os
 import shutil
@@ -318,3 +319,31 @@ def test_a_missing_source_among_others_is_a_warning_and_the_rest_loads(
     assert f"warning: {missing}: no such file or directory; not ingested" in captured.err
     assert missing not in captured.out
     assert glob.glob(os.path.join(dataset, "records", "*", "*.parquet"))
+
+
+def test_ingest_into_an_input_exits_2_and_writes_nothing(pipeline_root, capsys):
+    inside = os.path.join(pipeline_root, "ds")
+    assert fleet("ingest", pipeline_root, "--to", inside, "-q") == 2
+    err = capsys.readouterr().err
+    assert "inside the input" in err and "unexpected" not in err
+    assert not os.path.exists(inside)
+
+
+def test_ingest_says_what_it_read_once_and_which_clocks_it_assumed(pipeline_root, tmp_path, capsys):
+    dataset = str(tmp_path / "ds")
+    assert fleet("ingest", pipeline_root, pipeline_root, "--to", dataset) == 0
+    out = capsys.readouterr().out
+    assert "150 new files" in out
+    assert "150 files reached more than once" in out and "given again" in out
+    folder = tmp_path / "host"
+    folder.mkdir()
+    (folder / "osqueryd.INFO").write_text(
+        "Log file created at: 2026/11/01 19:00:00\nRunning on machine: web-9\n"
+        "I1101 19:00:01.000000  4242 init.cpp:413] osquery initialized [version=5.12.1]\n"
+    )
+    assert fleet("ingest", str(folder), "--to", str(tmp_path / "ds2"), "--json") == 0
+    captured = capsys.readouterr()
+    assert "status-log time of web-9: UTC (ASSUMED" in captured.err
+    doc = json.loads(captured.out)
+    assert [c["basis"] for c in doc["status_clocks"]] == ["assumed"]
+    assert doc["repeated"] == [] and doc["clock_changes"] == []
