@@ -205,7 +205,7 @@ def choose_reader(head: Head) -> Reader:
     # Several lines, every one an osquery record: JSON lines, whatever else could be said of it
     # (no config, document or text log is that) — the other sniffers are spared (a pipeline's
     # folder of 10,000 objects is sniffed object by object).
-    first = head.json_objects(limit=4)
+    first = head.json_objects(limit=2)
     if len(first) >= 2 and all(_is_record(o) for o in first):
         return JSON_LINES
     scored = sorted(
