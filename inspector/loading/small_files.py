@@ -15,19 +15,17 @@ remnants …) — then the batch is halved until the note belongs to one file.
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import zstandard
 
 from inspector.files.decompress import DECOMPRESSION_ERRORS, detect_compression
 from inspector.files.line_index import line_count, split_lines
-from inspector.files.source_file import decompressing_reader, open_regular
+from inspector.files.source_file import open_decompressed, open_regular
 from inspector.loading.batch_split import split_batch
 from inspector.loading.inputs import InputFile
 from inspector.model import LoadOptions, SourceReport
@@ -71,9 +69,7 @@ def small_json_lines(f: InputFile) -> SmallFile | None:
         compression = detect_compression(first[:4])
         if compression is not None and _says_larger(first, compression):
             return None
-        # ``first`` is the whole file (it is no larger than the limit): decompressed in memory,
-        # not opened and read a second time.
-        data = first if compression is None else _decompressed(io.BytesIO(first))
+        data = first if compression is None else _decompressed(f.path)
     except (OSError, *DECOMPRESSION_ERRORS):
         return None
     if data is None or len(data) > SMALL_FILE_BYTES or data.startswith(BOM):
@@ -128,11 +124,11 @@ def _says_larger(raw: bytes, compression: str) -> bool:
     return False
 
 
-def _decompressed(raw: BinaryIO) -> bytes | None:
-    """The whole decompressed file (its bytes in ``raw``), or None past ``SMALL_FILE_BYTES`` (a
-    small archive of a huge stream is read by the bounded reader). A damaged stream raises: the
-    file is then read on its own, which keeps what came before the damage and says so."""
-    stream = decompressing_reader(raw)
+def _decompressed(path: str) -> bytes | None:
+    """The whole decompressed file, or None past ``SMALL_FILE_BYTES`` (a small archive of a
+    huge stream is read by the bounded reader). A damaged stream raises: the file is then read
+    on its own, which keeps what came before the damage and says so."""
+    stream, _ = open_decompressed(path)
     out = bytearray()
     try:
         while len(out) <= SMALL_FILE_BYTES:
