@@ -38,6 +38,8 @@ def panel(qtbot, run):
     widget.show_records(run[0])
     # The choices with their counts come from the worker.
     qtbot.waitUntil(lambda: widget.bar.combos["subscriber"].count() > 1, timeout=WAIT)
+    # So do the rows in time order (another worker: on a busy machine it may come second).
+    qtbot.waitUntil(lambda: widget.model.rowCount() == run[0].num_rows, timeout=WAIT)
     yield widget
     widget.shutdown()
 
