@@ -256,6 +256,7 @@ def ingest_document(args: argparse.Namespace, result: IngestResult) -> dict[str,
         "already_ingested": result.skipped_known,
         "changed": result.changed,
         "repeated": [{"path": p, "read_as": r} for p, r in result.repeated],
+        "renamed": [{"path": p, "read_before_as": r} for p, r in result.renamed],
         "problems": [{"path": p, "reason": r} for p, r in result.problems],
         "status_clocks": result.clocks.to_pylist(),
         "clock_changes": result.clock_changes,
@@ -285,6 +286,8 @@ def ingest_text(dataset: str, result: IngestResult) -> str:
             f"  {plural(len(result.repeated), 'file')} reached more than once (the same path "
             f"given again, a link, a folder inside another) read once; e.g. {example}"
         )
+    for path, before in result.renamed:
+        out.append(f"  {path}: read before as {before} (renamed or moved); not read again")
     for path in result.changed:
         out.append(f"  {path}: changed since it was ingested; not read again (see README: Fleet)")
     return "\n".join(out)
@@ -293,9 +296,11 @@ def ingest_text(dataset: str, result: IngestResult) -> str:
 def remove_empty_dataset(dataset: str) -> None:
     """Undo the making of a dataset that received nothing: its ``dataset.json`` and its empty
     folders go (a file of any other name stays, and so do the folders holding it)."""
-    marker = os.path.join(dataset, "dataset.json")
-    with contextlib.suppress(OSError):
-        os.unlink(marker)
+    from inspector.fleet.ingest import LOCK_NAME
+
+    for name in ("dataset.json", LOCK_NAME):
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(dataset, name))
     for root, _, _ in sorted(os.walk(dataset), key=lambda w: -len(w[0])):
         with contextlib.suppress(OSError):
             os.rmdir(root)  # only an empty folder goes

@@ -9,11 +9,12 @@ earlier rows are in the dataset, and reading it whole would write them twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from inspector.progress import Progress, report
 
 BATCH_BYTES = 48 * 1024 * 1024  # compressed bytes of objects per parse
 BATCH_FILES = 4000
+LOCK_NAME = "ingest.lock"  # held while an ingest writes (see writing_lock)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class IngestResult:
     skipped_known: int = 0  # files already in the dataset
     changed: list[str] = field(default_factory=list)  # files that changed since they were read
     repeated: list[tuple[str, str]] = field(default_factory=list)  # (given again, read as)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (path now, read before as)
     clocks: pa.Table = field(default_factory=layout.SMALL["clocks"].empty_table)  # this run's
     clock_changes: list[str] = field(default_factory=list)  # a host's clock unlike before
     problems: list[tuple[str, str]] = field(default_factory=list)
@@ -143,6 +146,9 @@ def plan_units(
     """The unit specs for what is new; fills ``result``'s known/changed counts."""
     units: list[dict[str, Any]] = []
     common = {"tz": options.tz, "year": options.year}
+    # Files read before, by device, inode, size and time: found again under another name (a
+    # rotated log, a moved folder) they are not new.
+    read_files = {k: path for path, identity in known.items() if (k := sources.file_key(identity))}
 
     def fresh(paths: list[str]) -> tuple[list[str], dict[str, tuple[int, str]]]:
         new, ident = [], {}
@@ -153,12 +159,17 @@ def plan_units(
                 result.problems.append((p, f"cannot read: {exc.strerror or exc}"))
                 continue
             read_as = p if p in known else plan.aliases.get(p, p)  # an earlier run's name for it
-            if read_as not in known:
-                new.append(p)
-            elif known[read_as] == ident[p][1]:
+            now = ident[p][1]
+            before = known.get(read_as)
+            if before is not None and sources.same_identity(before, now):
                 result.skipped_known += 1
+            elif (key := sources.file_key(now)) is not None and key in read_files:
+                result.skipped_known += 1  # renamed (a rotated log) or moved: read before
+                result.renamed.append((p, read_files[key]))
+            elif before is None or not sources.same_file(before, now):
+                new.append(p)  # a new file; or another file at a known path (rotation)
             else:
-                result.changed.append(p)
+                result.changed.append(p)  # the file read before, since grown or rewritten
         return new, ident
 
     for folder in plan.folders:
@@ -227,6 +238,42 @@ def ingest(
     if not os.path.exists(marker):
         with open(marker, "w", encoding="utf-8") as f:
             json.dump({"format": layout.FORMAT_NAME, "version": layout.FORMAT_VERSION}, f)
+    with writing_lock(dataset):
+        return _ingest(paths, dataset, engine, options, progress, runner)
+
+
+@contextlib.contextmanager
+def writing_lock(dataset: str) -> Iterator[None]:
+    """Hold the dataset's ingest lock (``ValueError`` when another ingest holds it): two runs at
+    once would both read what is new, and each would take the other's files for leftovers of a
+    killed run and remove them."""
+    try:
+        import fcntl
+    except ImportError:  # no fcntl (Windows): one ingest at a time is the user's to keep
+        yield
+        return
+    with open(os.path.join(dataset, LOCK_NAME), "a", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(
+                f"another fleet ingest is writing to {dataset}; run this one when it is done"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _ingest(
+    paths: list[str],
+    dataset: str,
+    engine: str,
+    options: LoadOptions,
+    progress: Progress | None,
+    runner: UnitRunner | None,
+) -> IngestResult:
+    """``ingest`` with the dataset's lock held."""
     ingest_id = new_ingest_id()
     result = IngestResult(dataset, ingest_id, engine, layout.MANIFEST.empty_table())
     result.removed_unfinished = remove_unfinished(dataset)

@@ -17,6 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from inspector.files.file_names import NOT_UTF8, undecodable_name
 from inspector.files.real_paths import RealPaths
 from inspector.loading.inputs import collect_inputs
 
@@ -43,7 +44,8 @@ class Plan:
 
 
 def identity(path: str) -> tuple[int, str]:
-    """(size, identity) of a file or of a database folder (its files' sizes and times)."""
+    """(size, identity) of a file (size, modification time, device, inode) or of a database
+    folder (its files' sizes and times)."""
     if os.path.isdir(path):
         size, newest, names = 0, 0, 0
         for entry in os.scandir(path):
@@ -52,7 +54,28 @@ def identity(path: str) -> tuple[int, str]:
                 size, newest, names = size + st.st_size, max(newest, st.st_mtime_ns), names + 1
         return size, f"dir:{names}:{size}:{newest}"
     st = os.stat(path)
-    return st.st_size, f"{st.st_size}:{st.st_mtime_ns}"
+    return st.st_size, f"{st.st_size}:{st.st_mtime_ns}:{st.st_dev}:{st.st_ino}"
+
+
+def file_key(identity: str) -> str | None:
+    """A file's identity without its path: size, time, device and inode (None for a database
+    folder's identity, or one written before inodes were recorded)."""
+    parts = identity.split(":")
+    return identity if len(parts) == 4 and all(p.isdigit() for p in parts) else None
+
+
+def same_identity(before: str, now: str) -> bool:
+    """The file is as it was read (an identity of the old ``size:mtime`` form compares those)."""
+    if before.count(":") == 1 and now.count(":") == 3:
+        return now.startswith(before + ":")
+    return before == now
+
+
+def same_file(before: str, now: str) -> bool:
+    """The same file (device and inode) as before, whatever happened to it since; an identity
+    that does not say is taken for the same file."""
+    old, new = file_key(before), file_key(now)
+    return old is None or new is None or old.split(":")[2:] == new.split(":")[2:]
 
 
 def is_pipeline_root(folder: str) -> bool:
@@ -105,6 +128,8 @@ def plan(sources: list[str]) -> Plan:
     for source in sources:
         if not os.path.lexists(source):
             out.problems.append((source, "no such file or directory"))
+        elif (shown := undecodable_name(source)) is not None:
+            out.problems.append((shown, NOT_UTF8))
         elif os.path.isfile(source):
             if (real := seen.first(source)) is not None:
                 out.objects.append(real)
@@ -112,7 +137,10 @@ def plan(sources: list[str]) -> Plan:
             for root, dirs, files in os.walk(source):
                 dirs.sort()
                 for name in sorted(files):
-                    if (real := seen.first(os.path.join(root, name))) is not None:
+                    path = os.path.join(root, name)
+                    if (shown := undecodable_name(path)) is not None:
+                        out.problems.append((shown, NOT_UTF8))
+                    elif (real := seen.first(path)) is not None:
                         out.objects.append(real)
         else:
             folder = os.path.realpath(source)

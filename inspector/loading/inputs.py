@@ -14,6 +14,7 @@ import re
 import stat
 from dataclasses import dataclass
 
+from inspector.files.file_names import NOT_UTF8, undecodable_name
 from inspector.files.real_paths import RealPaths
 from inspector.readers.rocksdb_db import looks_like_rocksdb
 
@@ -120,7 +121,13 @@ def collect_inputs(paths: list[str]) -> tuple[list[InputFile], list[InputProblem
             p.root = given
         for path in found[first_found:]:
             root_of.setdefault(path, given)  # a file under two roots is read once: the first's
-    files = _dedupe(found)
+    readable_names = []
+    for path in found:
+        if (shown := undecodable_name(path)) is not None:
+            problems.append(InputProblem(shown, NOT_UTF8, root_of.get(path, "")))
+        else:
+            readable_names.append(path)
+    files = _dedupe(readable_names)
     for f in files:
         f.root = root_of.get(f.path, f.path)
     return files, problems

@@ -177,3 +177,14 @@ def test_same_file_given_twice(tmp_path) -> None:
     os.symlink(path, tmp_path / "link.log")
     ws = load([str(tmp_path)])
     assert "symbolic link" in next(s.reason for s in ws.sources if s.status == "duplicate")
+
+
+def test_a_file_whose_name_is_not_utf8_is_reported_and_the_rest_loads(tmp_path) -> None:
+    good = write(tmp_path, "osqueryd.results.log", "\n".join(GOOD) + "\n")
+    with open(os.path.join(os.fsencode(str(tmp_path)), b"odd-\xfe.log"), "wb") as f:
+        f.write(("\n".join(GOOD) + "\n").encode())
+    ws = load([str(tmp_path)])
+    by_reason = {s.reason: s for s in ws.sources}
+    odd = by_reason["its name is not valid UTF-8; rename it to read it"]
+    assert odd.path.endswith("odd-\\xfe.log") and odd.status == "error"
+    assert ws.records.num_rows == len(GOOD) and good in {s.path for s in ws.sources}

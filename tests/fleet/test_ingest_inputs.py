@@ -215,3 +215,44 @@ def test_a_host_whose_status_clock_changes_between_runs_is_named(tmp_path):
     ]
     (change,) = second.clock_changes
     assert change.startswith("mac-07:") and "UTC−05:00" in change and "UTC (assumed)" in change
+
+
+def test_a_rotated_log_is_not_read_again_and_the_new_one_is(tmp_path):
+    """logrotate renames results.log to results.log.1 and starts a new results.log: the
+    renamed file was read (same device, inode, size and time), the new one is new."""
+    folder = tmp_path / "web-1"
+    folder.mkdir()
+    first = [json.dumps(_event("web-1", T0 + 60 * k, k, k)) for k in range(30)]
+    second = [json.dumps(_event("web-1", T0 + 3600 + 60 * k, 100 + k, 100 + k)) for k in range(20)]
+    log = folder / "osqueryd.results.log"
+    log.write_text("\n".join(first) + "\n")
+    dataset = str(tmp_path / "ds")
+    assert ingest([str(folder)], dataset).manifest.num_rows == 1
+    log.rename(folder / "osqueryd.results.log.1")
+    log.write_text("\n".join(second) + "\n")
+    again = ingest([str(folder)], dataset)
+    assert again.manifest.column("path").to_pylist() == [str(log)]
+    assert again.renamed == [(str(folder / "osqueryd.results.log.1"), str(log))]
+    assert again.changed == []
+    records = pq.read_table(os.path.join(dataset, "records"), schema=layout.RECORDS)
+    assert records.num_rows == 50  # each event once
+
+
+def test_a_second_ingest_while_one_writes_is_refused(pipeline_root, tmp_path):
+    dataset = str(tmp_path / "ds")
+    ingest([], dataset)  # makes the dataset
+    with ingest_module.writing_lock(dataset), pytest.raises(ValueError, match="another fleet"):
+        ingest([pipeline_root], dataset)
+    assert ingest([pipeline_root], dataset).manifest.num_rows == 150  # once it is done
+
+
+def test_a_file_whose_name_is_not_utf8_is_left_out_with_a_reason(tmp_path):
+    root = str(tmp_path / "pipe")
+    write_hourly_pipeline(root)
+    folder = os.path.join(root, "2026", "11", "02", "00")
+    odd = os.path.join(os.fsencode(folder), b"bad-\xff-name.gz")
+    shutil.copy(os.path.join(folder, "a.gz"), odd)
+    done = ingest([root], str(tmp_path / "ds"))
+    assert done.manifest.num_rows == 3
+    ((path, reason),) = done.problems
+    assert path.endswith("bad-\\xff-name.gz") and "not valid UTF-8" in reason
