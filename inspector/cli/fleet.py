@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -164,10 +165,15 @@ def _hosts(command: str, args: argparse.Namespace) -> tuple[str, ...] | None:
 
 
 def _check_dataset(command: str, dataset: str) -> int | None:
-    from inspector.fleet.layout import is_dataset
+    from inspector.fleet.layout import check_dataset, is_dataset
 
     if "://" not in dataset and not is_dataset(dataset):
         return _fail(command, f"{dataset} is not a fleet dataset (write one with fleet ingest)")
+    if "://" not in dataset:
+        try:
+            check_dataset(dataset)  # of this format, a version this code reads
+        except ValueError as exc:
+            return _fail(command, str(exc))
     return None
 
 
@@ -236,9 +242,10 @@ def run_ingest(args: argparse.Namespace) -> int:
             _warn("ingest", f"warning: {status_clock_line(clock)}")
     for change in result.clock_changes:
         _warn("ingest", f"warning: {change}")
-    if not rows and not result.skipped_known:
+    if not any(r["status"] == "loaded" for r in rows) and not result.skipped_known:
+        # Nothing in an osquery format (as scan: exit 2); a dataset this run made goes again.
         if new_dataset:
-            remove_empty_dataset(args.to)
+            shutil.rmtree(args.to, ignore_errors=True)
         return _fail("ingest", "no readable input")
     return 0
 
@@ -291,19 +298,6 @@ def ingest_text(dataset: str, result: IngestResult) -> str:
     for path in result.changed:
         out.append(f"  {path}: changed since it was ingested; not read again (see README: Fleet)")
     return "\n".join(out)
-
-
-def remove_empty_dataset(dataset: str) -> None:
-    """Undo the making of a dataset that received nothing: its ``dataset.json`` and its empty
-    folders go (a file of any other name stays, and so do the folders holding it)."""
-    from inspector.fleet.ingest import LOCK_NAME
-
-    for name in ("dataset.json", LOCK_NAME):
-        with contextlib.suppress(OSError):
-            os.unlink(os.path.join(dataset, name))
-    for root, _, _ in sorted(os.walk(dataset), key=lambda w: -len(w[0])):
-        with contextlib.suppress(OSError):
-            os.rmdir(root)  # only an empty folder goes
 
 
 def run_scan(args: argparse.Namespace) -> int:

@@ -347,3 +347,22 @@ def test_ingest_says_what_it_read_once_and_which_clocks_it_assumed(pipeline_root
     doc = json.loads(captured.out)
     assert [c["basis"] for c in doc["status_clocks"]] == ["assumed"]
     assert doc["repeated"] == [] and doc["clock_changes"] == []
+
+
+def test_ingest_of_nothing_in_an_osquery_format_exits_2_and_makes_no_dataset(tmp_path, capsys):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("shopping list\nmilk\n")
+    (junk / "blob.bin").write_bytes(bytes(range(256)) * 4)
+    dataset = tmp_path / "ds"
+    assert fleet("ingest", str(junk), "--to", str(dataset), "-q") == 2
+    assert "no readable input" in capsys.readouterr().err
+    assert not dataset.exists()
+
+
+def test_scan_refuses_a_dataset_of_another_format(fleet_dataset, tmp_path, capsys):
+    copy = tmp_path / "ds"
+    shutil.copytree(fleet_dataset, copy)
+    (copy / "dataset.json").write_text(json.dumps({"format": "other tool", "version": 999}))
+    assert fleet("scan", str(copy), "-q") == 2
+    assert "does not describe a fleet dataset" in capsys.readouterr().err
