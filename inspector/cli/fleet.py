@@ -240,7 +240,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     for clock in result.clocks.to_pylist():
         if clock["basis"] == "assumed":
             _warn("ingest", f"warning: {status_clock_line(clock)}")
-    for change in result.clock_changes:
+    for change in (*result.clock_changes, *result.late_publishers):
         _warn("ingest", f"warning: {change}")
     if not any(r["status"] == "loaded" for r in rows) and not result.skipped_known:
         # Nothing in an osquery format (as scan: exit 2); a dataset this run made goes again.
@@ -267,6 +267,7 @@ def ingest_document(args: argparse.Namespace, result: IngestResult) -> dict[str,
         "problems": [{"path": p, "reason": r} for p, r in result.problems],
         "status_clocks": result.clocks.to_pylist(),
         "clock_changes": result.clock_changes,
+        "late_publishers": result.late_publishers,
         "sources": rows,
     }
 

@@ -49,6 +49,7 @@ class IngestResult:
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (path now, read before as)
     clocks: pa.Table = field(default_factory=layout.SMALL["clocks"].empty_table)  # this run's
     clock_changes: list[str] = field(default_factory=list)  # a host's clock unlike before
+    late_publishers: list[str] = field(default_factory=list)  # earlier rows left without one
     problems: list[tuple[str, str]] = field(default_factory=list)
     removed_unfinished: list[str] = field(default_factory=list)
 
@@ -100,6 +101,30 @@ def clock_changes(earlier: pa.Table, now: pa.Table) -> list[str]:
             f"{b['zone']} ({b['basis']}) and keep those times. To have one clock, ingest the "
             "host again into a new dataset (with --tz ZONE if the zone is known)"
         )
+    return out
+
+
+def late_publishers(earlier: pa.Table, now: pa.Table) -> list[str]:
+    """Hosts whose subscriber's rows were written by an earlier run without a publisher (the
+    status lines naming it had not arrived: hours ingested out of order) while this run knows
+    it: those rows keep a lane of their own beside the new ones."""
+    known = {
+        (r["host"], r["subscriber"]): r["publisher"]
+        for r in now.to_pylist()
+        if r["subscriber"] and r["publisher"]
+    }
+    out = []
+    for host, subscriber in sorted(
+        {(r["host"], r["subscriber"]) for r in earlier.to_pylist()
+         if r["subscriber"] and not r["publisher"]},
+        key=lambda k: (k[0] or "", k[1]),
+    ):  # fmt: skip
+        if (publisher := known.get((host, subscriber))) is not None:
+            out.append(
+                f"{host or '(unknown host)'}: rows of {subscriber} ingested earlier have no "
+                f"publisher (the status lines naming {publisher} came later); they stay a lane "
+                "of their own. Ingest the host again into a new dataset, oldest files first"
+            )
     return out
 
 
@@ -291,6 +316,11 @@ def _ingest(
         earlier = read_small(dataset, "clocks")
         earlier = earlier.filter(pc.fill_null(earlier.column("written"), False))
         result.clock_changes = clock_changes(earlier, result.clocks)
+    mappings = [t for t in output.small.get("mapping", []) if t is not None and t.num_rows]
+    if mappings:
+        result.late_publishers = late_publishers(
+            read_small(dataset, "mapping"), pa.concat_tables(mappings)
+        )
     for name, tables in output.small.items():
         parts = [t for t in tables if t is not None and t.num_rows]
         if parts:

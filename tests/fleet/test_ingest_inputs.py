@@ -256,3 +256,18 @@ def test_a_file_whose_name_is_not_utf8_is_left_out_with_a_reason(tmp_path):
     assert done.manifest.num_rows == 3
     ((path, reason),) = done.problems
     assert path.endswith("bad-\\xff-name.gz") and "not valid UTF-8" in reason
+
+
+def test_hours_ingested_out_of_order_name_the_rows_left_without_a_publisher(tmp_path):
+    whole, late = str(tmp_path / "whole"), str(tmp_path / "late")
+    write_hourly_pipeline(whole)
+    dataset = str(tmp_path / "ds")
+    shutil.copytree(os.path.join(whole, "2026", "11", "02", "01"),
+                    os.path.join(late, "2026", "11", "02", "01"))  # fmt: skip
+    first = ingest([late], dataset)  # a later hour first: no status line names a publisher
+    assert first.late_publishers == []
+    shutil.copytree(os.path.join(whole, "2026", "11", "02", "00"),
+                    os.path.join(late, "2026", "11", "02", "00"))  # fmt: skip
+    second = ingest([late], dataset)
+    (warning,) = second.late_publishers
+    assert warning.startswith("web-02: rows of file_events") and "inotify" in warning
