@@ -58,24 +58,28 @@ def identity(path: str) -> tuple[int, str]:
 
 
 def file_key(identity: str) -> str | None:
-    """A file's identity without its path: size, time, device and inode (None for a database
-    folder's identity, or one written before inodes were recorded)."""
+    """A file's identity without its path: size, time and inode — not the device, which a
+    remounted disk may change (None for a database folder's identity, or one written before
+    inodes were recorded)."""
     parts = identity.split(":")
-    return identity if len(parts) == 4 and all(p.isdigit() for p in parts) else None
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        return None
+    return f"{parts[0]}:{parts[1]}:{parts[3]}"
 
 
 def same_identity(before: str, now: str) -> bool:
-    """The file is as it was read (an identity of the old ``size:mtime`` form compares those)."""
-    if before.count(":") == 1 and now.count(":") == 3:
-        return now.startswith(before + ":")
-    return before == now
+    """The file is as it was read: the same size and modification time (a remounted disk's new
+    device number, or an identity written before inodes were recorded, changes nothing)."""
+    if before.startswith("dir:") or now.startswith("dir:"):  # a database folder: all of it
+        return before == now
+    return before.split(":")[:2] == now.split(":")[:2]
 
 
 def same_file(before: str, now: str) -> bool:
-    """The same file (device and inode) as before, whatever happened to it since; an identity
-    that does not say is taken for the same file."""
+    """The same file (inode) as before, whatever happened to it since; an identity that does not
+    say is taken for the same file."""
     old, new = file_key(before), file_key(now)
-    return old is None or new is None or old.split(":")[2:] == new.split(":")[2:]
+    return old is None or new is None or old.split(":")[2] == new.split(":")[2]
 
 
 def is_pipeline_root(folder: str) -> bool:

@@ -271,3 +271,17 @@ def test_hours_ingested_out_of_order_name_the_rows_left_without_a_publisher(tmp_
     second = ingest([late], dataset)
     (warning,) = second.late_publishers
     assert warning.startswith("web-02: rows of file_events") and "inotify" in warning
+
+
+def test_identities_survive_a_remount_and_older_manifests():
+    from inspector.fleet import sources
+
+    before, remounted = "120:1700000000000000000:64769:42", "120:1700000000000000000:65024:42"
+    assert sources.same_identity(before, remounted)  # a new device number: the same file
+    assert sources.file_key(before) == sources.file_key(remounted)
+    assert sources.same_identity("120:1700000000000000000", before)  # written before inodes
+    assert not sources.same_identity("121:1700000000000000000", before)
+    assert not sources.same_file(before, "300:1700000000000000009:64769:43")  # rotated in
+    assert sources.same_file(before, "300:1700000000000000009:64769:42")  # grown
+    assert not sources.same_identity("dir:3:100:5", "dir:3:100:6")
+    assert sources.file_key("dir:3:100:5") is None
