@@ -27,7 +27,7 @@ from inspector.fleet.heat_grid import heat_grid
 from inspector.fleet.host_run import host_workspace
 from inspector.fleet.scan import fleet_scan
 from inspector.progress import Progress
-from inspector.views.overview import overview
+from inspector.views.overview import overview, plural
 from ui.fleet.heatmap import FleetHeatmap
 from ui.latest_job import LatestJob
 from ui.widgets.table_panel import TablePanel
@@ -174,13 +174,16 @@ class FleetWindow(QMainWindow):
         self.result = result
         self.heatmap.show_grid(grid)
         findings = result.findings
-        self.findings_panel.show_table(findings, FINDING_COLUMNS, f"{findings.num_rows:,} findings")
-        self.hosts_panel.show_table(result.hosts, None, f"{result.hosts.num_rows:,} hosts")
+        hosts = plural(result.hosts.num_rows, "host")
+        self.findings_panel.show_table(
+            findings, FINDING_COLUMNS, plural(findings.num_rows, "finding")
+        )
+        self.hosts_panel.show_table(result.hosts, None, hosts)
         self.tabs.setTabText(0, f"Findings ({findings.num_rows:,})")
         self.tabs.setTabText(1, f"Hosts ({result.hosts.num_rows:,})")
         hit = sum(1 for n in result.hosts.column("findings").to_pylist() if n)
         self.message.setText(
-            f"{result.hosts.num_rows:,} hosts, {findings.num_rows:,} findings on {hit:,} hosts "
+            f"{hosts}, {plural(findings.num_rows, 'finding')} on {plural(hit, 'host')} "
             f"({result.engine}); double-click a host to open its records"
         )
         self.scanned.emit(result)
