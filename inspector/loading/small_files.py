@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -69,7 +70,7 @@ def small_json_lines(f: InputFile) -> SmallFile | None:
         compression = detect_compression(first[:4])
         if compression is not None and _says_larger(first, compression):
             return None
-        data = first if compression is None else _decompressed(f.path)
+        data = first if compression is None else _decompressed(first, compression, f.path)
     except (OSError, *DECOMPRESSION_ERRORS):
         return None
     if data is None or len(data) > SMALL_FILE_BYTES or data.startswith(BOM):
@@ -124,10 +125,14 @@ def _says_larger(raw: bytes, compression: str) -> bool:
     return False
 
 
-def _decompressed(path: str) -> bytes | None:
-    """The whole decompressed file, or None past ``SMALL_FILE_BYTES`` (a small archive of a
-    huge stream is read by the bounded reader). A damaged stream raises: the file is then read
-    on its own, which keeps what came before the damage and says so."""
+def _decompressed(raw: bytes, compression: str, path: str) -> bytes | None:
+    """The whole decompressed file (``raw`` is all of it), or None past ``SMALL_FILE_BYTES`` (a
+    small archive of a huge stream is read by the bounded reader). A damaged stream raises: the
+    file is then read on its own, which keeps what came before the damage and says so."""
+    if compression == "gzip":
+        clean = _gunzipped(raw)  # the usual case, in one call (no stream read in steps)
+        if clean is not None:
+            return clean if len(clean) <= SMALL_FILE_BYTES else None
     stream, _ = open_decompressed(path)
     out = bytearray()
     try:
@@ -139,6 +144,24 @@ def _decompressed(path: str) -> bytes | None:
     finally:
         stream.close()
     return None
+
+
+def _gunzipped(raw: bytes) -> bytes | None:
+    """``raw``'s gzip members decompressed, or None for anything but clean members one after
+    another (damage, padding, trailing bytes: the careful reader decides those)."""
+    out, rest = [], raw
+    while rest:
+        if rest[:2] != b"\x1f\x8b":
+            return None
+        d = zlib.decompressobj(wbits=31)
+        try:
+            out.append(d.decompress(rest, SMALL_FILE_BYTES + 1))
+        except zlib.error:
+            return None
+        if not d.eof or d.unconsumed_tail:
+            return None
+        rest = d.unused_data
+    return b"".join(out)
 
 
 def _last_line_as_file_end(f: SmallFile, bad: BadLines) -> None:

@@ -17,7 +17,7 @@ from inspector.readers.database_dump import looks_like_dump, read_database_dump
 from inspector.readers.glog import glog_options, looks_like_glog, read_glog
 from inspector.readers.json_lines.reader import read_json_lines
 from inspector.readers.result import ReaderResult, SkipFile
-from inspector.readers.sniff import RECORD_START, Head
+from inspector.readers.sniff import MAX_SNIFF_LINES, RECORD_START, Head
 from inspector.readers.system_log.logfmt import read_logfmt, sniff_logfmt
 from inspector.readers.system_log.reader import read_system_log, sniff_system_log
 
@@ -202,11 +202,11 @@ def choose_reader(head: Head) -> Reader:
         if head.size and head.compression:
             raise SkipFile(f"{head.compression} data that yields nothing (truncated or corrupt)")
         raise SkipFile("empty file")
-    # Several lines, every one an osquery record: JSON lines, whatever else could be said of it
-    # (no config, document or text log is that) — the other sniffers are spared (a pipeline's
-    # folder of 10,000 objects is sniffed object by object).
-    first = head.json_objects(limit=2)
-    if len(first) >= 2 and all(_is_record(o) for o in first):
+    # Two lines that each start as osquery writes a record: JSON lines, whatever else could be
+    # said of it (no config, document or text log starts so) — the other sniffers are spared (a
+    # pipeline's folder of 10,000 objects is sniffed object by object).
+    first = [ln for ln in head.lines[:MAX_SNIFF_LINES] if ln.strip()][:2]
+    if len(first) == 2 and all(RECORD_START.match(ln) for ln in first):
         return JSON_LINES
     scored = sorted(
         ((r.sniff(head), i, r) for i, r in enumerate(READERS)), key=lambda t: (-t[0], t[1])
