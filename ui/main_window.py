@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from ui.widgets.timeline_panel import TimelinePanel
 
 SPARE_LANES = 24  # lanes made ahead while a run loads (most runs have 10–40)
-PREPARE_POLL_MS = 20  # how often a loading window looks whether it can make its timeline
+PREPARE_DELAY_MS = 20  # a loading window makes its timeline after it has drawn its progress
 
 
 def _demo_paths(progress) -> list[str]:
@@ -94,10 +94,10 @@ class MainWindow(QMainWindow):
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
         self.loader.busy_changed.connect(self._on_busy)
-        # While a run loads: the timeline and lanes made ahead, once a load's thread has imported
-        # the timeline's modules (polled: the window never imports them itself meanwhile).
+        # While a run loads: the timeline and lanes made ahead (``_prepare_timeline``).
         self._prepare_timer = QTimer(self)
-        self._prepare_timer.setInterval(PREPARE_POLL_MS)
+        self._prepare_timer.setSingleShot(True)
+        self._prepare_timer.setInterval(PREPARE_DELAY_MS)
         self._prepare_timer.timeout.connect(self._prepare_timeline)
 
         self.welcome = WelcomePage(self)
@@ -268,12 +268,12 @@ class MainWindow(QMainWindow):
 
     def _prepare_timeline(self) -> None:
         """The timeline panel and ``SPARE_LANES`` lanes made while a run loads (a lane's items
-        take ~3 ms to make: ~70 ms of a 50 MB run's showing, after it had loaded)."""
-        from ui.run_loading import TIMELINE_IMPORTED
+        take ~3 ms to make: ~70 ms of a 50 MB run's showing, after it had loaded).
 
-        if not TIMELINE_IMPORTED.is_set():
-            return
-        self._prepare_timer.stop()
+        The first load of a window imports pyqtgraph here, on the GUI thread, while the worker
+        parses (mostly without the GIL). It cannot be imported on a worker: PySide6 creates its
+        Python types lazily, on first use, and two threads doing that at once crash the process
+        (about one open in twelve under load)."""
         self._timeline().view.make_spares(SPARE_LANES)
 
     def _on_progress(self, fraction: float, message: str) -> None:

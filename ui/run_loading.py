@@ -5,7 +5,6 @@ results only (``LoadedRun``); Qt and the timeline are imported by the caller's t
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -22,11 +21,6 @@ if TYPE_CHECKING:  # the loading pipeline is imported by the first load, on its 
     from inspector.views.timeline_frames import Frame
 
 log = logging.getLogger(__name__)
-
-
-# Set once the timeline's modules are imported (by a load's thread): the window may then make
-# its timeline without importing them itself (0.3–0.5 s that would hold its event loop).
-TIMELINE_IMPORTED = threading.Event()
 
 
 @runtime_checkable
@@ -192,12 +186,6 @@ def load_run(
         paths = prepare(whole.scaled(0.0, 0.4))
         progress = whole.scaled(0.4, 1.0)
     cache = ReadCache()
-    # pyqtgraph and the timeline are imported on a thread of their own meanwhile: mostly while
-    # DuckDB parses (without the GIL), not after the load, where it took 0.15 s of the open.
-    timeline = threading.Thread(
-        target=_import_timeline_modules, name="timeline-import", daemon=True
-    )
-    timeline.start()
     first = None
     if wants_preview:
         try:
@@ -208,7 +196,6 @@ def load_run(
             log.warning("the preview of %s failed; loading in full", paths, exc_info=True)
             first = None
     if first is not None and isinstance(whole, PostingProgress):
-        timeline.join()  # before the window builds lanes for the preview
         whole.post(preview_of(first))
         progress = progress.scaled(0.15, 1.0)
     whole.check()
@@ -221,25 +208,11 @@ def load_run(
     if wants_preview and isinstance(whole, PostingProgress):
         # The run without its findings: the window shows the tables and builds the lanes while
         # the findings are computed (~60 ms of a 50 MB run's, against ~150 ms of lanes).
-        timeline.join()  # before the window builds the lanes
         whole.post(
             LoadedRun(ws, summary, lanes.binner, lanes.factors, FINDINGS.empty_table(),
                       lanes.frame, lanes.markers, paths=list(paths), pending_bursts=lanes.bursts,
                       record_order=order)
         )  # fmt: skip
     findings = analyse_findings(ws, lanes.factors, analysis_part.scaled(0.5, 1.0), lanes.bursts)
-    timeline.join()  # the window builds the run's lanes next
     return LoadedRun(ws, summary, lanes.binner, lanes.factors, findings, lanes.frame,
                      lanes.markers, paths=list(paths), record_order=order)  # fmt: skip
-
-
-def _import_timeline_modules() -> None:
-    """Import pyqtgraph and the timeline here, on the worker, while the window waits for the run
-    anyway: on the GUI thread that import held the event loop 0.3–0.5 s when the run arrived.
-    (Importing builds no widget: pens and colours only, which other threads may make.)"""
-    try:
-        import ui.widgets.timeline_panel  # noqa: F401
-    except Exception:  # the GUI thread imports it again and says what is wrong
-        log.warning("importing the timeline on the loader thread failed", exc_info=True)
-        return
-    TIMELINE_IMPORTED.set()
