@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from inspector.demo.fleet import write_fleet
 from inspector.fleet import layout
 from inspector.fleet.ingest import ingest
+from inspector.fleet.scan import read_small
 from inspector.fleet.writer import DatasetWriter, write_small
 
 BASE_HOSTS = 4
@@ -58,11 +59,9 @@ def replicate(base: str, out: str, copies: int) -> int:
             writer.add(name, _renamed(table, f"-{k:02d}"))
     writer.flush()
     for name in ("mapping", "subscriptions", "hosts"):
-        folder = layout.table_dir(base, name)
-        table = pa.concat_tables(
-            pq.read_table(os.path.join(folder, f), schema=layout.SMALL[name])
-            for f in sorted(os.listdir(folder))
-        )
+        table = read_small(base, name)
         copied = pa.concat_tables([_renamed(table, f"-{k:02d}") for k in range(copies)])
         write_small(out, name, copied, "20000101T000000Zbench0")
+    # The base's manifest, last: it makes the written files those of a finished ingest.
+    write_small(out, "manifest", read_small(base, "manifest"), "20000101T000000Zbench0")
     return tables["records"].num_rows * copies

@@ -10,7 +10,6 @@ each configured the engine's own way (credentials, extension, jars).
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import sys
@@ -86,8 +85,35 @@ def is_remote(path: str) -> bool:
     return "://" in path
 
 
-def has_files(dataset: str, table: str) -> bool:
-    return is_remote(dataset) or bool(glob.glob(layout.parquet_glob(dataset, table)))
+def dataset_files(dataset: str, table: str, finished: set[str] | None = None) -> list[str] | None:
+    """The Parquet files of one table an engine reads (``layout.finished_files``); None for a
+    URL, which the engine lists itself (``layout.parquet_glob``)."""
+    return None if is_remote(dataset) else layout.finished_files(dataset, table, finished)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def duckdb_source(dataset: str, table: str, files: list[str] | None) -> str:
+    """DuckDB's ``FROM`` source of one dated table with its ``date`` column.
+
+    Listed files are read date by date, the date a constant of each part: DuckDB's hive
+    partitioning reads every ``key=value`` folder of a path, so a dataset kept under, say,
+    ``/archive/date=2026-01-01/fleet`` would have had its rows dated by that folder."""
+    if files is None:
+        return (
+            f"read_parquet({_sql_text(layout.parquet_glob(dataset, table))}, "
+            "hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = false)"
+        )
+    by_date: dict[str, list[str]] = {}
+    for path in files:
+        by_date.setdefault(layout.partition_date(os.path.dirname(path)) or "", []).append(path)
+    return "(" + " UNION ALL ".join(
+        f"SELECT *, DATE '{day}' AS date FROM read_parquet("
+        f"[{', '.join(_sql_text(p) for p in paths)}], hive_partitioning = false)"
+        for day, paths in sorted(by_date.items())
+    ) + ")"  # fmt: skip
 
 
 class DuckDBEngine:
@@ -100,19 +126,18 @@ class DuckDBEngine:
         self.con = duckdb.connect(":memory:")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        finished = layout.finished_ingests(dataset)
         for table, where in (
             ("records", scope.records_filter(DUCKDB)),
             ("status", scope.status_filter(DUCKDB)),
         ):
-            if has_files(dataset, table):
-                source = (
-                    f"read_parquet('{layout.parquet_glob(dataset, table)}', hive_partitioning = true, "
-                    "hive_types = {'date': DATE}, union_by_name = false)"
-                )
-            else:
+            files = dataset_files(dataset, table, finished)
+            if files == []:
                 empty = layout.DATED[table].append(pa.field("date", pa.date32())).empty_table()
                 self.con.register(f"{table}_empty", empty)
                 source = f"{table}_empty"
+            else:
+                source = duckdb_source(dataset, table, files)
             self.con.execute(f"CREATE VIEW {table} AS SELECT * FROM {source} WHERE {where}")
 
     def sql(self, text: str) -> pa.Table:
@@ -228,10 +253,11 @@ def _input_bytes(dataset: str) -> int | None:
     """Bytes of the dataset's records and status Parquet (None for a URL)."""
     if is_remote(dataset):
         return None
+    finished = layout.finished_ingests(dataset)
     return sum(
         os.path.getsize(path)
         for table in layout.DATED
-        for path in glob.glob(layout.parquet_glob(dataset, table))
+        for path in layout.finished_files(dataset, table, finished)
     )
 
 
@@ -279,21 +305,23 @@ class SparkEngine:
                 "spark.sql.shuffle.partitions",
                 str(shuffle_partitions(_input_bytes(dataset), parallelism, configured)),
             )
+        finished = layout.finished_ingests(dataset)
         for table, where in (
             ("records", scope.records_filter(SPARK)),
             ("status", scope.status_filter(SPARK)),
         ):
             schema = spark_schema(layout.DATED[table].append(pa.field("date", pa.date32())))
-            if has_files(dataset, table):
-                root = layout.table_dir(dataset, table)
-                frame = (
-                    self.spark.read.schema(schema)
-                    .option("basePath", root)
-                    .option("pathGlobFilter", "*.parquet")
-                    .parquet(root)
-                )
-            else:
+            files = dataset_files(dataset, table, finished)
+            if files == []:
                 frame = self.spark.createDataFrame([], schema)
+            else:
+                # Partitions are found below basePath only, whatever folders hold the dataset.
+                root = layout.table_dir(dataset, table)
+                reader = self.spark.read.schema(schema).option("basePath", root)
+                if files is None:
+                    frame = reader.option("pathGlobFilter", "*.parquet").parquet(root)
+                else:
+                    frame = reader.parquet(*files)
             frame.createOrReplaceTempView(f"{table}_all")
             self.spark.sql(
                 f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {table}_all WHERE {where}"

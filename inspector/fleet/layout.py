@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pyarrow as pa
 
@@ -36,6 +37,7 @@ FORMAT_NAME = "osquery-inspector fleet dataset"
 FORMAT_VERSION = 1
 UNDATED = "1970-01-01"  # the partition of rows that carry no time at all
 PARTITION = pa.schema([pa.field("date", pa.date32())])
+PARTITION_FOLDER = re.compile(r"date=(\d{4}-\d{2}-\d{2})")  # a dated table's partition
 
 
 def check_dataset(dataset: str) -> None:
@@ -137,6 +139,57 @@ def is_dataset(path: str) -> bool:
 
 
 def parquet_glob(dataset: str, table: str) -> str:
-    """The glob of one table's Parquet files (dated tables one partition level down)."""
+    """The glob of one table's Parquet files (dated tables one partition level down): how an
+    engine reads a dataset it cannot list (a URL)."""
     depth = "*/*.parquet" if table in DATED else "*.parquet"
     return os.path.join(table_dir(dataset, table), depth)
+
+
+def ingest_of(file_name: str) -> str:
+    """The ingest run a part was written by (``part-<ingest>[-<tag>-<n>].parquet``)."""
+    stem = file_name.removeprefix("part-").removesuffix(".tmp").removesuffix(".parquet")
+    return stem.split("-")[0]
+
+
+def finished_ingests(dataset: str) -> set[str]:
+    """The ingest runs that finished: those whose manifest was written (it is written last)."""
+    folder = table_dir(dataset, "manifest")
+    if not os.path.isdir(folder):
+        return set()
+    return {
+        ingest_of(n) for n in os.listdir(folder) if n.startswith("part-") and n.endswith(".parquet")
+    }
+
+
+def finished_files(dataset: str, table: str, finished: set[str] | None = None) -> list[str]:
+    """One table's Parquet files written by finished ingest runs, sorted: never those of a run
+    still writing, or of one killed half-way (the next ingest removes those). Listed, never
+    globbed, so that a dataset path may hold ``[``, ``*`` or ``?``."""
+    if finished is None:
+        finished = finished_ingests(dataset)
+    root = table_dir(dataset, table)
+    folders = [root]
+    if table in DATED:
+        folders = [e.path for e in _entries(root) if e.is_dir() and partition_date(e.name)]
+    return sorted(
+        e.path
+        for folder in folders
+        for e in _entries(folder)
+        if e.name.startswith("part-")
+        and e.name.endswith(".parquet")
+        and ingest_of(e.name) in finished
+    )
+
+
+def partition_date(folder: str) -> str | None:
+    """``YYYY-MM-DD`` of a partition folder, None for any other folder."""
+    found = PARTITION_FOLDER.fullmatch(os.path.basename(folder))
+    return found.group(1) if found else None
+
+
+def _entries(folder: str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as found:
+            return list(found)
+    except FileNotFoundError:
+        return []

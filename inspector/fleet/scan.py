@@ -10,7 +10,6 @@ host's findings here are its findings from ``scan`` of its own files, whichever 
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,13 +47,10 @@ class FleetScan:
 
 
 def read_small(dataset: str, name: str, hosts: tuple[str, ...] | None = None) -> pa.Table:
-    """One of the dataset's small tables (all ingest runs), in its schema; only ``hosts``'s
-    rows when given."""
+    """One of the dataset's small tables (every finished ingest run's), in its schema; only
+    ``hosts``'s rows when given."""
     schema = layout.SMALL[name]
-    folder = layout.table_dir(dataset, name)
-    if is_remote(dataset) or not os.path.isdir(folder):
-        return schema.empty_table()
-    files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".parquet"))
+    files = [] if is_remote(dataset) else layout.finished_files(dataset, name)
     if not files:
         return schema.empty_table()
     table = pa.concat_tables([pq.read_table(f, schema=schema) for f in files])

@@ -104,19 +104,13 @@ def write_small(dataset: str, name: str, table: pa.Table, ingest: str) -> None:
 def remove_unfinished(dataset: str) -> list[str]:
     """Remove the files of ingest runs that wrote no manifest (killed half-way); return them."""
     manifest_dir = layout.table_dir(dataset, "manifest")
-    finished = {
-        name.removeprefix("part-").removesuffix(".parquet")
-        for name in (os.listdir(manifest_dir) if os.path.isdir(manifest_dir) else [])
-        if name.endswith(".parquet")
-    }
+    finished = layout.finished_ingests(dataset)
     removed = []
     for root, _, files in os.walk(dataset):
         for name in files:
             if not name.startswith("part-") or root == manifest_dir:
                 continue
-            stem = name.removeprefix("part-").removesuffix(".tmp").removesuffix(".parquet")
-            ingest = stem.split("-")[0]
-            if ingest not in finished or name.endswith(".tmp"):
+            if layout.ingest_of(name) not in finished or name.endswith(".tmp"):
                 os.remove(os.path.join(root, name))
                 removed.append(os.path.join(root, name))
     return removed

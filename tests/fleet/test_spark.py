@@ -21,6 +21,7 @@ from inspector.fleet.ingest import ingest
 from inspector.fleet.scan import fleet_scan
 from inspector.fleet.spark_ingest import spark_runner
 from inspector.sql.dialect import DUCKDB, SPARK
+from tests.fleet.dataset_copies import same_scan, unfinished_copy
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -94,3 +95,13 @@ def test_spark_scan_json_on_the_command_line_is_the_document_alone(fleet_dataset
     doc = json.loads(done.stdout)  # nothing but the document on stdout
     assert doc["engine"] == "spark" and len(doc["hosts"]) == 4 and doc["findings"]
     assert "Spark" in done.stderr
+
+
+def test_spark_reads_finished_ingests_only(spark, fleet_dataset, tmp_path):
+    dataset = str(tmp_path / "date=2020-05-05" / "ds")
+    shutil.copytree(fleet_dataset, dataset)
+    unfinished_copy(dataset, "20991231T000000Zrunning")
+    on_spark = fleet_scan(
+        dataset, "spark", engine_instance=SparkEngine(dataset, Scope(), session=spark)
+    )
+    same_scan(on_spark, fleet_scan(fleet_dataset))
