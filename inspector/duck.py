@@ -9,29 +9,39 @@ connections from ``connection()``.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported on first use: modules that import this one stay cheap to import
     import duckdb
 
 _shared: dict[int | None, duckdb.DuckDBPyConnection] = {}
 _lock = threading.Lock()
 
 
+def new_database(
+    threads: int | None = None, config: dict[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A new in-memory database, its connection without DuckDB's progress bar: DuckDB draws it
+    on standard output for a query over 2 s, into a command's ``--json`` output (its cursors
+    inherit the setting)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:", config=config or {})
+    con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
 def connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A private connection (a cursor) to a shared in-memory database: the process's default
     one, or (``threads``) one limited to that many threads (a database-wide setting)."""
-    import duckdb  # on first use: modules that import this one stay cheap to import
-
     with _lock:
         base = _shared.get(threads)
         if base is None:
-            base = duckdb.connect(":memory:")
-            if threads:
-                base.execute(f"SET threads = {int(threads)}")
-            _shared[threads] = base
+            base = _shared[threads] = new_database(threads)
         return base.cursor()
 
 

@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -25,6 +24,7 @@ from inspector.database.key_order import length_distribution
 from inspector.database.layout import KEY_CLASSES, family_domains, key_classes
 from inspector.database.store import Family, StoredDatabase, as_strings, read_database
 from inspector.database.subscribers import subscriber_table
+from inspector.duck import new_database
 from inspector.progress import Progress, report
 from inspector.readers.database_error import DatabaseError
 from inspector.readers.osquery_db import DOMAINS
@@ -103,9 +103,8 @@ def measure(
     _check_is_osquery(stored)
     domains, how = family_domains(stored.families)
     notes = [how]
-    con = duckdb.connect(":memory:")
+    con = new_database()
     try:
-        con.execute("SET enable_progress_bar = false")
         tables = {f.name: _family_table(f) for f in stored.families}
         total = sum(int(t.column("key_bytes").to_numpy().sum() + t.column("value_bytes").to_numpy().sum())
                     for t in tables.values())  # fmt: skip

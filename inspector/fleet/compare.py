@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -23,6 +22,7 @@ from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.compare import CHANGES, COMPARISON, compare_profiles
 from inspector.analysis.duplicates import duplicate_bursts
 from inspector.analysis.run_summary import LANES_SQL, SERIES_SQL, RunProfile
+from inspector.duck import new_database
 from inspector.fleet.engines import Engine, Scope, open_engine
 from inspector.fleet.scan import distinct_rows, read_small, scope_of
 from inspector.progress import Progress, report
@@ -106,7 +106,7 @@ def window_profile(db: Engine, options: BurstOptions, lo_us: int, mapping: pa.Ta
     hosts = sorted(h for h in lane_hosts if h is not None) + ([None] if None in lane_hosts else [])
     zero = dt.datetime.fromtimestamp(lo_us / 1e6, dt.UTC)
     anchors = {h or "": zero for h in hosts}
-    con = duckdb.connect(":memory:")
+    con = new_database()
     try:
         for name, table in (("rates", rates), ("factors", factors), ("bursts", bursts),
                             ("mapping", mapping), ("spans", spans)):  # fmt: skip
@@ -146,7 +146,7 @@ def fleet_compare(
             db.close()
     report(progress, 0.95, "pairing lanes")
     pairs, _ = compare_profiles(profiles[0], profiles[1], options, by_host=True)
-    con = duckdb.connect(":memory:")
+    con = new_database()
     try:
         con.register("pairs", pairs)
         rollup = con.sql(ROLLUP_SQL).to_arrow_table()

@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import duckdb
 import pyarrow as pa
 
+from inspector.duck import new_database
 from inspector.fleet import layout
 from inspector.sql.dialect import DUCKDB, SPARK, Dialect
 
@@ -123,9 +123,7 @@ class DuckDBEngine:
     dialect = DUCKDB
 
     def __init__(self, dataset: str, scope: Scope, threads: int | None = None) -> None:
-        self.con = duckdb.connect(":memory:")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
+        self.con = new_database(threads)
         finished = layout.finished_ingests(dataset)
         for table, where in (
             ("records", scope.records_filter(DUCKDB)),

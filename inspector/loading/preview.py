@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inspector.duck import new_database
 from inspector.loading.cached_read import is_cached
 from inspector.loading.inputs import InputFile, collect_inputs
 from inspector.loading.pipeline import assemble, read_input
@@ -95,7 +96,7 @@ def preview(
         sources.append(source)
         if result is not None:
             results.append((source, result))
-    con = duckdb.connect(":memory:")
+    con = new_database()
     try:
         total = sum(os.path.getsize(f.path) for f, _ in logs) or 1
         done = 0

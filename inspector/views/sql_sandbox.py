@@ -61,9 +61,10 @@ class FilterError(ValueError):
 def sandbox_connection() -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB connection with no file system, network or extension access,
     whose configuration cannot be changed afterwards."""
-    import duckdb  # here: the window imports the filters at its start, DuckDB comes later
+    from inspector.duck import new_database  # DuckDB on first use: the window imports the
+    # filters at its start, DuckDB comes later
 
-    con = duckdb.connect(":memory:", config=SANDBOX_CONFIG)
+    con = new_database(config=SANDBOX_CONFIG)
     con.execute("SET lock_configuration = true")
     return con
 
