@@ -116,13 +116,12 @@ def stretches(
     cum_rows = np.r_[0, np.cumsum(rows)]
     cum_distinct = np.r_[0, np.cumsum(distinct)]
     out: list[Stretch] = []
-    i = 0
-    while i < len(rows):
-        if not elevated[i]:
-            i += 1
+    free = 0  # the first bucket no stretch covers yet
+    for start in np.flatnonzero(elevated).tolist():
+        if start < free:
             continue
-        stretch = grow(i, factor, elevated, cum_rows, cum_distinct, options)
+        stretch = grow(start, factor, elevated, cum_rows, cum_distinct, options)
         if is_burst(stretch, baseline, options):
             out.append(stretch)
-        i = stretch.last + 1
+        free = stretch.last + 1
     return out, baseline

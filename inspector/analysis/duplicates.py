@@ -11,7 +11,6 @@ subscription) or the same eid seen again (re-delivery).
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -92,14 +91,20 @@ def duplicate_bursts(
         *[pc.fill_null(factors.column(k), "") for k in keys], "\x1f"
     )
     lane_of = lane_of.to_numpy(zero_copy_only=False)
-    cuts = (
-        np.flatnonzero(lane_of[1:] != lane_of[:-1]) + 1 if len(lane_of) else np.zeros(0, np.int64)
-    )
-    for lo, hi in itertools.pairwise([0, *cuts.tolist(), len(lane_of)]):
-        if hi <= lo:
-            continue
-        part = factors.slice(lo, hi - lo)
-        lane = {k: part.column(k)[0].as_py() for k in keys}
+    cuts = np.flatnonzero(lane_of[1:] != lane_of[:-1]) + 1
+    starts = np.r_[0, cuts].astype(np.int64) if len(lane_of) else np.zeros(0, np.int64)
+    ends = np.r_[cuts, len(lane_of)].astype(np.int64) if len(lane_of) else starts
+    columns = _lane_columns(factors)
+    # A burst holds at least min_extra_rows repeated rows, and no bucket holds fewer than none:
+    # a lane with fewer in all (most lanes of a healthy fleet) has none to look for.
+    extra = columns["rows"] - columns["distinct"]
+    lane_extra = np.add.reduceat(extra, starts) if len(starts) else np.zeros(0, np.int64)
+    searched = lane_extra >= options.min_extra_rows
+    starts, ends = starts[searched], ends[searched]
+    names = {k: factors.column(k).take(starts).to_pylist() for k in keys}
+    for i, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        lane = {k: names[k][i] for k in keys}
+        part = {name: column[lo:hi] for name, column in columns.items()}
         out.extend(_lane_bursts(lane, part, options, width_us))
     for b in out:
         b.pop("_buckets", None)
@@ -107,15 +112,22 @@ def duplicate_bursts(
     return _link_markers(bursts, status, options)
 
 
+def _lane_columns(factors: pa.Table) -> dict[str, np.ndarray]:
+    """The columns the burst rules read, as whole arrays (each lane a slice of them)."""
+    return {
+        "bucket": factors.column("bucket").cast(pa.int64()).to_numpy(),
+        "rows": factors.column("rows").cast(pa.int64()).to_numpy(),
+        "distinct": factors.column("distinct_rows").cast(pa.int64()).to_numpy(),
+        "eids": factors.column("eids").cast(pa.float64()).fill_null(np.nan).to_numpy(),
+    }
+
+
 def _lane_bursts(
-    lane: dict[str, Any], part: pa.Table, options: BurstOptions, width_us: int
+    lane: dict[str, Any], part: dict[str, np.ndarray], options: BurstOptions, width_us: int
 ) -> list[dict[str, Any]]:
     """The bursts of one lane (``burst_rules``) as rows of ``BURSTS``."""
-    bucket = part.column("bucket").cast(pa.int64()).to_numpy()
-    rows = part.column("rows").to_numpy()
-    distinct = part.column("distinct_rows").to_numpy()
-    eids = part.column("eids").cast(pa.float64()).fill_null(np.nan).to_numpy()
-    found, baseline = stretches(rows, distinct, options)
+    bucket, eids = part["bucket"], part["eids"]
+    found, baseline = stretches(part["rows"], part["distinct"], options)
     out = [
         {
             "kind": "duplicate_burst",
