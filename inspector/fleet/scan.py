@@ -150,20 +150,25 @@ def fleet_scan(
     )
     findings = findings_of(evidence, options)
     report(progress, 1.0, "findings ready")
-    return FleetScan(
-        engine, findings, host_summary(counts, findings), factors, markers, options.bucket_seconds
-    )
+    # Every host the scope names, also one with status lines only (0 records).
+    named = [
+        *evidence.hosts.column("host").to_pylist(),
+        *evidence.mapping.column("host").to_pylist(),
+    ]
+    summary = host_summary(counts, findings, [h for h in named if h])
+    return FleetScan(engine, findings, summary, factors, markers, options.bucket_seconds)
 
 
-def host_summary(counts: pa.Table, findings: pa.Table) -> pa.Table:
-    """Per host: records and findings, hosts in name order (no host last)."""
+def host_summary(counts: pa.Table, findings: pa.Table, named: Sequence[str] = ()) -> pa.Table:
+    """Per host: records and findings, hosts in name order (no host last); a host of ``named``
+    with neither has a row of zeros."""
     per_host: dict[str | None, int] = {}
     for h in findings.column("host").to_pylist():
         per_host[h] = per_host.get(h, 0) + 1
     records = dict(
         zip(counts.column("host").to_pylist(), counts.column("n_rows").to_pylist(), strict=True)
     )
-    names = sorted(set(records) | set(per_host), key=lambda h: (h is None, h or ""))
+    names = sorted(set(records) | set(per_host) | set(named), key=lambda h: (h is None, h or ""))
     return pa.table(
         {
             "host": pa.array(names, pa.string()),

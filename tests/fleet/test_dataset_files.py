@@ -12,8 +12,10 @@ import pytest
 
 from inspector.fleet import layout
 from inspector.fleet.engines import Scope
+from inspector.fleet.ingest import ingest
 from inspector.fleet.scan import fleet_scan, read_small
 from tests.fleet.dataset_copies import same_scan, unfinished_copy
+from tests.osquery_lines import glog_line
 
 
 def test_a_scan_beside_a_running_or_killed_ingest_reads_finished_ingests_only(
@@ -64,3 +66,28 @@ def test_finished_files_are_listed_not_globbed(tmp_path):
     (dataset / "manifest" / "part-20260101T000000Zabc123.parquet").write_bytes(b"")
     assert layout.finished_files(str(dataset), "records") == [str(part)]
     assert layout.finished_files(str(dataset), "status") == []
+
+
+def test_a_host_with_status_lines_only_is_listed_with_no_records(fleet_dataset, tmp_path):
+    dataset = str(tmp_path / "ds")
+    shutil.copytree(fleet_dataset, dataset)
+    quiet = tmp_path / "quiet-01"
+    quiet.mkdir()
+    (quiet / "osqueryd.results.log").write_text("")
+    (quiet / "osqueryd.INFO").write_text(
+        "\n".join(
+            [
+                "Log file created at: 2026/11/02 00:00:00",
+                "Running on machine: quiet-01",
+                glog_line("osqueryd started [version=5.12.1]", when="1102 00:00:01.000000"),
+                glog_line("Found 3 pack(s) in config", when="1102 00:00:02.000000"),
+            ]
+        )
+        + "\n"
+    )
+    ingest([str(quiet)], dataset)
+    before = {h["host"]: h for h in fleet_scan(fleet_dataset).hosts.to_pylist()}
+    after = {h["host"]: h for h in fleet_scan(dataset).hosts.to_pylist()}
+    assert after == {**before, "quiet-01": {"host": "quiet-01", "records": 0, "findings": 0}}
+    scoped = fleet_scan(dataset, scope=Scope(hosts=("quiet-01",)))
+    assert scoped.hosts.to_pylist() == [{"host": "quiet-01", "records": 0, "findings": 0}]
