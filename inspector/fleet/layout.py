@@ -187,7 +187,7 @@ def partition_date(folder: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _entries(folder: str) -> list[os.DirEntry]:
+def _entries(folder: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(folder) as found:
             return list(found)
