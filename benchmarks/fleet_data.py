@@ -50,7 +50,9 @@ def replicate(base: str, out: str, copies: int) -> int:
             {"format": "osquery-inspector fleet dataset", "version": layout.FORMAT_VERSION}, f
         )
     tables = {
-        name: pq.read_table(layout.table_dir(base, name), schema=schema)
+        name: pa.concat_tables(
+            [pq.read_table(f, schema=schema) for f in layout.finished_files(base, name)]
+        )
         for name, schema in layout.DATED.items()
     }
     writer = DatasetWriter(out, "20000101T000000Zbench0")

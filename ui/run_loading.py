@@ -1,6 +1,7 @@
 """Loading and analysing a run for the window, without Qt: what the loader's worker (and a load
 started before the window is up, ``ui.early_load``) runs. The window's own classes come with the
-results only (``LoadedRun``); Qt and the timeline are imported by the caller's thread."""
+results only (``LoadedRun``); Qt and the timeline are imported by the window, on the GUI thread
+(PySide6 makes its types on first use, and two threads doing so at once crash the process)."""
 
 from __future__ import annotations
 

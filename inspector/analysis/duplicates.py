@@ -95,8 +95,9 @@ def duplicate_bursts(
     starts = np.r_[0, cuts].astype(np.int64) if len(lane_of) else np.zeros(0, np.int64)
     ends = np.r_[cuts, len(lane_of)].astype(np.int64) if len(lane_of) else starts
     columns = _lane_columns(factors)
-    # A burst holds at least min_extra_rows repeated rows, and no bucket holds fewer than none:
-    # a lane with fewer in all (most lanes of a healthy fleet) has none to look for.
+    # A burst holds at least min_extra_rows repeated rows (rows − distinct_rows of its buckets,
+    # never negative: rows ≥ distinct_rows in every bucket), so a lane with fewer in all its
+    # buckets (most lanes of a healthy fleet) has none to look for.
     extra = columns["rows"] - columns["distinct"]
     lane_extra = np.add.reduceat(extra, starts) if len(starts) else np.zeros(0, np.int64)
     searched = lane_extra >= options.min_extra_rows

@@ -10,8 +10,10 @@ each configured the engine's own way (credentials, extension, jars).
 
 from __future__ import annotations
 
+import glob
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -95,25 +97,34 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# The date of a part, from its partition folder (the last folder of its path).
+_PART_DATE = r"'date=([0-9]{4}-[0-9]{2}-[0-9]{2})/[^/]*$'"
+
+
 def duckdb_source(dataset: str, table: str, files: list[str] | None) -> str:
     """DuckDB's ``FROM`` source of one dated table with its ``date`` column.
 
-    Listed files are read date by date, the date a constant of each part: DuckDB's hive
-    partitioning reads every ``key=value`` folder of a path, so a dataset kept under, say,
-    ``/archive/date=2026-01-01/fleet`` would have had its rows dated by that folder."""
+    Listed files are named literally (DuckDB reads each name of a list as a glob: ``x[1]``
+    would read ``x1``) and dated by their own partition folder: DuckDB's hive partitioning
+    reads every ``key=value`` folder of a path, so a dataset kept under, say,
+    ``/archive/date=2026-01-01/fleet`` would have had its rows dated by that folder. A filter
+    on ``date`` still skips whole files (DuckDB evaluates it per file name)."""
     if files is None:
         return (
             f"read_parquet({_sql_text(layout.parquet_glob(dataset, table))}, "
             "hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = false)"
         )
-    by_date: dict[str, list[str]] = {}
-    for path in files:
-        by_date.setdefault(layout.partition_date(os.path.dirname(path)) or "", []).append(path)
-    return "(" + " UNION ALL ".join(
-        f"SELECT *, DATE '{day}' AS date FROM read_parquet("
-        f"[{', '.join(_sql_text(p) for p in paths)}], hive_partitioning = false)"
-        for day, paths in sorted(by_date.items())
-    ) + ")"  # fmt: skip
+    names = ", ".join(_sql_text(glob.escape(path)) for path in files)
+    return (
+        "(SELECT * EXCLUDE (filename), "
+        f"CAST(regexp_extract(filename, {_PART_DATE}, 1) AS DATE) AS date "
+        f"FROM read_parquet([{names}], hive_partitioning = false, filename = true))"
+    )
+
+
+def hadoop_literal(path: str) -> str:
+    """``path`` with the characters Spark's (Hadoop's) path globbing reads escaped."""
+    return re.sub(r"([\\\[\]{}*?])", r"\\\1", path)
 
 
 class DuckDBEngine:
@@ -319,7 +330,7 @@ class SparkEngine:
                 if files is None:
                     frame = reader.option("pathGlobFilter", "*.parquet").parquet(root)
                 else:
-                    frame = reader.parquet(*files)
+                    frame = reader.parquet(*[hadoop_literal(f) for f in files])
             frame.createOrReplaceTempView(f"{table}_all")
             self.spark.sql(
                 f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {table}_all WHERE {where}"

@@ -78,11 +78,15 @@ def one_per_host(hosts: pa.Table) -> pa.Table:
     return pa.Table.from_pylist(list(seen.values()), schema=hosts.schema)
 
 
+def named_hosts(hosts: pa.Table, mapping: pa.Table) -> list[str]:
+    """The hosts the ``hosts`` and ``mapping`` tables name (one with status lines only too)."""
+    names = hosts.column("host").to_pylist() + mapping.column("host").to_pylist()
+    return sorted({h for h in names if h})
+
+
 def dataset_hosts(dataset: str) -> list[str]:
     """Every host the dataset names."""
-    hosts = read_small(dataset, "hosts").column("host").to_pylist()
-    mapped = read_small(dataset, "mapping").column("host").to_pylist()
-    return sorted({h for h in hosts + mapped if h})
+    return named_hosts(read_small(dataset, "hosts"), read_small(dataset, "mapping"))
 
 
 def scope_of(
@@ -150,12 +154,9 @@ def fleet_scan(
     )
     findings = findings_of(evidence, options)
     report(progress, 1.0, "findings ready")
-    # Every host the scope names, also one with status lines only (0 records).
-    named = [
-        *evidence.hosts.column("host").to_pylist(),
-        *evidence.mapping.column("host").to_pylist(),
-    ]
-    summary = host_summary(counts, findings, [h for h in named if h])
+    # Every host the scope's host patterns select, with its records and findings in the time
+    # range: 0 for one that sent nothing then, or status lines only.
+    summary = host_summary(counts, findings, named_hosts(evidence.hosts, evidence.mapping))
     return FleetScan(engine, findings, summary, factors, markers, options.bucket_seconds)
 
 

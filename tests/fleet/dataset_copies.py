@@ -6,6 +6,9 @@ import glob
 import os
 import shutil
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 
 def same_scan(one, other) -> None:
     """The two scans' answers are the same."""
@@ -29,3 +32,15 @@ def unfinished_copy(dataset: str, ingest: str) -> list[str]:
             shutil.copy(path, stray)
             strays.append(stray)
     return strays
+
+
+def doubled_copy(dataset: str, copy: str) -> None:
+    """``dataset`` copied to ``copy`` with every part holding its rows twice, under the same
+    file names: a look-alike whose scan differs, wherever a name is read from the wrong one."""
+    shutil.copytree(dataset, copy)
+    for path in glob.glob(
+        os.path.join(glob.escape(copy), "*", "**", "part-*.parquet"), recursive=True
+    ):
+        if os.path.basename(os.path.dirname(path)) != "manifest":
+            table = pq.read_table(path)
+            pq.write_table(pa.concat_tables([table, table]), path)

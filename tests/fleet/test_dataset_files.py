@@ -14,7 +14,7 @@ from inspector.fleet import layout
 from inspector.fleet.engines import Scope
 from inspector.fleet.ingest import ingest
 from inspector.fleet.scan import fleet_scan, read_small
-from tests.fleet.dataset_copies import same_scan, unfinished_copy
+from tests.fleet.dataset_copies import doubled_copy, same_scan, unfinished_copy
 from tests.osquery_lines import glog_line
 
 
@@ -38,12 +38,23 @@ def test_a_scan_beside_a_running_or_killed_ingest_reads_finished_ingests_only(
     )
 
 
-@pytest.mark.parametrize("parent", ["date=2020-05-05", "env=prod", "O'Brien [fleet] *?"])
-def test_the_folders_above_a_dataset_change_nothing(fleet_dataset, tmp_path, parent):
+@pytest.mark.parametrize(
+    ("parent", "lookalike"),
+    [
+        ("date=2020-05-05", None),
+        ("env=prod", None),
+        ("O'Brien [fleet] *?", "O'Brien f xy"),
+        ("x[1]", "x1"),
+    ],
+)
+def test_the_folders_above_a_dataset_change_nothing(fleet_dataset, tmp_path, parent, lookalike):
     # DuckDB's hive partitioning takes every key=value folder of a path: a dataset kept under
     # date=2020-05-05 had all its rows dated 2020-05-05 (and a time range found none of them).
+    # And DuckDB reads a listed name as a glob: x[1]/ds read the look-alike x1/ds beside it.
     dataset = str(tmp_path / parent / "ds")
     shutil.copytree(fleet_dataset, dataset)
+    if lookalike:
+        doubled_copy(fleet_dataset, str(tmp_path / lookalike / "ds"))
     same_scan(fleet_scan(dataset), fleet_scan(fleet_dataset))
     some_day = sorted(os.listdir(os.path.join(dataset, "records")))[-1].removeprefix("date=")
     since = Scope(

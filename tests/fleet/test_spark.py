@@ -21,7 +21,7 @@ from inspector.fleet.ingest import ingest
 from inspector.fleet.scan import fleet_scan
 from inspector.fleet.spark_ingest import spark_runner
 from inspector.sql.dialect import DUCKDB, SPARK
-from tests.fleet.dataset_copies import same_scan, unfinished_copy
+from tests.fleet.dataset_copies import doubled_copy, same_scan, unfinished_copy
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -98,8 +98,10 @@ def test_spark_scan_json_on_the_command_line_is_the_document_alone(fleet_dataset
 
 
 def test_spark_reads_finished_ingests_only(spark, fleet_dataset, tmp_path):
-    dataset = str(tmp_path / "date=2020-05-05" / "ds")
+    # Spark reads a listed name as a glob: b{x,y}[1] would read the look-alike bx1 beside it.
+    dataset = str(tmp_path / "date=2020-05-05" / "b{x,y}[1]" / "ds")
     shutil.copytree(fleet_dataset, dataset)
+    doubled_copy(fleet_dataset, str(tmp_path / "date=2020-05-05" / "bx1" / "ds"))
     unfinished_copy(dataset, "20991231T000000Zrunning")
     on_spark = fleet_scan(
         dataset, "spark", engine_instance=SparkEngine(dataset, Scope(), session=spark)
