@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from inspector.fleet import layout, sources
+from inspector.fleet import layout, shared_knowledge, sources
 from inspector.fleet.scan import read_small
 from inspector.fleet.units import UnitOutput, run_unit
 from inspector.fleet.writer import DatasetWriter, conform, remove_unfinished, write_small
@@ -63,6 +63,8 @@ class IngestResult:
 
 
 # A runner takes the unit specs and returns their merged output (it writes the dated files).
+# One with a ``fill_records`` method (Spark's) also rewrites the records that knowledge shared
+# after the units fills; without one, this process does.
 UnitRunner = Callable[[list[dict[str, Any]], str, str, Progress | None], UnitOutput]
 
 
@@ -229,20 +231,15 @@ def plan_units(
 def run_in_process(
     units: list[dict[str, Any]], dataset: str, ingest: str, progress: Progress | None
 ) -> UnitOutput:
-    """The DuckDB engine's runner: units one after another here, one writer for all, each
-    unit knowing what the ones before it found out about their hosts."""
+    """The DuckDB engine's runner: units one after another here, one writer for all. Each
+    unit knows what earlier ingests found, as in Spark's tasks; what the units found about
+    their hosts is shared after all of them are read (``shared_knowledge``)."""
     writer = DatasetWriter(dataset, ingest)
     out = UnitOutput()
-    known = HostKnowledge.from_json(units[0].get("known")) if units else HostKnowledge()
     for i, spec in enumerate(units):
         what = spec.get("path") or f"{len(spec['files']):,} objects"
-        report(progress, i / max(len(units), 1), f"reading {what}")
-        done = run_unit({**spec, "known": known.to_json()}, dataset, ingest, writer)
-        # What this unit found about its hosts goes on to the next ones (a later batch of a
-        # host's objects may hold none of the status lines that name its publishers).
-        for hosts, mapping in zip(done.small["hosts"], done.small["mapping"], strict=True):
-            known = known.merged(hosts, mapping)
-        out.merge(done)
+        report(progress, 0.9 * i / max(len(units), 1), f"reading {what}")
+        out.merge(run_unit(spec, dataset, ingest, writer))
     writer.flush()
     return out
 
@@ -306,9 +303,11 @@ def _ingest(
     result.problems.extend(plan.problems)
     result.repeated = plan.repeated
     units = plan_units(plan, known_files(dataset), options, result)
-    known = dataset_knowledge(dataset).to_json()
-    units = [{**u, "known": known} for u in units]
+    earlier = dataset_knowledge(dataset)
+    units = [{**u, "known": earlier.to_json()} for u in units]
     output = (runner or run_in_process)(units, dataset, ingest_id, progress)
+    fill_records = getattr(runner, "fill_records", shared_knowledge.fill_records_files)
+    share_knowledge(dataset, ingest_id, earlier, output, fill_records, progress)
     report(progress, 0.97, "writing the manifest")
     clocks = [t for t in output.small.get("clocks", []) if t is not None and t.num_rows]
     if clocks:
@@ -340,6 +339,26 @@ def _ingest(
     result.manifest = manifest
     report(progress, 1.0, "ingested")
     return result
+
+
+def share_knowledge(
+    dataset: str,
+    ingest_id: str,
+    earlier: HostKnowledge,
+    output: UnitOutput,
+    fill_records: Callable[[list[str], shared_knowledge.PublisherFills], list[str]],
+    progress: Progress | None,
+) -> None:
+    """Give the rows a unit left without a publisher the one its host's other units (or the
+    dataset's earlier ingests) tell, in the written records (``fill_records``: the engine's
+    rewrite of this run's records files) and in the units' small tables."""
+    known = shared_knowledge.ingest_knowledge(earlier, output)
+    fills = shared_knowledge.publisher_fills(output.small.get("mapping", []), known)
+    shared_knowledge.fill_unit_tables(output, known, fills)
+    if fills:
+        report(progress, 0.93, "giving rows the publishers other batches named")
+        files = layout.finished_files(dataset, "records", {ingest_id})
+        fill_records(files, fills)
 
 
 def layout_cast(table: pa.Table, name: str) -> pa.Table:

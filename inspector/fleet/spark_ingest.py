@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from inspector.fleet.ingest import UnitRunner
+from inspector.fleet.shared_knowledge import PublisherFills
 from inspector.fleet.units import UnitOutput
 from inspector.progress import Progress, report
 
@@ -54,26 +54,28 @@ def decode(data: bytes) -> UnitOutput:
     )
 
 
-def spark_runner(master: str = "local[*]", session: Any = None) -> UnitRunner:
-    """A unit runner that spreads the units over Spark tasks (RuntimeError without pyspark)."""
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        raise RuntimeError(
-            "the spark engine needs pyspark and a Java runtime: pip install "
-            "'osquery-event-inspector[fleet]' (and e.g. openjdk-17-jre-headless)"
-        ) from None
+class SparkUnits:
+    """The Spark engine's unit runner (``UnitRunner``): units spread over Spark tasks, and the
+    rewrite of the records that other units' knowledge fills (``fill_records``) too."""
 
-    def run(
-        units: list[dict[str, Any]], dataset: str, ingest: str, progress: Progress | None
-    ) -> UnitOutput:
+    def __init__(self, master: str, session: Any = None) -> None:
+        self.master, self.session = master, session
+
+    def spark(self) -> Any:
         from inspector.fleet.engines import spark_session
 
+        if self.session is None:
+            self.session = spark_session(self.master)
+        return self.session
+
+    def __call__(
+        self, units: list[dict[str, Any]], dataset: str, ingest: str, progress: Progress | None
+    ) -> UnitOutput:
         out = UnitOutput()
         if not units:
             return out
         report(progress, 0.05, f"reading {len(units):,} units in Spark tasks")
-        spark = session or spark_session(master)
+        spark = self.spark()
         slices = max(1, min(len(units), spark.sparkContext.defaultParallelism * 2))
         specs = [json.dumps(u) for u in units]
 
@@ -94,4 +96,31 @@ def spark_runner(master: str = "local[*]", session: Any = None) -> UnitRunner:
             out.merge(decode(data))
         return out
 
-    return run
+    def fill_records(self, files: list[str], fills: PublisherFills) -> list[str]:
+        """``shared_knowledge.fill_records_files`` with the files spread over Spark tasks."""
+        if not files or not fills:
+            return []
+        spark = self.spark()
+        slices = max(1, min(len(files), spark.sparkContext.defaultParallelism * 2))
+
+        def task(part: Iterator[str]) -> Iterator[str]:
+            from inspector.fleet.shared_knowledge import fill_records_files
+
+            yield from fill_records_files(list(part), fills)
+
+        rewritten: list[str] = (
+            spark.sparkContext.parallelize(files, slices).mapPartitions(task).collect()
+        )
+        return rewritten
+
+
+def spark_runner(master: str = "local[*]", session: Any = None) -> SparkUnits:
+    """A unit runner that spreads the units over Spark tasks (RuntimeError without pyspark)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise RuntimeError(
+            "the spark engine needs pyspark and a Java runtime: pip install "
+            "'osquery-event-inspector[fleet]' (and e.g. openjdk-17-jre-headless)"
+        ) from None
+    return SparkUnits(master, session)

@@ -111,27 +111,16 @@ def build_mapping(
 ) -> pa.Table:
     """A ``MAPPING`` table: subscriber and publisher for each (host, query) with rows."""
     rows = []
-    tables = event_tables()
     for host, query in host_queries:
         subscriber, how = query_subscriber.get(query, (None, "unknown"))
         publisher = None
         if subscriber is not None:
-            table = tables[subscriber]
-            platform = host_platform.get(host or "")
-            publisher = table.publisher_for(platform)
-            if publisher is not None:
-                how += (
-                    f"; publisher from platform {platform}"
-                    if platform
-                    else "; one publisher on every platform"
-                )
-            else:
-                seen = set(table.publishers.values()) & host_publishers.get(host or "", set())
-                if len(seen) == 1:
-                    publisher = seen.pop()
-                    how += "; publisher named in the status log"
-                else:
-                    how += "; publisher unknown (platform unknown)"
+            publisher, found = publisher_of(
+                subscriber,
+                host_platform.get(host or ""),
+                host_publishers.get(host or "", set()),
+            )
+            how += found
         rows.append(
             {
                 "host": host,
@@ -142,6 +131,23 @@ def build_mapping(
             }
         )
     return pa.Table.from_pylist(rows, schema=MAPPING)
+
+
+def publisher_of(
+    subscriber: str, platform: str | None, publishers: set[str] | frozenset[str]
+) -> tuple[str | None, str]:
+    """The publisher feeding ``subscriber`` on a host of ``platform`` (None: unknown) whose
+    status log named ``publishers``, and how that was decided (a ``how`` suffix)."""
+    table = event_tables()[subscriber]
+    publisher = table.publisher_for(platform)
+    if publisher is not None:
+        if platform:
+            return publisher, f"; publisher from platform {platform}"
+        return publisher, "; one publisher on every platform"
+    seen = set(table.publishers.values()) & publishers
+    if len(seen) == 1:
+        return seen.pop(), "; publisher named in the status log"
+    return None, "; publisher unknown (platform unknown)"
 
 
 def apply_mapping(records: pa.Table, mapping: pa.Table) -> pa.Table:

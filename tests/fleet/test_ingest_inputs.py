@@ -44,12 +44,14 @@ def _object(root: str, hour: int, name: str, lines: list[dict]) -> str:
     return path
 
 
-def write_hourly_pipeline(root: str) -> None:
-    """One host whose publishers only its first hour's status lines name (neutral paths: no
-    platform evidence in the rows), delivering every event twice from the second hour on."""
+def write_hourly_pipeline(root: str, status_hour: int = 0) -> None:
+    """One host whose publishers only the status lines of one hour's object name (neutral
+    paths: no platform evidence in the rows), delivering every event twice from the second
+    hour on. ``status_hour`` 2: the status lines reached the pipeline last (sent late)."""
     host = "web-02"
     eid = 0
-    first = [_status(host, T0 + 1, "Starting event publisher run loop: inotify")]
+    started = _status(host, T0 + 1, "Starting event publisher run loop: inotify")
+    first = [started] if status_hour == 0 else []
     for k in range(40):
         eid += 1
         first.append(_event(host, T0 + 60 + k * 60, k, eid))
@@ -60,7 +62,7 @@ def write_hourly_pipeline(root: str) -> None:
             for _ in range(2):  # each event twice, with a new eid
                 eid += 1
                 later.append(_event(host, T0 + hour * 3600 + 60 + k * 60, 100 * hour + k, eid))
-        _object(root, hour, f"b{hour}.gz", later)
+        _object(root, hour, f"b{hour}.gz", later + ([started] if status_hour == hour else []))
 
 
 def test_a_file_reached_twice_is_read_once(pipeline_root, pipeline_dataset, tmp_path):
@@ -136,16 +138,25 @@ def test_hour_by_hour_ingests_know_the_publishers_of_earlier_hours(tmp_path):
     assert rows_of(fleet_scan(stepwise).findings) == expected
 
 
-def test_later_batches_of_one_ingest_know_the_publishers_of_earlier_ones(tmp_path, monkeypatch):
+@pytest.mark.parametrize("status_hour", [0, 2])
+def test_every_batch_of_one_ingest_knows_what_the_others_found(tmp_path, monkeypatch, status_hour):
+    """Batches read apart: the one holding the status lines names the publisher for the rows of
+    the others, whether it comes first or last."""
     root = str(tmp_path / "pipe")
-    write_hourly_pipeline(root)
+    write_hourly_pipeline(root, status_hour)
     one_shot = str(tmp_path / "one_shot")
     ingest([root], one_shot)
+    assert _file_events_publishers(one_shot) == ["inotify"]
     monkeypatch.setattr(ingest_module, "BATCH_FILES", 1)  # every object a batch of its own
     batched = str(tmp_path / "batched")
-    ingest([root], batched)
+    done = ingest([root], batched)
+    assert done.late_publishers == []
     assert _file_events_publishers(batched) == ["inotify"]
     assert rows_of(fleet_scan(batched).findings) == rows_of(fleet_scan(one_shot).findings)
+    mapping = read_small(batched, "mapping").to_pylist()
+    assert {(m["publisher"], m["how"]) for m in mapping} == {
+        ("inotify", "query name; its rows fit; publisher from platform linux")
+    }
     hosts = read_small(batched, "hosts").to_pylist()
     assert {h["platform"] for h in hosts} == {"linux"}
 

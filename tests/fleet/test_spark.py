@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from inspector.fleet import ingest as ingest_module
 from inspector.fleet import layout
 from inspector.fleet.engines import Scope, SparkEngine, spark_session
 from inspector.fleet.ingest import ingest
@@ -22,6 +23,7 @@ from inspector.fleet.scan import fleet_scan
 from inspector.fleet.spark_ingest import spark_runner
 from inspector.sql.dialect import DUCKDB, SPARK
 from tests.fleet.dataset_copies import doubled_copy, same_scan, unfinished_copy
+from tests.fleet.test_ingest_inputs import write_hourly_pipeline
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -83,6 +85,26 @@ def test_spark_ingest_writes_what_duckdb_writes(spark, demo_fleet, pipeline_root
     manifests = [pq.read_table(os.path.join(d, "manifest")).drop_columns(["ingest"]).sort_by("path")
                  for d in (with_spark, with_duckdb)]  # fmt: skip
     assert manifests[0].equals(manifests[1])
+
+
+def test_spark_batches_know_what_the_other_batches_found(spark, tmp_path, monkeypatch):
+    """Spark reads a pipeline's batches side by side: the rows of batches without the status
+    lines still get the publisher those lines name, as DuckDB's do."""
+    root = str(tmp_path / "pipe")
+    write_hourly_pipeline(root)
+    monkeypatch.setattr(ingest_module, "BATCH_FILES", 1)  # every object a batch of its own
+    with_spark, with_duckdb = str(tmp_path / "spark"), str(tmp_path / "duckdb")
+    ingest([root], with_spark, "spark", runner=spark_runner(session=spark))
+    ingest([root], with_duckdb)
+    records = [
+        pq.read_table(os.path.join(d, "records"), schema=layout.RECORDS).sort_by(
+            [("source", "ascending"), ("line", "ascending"), ("item", "ascending")]
+        )
+        for d in (with_spark, with_duckdb)
+    ]
+    assert set(records[0].column("publisher").to_pylist()) == {"inotify"}
+    assert records[0].equals(records[1])
+    same_scan(fleet_scan(with_spark), fleet_scan(with_duckdb))
 
 
 def test_spark_scan_json_on_the_command_line_is_the_document_alone(fleet_dataset):
