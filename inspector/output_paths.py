@@ -39,6 +39,8 @@ def output_problem(path: str) -> str | None:
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
+        if exc.errno == errno.ENOENT:  # the folder is there: /proc, /sys say ENOENT to a new file
+            return f"cannot write into {folder}: it does not take new files"
         return f"cannot write into {folder}: {_reason(exc)}"
     try:
         os.write(fd, b"\0")  # a full disk refuses even one byte on most file systems

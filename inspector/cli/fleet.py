@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from inspector.cli.fleet_errors import guarded
 from inspector.cli.fleet_options import (
     TIME_FORMS,
     dataset_folder_problem,
+    host_pattern,
     host_patterns,
     output_file_problem,
     parse_range,
@@ -123,7 +125,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spark-master", metavar="URL", help="Spark master URL (default local[*])")
     p.add_argument("--bucket", type=_bucket, default=60, metavar="SECONDS", help="bucket size (60)")
     p.add_argument(
-        "--hosts", action="append", metavar="GLOB",
+        "--hosts", action="append", metavar="GLOB", type=host_pattern,
         help="only hosts whose name matches this shell pattern, e.g. 'web-*' (case-sensitive; "
         "repeat for several: a host matching any of them)",
     )  # fmt: skip
@@ -303,6 +305,7 @@ def ingest_text(dataset: str, result: IngestResult) -> str:
 
 def run_scan(args: argparse.Namespace) -> int:
     """``fleet scan``: the findings of every host of a dataset (in scope)."""
+    from inspector.fleet.accounting import ingest_accounting
     from inspector.fleet.scan import fleet_scan, scope_of
 
     if (code := _check_dataset("scan", args.dataset)) is not None:
@@ -313,6 +316,7 @@ def run_scan(args: argparse.Namespace) -> int:
         return _fail("scan", problem)
     patterns = _hosts("scan", args)
     scope = scope_of(args.dataset, patterns, args.since, args.until)
+    _note_ingests(args)
     try:
         result = fleet_scan(
             args.dataset, args.engine, BurstOptions(bucket_seconds=args.bucket), scope,
@@ -326,6 +330,7 @@ def run_scan(args: argparse.Namespace) -> int:
         and (code := _write_output("scan", "--findings", findings, args.findings, args)) is not None
     ):
         return code
+    left_out = ingest_accounting(args.dataset).note()
     if args.json:
         document = {
             "engine": result.engine,
@@ -334,17 +339,34 @@ def run_scan(args: argparse.Namespace) -> int:
         }
         json.dump(document, sys.stdout, indent=2, default=json_default)
         print()
+        if left_out:  # the document's shape is fixed: said beside it
+            print(f"osquery-inspector fleet scan: {left_out}", file=sys.stderr)
     else:
         print(scan_text(result))
+        if left_out:
+            print(left_out)
     return 1 if args.fail_on_findings and findings.num_rows else 0
 
 
 def _provenance(args: argparse.Namespace) -> dict[str, Any]:
+    """The output's metadata: what wrote it and when, from which dataset state (the finished
+    ingest runs it read; a later ingest adds one) and with which parameters."""
     return {
         "app": {"name": "osquery-inspector", "version": __version__},
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "dataset": os.path.abspath(args.dataset) if "://" not in args.dataset else args.dataset,
-        "parameters": {k: v for k, v in vars(args).items() if k not in ("run",)},
+        "ingests": args.ingests_read,
+        "parameters": {k: v for k, v in vars(args).items() if k not in ("run", "ingests_read")},
     }
+
+
+def _note_ingests(args: argparse.Namespace) -> None:
+    """Record the dataset's finished ingest runs as the work starts (what it will read) for the
+    output's provenance (None for a URL dataset: not listed here)."""
+    from inspector.fleet.layout import finished_ingests
+
+    remote = "://" in args.dataset
+    args.ingests_read = None if remote else sorted(finished_ingests(args.dataset))
 
 
 def scan_text(result: FleetScan) -> str:
@@ -380,6 +402,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if problem := output_file_problem("--out", args.out):
         return _fail("compare", problem)
     patterns = _hosts("compare", args)
+    _note_ingests(args)
     try:
         result = fleet_compare(
             args.dataset, args.before, args.after, args.engine,

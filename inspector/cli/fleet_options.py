@@ -45,7 +45,8 @@ def parse_time(text: str) -> int:
 
 def _iso_seconds(text: str) -> float:
     try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # RFC 3339 lets the zone be a small z too
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a time: {text!r} (write {TIME_HINT})") from None
     if when.tzinfo is None:
@@ -83,10 +84,19 @@ def range_problem(since_us: int | None, until_us: int | None) -> str | None:
     return None
 
 
+def host_pattern(text: str) -> str:
+    """One ``--hosts`` value (argparse type): a pattern, never empty — an empty shell variable
+    (``--hosts "$H"``) would otherwise scan the whole fleet."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty pattern (give one, e.g. 'web-*', or leave --hosts out for every host)"
+        )
+    return text
+
+
 def host_patterns(values: Sequence[str] | None) -> tuple[str, ...] | None:
     """The ``--hosts`` patterns given (repeated: any of them), or None for every host."""
-    patterns = tuple(v for v in values or () if v)
-    return patterns or None
+    return tuple(values) if values else None
 
 
 def unmatched_hosts_warnings(
@@ -102,9 +112,14 @@ def unmatched_hosts_warnings(
             continue
         some = ", ".join(hosts[:shown_hosts]) + (", …" if len(hosts) > shown_hosts else "")
         count = f"{len(hosts):,} host" + ("" if len(hosts) == 1 else "s")
+        escapes = (
+            " (a backslash escapes nothing here: [[] matches a [, [*] a *, [?] a ?)"
+            if "\\" in pattern
+            else ""
+        )
         out.append(
             f"warning: --hosts {pattern!r} matches none of the dataset's {count} ({some}); "
-            "patterns are shell patterns, case-sensitive"
+            f"patterns are shell patterns, case-sensitive{escapes}"
         )
     return out
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from inspector.analysis.burst_rules import BurstOptions
-from inspector.analysis.compare import CHANGES, COMPARISON, compare_profiles
+from inspector.analysis.compare import CHANGES, COMPARISON, classify, compare_profiles
 from inspector.analysis.duplicates import duplicate_bursts
 from inspector.analysis.run_summary import LANES_SQL, SERIES_SQL, RunProfile
 from inspector.duck import new_database
@@ -70,6 +71,7 @@ class FleetComparison:
     bucket_seconds: int
     pairs: pa.Table  # COMPARISON
     subscribers: pa.Table  # ROLLUP
+    empty_ranges: list[str] = field(default_factory=list)  # "before"/"after": no records there
 
     def to_json(self) -> dict[str, Any]:
         def when(us: int) -> dt.datetime:
@@ -82,6 +84,7 @@ class FleetComparison:
             "bucket_seconds": self.bucket_seconds,
             "pairs": self.pairs.to_pylist(),
             "subscribers": self.subscribers.to_pylist(),
+            "empty_ranges": self.empty_ranges,
         }
 
 
@@ -146,6 +149,7 @@ def fleet_compare(
             db.close()
     report(progress, 0.95, "pairing lanes")
     pairs, _ = compare_profiles(profiles[0], profiles[1], options, by_host=True)
+    pairs = silent_lanes_vanished(pairs, options)
     con = new_database()
     try:
         con.register("pairs", pairs)
@@ -153,10 +157,28 @@ def fleet_compare(
     finally:
         con.close()
     report(progress, 1.0, "comparison ready")
+    empty = [name for name, p in zip(("before", "after"), profiles, strict=True)
+             if not p.lanes.num_rows]  # fmt: skip
     return FleetComparison(
         engine, before, after, options.bucket_seconds, in_total_order(pairs.cast(COMPARISON)),
-        rollup.cast(ROLLUP),
+        rollup.cast(ROLLUP), empty,
     )  # fmt: skip
+
+
+def silent_lanes_vanished(pairs: pa.Table, options: BurstOptions) -> pa.Table:
+    """``pairs`` with the lanes of a stream one range lacks as appeared or vanished.
+
+    ``compare`` calls such a pair ``source_missing``: the other run has no such source (no
+    osquery.db) and cannot tell. Both ranges here are the same dataset, so a stream with no
+    rows in one range is hosts that sent none there."""
+    missing = pc.equal(pairs.column("change"), "source_missing")
+    if not pairs.num_rows or not pc.any(missing).as_py():
+        return pairs
+    rows = pairs.to_pylist()
+    for r in rows:
+        if r["change"] == "source_missing":
+            r["change"] = classify(r, options.min_rise)
+    return pa.Table.from_pylist(rows, schema=pairs.schema)
 
 
 def in_total_order(pairs: pa.Table) -> pa.Table:
@@ -198,10 +220,14 @@ def compare_text(result: FleetComparison) -> str:
     out = [
         f"per subscriber ({result.engine}; before {_range(result.before)}, after {_range(result.after)}):"
     ]
+    for name in result.empty_ranges:
+        span = result.before if name == "before" else result.after
+        out.append(f"  the {name} range ({_range(span)}) holds no records of these hosts")
     for r in result.subscribers.to_pylist():
         where = " in osquery.db" if r["source"] == "osquery_db" else ""
+        lane = f"{r['publisher'] or 'publisher unknown'} → {r['subscriber']}"
         out.append(
-            f"  {r['subscriber']}{where}: {plural(r['hosts'], 'host')} — started duplicating {r['started']}, "
+            f"  {lane}{where}: {plural(r['hosts'], 'host')} — started duplicating {r['started']}, "
             f"stopped {r['stopped']}, unchanged {r['unchanged']}, appeared {r['appeared']}, "
             f"vanished {r['vanished']}"
         )

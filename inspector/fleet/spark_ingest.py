@@ -10,11 +10,13 @@ installed and the dataset on storage every executor can write (a shared or objec
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
 
+from inspector.fleet.engines import spark_session, spark_start_message
 from inspector.fleet.shared_knowledge import PublisherFills
 from inspector.fleet.units import UnitOutput
 from inspector.progress import Progress, report
@@ -62,9 +64,10 @@ class SparkUnits:
         self.master, self.session = master, session
 
     def spark(self) -> Any:
-        from inspector.fleet.engines import spark_session
-
+        """The session (started on first use, said on stderr as ``open_engine`` says it)."""
         if self.session is None:
+            if message := spark_start_message(self.master):
+                print(message, file=sys.stderr, flush=True)
             self.session = spark_session(self.master)
         return self.session
 
@@ -74,8 +77,8 @@ class SparkUnits:
         out = UnitOutput()
         if not units:
             return out
-        report(progress, 0.05, f"reading {len(units):,} units in Spark tasks")
         spark = self.spark()
+        report(progress, 0.05, f"reading {len(units):,} units in Spark tasks")
         slices = max(1, min(len(units), spark.sparkContext.defaultParallelism * 2))
         specs = [json.dumps(u) for u in units]
 

@@ -143,4 +143,5 @@ def describe_bytes(data: bytes) -> str:
     ]  # fmt: skip
     ascii_only = all(b < 0x80 for b in data)
     encoding = "ASCII" if ascii_only else "non-ASCII UTF-8" if "\ufffd" not in text else "binary"
-    return f"{len(data):,} bytes in {lines:,} lines of {encoding} text: {', '.join(kinds)}"
+    line_word = "line" if lines == 1 else "lines"
+    return f"{len(data):,} bytes in {lines:,} {line_word} of {encoding} text: {', '.join(kinds)}"

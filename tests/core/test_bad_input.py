@@ -212,3 +212,16 @@ def data_lines(lines: list[bytes], trailing_newline: bool) -> int:
     text = b"\n".join(lines) + (b"\n" if trailing_newline else b"")
     count = text.count(b"\n")
     return count + (1 if text and not text.endswith(b"\n") else 0)
+
+
+def test_reasons_read_as_sentences(tmp_path) -> None:
+    """No "at at" from the JSON parser's own "starting at", no "1 lines"."""
+    data = "\n".join([GOOD[0], '{"name": "q", "columns": {"path": "/tmp/x', GOOD[1]]).encode()
+    result = read_json_lines(write_bytes(tmp_path, "r.log", data + b"\n"))
+    reason = reasons(result)[2]
+    assert reason.startswith("malformed JSON: Unterminated string starting at column ")
+    assert " at at " not in reason
+    from inspector.readers.sniff import describe_bytes
+
+    assert describe_bytes(b"just some words").startswith("15 bytes in 1 line of ASCII text")
+    assert " 2 lines " in describe_bytes(b"two\nlines\n")

@@ -202,3 +202,17 @@ def test_a_file_of_torn_records_is_a_log_with_its_lines_rejected(tmp_path) -> No
     prose = write(tmp_path, "notes.txt", ["{ not osquery", "{ at all"])
     (skipped,) = load([prose]).sources
     assert skipped.status == "skipped" and "no osquery format" in (skipped.reason or "")
+
+
+def test_skipped_envelope_items_are_named_by_their_line(tmp_path) -> None:
+    good = json.loads(event_line("q", {"a": "1"}))
+    envelopes = [
+        json.dumps({"node_key": "k", "log_type": "result", "data": [good]}),
+        json.dumps({"node_key": "k", "log_type": "result", "data": [good, {"weird": 1}]}),
+        json.dumps({"node_key": "k", "log_type": "result",
+                    "data": [{"node_key": "k", "data": []}, {"odd": 2}]}),
+    ]  # fmt: skip
+    result = read_json_lines(write(tmp_path, "tls.log", envelopes))
+    assert result.records.num_rows == 2
+    assert "2 envelope items were not osquery records and were skipped (lines 2, 3)" in result.notes
+    assert "1 envelope item was an envelope itself and was skipped (line 3)" in result.notes

@@ -107,6 +107,23 @@ def test_the_latest_and_earliest_times_are_accepted(fleet_dataset, capsys):
     assert capsys.readouterr().out.startswith("4 hosts, ")
 
 
+def test_a_small_z_is_utc_too():
+    from inspector.cli.fleet_options import parse_time
+
+    assert parse_time("2026-11-02T01:00z") == parse_time("2026-11-02T01:00Z") == parse_time(
+        "2026-11-02T01:00+00:00"
+    )
+
+
+def test_a_backslash_in_a_hosts_pattern_gets_a_word_on_escaping():
+    from inspector.cli.fleet_options import unmatched_hosts_warnings
+
+    (warning,) = unmatched_hosts_warnings(["db\\[1\\]"], ["db[1]", "web-1"])
+    assert "[[] matches a [" in warning
+    assert "backslash" not in unmatched_hosts_warnings(["nomatch"], ["db[1]"])[0]
+    assert unmatched_hosts_warnings(["db[[]1]"], ["db[1]"]) == []
+
+
 @pytest.mark.parametrize(
     ("since", "until"),
     [("2018-01-01", "2017-01-01"), ("2026-11-02T00:30Z", "2026-11-02T00:30:00+00:00")],
@@ -138,7 +155,7 @@ def unwritable_targets(tmp_path) -> list[tuple[str, str]]:
         (str(tmp_path), "is a folder"),
     ]
     if os.path.isdir("/proc/self"):  # no file can be made in /proc, not even by root
-        targets.append(("/proc/x.parquet", "cannot write into /proc"))
+        targets.append(("/proc/x.parquet", "cannot write into /proc: it does not take new files"))
     return targets
 
 
@@ -283,6 +300,15 @@ def test_compare_takes_several_hosts_patterns_and_warns_too(fleet_dataset, capsy
     assert hosts == {"mac-000", "web-002", "web-003"}
     assert fleet("compare", fleet_dataset, "--hosts", "nomatch", *args) == 0
     assert "--hosts 'nomatch' matches none" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["scan", "compare"])
+def test_an_empty_hosts_pattern_is_refused_not_taken_for_every_host(fleet_dataset, capsys, command):
+    """``--hosts "$H"`` with H unset: refused, not a scan of the whole fleet."""
+    ranges = ["--before", "1..2", "--after", "3..4"] if command == "compare" else []
+    assert fleet(command, fleet_dataset, "--hosts", "", *ranges) == 2
+    err = capsys.readouterr().err
+    assert "--hosts" in err and "an empty pattern" in err
 
 
 # --- ingest ----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from inspector.analysis.compare import COMPARISON
 from inspector.analysis.findings import FINDINGS
 from inspector.cli.fleet import scan_text
 from inspector.cli.main import main
+from inspector.fleet.accounting import IngestAccounting
 from inspector.fleet.compare import FleetComparison, compare_text, fleet_compare, in_total_order
 from inspector.fleet.scan import HOST_SUMMARY, FleetScan
 
@@ -110,7 +111,23 @@ def test_compare_text_says_1_host():
     )  # fmt: skip
     result = FleetComparison("duckdb", (0, 60_000_000), (60_000_000, 120_000_000), 60,
                              COMPARISON.empty_table(), rollup)  # fmt: skip
-    assert "  process_events: 1 host — started duplicating 1" in compare_text(result)
+    assert "  openbsm → process_events: 1 host — started duplicating 1" in compare_text(result)
+
+
+def test_a_range_without_records_has_every_lane_vanished_and_says_so(fleet_dataset):
+    """Both ranges are the same dataset: a range the hosts sent nothing in is hosts that went
+    silent (vanished), not a source the other side lacks; the text says the range is empty."""
+    hour = [int(dt.datetime(2026, 11, 2, 0, m, tzinfo=dt.UTC).timestamp() * 1e6) for m in
+            (0, 14)]  # fmt: skip
+    later = [t + 30 * 24 * 3600 * 10**6 for t in hour]  # a month on: nothing there
+    result = fleet_compare(fleet_dataset, (hour[0], hour[1]), (later[0], later[1]))
+    assert result.empty_ranges == ["after"]
+    assert set(result.pairs.column("change").to_pylist()) == {"vanished"}
+    for r in result.subscribers.to_pylist():
+        assert r["vanished"] == r["hosts"] > 0
+    text = compare_text(result)
+    assert "the after range (2026-12-02 00:00..2026-12-02 00:14 UTC) holds no records" in text
+    assert "openbsm → process_events: 2 hosts" in text
 
 
 def test_ingest_text_says_1_new_file(demo_fleet, tmp_path, capsys):
@@ -130,3 +147,47 @@ def test_no_fleet_command_lists_the_commands(capsys):
     err = capsys.readouterr().err
     assert "fleet_command" not in err
     assert "ingest, scan, compare, prepare-spark" in err
+
+
+def test_scan_says_what_the_ingests_left_out(tmp_path, capsys):
+    """A rejected line and an empty object, ingested: the scan's text says so, and beside
+    --json (whose shape is fixed) stderr does."""
+    hour = tmp_path / "pipe" / "2026" / "11" / "02" / "00"
+    hour.mkdir(parents=True)
+    good = {"name": "pack_ps", "hostIdentifier": "h1", "unixTime": 1_793_577_660, "epoch": 0,
+            "counter": 1, "numerics": False, "action": "added", "columns": {"pid": "1"}}  # fmt: skip
+    (hour / "a.json").write_text(json.dumps(good) + "\n{not json\n")
+    (hour / "b.json").write_text("")
+    dataset = str(tmp_path / "ds")
+    assert fleet("ingest", str(tmp_path / "pipe"), "--to", dataset) == 0
+    capsys.readouterr()
+    assert fleet("scan", dataset) == 0
+    out = capsys.readouterr().out
+    assert (
+        "of 2 files and 2 lines ingested: 1 line rejected in 1 file (the dataset's rejected "
+        "table names each file and line); 1 file not read (fleet ingest said why; the manifest "
+        "keeps the reason)"
+    ) in out
+    assert fleet("scan", dataset, "--json") == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["hosts"][0]["records"] == 1
+    assert "1 line rejected in 1 file" in captured.err
+
+
+def test_nothing_left_out_is_not_mentioned():
+    assert IngestAccounting(files=3, lines=90, rejected_lines=0, files_with_rejected=0,
+                            files_not_read=0).note() is None  # fmt: skip
+
+
+def test_findings_file_says_when_and_from_which_ingests(fleet_dataset, tmp_path):
+    import pyarrow.parquet as pq
+
+    from inspector.export import METADATA_KEY
+    from inspector.fleet.layout import finished_ingests
+
+    out = tmp_path / "f.parquet"
+    assert fleet("scan", fleet_dataset, "--findings", str(out)) == 0
+    meta = json.loads(pq.read_schema(out).metadata[METADATA_KEY])
+    assert meta["ingests"] == sorted(finished_ingests(fleet_dataset)) and meta["ingests"]
+    assert meta["created"].endswith("Z") and "ingests_read" not in meta["parameters"]
+    assert meta["dataset"] == os.path.abspath(fleet_dataset)

@@ -1,4 +1,5 @@
-"""Spark's shuffle partitions follow the cores and the input's size (no Spark needed here)."""
+"""Spark's settings — shuffle partitions follow the cores and the input's size — and what starting
+a session says (no Spark needed here)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,17 @@ def test_memory_strings():
     assert memory_mb(str(2 * 1024 * 1024 * 1024)) == 2048  # a bare number is bytes, as -Xmx
     for bad in ("", "g", "lots", "inf", "1e400g", "-1g", "0m", "512"):  # 512 bytes: under 1 MiB
         assert memory_mb(bad) is None, bad
+
+
+def test_spark_ingest_says_when_it_starts_a_session(monkeypatch, capsys):
+    """As `fleet scan` does: the start (and the word on prepare-spark) on stderr, once."""
+    from inspector.fleet import spark_ingest
+
+    said = "starting Spark on local[2] … (once: `osquery-inspector fleet prepare-spark` …)"
+    monkeypatch.setattr(spark_ingest, "spark_start_message", lambda master: said)
+    started = []
+    monkeypatch.setattr(spark_ingest, "spark_session", lambda master: started.append(master) or "S")
+    units = spark_ingest.SparkUnits("local[2]")
+    assert units.spark() == "S" and units.spark() == "S"
+    assert started == ["local[2]"]
+    assert capsys.readouterr().err == said + "\n"

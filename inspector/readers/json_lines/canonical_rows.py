@@ -168,10 +168,14 @@ def _envelope_items(
     nested = pc.sum(pc.cast(pc.equal(shape, "envelope"), pa.int64())).as_py() or 0
     unknown = pc.sum(pc.cast(pc.equal(shape, "unknown"), pa.int64())).as_py() or 0
     if nested:
-        out.notes.append(f"{nested:,} envelope items were envelopes themselves and were skipped")
+        what = "item was an envelope itself" if nested == 1 else "items were envelopes themselves"
+        out.notes.append(_skipped_note(nested, what, _envelope_lines(flat, "envelope")))
         flat = flat.filter(pc.fill_null(pc.not_equal(shape, "envelope"), True))
     if unknown:
-        out.notes.append(f"{unknown:,} envelope items were not osquery records and were skipped")
+        what = (
+            "item was not an osquery record" if unknown == 1 else "items were not osquery records"
+        )
+        out.notes.append(_skipped_note(unknown, what, _envelope_lines(flat, "unknown")))
     inner = build(con, flat, source, glog)
     inner.shapes = {f"envelope:{k}": v for k, v in inner.shapes.items()}
     out.merge(inner)
@@ -259,3 +263,17 @@ def status_from(part: pa.Table, source: str) -> pa.Table:
         "version": part.column("version").cast(pa.string()),
     }
     return pa.table(columns).cast(STATUS)
+
+
+def _skipped_note(count: int, what: str, where: str) -> str:
+    return f"{count:,} envelope {what} and {'was' if count == 1 else 'were'} skipped ({where})"
+
+
+def _envelope_lines(flat: pa.Table, shape: str, shown: int = 5) -> str:
+    """The lines of the envelopes holding items of ``shape``: "line 3", "lines 3, 7, … (12)"."""
+    mask = pc.fill_null(pc.equal(flat.column("shape"), shape), False)
+    lines = pc.unique(flat.column("line").filter(mask)).to_pylist()
+    if len(lines) == 1:
+        return f"line {lines[0]:,}"
+    listed = ", ".join(f"{n:,}" for n in lines[:shown])
+    return f"lines {listed}" + (f", … ({len(lines):,} lines)" if len(lines) > shown else "")

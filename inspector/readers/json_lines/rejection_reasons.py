@@ -32,7 +32,8 @@ def reason_for(lines: LineChunk, i: int, shape: str | None, final: bool) -> str:
     except json.JSONDecodeError as exc:
         if last and lines.unterminated_last and exc.msg.startswith(("Expecting", "Unterminated")):
             return f"truncated record at end of file (no newline; a torn write), {size:,} bytes"
-        detail = f"{exc.msg} at column {exc.colno}"
+        # "Unterminated string starting at" names its own place: no second "at"
+        detail = f"{exc.msg}{'' if exc.msg.endswith(' at') else ' at'} column {exc.colno}"
     except (UnicodeDecodeError, RecursionError) as exc:
         detail = "nested too deeply" if isinstance(exc, RecursionError) else type(exc).__name__
     return f"malformed JSON: {detail}" + (f" ({size:,}-byte line)" if size > 100_000 else "")
