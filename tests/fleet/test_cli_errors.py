@@ -110,8 +110,10 @@ def test_the_latest_and_earliest_times_are_accepted(fleet_dataset, capsys):
 def test_a_small_z_is_utc_too():
     from inspector.cli.fleet_options import parse_time
 
-    assert parse_time("2026-11-02T01:00z") == parse_time("2026-11-02T01:00Z") == parse_time(
-        "2026-11-02T01:00+00:00"
+    assert (
+        parse_time("2026-11-02T01:00z")
+        == parse_time("2026-11-02T01:00Z")
+        == parse_time("2026-11-02T01:00+00:00")
     )
 
 
