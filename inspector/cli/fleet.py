@@ -330,7 +330,7 @@ def run_scan(args: argparse.Namespace) -> int:
         and (code := _write_output("scan", "--findings", findings, args.findings, args)) is not None
     ):
         return code
-    left_out = ingest_accounting(args.dataset).note()
+    left_out = ingest_accounting(args.dataset, args.ingests_read).note()
     if args.json:
         document = {
             "engine": result.engine,

@@ -8,6 +8,7 @@ import datetime as dt
 import fnmatch
 import math
 import os
+import re
 from collections.abc import Sequence
 
 from inspector.output_paths import output_problem
@@ -46,7 +47,7 @@ def parse_time(text: str) -> int:
 def _iso_seconds(text: str) -> float:
     try:
         # RFC 3339 lets the zone be a small z too
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        when = dt.datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a time: {text!r} (write {TIME_HINT})") from None
     if when.tzinfo is None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from inspector.fleet.scan import read_small
 from inspector.views.overview import plural
 
@@ -41,9 +44,12 @@ class IngestAccounting:
         )
 
 
-def ingest_accounting(dataset: str) -> IngestAccounting:
-    """The finished ingests' accounting, from the dataset's manifest."""
+def ingest_accounting(dataset: str, ingests: list[str] | None = None) -> IngestAccounting:
+    """The finished ingests' accounting, from the dataset's manifest (only ``ingests``'s rows
+    when given: the runs a scan read, not one that finished after it started)."""
     m = read_small(dataset, "manifest")
+    if ingests is not None:
+        m = m.filter(pc.is_in(m.column("ingest"), pa.array(ingests, pa.string())))
     status = m.column("status").to_pylist()
     rejected = [int(x or 0) for x in m.column("lines_rejected").to_pylist()]
     return IngestAccounting(

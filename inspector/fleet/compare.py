@@ -166,17 +166,24 @@ def fleet_compare(
 
 
 def silent_lanes_vanished(pairs: pa.Table, options: BurstOptions) -> pa.Table:
-    """``pairs`` with the lanes of a stream one range lacks as appeared or vanished.
+    """``pairs`` with the results-log lanes of a range that has no results rows at all as
+    appeared or vanished.
 
-    ``compare`` calls such a pair ``source_missing``: the other run has no such source (no
-    osquery.db) and cannot tell. Both ranges here are the same dataset, so a stream with no
-    rows in one range is hosts that sent none there."""
-    missing = pc.equal(pairs.column("change"), "source_missing")
-    if not pairs.num_rows or not pc.any(missing).as_py():
+    ``compare`` calls such a pair ``source_missing``: the other run has no such source and
+    cannot tell. Both ranges here are the same dataset, so a range without results rows is
+    hosts that sent none there. osquery.db lanes keep the word: a database copy holds only the
+    events of its retention window, so a range outside it says nothing of the hosts."""
+    if not pairs.num_rows:
+        return pairs
+    missing = pc.and_(
+        pc.equal(pairs.column("change"), "source_missing"),
+        pc.equal(pairs.column("source"), "results_log"),
+    )
+    if not pc.any(missing).as_py():
         return pairs
     rows = pairs.to_pylist()
     for r in rows:
-        if r["change"] == "source_missing":
+        if r["change"] == "source_missing" and r["source"] == "results_log":
             r["change"] = classify(r, options.min_rise)
     return pa.Table.from_pylist(rows, schema=pairs.schema)
 
@@ -218,7 +225,7 @@ def _last_if_none(value: Any) -> tuple[Any, ...]:
 def compare_text(result: FleetComparison) -> str:
     """A human reading: the roll-up per subscriber, then the hosts that changed."""
     out = [
-        f"per subscriber ({result.engine}; before {_range(result.before)}, after {_range(result.after)}):"
+        f"per publisher → subscriber ({result.engine}; before {_range(result.before)}, after {_range(result.after)}):"
     ]
     for name in result.empty_ranges:
         span = result.before if name == "before" else result.after

@@ -369,18 +369,23 @@ def spark_start_message(master: str) -> str | None:
     return f"starting Spark on {master} …{hint}"
 
 
+def require_pyspark() -> None:
+    """``RuntimeError`` saying how to install the Spark engine when pyspark is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise RuntimeError(
+            "the spark engine needs pyspark and a Java runtime: pip install "
+            "'osquery-event-inspector[fleet]' (and e.g. openjdk-17-jre-headless)"
+        ) from None
+
+
 def open_engine(name: str, dataset: str, scope: Scope, spark_master: str | None = None) -> Engine:
     """The engine called ``name`` over ``dataset``."""
     if name == "duckdb":
         return DuckDBEngine(dataset, scope)
     if name == "spark":
-        try:
-            import pyspark  # noqa: F401
-        except ImportError:
-            raise RuntimeError(
-                "the spark engine needs pyspark and a Java runtime: pip install "
-                "'osquery-event-inspector[fleet]' (and e.g. openjdk-17-jre-headless)"
-            ) from None
+        require_pyspark()
         master = spark_master or "local[*]"
         if message := spark_start_message(master):
             print(message, file=sys.stderr, flush=True)

@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -63,9 +63,17 @@ class IngestResult:
 
 
 # A runner takes the unit specs and returns their merged output (it writes the dated files).
-# One with a ``fill_records`` method (Spark's) also rewrites the records that knowledge shared
-# after the units fills; without one, this process does.
 UnitRunner = Callable[[list[dict[str, Any]], str, str, Progress | None], UnitOutput]
+
+
+@runtime_checkable
+class FillsRecords(Protocol):
+    """A runner that also rewrites the records the knowledge shared after the units fills
+    (Spark's, in its tasks); for any other runner this process does."""
+
+    def fill_records(self, files: list[str], fills: shared_knowledge.PublisherFills) -> list[str]:
+        """``shared_knowledge.fill_records_files`` done by the runner's engine."""
+        ...
 
 
 def new_ingest_id() -> str:
@@ -306,7 +314,11 @@ def _ingest(
     earlier = dataset_knowledge(dataset)
     units = [{**u, "known": earlier.to_json()} for u in units]
     output = (runner or run_in_process)(units, dataset, ingest_id, progress)
-    fill_records = getattr(runner, "fill_records", shared_knowledge.fill_records_files)
+    fill_records = (
+        runner.fill_records
+        if isinstance(runner, FillsRecords)
+        else shared_knowledge.fill_records_files
+    )
     share_knowledge(dataset, ingest_id, earlier, output, fill_records, progress)
     report(progress, 0.97, "writing the manifest")
     clocks = [t for t in output.small.get("clocks", []) if t is not None and t.num_rows]

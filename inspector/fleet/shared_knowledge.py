@@ -23,24 +23,30 @@ from inspector.fleet import layout
 from inspector.fleet.units import UnitOutput
 from inspector.fleet.writer import write_file
 from inspector.loading.host_knowledge import HostKnowledge
-from inspector.loading.pipeline import with_known_platforms
+from inspector.loading.pipeline import FOUND_ELSEWHERE, with_known_platforms
 from inspector.loading.subscriber_mapping import publisher_of
 
-_SEP = "\x1f"  # between host and query in a lookup key: in neither
+_SEP = "\x1f"  # between host, query and subscriber in a lookup key: in none of them
+# The columns a records part is read for first, to see whether it has rows to fill.
+_HEAD = pa.schema([layout.RECORDS.field(n) for n in ("host", "query", "subscriber", "publisher")])
 
 
 @dataclass(frozen=True)
 class PublisherFills:
-    """(host, query) → the publisher and how it was found, for rows a unit left without one."""
+    """(host, query, subscriber) → the publisher and how it was found, for the rows a unit
+    mapped to that subscriber but no publisher. The subscriber is part of the key: units may
+    map one query differently (one saw the config or the columns, another did not), and a row
+    of no subscriber gets no publisher."""
 
-    found: dict[tuple[str, str], tuple[str, str]]
+    found: dict[tuple[str, str, str], tuple[str, str]]
 
     def __bool__(self) -> bool:
         return bool(self.found)
 
     def lookup(self) -> tuple[pa.Array, pa.Array]:
-        """The fills as two aligned arrays: ``host<SEP>query`` keys and publishers."""
-        keys = [f"{host}{_SEP}{query}" for host, query in self.found]
+        """The fills as two aligned arrays: ``host<SEP>query<SEP>subscriber`` keys and
+        publishers."""
+        keys = [_SEP.join(key) for key in self.found]
         return pa.array(keys, pa.string()), pa.array(
             [p for p, _ in self.found.values()], pa.string()
         )
@@ -48,18 +54,27 @@ class PublisherFills:
 
 def ingest_knowledge(start: HostKnowledge, output: UnitOutput) -> HostKnowledge:
     """``start`` (the dataset's earlier ingests) with what every unit of this one found, in
-    unit order."""
+    unit order. A platform a unit only took from ``start`` is not its finding: counted as one,
+    a later unit echoing the old platform would override an earlier unit's fresh evidence."""
     known = start
     hosts, mappings = output.small.get("hosts", []), output.small.get("mapping", [])
     for host_table, mapping in zip(hosts, mappings, strict=True):
-        known = known.merged(host_table, mapping)
+        known = known.merged(_found_itself(host_table), mapping)
     return known
+
+
+def _found_itself(hosts: pa.Table | None) -> pa.Table | None:
+    """The ``HOSTS`` rows whose platform the unit's own evidence gave."""
+    if hosts is None or not hosts.num_rows:
+        return hosts
+    echoed = pc.starts_with(pc.fill_null(hosts.column("evidence"), ""), FOUND_ELSEWHERE)
+    return hosts.filter(pc.invert(echoed))
 
 
 def publisher_fills(mappings: list[pa.Table], known: HostKnowledge) -> PublisherFills:
     """The publisher ``known`` decides for each (host, query) whose rows a unit mapped to a
     subscriber but no publisher."""
-    found: dict[tuple[str, str], tuple[str, str]] = {}
+    found: dict[tuple[str, str, str], tuple[str, str]] = {}
     for mapping in mappings:
         if mapping is None or not mapping.num_rows:
             continue
@@ -69,8 +84,8 @@ def publisher_fills(mappings: list[pa.Table], known: HostKnowledge) -> Publisher
             )
         )
         for row in open_rows.select(["host", "query", "subscriber"]).to_pylist():
-            host = row["host"]
-            if not host or (host, row["query"]) in found:
+            host, key = row["host"], (row["host"], row["query"], row["subscriber"])
+            if not host or key in found:
                 continue
             publisher, how = publisher_of(
                 row["subscriber"],
@@ -79,7 +94,7 @@ def publisher_fills(mappings: list[pa.Table], known: HostKnowledge) -> Publisher
             )
             if publisher is not None:
                 # As the unit would have said it had it known: the same rows from every unit.
-                found[(host, row["query"])] = (publisher, how)
+                found[key] = (publisher, how)
     return PublisherFills(found)
 
 
@@ -89,8 +104,8 @@ def filled_mapping(mapping: pa.Table, fills: PublisherFills) -> pa.Table:
         return mapping
     rows = mapping.to_pylist()  # a row per (host, query): small
     for row in rows:
-        fill = fills.found.get((row["host"], row["query"]))
-        if fill is not None and row["publisher"] is None and row["subscriber"] is not None:
+        fill = fills.found.get((row["host"], row["query"], row["subscriber"]))
+        if fill is not None and row["publisher"] is None:
             row["publisher"] = fill[0]
             cut = row["how"].rfind("; publisher unknown")
             row["how"] = (row["how"][:cut] if cut >= 0 else row["how"]) + fill[1]
@@ -116,9 +131,10 @@ def fill_records_files(files: list[str], fills: PublisherFills) -> list[str]:
     keys, publishers = fills.lookup()
     rewritten = []
     for path in files:
-        head = pq.read_table(path, columns=["host", "query", "publisher"], schema=_head_schema())
+        head = pq.read_table(path, schema=_HEAD)
+        # A row of no host or no subscriber makes a null key: it matches no fill.
         key = pc.binary_join_element_wise(
-            pc.fill_null(head.column("host"), ""), head.column("query"), _SEP
+            head.column("host"), head.column("query"), head.column("subscriber"), _SEP
         )
         found = pc.take(publishers, pc.index_in(key, value_set=keys))
         if not pc.any(pc.and_(pc.is_null(head.column("publisher")), pc.is_valid(found))).as_py():
@@ -131,7 +147,3 @@ def fill_records_files(files: list[str], fills: PublisherFills) -> list[str]:
         write_file(table, path)
         rewritten.append(path)
     return rewritten
-
-
-def _head_schema() -> pa.Schema:
-    return pa.schema([layout.RECORDS.field(n) for n in ("host", "query", "publisher")])

@@ -3,8 +3,10 @@
 Each task reads its units with the app's readers (``run_unit``: the same parse, the same
 explicit schema, the same stable content hash as the DuckDB engine), writes its dated files
 straight into the dataset, and sends back its small tables and manifest rows as Arrow IPC
-bytes; the driver writes those and the manifest. On a cluster the executors need this package
-installed and the dataset on storage every executor can write (a shared or object-store path).
+bytes; the driver writes those and the manifest. When what the units found about their hosts
+fills publishers some units could not tell (``shared_knowledge``), Spark tasks rewrite the
+records files concerned too. On a cluster the executors need this package installed and the
+dataset on storage every executor can write (a shared or object-store path).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from inspector.fleet.engines import spark_session, spark_start_message
+from inspector.fleet.engines import require_pyspark, spark_session, spark_start_message
 from inspector.fleet.shared_knowledge import PublisherFills
 from inspector.fleet.units import UnitOutput
 from inspector.progress import Progress, report
@@ -119,11 +121,5 @@ class SparkUnits:
 
 def spark_runner(master: str = "local[*]", session: Any = None) -> SparkUnits:
     """A unit runner that spreads the units over Spark tasks (RuntimeError without pyspark)."""
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        raise RuntimeError(
-            "the spark engine needs pyspark and a Java runtime: pip install "
-            "'osquery-event-inspector[fleet]' (and e.g. openjdk-17-jre-headless)"
-        ) from None
+    require_pyspark()
     return SparkUnits(master, session)

@@ -336,6 +336,10 @@ def _link(
     return _Linked(records, status, hosts, mapping, subscriptions)
 
 
+# How a host's evidence begins when its platform came from another read (``HostKnowledge``).
+FOUND_ELSEWHERE = "found by another read of this host"
+
+
 def with_known_platforms(hosts: pa.Table, known: HostKnowledge) -> pa.Table:
     """``hosts`` (``HOSTS``) with the platform other reads found for a host these inputs leave
     unknown, said as such in its evidence."""
@@ -345,7 +349,7 @@ def with_known_platforms(hosts: pa.Table, known: HostKnowledge) -> pa.Table:
     for row in rows:
         if row["platform"] is None and row["host"] in known.platforms:
             row["platform"] = known.platforms[row["host"]]
-            found = f"found by another read of this host ({row['platform']})"
+            found = f"{FOUND_ELSEWHERE} ({row['platform']})"
             row["evidence"] = f"{found}; {row['evidence']}" if row["evidence"] else found
     return pa.Table.from_pylist(rows, schema=hosts.schema)
 

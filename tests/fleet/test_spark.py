@@ -87,11 +87,12 @@ def test_spark_ingest_writes_what_duckdb_writes(spark, demo_fleet, pipeline_root
     assert manifests[0].equals(manifests[1])
 
 
-def test_spark_batches_know_what_the_other_batches_found(spark, tmp_path, monkeypatch):
+@pytest.mark.parametrize("status_hour", [0, 2])
+def test_spark_batches_know_what_the_other_batches_found(spark, tmp_path, monkeypatch, status_hour):
     """Spark reads a pipeline's batches side by side: the rows of batches without the status
-    lines still get the publisher those lines name, as DuckDB's do."""
+    lines still get the publisher those lines name (first batch or last), as DuckDB's do."""
     root = str(tmp_path / "pipe")
-    write_hourly_pipeline(root)
+    write_hourly_pipeline(root, status_hour)
     monkeypatch.setattr(ingest_module, "BATCH_FILES", 1)  # every object a batch of its own
     with_spark, with_duckdb = str(tmp_path / "spark"), str(tmp_path / "duckdb")
     ingest([root], with_spark, "spark", runner=spark_runner(session=spark))
