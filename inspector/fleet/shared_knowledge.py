@@ -72,8 +72,8 @@ def _found_itself(hosts: pa.Table | None) -> pa.Table | None:
 
 
 def publisher_fills(mappings: list[pa.Table], known: HostKnowledge) -> PublisherFills:
-    """The publisher ``known`` decides for each (host, query) whose rows a unit mapped to a
-    subscriber but no publisher."""
+    """The publisher ``known`` decides for each (host, query, subscriber) whose rows a unit
+    mapped to that subscriber but no publisher."""
     found: dict[tuple[str, str, str], tuple[str, str]] = {}
     for mapping in mappings:
         if mapping is None or not mapping.num_rows:
