@@ -14,12 +14,46 @@ class Cancelled(Exception):
     """Raised inside a core function when its ``Progress`` was cancelled."""
 
 
+class _CancelFlag:
+    """A cancel flag shared by a progress and the ones derived from it, with the functions to
+    call when it is set (stopping work that has no checkpoint of its own: a running query)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._on_set: list[Callable[[], None]] = []
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            calls = list(self._on_set)
+        for call in calls:
+            call()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def add(self, call: Callable[[], None]) -> Callable[[], None]:
+        with self._lock:
+            self._on_set.append(call)
+            already = self._event.is_set()
+        if already:
+            call()
+
+        def remove() -> None:
+            with self._lock:
+                if call in self._on_set:
+                    self._on_set.remove(call)
+
+        return remove
+
+
 class Progress:
     """A progress sink with a cancel flag, safe to cancel from another thread."""
 
     def __init__(self, callback: Callable[[float, str], None] | None = None) -> None:
         self._callback = callback
-        self._cancel = threading.Event()
+        self._cancel = _CancelFlag()
 
     def report(self, fraction: float, message: str = "") -> None:
         """Report progress in [0, 1] with a short message; raise ``Cancelled`` if cancelled."""
@@ -28,8 +62,21 @@ class Progress:
             self._callback(min(max(fraction, 0.0), 1.0), message)
 
     def cancel(self) -> None:
-        """Ask the running function to stop at its next checkpoint."""
+        """Ask the running function to stop at its next checkpoint (and call what
+        ``on_cancel`` registered)."""
         self._cancel.set()
+
+    def on_cancel(self, call: Callable[[], None]) -> Callable[[], None]:
+        """Call ``call`` (from the cancelling thread; at once if already cancelled) when this
+        progress is cancelled, e.g. to interrupt a query; returns the function that unregisters
+        it."""
+        return self._cancel.add(call)
+
+    def forwarding(self, callback: Callable[[float, str], None]) -> Progress:
+        """A progress reporting to ``callback`` that shares this one's cancellation."""
+        child = Progress(callback)
+        child._cancel = self._cancel
+        return child
 
     @property
     def cancelled(self) -> bool:
@@ -47,9 +94,7 @@ class Progress:
         def forward(fraction: float, message: str) -> None:
             parent.report(start + (end - start) * fraction, message)
 
-        child = Progress(forward)
-        child._cancel = self._cancel
-        return child
+        return self.forwarding(forward)
 
 
 def report(progress: Progress | None, fraction: float, message: str = "") -> None:

@@ -37,7 +37,7 @@ def build_menus(window) -> None:
     window.recent_menu.aboutToShow.connect(lambda: fill_recent(window))
     _action(window, file_menu, "Open &Demo Run", None, window.open_demo)
     _action(
-        window, file_menu, "Open F&leet Dataset…", None, lambda: _fleet().open_fleet_dialog(window)
+        window, file_menu, "Open Fl&eet Dataset…", None, lambda: _fleet().open_fleet_dialog(window)
     )
     file_menu.addSeparator()
     needs_run = window.run_actions  # enabled once a run is loaded

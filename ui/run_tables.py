@@ -81,5 +81,6 @@ def finding_line(f: dict[str, Any], when: Callable[[dt.datetime | float | None, 
 
 def nothing_loadable(ws: Workspace) -> bool:
     """True when no input held anything osquery wrote: no source loaded (an empty folder, or only
-    other programs' files) — not a clean run, so the window must not say "no findings"."""
-    return not ws.loaded_sources
+    other programs' files) — not a clean run, so the window must not say "no findings". Rows
+    read elsewhere (a fleet dataset's host whose files the manifest does not list) are a run."""
+    return not ws.loaded_sources and not ws.records.num_rows and not ws.status.num_rows

@@ -71,6 +71,10 @@ class Engine(Protocol):
         """Run every query of ``texts``; their answers in the same order."""
         ...
 
+    def interrupt(self) -> None:
+        """Stop the running queries, from another thread (a cancelled scan)."""
+        ...
+
     def close(self) -> None:
         """Let go of what the engine holds for this scan."""
         ...
@@ -156,6 +160,10 @@ class DuckDBEngine:
     def sql_all(self, texts: Sequence[str]) -> list[pa.Table]:
         """One query after another (each already uses every core)."""
         return [self.sql(text) for text in texts]
+
+    def interrupt(self) -> None:
+        """Stop the running query (from another thread): it raises in its own."""
+        self.con.interrupt()
 
     def close(self) -> None:
         self.con.close()
@@ -348,6 +356,11 @@ class SparkEngine:
         with ThreadPoolExecutor(len(texts), thread_name_prefix="spark-sql") as pool:
             return list(pool.map(self.sql, texts))
 
+    def interrupt(self) -> None:
+        """Cancel the session's running jobs (from another thread): a scan's queries raise. A
+        session runs one scan at a time (the window's newest request, or a command)."""
+        self.spark.sparkContext.cancelAllJobs()
+
     def close(self) -> None:
         """The session stays (starting one costs seconds); ``stop_spark`` ends it."""
 
@@ -365,7 +378,7 @@ def spark_start_message(master: str) -> str | None:
             return None
     hint = ""
     if master.startswith("local") and not class_archive.ready_archive():
-        hint = " (once: `osquery-inspector fleet prepare-spark` makes local sessions start ~3 s sooner)"
+        hint = " (run 'osquery-inspector fleet prepare-spark' once: local sessions start ~3 s sooner)"
     return f"starting Spark on {master} …{hint}"
 
 

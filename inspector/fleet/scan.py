@@ -22,7 +22,7 @@ from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.findings import Evidence, findings_of
 from inspector.fleet import layout
 from inspector.fleet.engines import Engine, Scope, is_remote, open_engine, spark_start_message
-from inspector.progress import Progress, report
+from inspector.progress import Cancelled, Progress, report
 from inspector.sql import definitions, shaping
 
 HOST_SUMMARY = pa.schema(
@@ -124,6 +124,8 @@ def fleet_scan(
         starting = spark_start_message(spark_master or "local[*]")
     report(progress, 0.02, starting or f"opening the dataset on {engine}")
     db = engine_instance or open_engine(engine, dataset, scope, spark_master)
+    # Cancelling stops the queries too, not only the steps between them.
+    forget = progress.on_cancel(db.interrupt) if progress is not None else None
     try:
         d = db.dialect
         report(progress, 0.1, "counting copies per bucket, query runs, markers")
@@ -140,7 +142,13 @@ def fleet_scan(
         counts = shaping.host_records(lanes)
         runs = shaping.query_runs_table(raw_runs)
         markers = shaping.markers_table(raw_markers)
+    except Exception:
+        if progress is not None and progress.cancelled:
+            raise Cancelled() from None  # the interrupted query's own error says nothing more
+        raise
     finally:
+        if forget is not None:
+            forget()
         if engine_instance is None:
             db.close()
     report(progress, 0.8, "duplicate bursts")

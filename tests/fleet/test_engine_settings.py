@@ -66,7 +66,7 @@ def test_spark_ingest_says_when_it_starts_a_session(monkeypatch, capsys):
     """As `fleet scan` does: the start (and the word on prepare-spark) on stderr, once."""
     from inspector.fleet import spark_ingest
 
-    said = "starting Spark on local[2] … (once: `osquery-inspector fleet prepare-spark` …)"
+    said = "starting Spark on local[2] … (run 'osquery-inspector fleet prepare-spark' once …)"
     monkeypatch.setattr(spark_ingest, "spark_start_message", lambda master: said)
     started = []
     monkeypatch.setattr(spark_ingest, "spark_session", lambda master: started.append(master) or "S")

@@ -152,3 +152,33 @@ def test_scope_narrows_hosts_and_time(fleet_dataset):
     half = fleet_scan(fleet_dataset, scope=Scope(None, int(mid.timestamp() * 1e6), None)).factors
     assert 0 < half.num_rows < everything.num_rows
     assert pc.min(half.column("bucket")).as_py() >= mid.replace(second=0, microsecond=0)
+
+
+def test_cancelling_a_scan_interrupts_its_running_query(fleet_dataset):
+    """Cancel stops the query under way, not only the steps between queries."""
+    import threading
+    import time
+
+    from inspector.fleet.engines import DuckDBEngine, Scope
+    from inspector.progress import Cancelled, Progress
+
+    engine = DuckDBEngine(fleet_dataset, Scope())
+    slow = engine.sql_all
+    engine.sql_all = lambda texts: slow(["SELECT count(*) FROM range(1000000000000)"])
+    progress = Progress()
+    outcome: list[object] = []
+
+    def scan() -> None:
+        try:
+            fleet_scan(fleet_dataset, progress=progress, engine_instance=engine)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=scan, daemon=True)  # never outlives the run if it fails
+    thread.start()
+    time.sleep(0.5)  # the query is running (it would take hours)
+    progress.cancel()
+    thread.join(timeout=20)
+    engine.close()
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)

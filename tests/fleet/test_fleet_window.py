@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
 pytest.importorskip("pytestqt")
@@ -86,5 +87,76 @@ def test_cancel_stops_a_scan(qtbot, fleet_window):
     fleet_window.scan()
     assert fleet_window.cancel_button.isVisible()
     qtbot.mouseClick(fleet_window.cancel_button, Qt.MouseButton.LeftButton)
-    assert fleet_window.message.text() == "Cancelled"
+    assert fleet_window.message.text() == "Cancelled — the scan shown is the one before"
     assert not fleet_window.cancel_button.isVisible()
+
+
+def test_enter_opens_the_current_hosts_records(qtbot, fleet_window):
+    fleet_window.tabs.setCurrentIndex(1)
+    panel = fleet_window.hosts_panel
+    view, model = panel.view, panel.model
+    view.setFocus()
+    view.setCurrentIndex(model.index(2, 0))
+    host = model.table.column("host")[model.table_row(2)].as_py()
+    with qtbot.waitSignal(fleet_window.host_opened, timeout=60_000) as opened:
+        QTest.keyClick(view, Qt.Key.Key_Return)
+    assert opened.args == [host]
+
+
+def test_a_header_click_sorts_a_fleet_table(qtbot, fleet_window):
+    fleet_window.tabs.setCurrentIndex(1)
+    panel = fleet_window.hosts_panel
+    header = panel.view.horizontalHeader()
+    column = panel.model.columns.index("records")
+    records = panel.model.table.column("records").to_pylist()
+
+    def shown() -> list[int]:
+        return [records[panel.model.table_row(r)] for r in range(panel.model.rowCount())]
+
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=header.rect().topLeft() + QPoint(header.sectionViewportPosition(column) + 5, 5))  # fmt: skip
+    assert shown() == sorted(records)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=header.rect().topLeft() + QPoint(header.sectionViewportPosition(column) + 5, 5))  # fmt: skip
+    assert shown() == sorted(records, reverse=True)
+    assert panel.model.data(panel.model.index(0, column)) == f"{max(records):,}"
+
+
+def test_another_bucket_scans_again(qtbot, fleet_window):
+    with qtbot.waitSignal(fleet_window.scanned, timeout=60_000) as scanned:
+        fleet_window.bucket_box.setCurrentIndex(1)  # 5 min
+    assert scanned.args[0].bucket_seconds == 300
+
+
+def test_pointing_at_a_cell_says_what_it_holds(qtbot, fleet_window):
+    heatmap = fleet_window.heatmap
+    grid = heatmap.grid
+    middle = grid.t0 + grid.values.shape[0] * grid.width_s / 2
+    scene = heatmap.cells.vb.mapViewToScene(QPointF(middle, 0.5))
+    QTest.mouseMove(heatmap.viewport(), heatmap.mapFromScene(scene))
+    qtbot.waitUntil(lambda: grid.label(0) in fleet_window.message.text(), timeout=5_000)
+    text = fleet_window.message.text()
+    assert "duplication factor ×" in text or ": no events" in text
+
+
+def test_closing_the_only_window_shown_quits(qtbot, fleet_dataset, monkeypatch):
+    """Opened alone (--fleet), the fleet window is the app: closing it, or Ctrl+Q, quits."""
+    from PySide6.QtCore import QCoreApplication
+
+    quits = []
+    monkeypatch.setattr(QCoreApplication, "quit", lambda: quits.append(1))
+    main = MainWindow(LoadOptions(tz="UTC"))
+    qtbot.addWidget(main)
+    window = FleetWindow(fleet_dataset, main, parent=main)
+    window.show()
+    (file_menu,) = [a.menu() for a in window.menuBar().actions() if a.menu() is not None]
+    (action,) = [a for a in file_menu.actions() if a.text() == "&Quit"]
+    # The platform's Quit keys (Ctrl+Q on Linux desktops; the offscreen platform has none)
+    assert action.shortcuts() == QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
+    action.trigger()  # what those keys do (offscreen windows are never active: no key events)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
+    assert quits == [1]
+    main.show()  # a host was opened: the main window is the app, closing this one is not quitting
+    window.show()
+    window.close()
+    assert quits == [1]

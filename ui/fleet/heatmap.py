@@ -7,6 +7,8 @@ thousands of rows cost what a picture of them costs.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
@@ -20,6 +22,23 @@ COLOURS = np.array(
     [(214, 232, 214), (250, 220, 150), (245, 160, 80), (215, 48, 39), (120, 0, 20)], dtype=float
 )
 LABEL_WIDTH = 230
+TITLE = "Duplication factor per host × subscriber"
+
+
+def _legend() -> str:
+    """The colour scale in words, as the title's second line (HTML)."""
+
+    def swatch(rgb, text: str) -> str:
+        colour = "#" + "".join(f"{int(c):02x}" for c in rgb)
+        return f'<span style="color:{colour}">■</span> {text}'
+
+    parts = [swatch(c, f"×{v:g}" if v < STOPS[-1] else f"≥ ×{v:g}")
+             for v, c in zip(STOPS, COLOURS, strict=True)]  # fmt: skip
+    parts.append(swatch(NO_EVENTS, "no events"))
+    return '<br><span style="font-size:9pt">' + " &nbsp; ".join(parts) + "</span>"
+
+
+LEGEND = _legend()
 LABEL_PIXELS = 14  # a row label needs this much height
 
 
@@ -67,11 +86,13 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground("w")
         self.grid: HeatGrid | None = None
+        self._pointed: tuple[int, int] | None = None  # the cell last described on hover
         self.cells = self.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         self.cells.invertY(True)
         self.cells.setMouseEnabled(x=True, y=True)
         self.cells.getAxis("left").setWidth(LABEL_WIDTH)
-        self.cells.setTitle("Duplication factor per host × subscriber (UTC; grey: no events)")
+        self.cells.setTitle(TITLE + LEGEND)
+        self.cells.hideButtons()  # pyqtgraph's "A" (auto-range) button sat over the labels
         self.image = pg.ImageItem(axisOrder="col-major")
         self.cells.addItem(self.image)
         self.separators = pg.PlotDataItem(connect="pairs", pen=pg.mkPen((255, 255, 255), width=2))
@@ -83,6 +104,7 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         self.rollout.getAxis("left").setWidth(LABEL_WIDTH)
         self.rollout.setLabel("left", "hosts duplicating")
         self.rollout.setMouseEnabled(x=True, y=False)
+        self.rollout.hideButtons()
         self.ci.layout.setRowStretchFactor(0, 4)
         self.ci.layout.setRowStretchFactor(1, 1)
         self.curve = self.rollout.plot(
@@ -95,9 +117,11 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
             connect="pairs",
             pen=pg.mkPen((40, 90, 200), width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
         )
+        self.changes.setZValue(10)  # over the lane's filled area
         self.rollout.addItem(self.changes)
         self.rollout.addLegend(offset=(8, 4)).addItem(self.changes, "config change")
         self.scene().sigMouseClicked.connect(self._clicked)
+        self.scene().sigMouseMoved.connect(self._hovered)
         self.cells.vb.sigResized.connect(self._update_ticks)
         self.cells.vb.sigYRangeChanged.connect(self._update_ticks)
 
@@ -132,6 +156,13 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         y = np.tile([0.0, top], len(grid.config_changes))
         self.changes.setData(x, y)
         self.rollout.setYRange(0, top, padding=0)
+        # Hosts are counted: whole numbers on the axis, five ticks at most.
+        step = max(1, int(np.ceil(top / 5)))
+        self.rollout.getAxis("left").setTickSpacing(major=step, minor=step)
+        first = dt.datetime.fromtimestamp(grid.t0, dt.UTC)
+        last = dt.datetime.fromtimestamp(grid.t0 + columns * grid.width_s - 1, dt.UTC)
+        span = f"{first:%Y-%m-%d}" + (f" – {last:%Y-%m-%d}" if last.date() != first.date() else "")
+        self.cells.setTitle(f"{TITLE} · {span} UTC{LEGEND}")
         self.cells.setRange(xRange=(edges[0], edges[-1]), yRange=(0, rows), padding=0)
 
     def _cell_at(self, scene_pos) -> tuple[int, int] | None:
@@ -155,10 +186,19 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
             if host:
                 self.host_activated.emit(host)
             return
-        value = self.grid.values[col, row]
-        import datetime as dt
+        self.cell_pointed.emit(self.describe(col, row))
 
+    def _hovered(self, scene_pos) -> None:
+        cell = self._cell_at(scene_pos)
+        if cell is not None and cell != self._pointed:
+            self._pointed = cell
+            self.cell_pointed.emit(self.describe(*cell))
+
+    def describe(self, col: int, row: int) -> str:
+        """A cell in words: its lane, its time, its factor."""
+        assert self.grid is not None
+        value = self.grid.values[col, row]
         at = dt.datetime.fromtimestamp(self.grid.t0 + col * self.grid.width_s, dt.UTC)
-        what = "no events" if np.isnan(value) else f"factor {value:.2f}"
-        self.cell_pointed.emit(f"{self.grid.label(row)} at {at:%Y-%m-%d %H:%M} UTC: {what} "
-                               "(double-click opens the host)")  # fmt: skip
+        what = "no events" if np.isnan(value) else f"duplication factor ×{value:.2f}"
+        return (f"{self.grid.label(row)} at {at:%Y-%m-%d %H:%M} UTC "
+                f"({self.grid.width_s // 60:,} min): {what} — double-click opens the host")  # fmt: skip

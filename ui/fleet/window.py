@@ -46,13 +46,20 @@ class _Relay(QObject):
 
 
 def relayed(progress: Progress, relay: _Relay) -> Progress:
-    """A progress that reports through ``relay`` and stops when ``progress`` is cancelled."""
+    """A progress that reports through ``relay`` and is cancelled with ``progress`` (what it
+    registers to stop on cancel — a running query — runs when ``progress`` is cancelled)."""
 
     def forward(fraction: float, message: str) -> None:
-        progress.check()
         relay.progressed.emit(fraction, message)
 
-    return Progress(forward)
+    return progress.forwarding(forward)
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}"
+
+
+COUNT_COLUMNS = ("records", "findings", "extra_rows")
 
 
 class FleetWindow(QMainWindow):
@@ -79,6 +86,9 @@ class FleetWindow(QMainWindow):
             self.bucket_box.addItem(f"{seconds // 60} min" if seconds < 3600 else "1 h", seconds)
         self.rescan_button = QPushButton("Scan", self)
         self.rescan_button.clicked.connect(self.scan)
+        # A scan's answer is for its engine and bucket: another choice scans again at once.
+        self.engine_box.currentIndexChanged.connect(self._rescan_on_change)
+        self.bucket_box.currentIndexChanged.connect(self._rescan_on_change)
         tools = QToolBar("Fleet", self)
         tools.setMovable(False)
         for widget in (QLabel(" Engine ", self), self.engine_box, QLabel("  Bucket ", self),
@@ -89,13 +99,15 @@ class FleetWindow(QMainWindow):
         self.heatmap = FleetHeatmap(self)
         self.heatmap.host_activated.connect(self.open_host)
         self.findings_panel = TablePanel("No findings", self)
-        self.findings_panel.view.doubleClicked.connect(
-            lambda index: self._open_row(self.findings_panel, index.row())
-        )
         self.hosts_panel = TablePanel("No hosts", self)
-        self.hosts_panel.view.doubleClicked.connect(
-            lambda index: self._open_row(self.hosts_panel, index.row())
-        )
+        self.hosts_panel.stretch_last = False  # numbers stay under their headers
+        for panel in (self.findings_panel, self.hosts_panel):
+            panel.sort_here()
+            for name in COUNT_COLUMNS:
+                panel.model.formatters[name] = _thousands
+            panel.model.formatters["duplicate_factor"] = lambda v: f"×{v:.2f}"
+            # activated: a double-click, or Enter on the current row
+            panel.view.activated.connect(lambda index, p=panel: self._open_row(p, index.row()))
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.findings_panel, "Findings")
         self.tabs.addTab(self.hosts_panel, "Hosts")
@@ -129,7 +141,43 @@ class FleetWindow(QMainWindow):
         self.host_job.busy_changed.connect(lambda busy: self._set_busy("host", busy))
         self._busy = {"scan": False, "host": False}
         self._set_busy("scan", False)
-        self.resize(1280, 800)
+        self._add_menu()
+        self._fit_screen(1280, 800)
+
+    def _add_menu(self) -> None:
+        """File: open another dataset, close this window, quit (the keys work here too)."""
+        from PySide6.QtGui import QAction, QKeySequence
+
+        from ui.fleet.actions import open_fleet_dialog
+
+        menu = self.menuBar().addMenu("&File")
+        for text, keys, slot in (
+            ("Open Fl&eet Dataset…", None, lambda: open_fleet_dialog(self.main_window or self)),
+            ("&Close Window", QKeySequence.StandardKey.Close, self.close),
+            ("&Quit", QKeySequence.StandardKey.Quit, self.quit_app),
+        ):
+            action = QAction(text, self)
+            if keys is not None:
+                action.setShortcut(keys)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+
+    def _fit_screen(self, width: int, height: int) -> None:
+        """``width`` × ``height``, or less on a smaller screen: the frame and the status bar
+        (progress, Cancel) stay on it."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None and screen.width() > 0:
+            width = min(width, screen.width() - 40)
+            height = min(height, screen.height() - 60)
+        self.resize(width, height)
+
+    def quit_app(self) -> None:
+        """Ctrl+Q: quit the app, as the main window's Quit does."""
+        window = self.main_window
+        if window is not None and window.isVisible():
+            window.close()  # the last main window: the app quits, this window with it
+        else:
+            self.close()
 
     # -- scanning -------------------------------------------------------------------------------
     def scan(self) -> None:
@@ -152,7 +200,12 @@ class FleetWindow(QMainWindow):
     def cancel(self) -> None:
         self.job.cancel()
         self.host_job.cancel()
-        self.message.setText("Cancelled")
+        shown = " — the scan shown is the one before" if self.result is not None else ""
+        self.message.setText(f"Cancelled{shown}")
+
+    def _rescan_on_change(self, _index: int) -> None:
+        if self.result is not None or self.job.is_busy():
+            self.scan()
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 1000))
@@ -231,3 +284,10 @@ class FleetWindow(QMainWindow):
         self.job.wait(60_000)
         self.host_job.wait(60_000)
         super().closeEvent(event)
+        # Opened on its own (--fleet) with no host opened yet, this is the app's only window
+        # shown: Qt does not count a window owned by another as a last window, so quit here.
+        window = self.main_window
+        if event.isAccepted() and (window is None or not window.isVisible()):
+            from PySide6.QtCore import QCoreApplication
+
+            QCoreApplication.quit()

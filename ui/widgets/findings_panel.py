@@ -6,6 +6,7 @@ import pyarrow as pa
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
+from inspector.views.overview import plural
 from ui.widgets.table_panel import TablePanel
 
 FINDING_COLUMNS = [
@@ -46,8 +47,9 @@ class FindingsPanel(TablePanel):
         without ``has_events`` an empty list says there was nothing to look in."""
         bursts = sum(1 for k in findings.column("kind").to_pylist() if k == "duplicate_burst")
         caption = (
-            f"{findings.num_rows:,} findings: {bursts} duplicate bursts, "
-            f"{findings.num_rows - bursts} re-baselines — select one to see it on the timeline"
+            f"{plural(findings.num_rows, 'finding')}: {plural(bursts, 'duplicate burst')}, "
+            f"{plural(findings.num_rows - bursts, 're-baseline')} — select one to see it on the "
+            "timeline"
             if findings.num_rows
             else ""
             if has_events

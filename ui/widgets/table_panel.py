@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -54,11 +55,37 @@ class TablePanel(QWidget):
         self.panel_layout.addWidget(self.caption)
         self.panel_layout.addWidget(self.view)
         self._sized = True  # the columns fit the table shown (see ``show_table``)
+        self.stretch_last = True  # the last column takes the room left
+        self._sorts_here = False
+
+    def sort_here(self) -> None:
+        """Sort by a header click, on this thread: for small tables only (a few thousand rows
+        sort in milliseconds; the records table sorts in a worker instead)."""
+        header = self.view.horizontalHeader()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.sortIndicatorChanged.connect(self.model.sort)
+        self.model.sort_requested.connect(self._sort_by)
+        self._sorts_here = True
+
+    def _sort_by(self, column: str, descending: bool) -> None:
+        table = self.model.table
+        if column not in table.column_names:
+            return
+        order = "descending" if descending else "ascending"
+        try:
+            rows = pc.sort_indices(table, sort_keys=[(column, order, "at_end")])
+        except pa.ArrowNotImplementedError:  # a column of lists: not sortable
+            return
+        self.model.set_index(rows.to_numpy())
 
     def show_table(
         self, table: pa.Table, columns: list[str] | None = None, caption: str = ""
     ) -> None:
         self.model.set_table(table, columns)
+        if self._sorts_here:  # a new table comes in its own order
+            self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.caption.setText(
             caption or (f"{table.num_rows:,} rows" if table.num_rows else self.empty_text)
         )
@@ -97,4 +124,4 @@ class TablePanel(QWidget):
                 floor = max(metrics.horizontalAdvance(name) + 16, 110)
             width = max(self.view.columnWidth(i), floor)
             self.view.setColumnWidth(i, min(width, 260))
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(self.stretch_last)
