@@ -15,8 +15,8 @@ import math
 import os
 import re
 import sys
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,8 +67,11 @@ class Engine(Protocol):
         """Run ``text`` over the ``records`` and ``status`` views; the answer as Arrow."""
         ...
 
-    def sql_all(self, texts: Sequence[str]) -> list[pa.Table]:
-        """Run every query of ``texts``; their answers in the same order."""
+    def sql_all(
+        self, texts: Sequence[str], on_done: Callable[[int], None] | None = None
+    ) -> list[pa.Table]:
+        """Run every query of ``texts``; their answers in the same order. ``on_done(n)`` is
+        called (on the calling thread) each time another query has finished, ``n`` of them."""
         ...
 
     def interrupt(self) -> None:
@@ -157,9 +160,16 @@ class DuckDBEngine:
         """Run ``text`` (in DuckDB's dialect) over the views; the answer as Arrow."""
         return self.con.sql(text).to_arrow_table()
 
-    def sql_all(self, texts: Sequence[str]) -> list[pa.Table]:
+    def sql_all(
+        self, texts: Sequence[str], on_done: Callable[[int], None] | None = None
+    ) -> list[pa.Table]:
         """One query after another (each already uses every core)."""
-        return [self.sql(text) for text in texts]
+        out = []
+        for text in texts:
+            out.append(self.sql(text))
+            if on_done is not None:
+                on_done(len(out))
+        return out
 
     def interrupt(self) -> None:
         """Stop the running query (from another thread): it raises in its own."""
@@ -348,13 +358,17 @@ class SparkEngine:
         """Run ``text`` (in Spark's dialect) over the views; the answer as Arrow."""
         return self.spark.sql(text).toArrow()
 
-    def sql_all(self, texts: Sequence[str]) -> list[pa.Table]:
+    def sql_all(
+        self, texts: Sequence[str], on_done: Callable[[int], None] | None = None
+    ) -> list[pa.Table]:
         """All queries at once, each its own Spark job: their tasks share the workers, so one
         query's last tasks no longer leave cores idle while the next waits."""
-        if len(texts) < 2:
-            return [self.sql(text) for text in texts]
-        with ThreadPoolExecutor(len(texts), thread_name_prefix="spark-sql") as pool:
-            return list(pool.map(self.sql, texts))
+        with ThreadPoolExecutor(max(len(texts), 1), thread_name_prefix="spark-sql") as pool:
+            futures = [pool.submit(self.sql, text) for text in texts]
+            for n, _ in enumerate(as_completed(futures), start=1):
+                if on_done is not None:
+                    on_done(n)
+            return [f.result() for f in futures]
 
     def interrupt(self) -> None:
         """Cancel the session's running jobs (from another thread): a scan's queries raise. A
@@ -378,7 +392,9 @@ def spark_start_message(master: str) -> str | None:
             return None
     hint = ""
     if master.startswith("local") and not class_archive.ready_archive():
-        hint = " (run 'osquery-inspector fleet prepare-spark' once: local sessions start ~3 s sooner)"
+        hint = (
+            " (run 'osquery-inspector fleet prepare-spark' once: local sessions start ~3 s sooner)"
+        )
     return f"starting Spark on {master} …{hint}"
 
 

@@ -130,14 +130,17 @@ def fleet_scan(
         d = db.dialect
         report(progress, 0.1, "counting copies per bucket, query runs, markers")
         width = options.bucket_seconds * 1_000_000
-        raw_counts, lanes, raw_runs, raw_markers = db.sql_all(
-            [
-                definitions.factor_counts(d, width),
-                definitions.lanes(d),
-                definitions.query_runs(d),
-                definitions.markers(d),
-            ]
-        )
+        queries = [
+            definitions.factor_counts(d, width),
+            definitions.lanes(d),
+            definitions.query_runs(d),
+            definitions.markers(d),
+        ]
+
+        def finished(n: int) -> None:
+            report(progress, 0.1 + 0.7 * n / len(queries), f"{n} of {len(queries)} queries done")
+
+        raw_counts, lanes, raw_runs, raw_markers = db.sql_all(queries, finished)
         factors = shaping.factors_table(raw_counts, lanes)
         counts = shaping.host_records(lanes)
         runs = shaping.query_runs_table(raw_runs)

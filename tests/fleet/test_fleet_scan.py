@@ -164,7 +164,7 @@ def test_cancelling_a_scan_interrupts_its_running_query(fleet_dataset):
 
     engine = DuckDBEngine(fleet_dataset, Scope())
     slow = engine.sql_all
-    engine.sql_all = lambda texts: slow(["SELECT count(*) FROM range(1000000000000)"])
+    engine.sql_all = lambda texts, on_done=None: slow(["SELECT count(*) FROM range(1000000000000)"])
     progress = Progress()
     outcome: list[object] = []
 
@@ -182,3 +182,14 @@ def test_cancelling_a_scan_interrupts_its_running_query(fleet_dataset):
     engine.close()
     assert not thread.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+
+
+def test_a_scan_reports_each_query_as_it_finishes(fleet_dataset):
+    from inspector.progress import Progress
+
+    seen: list[tuple[float, str]] = []
+    fleet_scan(fleet_dataset, progress=Progress(lambda f, m: seen.append((f, m))))
+    done = [(f, m) for f, m in seen if "queries done" in m]
+    assert [m for _, m in done] == [f"{n} of 4 queries done" for n in range(1, 5)]
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0

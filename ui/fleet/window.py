@@ -163,12 +163,13 @@ class FleetWindow(QMainWindow):
             menu.addAction(action)
 
     def _fit_screen(self, width: int, height: int) -> None:
-        """``width`` × ``height``, or less on a smaller screen: the frame and the status bar
-        (progress, Cancel) stay on it."""
+        """At least ``width`` × ``height``, four fifths of a larger screen (rows of many hosts
+        need the height), less on a smaller one: the frame and the status bar (progress,
+        Cancel) stay on it."""
         screen = self.screen().availableGeometry() if self.screen() is not None else None
         if screen is not None and screen.width() > 0:
-            width = min(width, screen.width() - 40)
-            height = min(height, screen.height() - 60)
+            width = min(max(width, screen.width() * 4 // 5), screen.width() - 40)
+            height = min(max(height, screen.height() * 4 // 5), screen.height() - 60)
         self.resize(width, height)
 
     def quit_app(self) -> None:

@@ -161,9 +161,12 @@ class TimelineView(QWidget):
         if self._ruler_master is not None:  # its lanes go: the ruler lets go of them first
             self._ruler_master.sigResized.disconnect(self._align_ruler)
             self._ruler_master = None
+        scene = self.graphics.scene()
         for plot in self.plots.values():
             for item in plot.items():
-                self.graphics.scene().removeItem(item)
+                # an item already gone with its parent: removing it again makes Qt warn
+                if item.scene() is scene:
+                    scene.removeItem(item)
         grid = self.graphics.ci.layout
         while grid.count():
             grid.removeAt(grid.count() - 1)

@@ -104,6 +104,8 @@ class TablePanel(QWidget):
         self._sized = True
         table = self.model.table
         header = self.view.horizontalHeader()
+        # Off while the widths are set: a stretched last column keeps its stretch otherwise.
+        header.setStretchLastSection(False)
         metrics = self.view.fontMetrics()
         for i, name in enumerate(self.model._columns):
             wide = {"columns": 420, "message": 420, "reason": 420, "evidence": 420, "path": 360,
@@ -124,4 +126,5 @@ class TablePanel(QWidget):
                 floor = max(metrics.horizontalAdvance(name) + 16, 110)
             width = max(self.view.columnWidth(i), floor)
             self.view.setColumnWidth(i, min(width, 260))
-        header.setStretchLastSection(self.stretch_last)
+        if self.stretch_last:
+            header.setStretchLastSection(True)
