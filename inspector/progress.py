@@ -6,12 +6,16 @@ to a Qt signal, the command line passes one that prints, tests pass none.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
 
 class Cancelled(Exception):
     """Raised inside a core function when its ``Progress`` was cancelled."""
+
+
+_log = logging.getLogger(__name__)
 
 
 class _CancelFlag:
@@ -28,7 +32,10 @@ class _CancelFlag:
             self._event.set()
             calls = list(self._on_set)
         for call in calls:
-            call()
+            try:
+                call()
+            except Exception:  # a cancel must not fail: the work still stops at its checkpoint
+                _log.exception("stopping the cancelled work's running part failed")
 
     def is_set(self) -> bool:
         return self._event.is_set()

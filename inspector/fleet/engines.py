@@ -15,6 +15,7 @@ import math
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -142,6 +143,8 @@ class DuckDBEngine:
 
     def __init__(self, dataset: str, scope: Scope, threads: int | None = None) -> None:
         self.con = new_database(threads)
+        self._closing = threading.Lock()  # an interrupt from another thread never meets a
+        self._closed = False  # closed connection
         finished = layout.finished_ingests(dataset)
         for table, where in (
             ("records", scope.records_filter(DUCKDB)),
@@ -172,11 +175,16 @@ class DuckDBEngine:
         return out
 
     def interrupt(self) -> None:
-        """Stop the running query (from another thread): it raises in its own."""
-        self.con.interrupt()
+        """Stop the running query (from another thread): it raises in its own. Nothing to stop
+        once the scan has closed the connection."""
+        with self._closing:
+            if not self._closed:
+                self.con.interrupt()
 
     def close(self) -> None:
-        self.con.close()
+        with self._closing:
+            self._closed = True
+            self.con.close()
 
 
 SPLIT_BYTES = 128 * 1024 * 1024  # input per shuffle partition (Spark's own file split size)

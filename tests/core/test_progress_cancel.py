@@ -34,3 +34,17 @@ def test_forwarding_reports_to_its_own_callback():
     progress = Progress(lambda f, m: seen.append((f, "parent")))
     progress.forwarding(lambda f, m: seen.append((f, m))).report(0.5, "half")
     assert seen == [(0.5, "half")]
+
+
+def test_a_failing_stop_does_not_fail_the_cancel(caplog):
+    progress = Progress()
+    calls: list[int] = []
+
+    def broken() -> None:
+        raise RuntimeError("the connection is closed")
+
+    progress.on_cancel(broken)
+    progress.on_cancel(lambda: calls.append(1))
+    progress.cancel()  # does not raise
+    assert calls == [1] and progress.cancelled
+    assert "the connection is closed" in caplog.text

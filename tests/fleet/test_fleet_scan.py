@@ -193,3 +193,11 @@ def test_a_scan_reports_each_query_as_it_finishes(fleet_dataset):
     assert [m for _, m in done] == [f"{n} of 4 queries done" for n in range(1, 5)]
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_an_engine_interrupted_after_it_closed_has_nothing_to_stop(fleet_dataset):
+    from inspector.fleet.engines import DuckDBEngine, Scope
+
+    engine = DuckDBEngine(fleet_dataset, Scope())
+    engine.close()
+    engine.interrupt()  # a cancel that came as the scan ended: no error
