@@ -29,6 +29,8 @@ class _CancelFlag:
 
     def set(self) -> None:
         with self._lock:
+            if self._event.is_set():  # cancelled before: its stops ran then
+                return
             self._event.set()
             calls = list(self._on_set)
         for call in calls:

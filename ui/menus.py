@@ -45,13 +45,13 @@ def build_menus(window) -> None:
         _action(window, file_menu, "&Compare With Folder…", "Ctrl+Shift+C", window.compare_dialog)
     )
     needs_run.append(
-        _action(window, file_menu, "Compare With F&iles…", None, window.compare_files_dialog)
+        _action(window, file_menu, "Compare &With Files…", None, window.compare_files_dialog)
     )
     file_menu.addSeparator()
     needs_run += [
-        _action(window, file_menu, "Export &Findings…", None,
+        _action(window, file_menu, "Export Findin&gs…", None,
                 lambda: export_actions.export_findings(window)),
-        _action(window, file_menu, "Export Filtered &Records…", "Ctrl+E",
+        _action(window, file_menu, "E&xport Filtered Records…", "Ctrl+E",
                 lambda: export_actions.export_filtered_records(window)),
         _action(window, file_menu, "Export Compare &Table…", None, window.export_comparison),
         _action(window, file_menu, "Export Timeline as &PNG…", None,
@@ -64,8 +64,8 @@ def build_menus(window) -> None:
                              lambda: _sessions().save_session(window)))  # fmt: skip
     _action(window, file_menu, "Open Sess&ion…", None, lambda: _sessions().open_session(window))
     file_menu.addSeparator()
-    _action(window, file_menu, "C&lear Read Cache…", None, lambda: clear_read_cache(window))
-    _action(window, file_menu, "Pre&ferences…", QKeySequence.StandardKey.Preferences,
+    _action(window, file_menu, "Clear Read C&ache…", None, lambda: clear_read_cache(window))
+    _action(window, file_menu, "Prefere&nces…", QKeySequence.StandardKey.Preferences,
             lambda: _preferences(window))  # fmt: skip
     file_menu.addSeparator()
     _action(window, file_menu, "&Quit", QKeySequence.StandardKey.Quit, window.close)

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import pyarrow as pa
 
 from inspector.duck import new_database
 from inspector.fleet import layout
+from inspector.progress import Cancelled
 from inspector.sql.dialect import DUCKDB, SPARK, Dialect
 
 
@@ -145,6 +147,7 @@ class DuckDBEngine:
         self.con = new_database(threads)
         self._closing = threading.Lock()  # an interrupt from another thread never meets a
         self._closed = False  # closed connection
+        self._stopped = False  # interrupted: no query starts any more
         finished = layout.finished_ingests(dataset)
         for table, where in (
             ("records", scope.records_filter(DUCKDB)),
@@ -161,7 +164,14 @@ class DuckDBEngine:
 
     def sql(self, text: str) -> pa.Table:
         """Run ``text`` (in DuckDB's dialect) over the views; the answer as Arrow."""
-        return self.con.sql(text).to_arrow_table()
+        self._check_stopped()
+        relation = self.con.sql(text)  # bound, not run: an interrupt now would find nothing
+        self._check_stopped()
+        return relation.to_arrow_table()
+
+    def _check_stopped(self) -> None:
+        if self._stopped:
+            raise Cancelled()
 
     def sql_all(
         self, texts: Sequence[str], on_done: Callable[[int], None] | None = None
@@ -175,8 +185,9 @@ class DuckDBEngine:
         return out
 
     def interrupt(self) -> None:
-        """Stop the running query (from another thread): it raises in its own. Nothing to stop
-        once the scan has closed the connection."""
+        """Stop the running query (from another thread): it raises in its own, and no query
+        starts after it. Nothing to stop once the scan has closed the connection."""
+        self._stopped = True
         with self._closing:
             if not self._closed:
                 self.con.interrupt()
@@ -332,6 +343,8 @@ class SparkEngine:
         self, dataset: str, scope: Scope, master: str = "local[*]", session: Any = None
     ) -> None:
         self.spark = session or spark_session(master)
+        self.job_group = f"osquery-inspector-scan-{uuid.uuid4().hex}"
+        self._stopped = False  # interrupted: no query starts any more
         if session is None:
             # Sized to this dataset (a session handed in keeps its caller's settings).
             parallelism = self.spark.sparkContext.defaultParallelism
@@ -363,7 +376,14 @@ class SparkEngine:
             )
 
     def sql(self, text: str) -> pa.Table:
-        """Run ``text`` (in Spark's dialect) over the views; the answer as Arrow."""
+        """Run ``text`` (in Spark's dialect) over the views; the answer as Arrow. Its jobs carry
+        this engine's group (set on the thread that runs them), so that ``interrupt`` cancels
+        this scan's jobs and no one else's on the shared session."""
+        if self._stopped:
+            raise Cancelled()
+        self.spark.sparkContext.setJobGroup(self.job_group, "osquery-inspector fleet scan", True)
+        if self._stopped:  # interrupted while the group was being set: its cancel came first
+            raise Cancelled()
         return self.spark.sql(text).toArrow()
 
     def sql_all(
@@ -379,9 +399,10 @@ class SparkEngine:
             return [f.result() for f in futures]
 
     def interrupt(self) -> None:
-        """Cancel the session's running jobs (from another thread): a scan's queries raise. A
-        session runs one scan at a time (the window's newest request, or a command)."""
-        self.spark.sparkContext.cancelAllJobs()
+        """Cancel this scan's jobs (from another thread): its queries raise, and none starts
+        after it; other work on the same session goes on."""
+        self._stopped = True
+        self.spark.sparkContext.cancelJobGroup(self.job_group)
 
     def close(self) -> None:
         """The session stays (starting one costs seconds); ``stop_spark`` ends it."""

@@ -45,9 +45,7 @@ class SharedProgress:
             assert self._progress is not None
             self._progress.report(self._start + (self._end - self._start) * shown, message)
 
-        child = Progress(forward)
-        child._cancel = self._progress._cancel  # one cancel stops every input
-        return child
+        return self._progress.forwarding(forward)  # one cancel stops every input
 
     def finished(self, key: int, size: int) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ import shutil
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import pytest
 
 from inspector.analysis.burst_rules import BurstOptions
 from inspector.analysis.findings import find
@@ -179,9 +180,11 @@ def test_cancelling_a_scan_interrupts_its_running_query(fleet_dataset):
     time.sleep(0.5)  # the query is running (it would take hours)
     progress.cancel()
     thread.join(timeout=20)
-    engine.close()
     assert not thread.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+    engine.close()
+    with pytest.raises(Cancelled):  # interrupted: no query starts any more
+        DuckDBEngine.sql(engine, "SELECT 1")
 
 
 def test_a_scan_reports_each_query_as_it_finishes(fleet_dataset):

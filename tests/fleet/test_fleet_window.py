@@ -160,3 +160,31 @@ def test_closing_the_only_window_shown_quits(qtbot, fleet_dataset, monkeypatch):
     window.show()
     window.close()
     assert quits == [1]
+    main.hide()  # two fleet windows: closing one leaves the other
+    window.show()
+    other = FleetWindow(fleet_dataset, main, parent=main)
+    other.show()
+    window.close()
+    assert quits == [1]
+    other.close()
+    assert quits == [1, 1]
+
+
+def test_cancelling_a_host_open_says_just_that(qtbot, fleet_window):
+    fleet_window.open_host("mac-000")
+    fleet_window.cancel()
+    assert fleet_window.message.text() == "Cancelled"
+
+
+def test_another_engine_or_bucket_scans_even_after_a_cancelled_scan(qtbot, fleet_dataset):
+    main = MainWindow(LoadOptions(tz="UTC"))
+    qtbot.addWidget(main)
+    window = FleetWindow(fleet_dataset, main, parent=main)
+    window.bucket_box.setCurrentIndex(2)  # before any scan: nothing starts
+    assert not window.job.is_busy()
+    window.scan()
+    window.cancel()
+    with qtbot.waitSignal(window.scanned, timeout=60_000) as scanned:
+        window.bucket_box.setCurrentIndex(1)
+    assert scanned.args[0].bucket_seconds == 300
+    window.close()

@@ -130,3 +130,39 @@ def test_spark_reads_finished_ingests_only(spark, fleet_dataset, tmp_path):
         dataset, "spark", engine_instance=SparkEngine(dataset, Scope(), session=spark)
     )
     same_scan(on_spark, fleet_scan(fleet_dataset))
+
+
+def test_interrupting_a_scan_stops_its_jobs_and_no_one_elses(spark, fleet_dataset):
+    """Two scans on one session: cancelling one cancels its jobs only."""
+    import threading
+    import time
+
+    from inspector.progress import Cancelled
+
+    mine, other = (SparkEngine(fleet_dataset, Scope(), session=spark) for _ in range(2))
+    outcome: dict[str, object] = {}
+
+    def run(name: str, engine: SparkEngine, text: str) -> None:
+        try:
+            outcome[name] = engine.sql(text).column(0)[0].as_py()
+        except Exception as exc:
+            outcome[name] = exc
+
+    slow = threading.Thread(
+        target=run, args=("mine", mine, "SELECT sum(id % 7) FROM range(20000000000)")
+    )
+    slow.start()
+    time.sleep(3)  # its job is running
+    quick = threading.Thread(
+        target=run, args=("other", other, "SELECT sum(id % 7) FROM range(300000000)")
+    )
+    quick.start()
+    time.sleep(0.5)  # its job is running too
+    mine.interrupt()
+    slow.join(timeout=60)
+    quick.join(timeout=60)
+    assert not slow.is_alive() and isinstance(outcome["mine"], Exception)
+    n = 300_000_000
+    assert outcome["other"] == n // 7 * 21 + sum(range(n % 7))
+    with pytest.raises(Cancelled):
+        mine.sql("SELECT 1")

@@ -115,7 +115,7 @@ def test_compare_with_files_accepts_files(window, qtbot, runs, monkeypatch) -> N
 
     files = sorted(glob.glob(os.path.join(runs[1], "*", "osqueryd.results.log*")))
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: (files, ""))
-    action = next(a for a in window.run_actions if a.text() == "Compare With F&iles…")
+    action = next(a for a in window.run_actions if a.text() == "Compare &With Files…")
     assert action.isEnabled()
     with qtbot.waitSignal(window.compare.comparer.compared, timeout=120_000):
         action.trigger()

@@ -98,4 +98,4 @@ def test_follow_is_an_option_of_the_app():
 
 def test_file_menu_offers_follow_and_preferences(window):
     texts = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
-    assert "Fo&llow…" in texts and "Pre&ferences…" in texts
+    assert "Fo&llow…" in texts and "Prefere&nces…" in texts

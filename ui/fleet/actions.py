@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from inspector.fleet.layout import is_dataset
 
 
-def open_fleet(main_window: QWidget, dataset: str, engine: str = "duckdb"):
-    """A fleet window on ``dataset`` (owned by ``main_window``), scanning at once."""
+def open_fleet(main_window: QWidget | None, dataset: str, engine: str = "duckdb"):
+    """A fleet window on ``dataset`` (owned by ``main_window`` if any), scanning at once."""
     from ui.fleet.window import FleetWindow
 
     window = FleetWindow(dataset, main_window, engine, parent=main_window)
@@ -20,7 +20,7 @@ def open_fleet(main_window: QWidget, dataset: str, engine: str = "duckdb"):
     return window
 
 
-def open_fleet_dialog(main_window: QWidget) -> None:
+def open_fleet_dialog(main_window: QWidget | None) -> None:
     """Ask for a dataset folder written by ``fleet ingest`` and open it."""
     start = str(QSettings().value("last_fleet_folder", os.path.expanduser("~")))
     path = QFileDialog.getExistingDirectory(main_window, "Open a fleet dataset", start)

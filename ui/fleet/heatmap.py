@@ -136,6 +136,7 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
     def show_grid(self, grid: HeatGrid) -> None:
         """Draw ``grid`` (replacing what was drawn)."""
         self.grid = grid
+        self._pointed = None
         columns, rows = grid.values.shape
         if not rows:
             self.image.clear()
@@ -190,9 +191,10 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
 
     def _hovered(self, scene_pos) -> None:
         cell = self._cell_at(scene_pos)
-        if cell is not None and cell != self._pointed:
-            self._pointed = cell
-            self.cell_pointed.emit(self.describe(*cell))
+        if cell != self._pointed:
+            self._pointed = cell  # None off the grid: the same cell is described when back
+            if cell is not None:
+                self.cell_pointed.emit(self.describe(*cell))
 
     def describe(self, col: int, row: int) -> str:
         """A cell in words: its lane, its time, its factor."""

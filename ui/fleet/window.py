@@ -11,6 +11,7 @@ import os
 
 import pyarrow as pa
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -30,6 +31,7 @@ from inspector.progress import Progress
 from inspector.views.overview import overview, plural
 from ui.fleet.heatmap import FleetHeatmap
 from ui.latest_job import LatestJob
+from ui.widgets.findings_panel import FINDING_FORMATTERS
 from ui.widgets.table_panel import TablePanel
 
 FINDING_COLUMNS = [
@@ -59,7 +61,15 @@ def _thousands(value: int) -> str:
     return f"{value:,}"
 
 
-COUNT_COLUMNS = ("records", "findings", "extra_rows")
+COUNT_COLUMNS = ("records", "findings")
+
+
+def _other_windows_shown(window: QMainWindow) -> bool:
+    """Whether a window of the app other than ``window`` is on screen (the main window, or
+    another fleet window)."""
+    from PySide6.QtWidgets import QApplication
+
+    return any(w is not window and w.isVisible() for w in QApplication.topLevelWidgets())
 
 
 class FleetWindow(QMainWindow):
@@ -105,9 +115,14 @@ class FleetWindow(QMainWindow):
             panel.sort_here()
             for name in COUNT_COLUMNS:
                 panel.model.formatters[name] = _thousands
-            panel.model.formatters["duplicate_factor"] = lambda v: f"×{v:.2f}"
-            # activated: a double-click, or Enter on the current row
-            panel.view.activated.connect(lambda index, p=panel: self._open_row(p, index.row()))
+            panel.model.formatters.update(FINDING_FORMATTERS)
+            panel.view.doubleClicked.connect(lambda index, p=panel: self._open_row(p, index.row()))
+            for keys in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # the current row's host
+                enter = QShortcut(QKeySequence(keys), panel.view)
+                enter.setContext(Qt.ShortcutContext.WidgetShortcut)
+                enter.activated.connect(
+                    lambda p=panel: self._open_row(p, p.view.currentIndex().row())
+                )
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.findings_panel, "Findings")
         self.tabs.addTab(self.hosts_panel, "Hosts")
@@ -140,6 +155,7 @@ class FleetWindow(QMainWindow):
         self.host_job.failed.connect(self._on_failed)
         self.host_job.busy_changed.connect(lambda busy: self._set_busy("host", busy))
         self._busy = {"scan": False, "host": False}
+        self._scan_requested = False  # a scan was asked for: another engine or bucket rescans
         self._set_busy("scan", False)
         self._add_menu()
         self._fit_screen(1280, 800)
@@ -152,7 +168,7 @@ class FleetWindow(QMainWindow):
 
         menu = self.menuBar().addMenu("&File")
         for text, keys, slot in (
-            ("Open Fl&eet Dataset…", None, lambda: open_fleet_dialog(self.main_window or self)),
+            ("Open Fl&eet Dataset…", None, lambda: open_fleet_dialog(self.main_window)),
             ("&Close Window", QKeySequence.StandardKey.Close, self.close),
             ("&Quit", QKeySequence.StandardKey.Quit, self.quit_app),
         ):
@@ -183,6 +199,7 @@ class FleetWindow(QMainWindow):
     # -- scanning -------------------------------------------------------------------------------
     def scan(self) -> None:
         """Scan the dataset on the chosen engine (in a worker; a new scan replaces a running one)."""
+        self._scan_requested = True
         dataset, engine = self.dataset, self.engine_box.currentText()
         options = BurstOptions(bucket_seconds=int(self.bucket_box.currentData()))
         relay = self.relay
@@ -199,13 +216,14 @@ class FleetWindow(QMainWindow):
         self.job.start(work)
 
     def cancel(self) -> None:
+        scanning = self.job.is_busy()
         self.job.cancel()
         self.host_job.cancel()
-        shown = " — the scan shown is the one before" if self.result is not None else ""
+        shown = " — the scan shown is the one before" if scanning and self.result else ""
         self.message.setText(f"Cancelled{shown}")
 
     def _rescan_on_change(self, _index: int) -> None:
-        if self.result is not None or self.job.is_busy():
+        if self._scan_requested:  # not while the window is being set up
             self.scan()
 
     def _on_progress(self, fraction: float, message: str) -> None:
@@ -245,6 +263,8 @@ class FleetWindow(QMainWindow):
     # -- one host -------------------------------------------------------------------------------
     def _open_row(self, panel: TablePanel, row: int) -> None:
         table: pa.Table = panel.model.table
+        if row < 0:  # no current row
+            return
         host = table.column("host")[panel.model.table_row(row)].as_py() if table.num_rows else None
         if host:
             self.open_host(host)
@@ -285,10 +305,9 @@ class FleetWindow(QMainWindow):
         self.job.wait(60_000)
         self.host_job.wait(60_000)
         super().closeEvent(event)
-        # Opened on its own (--fleet) with no host opened yet, this is the app's only window
-        # shown: Qt does not count a window owned by another as a last window, so quit here.
-        window = self.main_window
-        if event.isAccepted() and (window is None or not window.isVisible()):
+        # Opened on its own (--fleet) with no host opened yet, this may be the app's last
+        # window shown: Qt does not count a window owned by another as a last window.
+        if event.isAccepted() and not _other_windows_shown(self):
             from PySide6.QtCore import QCoreApplication
 
             QCoreApplication.quit()

@@ -16,6 +16,13 @@ FINDING_COLUMNS = [
 ]  # fmt: skip
 
 
+# How a finding's numbers read (the fleet window's findings too).
+FINDING_FORMATTERS = {
+    "duplicate_factor": lambda v: f"×{v:.2f}",
+    "extra_rows": lambda v: f"{v:,}",
+}
+
+
 class FindingsPanel(TablePanel):
     """The findings table; ``finding_selected`` carries the selected finding as a dict."""
 
@@ -26,8 +33,7 @@ class FindingsPanel(TablePanel):
         super().__init__("No findings: no duplicated delivery, no re-baselines", parent)
         self.view.setSelectionMode(self.view.SelectionMode.SingleSelection)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
-        self.model.formatters["duplicate_factor"] = lambda v: f"×{v:.2f}"
-        self.model.formatters["extra_rows"] = lambda v: f"{v:,}"
+        self.model.formatters.update(FINDING_FORMATTERS)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
 
