@@ -126,11 +126,11 @@ def _run_fleet(app, window, args) -> int:
     """The fleet window on ``args.fleet`` (the main window shows when a host is opened)."""
     from PySide6.QtCore import QTimer
 
-    from inspector.fleet.layout import is_dataset
+    from inspector.fleet.layout import dataset_problem
     from ui.fleet.actions import open_fleet
 
-    if not is_dataset(args.fleet):
-        print(f"osquery-inspector: {args.fleet} is not a fleet dataset", file=sys.stderr)
+    if (problem := dataset_problem(args.fleet)) is not None:
+        print(f"osquery-inspector: {problem}", file=sys.stderr)
         return 2
     fleet = open_fleet(window, args.fleet)
     if not args.screenshot:

@@ -31,14 +31,13 @@ from inspector.cli.fleet_options import (
 )
 from inspector.cli.options import add_time_options
 from inspector.cli.progress_line import stderr_progress
-from inspector.cli.summary import json_default, status_clock_line
+from inspector.cli.summary import MAX_BAD_LINES_SHOWN, json_default, status_clock_line
 from inspector.export import METADATA_KEY
 from inspector.output_paths import write_error
 from inspector.progress import Progress
 from inspector.views.overview import plural
 
 if TYPE_CHECKING:
-    from inspector.fleet.ingest import IngestResult
     from inspector.fleet.scan import FleetScan
 
 ENGINES = ("duckdb", "spark")
@@ -74,6 +73,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     i.add_argument("--engine", choices=ENGINES, default="duckdb")
     i.add_argument("--spark-master", metavar="URL", help="Spark master URL (default local[*])")
     i.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    i.add_argument(
+        "--all-bad-lines", action="store_true",
+        help=f"list every rejected line (the first {MAX_BAD_LINES_SHOWN} of a file otherwise)",
+    )  # fmt: skip
     i.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     add_time_options(i)
     i.set_defaults(run=guarded("ingest", run_ingest))
@@ -167,15 +170,10 @@ def _hosts(command: str, args: argparse.Namespace) -> tuple[str, ...] | None:
 
 
 def _check_dataset(command: str, dataset: str) -> int | None:
-    from inspector.fleet.layout import check_dataset, is_dataset
+    from inspector.fleet.layout import dataset_problem
 
-    if "://" not in dataset and not is_dataset(dataset):
-        return _fail(command, f"{dataset} is not a fleet dataset (write one with fleet ingest)")
-    if "://" not in dataset:
-        try:
-            check_dataset(dataset)  # of this format, a version this code reads
-        except ValueError as exc:
-            return _fail(command, str(exc))
+    if "://" not in dataset and (problem := dataset_problem(dataset)) is not None:
+        return _fail(command, problem)
     return None
 
 
@@ -207,6 +205,7 @@ def _write_output(
 
 def run_ingest(args: argparse.Namespace) -> int:
     """``fleet ingest``: what is new under the sources into the dataset ``--to``."""
+    from inspector.cli.fleet_ingest_report import ingest_document, ingest_text
     from inspector.fleet.ingest import ingest
     from inspector.fleet.spark_ingest import spark_runner
     from inspector.model import LoadOptions
@@ -236,7 +235,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         json.dump(ingest_document(args, result), sys.stdout, indent=2, default=json_default)
         print()
     else:
-        print(ingest_text(args.to, result))
+        print(ingest_text(args.to, result, all_bad_lines=args.all_bad_lines))
     for path, reason in result.problems:
         _warn("ingest", f"warning: {path}: {reason}; not ingested")
     for clock in result.clocks.to_pylist():
@@ -250,57 +249,6 @@ def run_ingest(args: argparse.Namespace) -> int:
             shutil.rmtree(args.to, ignore_errors=True)
         return _fail("ingest", "no readable input")
     return 0
-
-
-def ingest_document(args: argparse.Namespace, result: IngestResult) -> dict[str, Any]:
-    """``fleet ingest --json``'s document."""
-    rows = result.manifest.to_pylist()
-    return {
-        "dataset": args.to,
-        "ingest": result.ingest,
-        "engine": args.engine,
-        "files": len(rows),
-        "lines": result.lines,
-        "lines_rejected": result.rejected,
-        "already_ingested": result.skipped_known,
-        "changed": result.changed,
-        "repeated": [{"path": p, "read_as": r} for p, r in result.repeated],
-        "renamed": [{"path": p, "read_before_as": r} for p, r in result.renamed],
-        "problems": [{"path": p, "reason": r} for p, r in result.problems],
-        "status_clocks": result.clocks.to_pylist(),
-        "clock_changes": result.clock_changes,
-        "late_publishers": result.late_publishers,
-        "sources": rows,
-    }
-
-
-def ingest_text(dataset: str, result: IngestResult) -> str:
-    """A human reading of an ingest run (its problems are warnings on stderr)."""
-    rows = result.manifest.to_pylist()
-    loaded = sum(1 for r in rows if r["status"] == "loaded")
-    out = [
-        f"{dataset}: {plural(len(rows), 'new file')} ({loaded:,} loaded), "
-        f"{plural(result.lines, 'line')}, {result.rejected:,} rejected; "
-        f"{result.skipped_known:,} already in the dataset"
-    ]
-    for r in rows:
-        if r["status"] != "loaded" or r["lines_rejected"]:
-            why = r["reason"] or f"{plural(r['lines_rejected'], 'line')} rejected"
-            out.append(f"  {r['path']}: {r['status']}: {why}")
-        if r["notes"]:  # a truncated object, NUL remnants, envelope items skipped …
-            out.append(f"  {r['path']}: note: {r['notes']}")
-    if result.repeated:
-        first, read_as = result.repeated[0]
-        example = f"{first} given again" if first == read_as else f"{first} is {read_as}"
-        out.append(
-            f"  {plural(len(result.repeated), 'file')} reached more than once (the same path "
-            f"given again, a link, a folder inside another) read once; e.g. {example}"
-        )
-    for path, before in result.renamed:
-        out.append(f"  {path}: read before as {before} (renamed or moved); not read again")
-    for path in result.changed:
-        out.append(f"  {path}: changed since it was ingested; not read again (see README: Fleet)")
-    return "\n".join(out)
 
 
 def run_scan(args: argparse.Namespace) -> int:

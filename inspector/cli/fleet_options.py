@@ -16,7 +16,8 @@ from inspector.output_paths import output_problem
 TIME_FORMS = (
     "ISO 8601 — a date (2026-11-02) or a date and time (2026-11-02T06:00:00Z, "
     "2026-11-02 06:00+02:00; UTC unless it names a zone) — or seconds since 1970 "
-    "(1793599200 is 2026-11-02T06:00:00Z)"
+    "(1793599200 is 2026-11-02T06:00:00Z; a year or a date without dashes, 2017 or 20171207, "
+    "is refused as ambiguous)"
 )
 TIME_HINT = "an ISO 8601 date or time such as 2026-11-02T06:00Z, or seconds since 1970"
 EARLIEST_US = 0  # 1970-01-01T00:00:00Z
@@ -29,6 +30,12 @@ def parse_time(text: str) -> int:
     epoch, between 1970 and 9999. Anything else is an ``ArgumentTypeError`` (argparse names the
     option)."""
     text = text.strip()
+    if (date := _date_in_digits(text)) is not None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is ambiguous: the date {date} written without dashes, or {int(text):,} "
+            f"seconds since 1970 ({shown(int(text) * 1_000_000)}); write {date} for the date, "
+            f"or {text}.0 for seconds"
+        )
     try:
         seconds = float(text)
     except ValueError:
@@ -42,6 +49,18 @@ def parse_time(text: str) -> int:
             "seconds since 1970 are counted in seconds, not ms or µs"
         )
     return us
+
+
+def _date_in_digits(text: str) -> str | None:
+    """The date a plain number also spells — a year (``2017``) or ISO 8601's basic date
+    (``20171207``) from 1970 to 2199 — as ``YYYY-MM-DD``; None for any other text. Taken for
+    seconds they would be a time in 1970, where no osquery log lies."""
+    if not text.isdigit() or len(text) not in (4, 8) or not "1970" <= text[:4] <= "2199":
+        return None
+    try:
+        return dt.date.fromisoformat(text if len(text) == 8 else f"{text}0101").isoformat()
+    except ValueError:
+        return None
 
 
 def _iso_seconds(text: str) -> float:
@@ -137,6 +156,8 @@ def dataset_folder_problem(path: str) -> str | None:
     """Why ``fleet ingest --to`` cannot make or add to the dataset folder ``path``, or None: an
     existing one must be a folder that takes new files, a new one a folder that can be made in
     an existing, writable parent."""
+    if not path.strip():  # an unset shell variable: the current folder is no one's dataset
+        return "--to: an empty name (give the dataset folder, e.g. --to fleet-ds)"
     full = os.path.abspath(path)
     if os.path.lexists(full) and not os.path.isdir(full):
         return f"--to: {path} is a file, not a dataset folder"

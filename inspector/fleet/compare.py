@@ -242,7 +242,53 @@ def compare_text(result: FleetComparison) -> str:
             out.append("    started: " + ", ".join(r["started_hosts"][:20]))
     if not result.subscribers.num_rows:
         out.append("  (no subscriber lanes in either range)")
-    return "\n".join(out)
+    return "\n".join(out + _changed_pairs_text(result.pairs))
+
+
+# The pairs worth a line, most telling first; "same" is left to the roll-up and --json.
+_SHOWN_CHANGES = ("duplication", "deduplication", "appeared", "vanished", "rate", "source_missing")
+PAIRS_SHOWN = 20
+
+
+def _changed_pairs_text(pairs: pa.Table, most: int = PAIRS_SHOWN) -> list[str]:
+    """Per host: the lanes and queries that changed (queries without a subscriber too, which
+    the roll-up leaves out), the first ``most`` of them."""
+    rank = {c: i for i, c in enumerate(_SHOWN_CHANGES)}
+    changed = sorted(
+        (p for p in pairs.to_pylist() if p["change"] in rank),
+        key=lambda p: (rank[p["change"]], p["host"] or "", p["subscriber"] or p["query"] or ""),
+    )
+    if not changed:
+        return []
+    out = [f"changed per host ({plural(len(changed), 'pair')}):"]
+    for p in changed[:most]:
+        what = (
+            f"{p['publisher'] or 'publisher unknown'} → {p['subscriber']}"
+            if p["subscriber"]
+            else f"query {p['query']}"
+        )
+        where = " in osquery.db" if p["source"] == "osquery_db" else ""
+        factors = (p["duplicate_factor_before"], p["duplicate_factor_after"])
+        factor = (  # a query without a subscriber has none
+            f", factor {_factor(factors[0])} → {_factor(factors[1])}"
+            if any(f is not None for f in factors)
+            else ""
+        )
+        out.append(
+            f"  {p['host'] or '(unknown host)'}  {what}{where}: {p['change']} — rows "
+            f"{_count(p['rows_before'])} → {_count(p['rows_after'])}{factor}"
+        )
+    if len(changed) > most:
+        out.append(f"  … and {len(changed) - most:,} more (--json or --out)")
+    return out
+
+
+def _count(n: int | None) -> str:
+    return "–" if n is None else f"{n:,}"
+
+
+def _factor(x: float | None) -> str:
+    return "–" if x is None or math.isnan(x) else f"×{x:.2f}"
 
 
 def _range(pair: tuple[int, int]) -> str:

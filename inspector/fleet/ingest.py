@@ -52,6 +52,7 @@ class IngestResult:
     late_publishers: list[str] = field(default_factory=list)  # earlier rows left without one
     problems: list[tuple[str, str]] = field(default_factory=list)
     removed_unfinished: list[str] = field(default_factory=list)
+    rejected_lines: pa.Table = field(default_factory=layout.REJECTED.empty_table)  # this run's
 
     @property
     def lines(self) -> int:
@@ -82,14 +83,17 @@ def new_ingest_id() -> str:
 
 
 def known_files(dataset: str) -> dict[str, str]:
-    """path → identity of every file an earlier finished run read."""
+    """path → identity of every file an earlier finished run read. A file it could not read
+    (status ``error``: permission denied, an I/O error — nothing of it was loaded) is left out,
+    so that the next run tries it again once it can be read."""
     folder = layout.table_dir(dataset, "manifest")
     if not os.path.isdir(folder):
         return {}
     out: dict[str, str] = {}
     for name in sorted(os.listdir(folder)):
         if name.endswith(".parquet"):
-            t = pq.read_table(os.path.join(folder, name), columns=["path", "identity"])
+            t = pq.read_table(os.path.join(folder, name), columns=["path", "identity", "status"])
+            t = t.filter(pc.fill_null(pc.not_equal(t.column("status"), "error"), True))
             out.update(
                 zip(t.column("path").to_pylist(), t.column("identity").to_pylist(), strict=True)
             )
@@ -339,7 +343,8 @@ def _ingest(
                 dataset, name, pa.concat_tables([layout_cast(t, name) for t in parts]), ingest_id
             )
     if output.rejected:
-        write_small(dataset, "rejected", pa.concat_tables(output.rejected), ingest_id)
+        result.rejected_lines = layout_cast(pa.concat_tables(output.rejected), "rejected")
+        write_small(dataset, "rejected", result.rejected_lines, ingest_id)
     manifest = (
         pa.Table.from_pylist(output.manifest, schema=layout.MANIFEST)
         if output.manifest

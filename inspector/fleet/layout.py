@@ -61,6 +61,26 @@ def check_dataset(dataset: str) -> None:
         )
 
 
+def dataset_problem(dataset: str) -> str | None:
+    """Why ``dataset`` (a local folder) cannot be scanned, in a sentence; None when it can:
+    missing, not a dataset, of a newer format, or holding no finished ingest (a scan of it
+    would look like a clean fleet of no hosts)."""
+    if not os.path.lexists(dataset):
+        return f"{dataset}: no such file or directory"
+    if not is_dataset(dataset):
+        return f"{dataset} is not a fleet dataset (no dataset.json: write one with fleet ingest)"
+    try:
+        check_dataset(dataset)
+    except ValueError as exc:
+        return str(exc)
+    if not finished_ingests(dataset):
+        return (
+            f"{dataset} holds no finished ingest (one still running, stopped half-way, or one "
+            "that found no file): run fleet ingest again"
+        )
+    return None
+
+
 def plain(schema: pa.Schema) -> pa.Schema:
     """``schema`` with dictionary strings as plain strings (what every engine reads alike)."""
     return pa.schema(

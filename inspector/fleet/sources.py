@@ -134,11 +134,20 @@ def plan(sources: list[str]) -> Plan:
             out.problems.append((source, "no such file or directory"))
         elif (shown := undecodable_name(source)) is not None:
             out.problems.append((shown, NOT_UTF8))
+        elif os.path.isfile(os.path.join(source, "dataset.json")):
+            # Its Parquet parts would each be "skipped: binary data": say what it is instead.
+            out.problems.append((source, "a fleet dataset (written by fleet ingest), not logs"))
         elif os.path.isfile(source):
             if (real := seen.first(source)) is not None:
                 out.objects.append(real)
         elif is_pipeline_root(source):
-            for root, dirs, files in os.walk(source):
+
+            def unlisted(exc: OSError, source: str = source) -> None:
+                # As the app's folder walk says it: an hour folder left unread is no secret.
+                where = exc.filename or source
+                out.problems.append((where, f"cannot list directory: {exc.strerror or exc}"))
+
+            for root, dirs, files in os.walk(source, onerror=unlisted):
                 dirs.sort()
                 for name in sorted(files):
                     path = os.path.join(root, name)

@@ -4,6 +4,7 @@ traceback of an unexpected failure in the app's log file."""
 
 from __future__ import annotations
 
+import argparse
 import glob
 import json
 import logging
@@ -105,6 +106,28 @@ def test_a_bad_compare_range_names_the_option_and_the_value(
 def test_the_latest_and_earliest_times_are_accepted(fleet_dataset, capsys):
     assert fleet("scan", fleet_dataset, "--since", "0", "--until", "9999-12-31", "-q") == 0
     assert capsys.readouterr().out.startswith("4 hosts, ")
+
+
+@pytest.mark.parametrize(
+    ("value", "date"),
+    [("20171207", "2017-12-07"), ("2017", "2017-01-01"), ("19991231", "1999-12-31")],
+)
+def test_a_date_without_dashes_is_not_taken_for_seconds(value, date):
+    """ISO 8601's basic form (20171207) and a bare year are dates to a person; read as
+    seconds they are a time in 1970 (--since would keep everything, --until nothing)."""
+    from inspector.cli.fleet_options import parse_time
+
+    with pytest.raises(argparse.ArgumentTypeError, match=f"is ambiguous: the date {date}"):
+        parse_time(value)
+    assert parse_time(f"{value}.0") == int(value) * 1_000_000  # seconds, said so
+    assert parse_time(date) == parse_time(f"{date}T00:00Z")
+
+
+@pytest.mark.parametrize("value", ["0", "3600", "20171399", "1793599200", "123456789"])
+def test_plain_numbers_that_spell_no_date_are_seconds(value):
+    from inspector.cli.fleet_options import parse_time
+
+    assert parse_time(value) == int(value) * 1_000_000
 
 
 def test_a_small_z_is_utc_too():
@@ -394,3 +417,37 @@ def test_scan_refuses_a_dataset_of_another_format(fleet_dataset, tmp_path, capsy
     (copy / "dataset.json").write_text(json.dumps({"format": "other tool", "version": 999}))
     assert fleet("scan", str(copy), "-q") == 2
     assert "does not describe a fleet dataset" in capsys.readouterr().err
+
+
+def test_scan_of_a_missing_path_says_it_is_missing(tmp_path, capsys):
+    assert fleet("scan", str(tmp_path / "nope"), "-q") == 2
+    assert "nope: no such file or directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["scan", "compare"])
+def test_a_dataset_without_a_finished_ingest_is_refused_not_shown_clean(
+    fleet_dataset, tmp_path, capsys, command
+):
+    """An ingest killed before its manifest (or a manifest lost): a scan would show a clean
+    fleet of no hosts, and --fail-on-findings would pass."""
+    copy = tmp_path / "ds"
+    shutil.copytree(fleet_dataset, copy)
+    shutil.rmtree(copy / "manifest")
+    extra = ["--before", "0..1", "--after", "2..3"] if command == "compare" else []
+    assert fleet(command, str(copy), *extra, "-q") == 2
+    assert "holds no finished ingest" in capsys.readouterr().err
+
+
+def test_an_empty_to_is_refused(pipeline_root, capsys):
+    assert fleet("ingest", pipeline_root, "--to", "", "-q") == 2
+    assert "--to: an empty name" in capsys.readouterr().err
+
+
+def test_a_dataset_given_as_a_source_is_named_not_read_part_by_part(
+    fleet_dataset, demo_fleet, tmp_path, capsys
+):
+    dataset = str(tmp_path / "ds")
+    assert fleet("ingest", fleet_dataset, demo_fleet[0], "--to", dataset, "-q") == 0
+    err = capsys.readouterr().err
+    assert f"{fleet_dataset}: a fleet dataset (written by fleet ingest), not logs" in err
+    assert "binary" not in err

@@ -162,13 +162,14 @@ def test_scan_says_what_the_ingests_left_out(tmp_path, capsys):
     (hour / "b.json").write_text("")
     dataset = str(tmp_path / "ds")
     assert fleet("ingest", str(tmp_path / "pipe"), "--to", dataset) == 0
-    capsys.readouterr()
+    said = capsys.readouterr().out
+    assert f"a.json: loaded: 1 line rejected\n    {hour / 'a.json'}:2: malformed JSON" in said
     assert fleet("scan", dataset) == 0
     out = capsys.readouterr().out
     assert (
-        "of 2 files and 2 lines ingested: 1 line rejected in 1 file (the dataset's rejected "
-        "table names each file and line); 1 file not read (fleet ingest said why; the manifest "
-        "keeps the reason)"
+        "of 2 files and 2 lines ingested: 1 line rejected in 1 file (fleet ingest listed each "
+        "file and line; the dataset's rejected/ folder keeps them); 1 file not read (fleet "
+        "ingest said why; the manifest keeps the reason)"
     ) in out
     assert fleet("scan", dataset, "--json") == 0
     captured = capsys.readouterr()
@@ -193,3 +194,59 @@ def test_findings_file_says_when_and_from_which_ingests(fleet_dataset, tmp_path)
     assert meta["ingests"] == sorted(finished_ingests(fleet_dataset)) and meta["ingests"]
     assert meta["created"].endswith("Z") and "ingests_read" not in meta["parameters"]
     assert meta["dataset"] == os.path.abspath(fleet_dataset)
+
+
+def test_ingest_names_the_rejected_lines_as_scan_does(tmp_path, capsys):
+    """The first ten of a file in the text (a run of lines rejected for one reason as one
+    range), all with --all-bad-lines, and each source's in --json as scan --json has them."""
+    folder = tmp_path / "web-1"
+    folder.mkdir()
+    good = {"name": "pack_ps", "hostIdentifier": "web-1", "unixTime": 1_793_577_660, "epoch": 0,
+            "counter": 1, "numerics": False, "action": "added", "columns": {"pid": "1"}}  # fmt: skip
+    bad = [f'{{"broken": {k}' for k in range(12)] + ["", "", ""]
+    log = folder / "osqueryd.results.log"
+    log.write_text("\n".join([json.dumps(good), *bad[:6], json.dumps(good), *bad[6:]]) + "\n")
+    assert fleet("ingest", str(folder), "--to", str(tmp_path / "ds")) == 0
+    out = capsys.readouterr().out
+    listed = [line for line in out.splitlines() if line.startswith(f"    {log}:")]
+    assert len(listed) == 10 and listed[0].startswith(f"    {log}:2: malformed JSON")
+    assert f"… and 5 more in {log} (--all-bad-lines or --json)" in out
+    assert fleet("ingest", str(folder), "--to", str(tmp_path / "ds2"), "--all-bad-lines") == 0
+    out = capsys.readouterr().out
+    assert f"    {log}:15–17: empty line (3 lines)\n" in out and "more in" not in out
+    assert fleet("ingest", str(folder), "--to", str(tmp_path / "ds3"), "--json") == 0
+    (source,) = json.loads(capsys.readouterr().out)["sources"]
+    assert sum(b.get("lines", 1) for b in source["bad_lines"]) == source["lines_rejected"] == 15
+    assert source["bad_lines"][0]["line"] == 2
+
+
+def test_compare_text_lists_the_changed_pairs_per_host_queries_too():
+    """The roll-up counts subscriber lanes; the text then names each changed pair, a query
+    without a subscriber included (it is in --json; the text said nothing of it)."""
+    base = {name: None for name in COMPARISON.names} | {"source": "results_log"}
+    pairs = pa.Table.from_pylist(
+        [base | {"host": "db-1", "query": "pack_deb_packages", "change": "appeared",
+                 "rows_after": 1200},
+         base | {"host": "web-1", "publisher": "inotify", "subscriber": "file_events",
+                 "query": "pack_fim", "change": "duplication", "rows_before": 100,
+                 "rows_after": 200, "duplicate_factor_before": 1.0, "duplicate_factor_after": 2.0},
+         base | {"host": "web-2", "publisher": "inotify", "subscriber": "file_events",
+                 "query": "pack_fim", "change": "same"}],
+        schema=COMPARISON,
+    )  # fmt: skip
+    result = FleetComparison(
+        "duckdb", (0, 60_000_000), (60_000_000, 120_000_000), 60, pairs, _rollup(pairs)
+    )
+    lines = compare_text(result).splitlines()
+    at = lines.index("changed per host (2 pairs):")
+    assert lines[at + 1 :] == [
+        "  web-1  inotify → file_events: duplication — rows 100 → 200, factor ×1.00 → ×2.00",
+        "  db-1  query pack_deb_packages: appeared — rows – → 1,200",
+    ]
+
+
+def _rollup(pairs: pa.Table) -> pa.Table:
+    from inspector.duck import arrow_query
+    from inspector.fleet.compare import ROLLUP_SQL
+
+    return arrow_query(ROLLUP_SQL, pairs=pairs)

@@ -296,3 +296,66 @@ def test_identities_survive_a_remount_and_older_manifests():
     assert sources.same_file(before, "300:1700000000000000009:64769:42")  # grown
     assert not sources.same_identity("dir:3:100:5", "dir:3:100:6")
     assert sources.file_key("dir:3:100:5") is None
+
+
+def _deny_reading(monkeypatch, denied: str) -> None:
+    """Reading ``denied`` fails as a file of mode 000 does for a user without root's override
+    (the suite may run as root, for whom chmod denies nothing)."""
+    from inspector.loading import small_files
+    from inspector.readers.sniff import Head
+
+    real_of, real_open = Head.of.__func__, small_files.open_regular
+
+    def deny_head(cls, path):
+        if path == denied:
+            raise PermissionError(13, "Permission denied", path)
+        return real_of(cls, path)
+
+    def deny_open(path):
+        if path == denied:
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path)
+
+    monkeypatch.setattr(Head, "of", classmethod(deny_head))
+    monkeypatch.setattr(small_files, "open_regular", deny_open)
+
+
+def test_an_object_that_could_not_be_read_is_read_by_the_next_ingest(tmp_path, monkeypatch):
+    """Permission denied once is no reason to leave the file out for ever: the manifest keeps
+    the failure (the scan's accounting counts it) until a later run reads the file."""
+    from inspector.fleet.accounting import ingest_accounting
+
+    root = str(tmp_path / "pipe")
+    write_hourly_pipeline(root)
+    denied = os.path.join(root, "2026", "11", "02", "01", "b1.gz")
+    dataset = str(tmp_path / "ds")
+    with monkeypatch.context() as patch:
+        _deny_reading(patch, denied)
+        first = ingest([root], dataset)
+    (failed,) = [r for r in first.manifest.to_pylist() if r["status"] == "error"]
+    assert failed["path"] == denied and "permission denied" in failed["reason"]
+    assert ingest_accounting(dataset).files_not_read == 1
+    again = ingest([root], dataset)  # readable now
+    assert again.manifest.to_pylist()[0]["path"] == denied
+    assert again.manifest.to_pylist()[0]["status"] == "loaded" and again.skipped_known == 2
+    records = pq.read_table(os.path.join(dataset, "records"), schema=layout.RECORDS)
+    assert records.num_rows == 40 + 80 + 80  # each event once
+    assert ingest_accounting(dataset).files_not_read == 0
+    assert ingest([root], dataset).manifest.num_rows == 0  # and not a third time
+
+
+def test_an_hour_folder_that_cannot_be_listed_is_named(tmp_path, monkeypatch):
+    root = str(tmp_path / "pipe")
+    write_hourly_pipeline(root)
+    hidden = os.path.join(root, "2026", "11", "02", "01")
+    real_scandir = os.scandir
+
+    def deny(path="."):
+        if os.fspath(path) == hidden:
+            raise PermissionError(13, "Permission denied", hidden)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", deny)
+    done = ingest([root], str(tmp_path / "ds"))
+    assert done.manifest.num_rows == 2
+    assert done.problems == [(hidden, "cannot list directory: Permission denied")]

@@ -7,7 +7,7 @@ import os
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from inspector.fleet.layout import is_dataset
+from inspector.fleet.layout import dataset_problem, is_dataset
 
 
 def open_fleet(main_window: QWidget | None, dataset: str, engine: str = "duckdb"):
@@ -26,11 +26,12 @@ def open_fleet_dialog(main_window: QWidget | None) -> None:
     path = QFileDialog.getExistingDirectory(main_window, "Open a fleet dataset", start)
     if not path:
         return
-    if not is_dataset(path):
+    if (problem := dataset_problem(path)) is not None:
+        title = "Not a fleet dataset" if not is_dataset(path) else "Cannot open the fleet dataset"
         QMessageBox.warning(
             main_window,
-            "Not a fleet dataset",
-            f"{path} holds no dataset.json: write a dataset with\n"
+            title,
+            f"{problem}.\n\nA dataset is written with\n"
             "osquery-inspector fleet ingest SOURCE... --to DATASET",
         )
         return
