@@ -188,3 +188,30 @@ def test_another_engine_or_bucket_scans_even_after_a_cancelled_scan(qtbot, fleet
         window.bucket_box.setCurrentIndex(1)
     assert scanned.args[0].bucket_seconds == 300
     window.close()
+
+
+def test_opening_a_dataset_without_a_finished_ingest_says_why(qtbot, fleet_dataset, tmp_path,
+                                                               monkeypatch):  # fmt: skip
+    """File → Open Fleet Dataset… on a folder an ingest never finished: a warning naming
+    why, no window showing a clean fleet of no hosts."""
+    import shutil
+
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from ui.fleet import actions
+
+    copy = tmp_path / "ds"
+    shutil.copytree(fleet_dataset, copy)
+    shutil.rmtree(copy / "manifest")
+    main = MainWindow(LoadOptions(tz="UTC"))
+    qtbot.addWidget(main)
+    shown = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: str(copy))
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, title, text: shown.append((title, text)))
+    opened = []
+    monkeypatch.setattr(actions, "open_fleet", lambda *a, **k: opened.append(a))
+    actions.open_fleet_dialog(main)
+    ((title, text),) = shown
+    assert title == "Cannot open the fleet dataset" and "holds no finished ingest" in text
+    assert opened == []
+    main.loader.cancel()
