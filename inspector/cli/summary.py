@@ -181,7 +181,10 @@ def _queries_section(ov: Overview) -> list[str]:
         pipe = "—"
         if q["subscriber"]:
             pipe = f"{q['subscriber']} ← {q['publisher'] or '?'}  ({q['how']})"
-        query = q["query"] or "(osquery.db event buffer)"
+        # No query: rows buffered in osquery.db; an empty name is a results line's own.
+        query = (
+            '"" (an empty name)' if q["query"] == "" else q["query"] or "(osquery.db event buffer)"
+        )
         if q.get("empty_runs"):
             pipe += f"  [{plural(q['empty_runs'], 'run')} with no row]"
         out.append(f"  {q['rows']:>9,}  {(q['host'] or '?'):<24} {query:<44} {pipe}")

@@ -82,3 +82,15 @@ def test_scan_does_not_load_qt(tmp_path) -> None:
         [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True
     )
     assert done.stderr.strip().endswith("[]")
+
+
+def test_a_results_line_with_an_empty_name_is_not_called_the_database_buffer(tmp_path) -> None:
+    from inspector.cli.summary import _queries_section
+    from inspector.views.overview import Overview
+
+    rows = [{"host": "h1", "query": q, "subscriber": None, "publisher": None, "how": None,
+             "rows": 1, "empty_runs": 0} for q in ("", None)]  # fmt: skip
+    ov = Overview.__new__(Overview)
+    ov.per_query = rows
+    lines = _queries_section(ov)
+    assert '"" (an empty name)' in lines[2] and "(osquery.db event buffer)" in lines[3]
