@@ -8,7 +8,8 @@ the scan buckets it covers, NaN where the lane had no events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,15 +29,107 @@ class HeatGrid:
     rows: list[dict[str, Any]]  # per row: host, publisher, subscriber, stream
     hosts_duplicating: np.ndarray  # per column: hosts inside a duplicate burst
     config_changes: np.ndarray  # epoch seconds of config-change markers
+    # Per host: the extra rows of its duplicate bursts (hosts without one are not in it).
+    extra_rows: dict[str | None, int] = field(default_factory=dict)
 
     @property
     def row_hosts(self) -> list[str | None]:
         return [r["host"] for r in self.rows]
 
+    @functools.cached_property
+    def host_starts(self) -> np.ndarray:
+        """The first row of each host (a host's lanes are consecutive rows)."""
+        hosts = self.row_hosts
+        return np.array(
+            [i for i in range(len(hosts)) if i == 0 or hosts[i] != hosts[i - 1]], dtype=np.intp
+        )
+
+    @functools.cached_property
+    def host_values(self) -> np.ndarray:
+        """Columns × hosts: each host's highest factor over its lanes (NaN: none had events)
+        — what a pixel row shows when a host's lanes do not fit on the screen."""
+        if not self.rows:
+            return np.zeros((self.values.shape[0], 0), dtype=self.values.dtype)
+        out: np.ndarray = np.fmax.reduceat(self.values, self.host_starts, axis=1)
+        return out
+
     def label(self, i: int) -> str:
         r = self.rows[i]
         db = " (db)" if r["stream"] == "database" else ""
         return f"{r['host'] or '?'} · {r['subscriber']}{db}"
+
+
+ROW_ORDERS = ("duplicating", "name")  # duplicating hosts first (most extra rows); by name
+
+
+def ordered(grid: HeatGrid, order: str) -> HeatGrid:
+    """``grid`` with its rows in ``order``: ``"name"`` (hosts by name, as ``heat_grid`` makes
+    them) or ``"duplicating"`` (hosts with duplicate bursts first, most extra rows first, the
+    rest by name) — a host's lanes stay together, in their own order."""
+    if order not in ROW_ORDERS:
+        raise ValueError(f"unknown row order {order!r} (one of {', '.join(ROW_ORDERS)})")
+    by_name = sorted(range(len(grid.rows)), key=lambda i: _name_key(grid.rows[i]))
+    if order == "duplicating":
+        extra = grid.extra_rows  # a stable sort: by name within equal extra rows
+        by_name.sort(key=lambda i: -extra.get(grid.rows[i]["host"], 0))
+    if by_name == list(range(len(grid.rows))):
+        return grid
+    out = replace(grid, values=grid.values[:, by_name], rows=[grid.rows[i] for i in by_name])
+    if "host_values" in grid.__dict__:  # computed (in the scan's worker): moved, not redone
+        host_of = {int(r): k for k, r in enumerate(grid.host_starts)}
+        hosts = [host_of[by_name[int(r)]] for r in out.host_starts]
+        out.__dict__["host_values"] = grid.host_values[:, hosts]
+    return out
+
+
+def _name_key(row: dict[str, Any]) -> tuple[tuple[bool, str], ...]:
+    # heat_grid's own order: host, subscriber, stream, publisher, each with none last
+    return tuple(
+        (row[k] is None, row[k] or "") for k in ("host", "subscriber", "stream", "publisher")
+    )
+
+
+def pooled(
+    values: np.ndarray,
+    cols: tuple[int, int],
+    rows: tuple[int, int],
+    k: tuple[int, int],
+    hosts: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """The cells ``cols`` × ``rows`` of ``values`` in blocks of ``k`` (columns, rows), each
+    block the highest factor in it (NaN only where none of its cells had events): when a
+    screen pixel covers several cells, a duplicating lane is never dropped for a healthy
+    neighbour, as sampling or averaging would. With ``hosts`` (``HeatGrid.host_starts`` and
+    ``host_values``) and rows pooled, a block takes the highest factor of every host it
+    touches: a pixel row shows whole hosts, not a stripe of some of one host's lanes."""
+    (c0, c1), (r0, r1), (kx, ky) = cols, rows, k
+    if ky > 1 and r1 > r0 and hosts is not None:
+        part = _pooled_hosts(hosts, (c0, c1), (r0, r1), ky)
+    else:
+        part = values[c0:c1, r0:r1]
+        if ky > 1 and part.shape[1]:  # plain blocks of ky rows
+            part = np.fmax.reduceat(part, np.arange(0, part.shape[1], ky), axis=1)
+    if kx > 1 and part.shape[0]:
+        part = np.fmax.reduceat(part, np.arange(0, part.shape[0], kx), axis=0)
+    return part
+
+
+def _pooled_hosts(
+    hosts: tuple[np.ndarray, np.ndarray], cols: tuple[int, int], rows: tuple[int, int], ky: int
+) -> np.ndarray:
+    """Rows ``rows`` in blocks of ``ky``, each the highest factor of the hosts whose rows it
+    touches, from the hosts' own highest factors (a pass over hosts, not over cells)."""
+    starts, per_host = hosts
+    (c0, c1), (r0, r1) = cols, rows
+    blocks = np.arange(r0, r1, ky)
+    first = np.searchsorted(starts, blocks, side="right") - 1  # the host of a block's first row
+    last = np.searchsorted(starts, np.minimum(blocks + ky, r1) - 1, side="right") - 1  # …last
+    view = per_host[c0:c1, first[0] : last[-1] + 1]
+    first, last = first - first[0], last - first[0]
+    # Blocks are consecutive, so [first_b, first_b+1) and the host last_b cover [first_b, last_b]
+    # (a host across a block edge counts in both blocks).
+    out: np.ndarray = np.fmax(np.fmax.reduceat(view, first, axis=1), view[:, last])
+    return out
 
 
 def nice_width(span_s: float, bucket_s: int, max_columns: int) -> int:
@@ -91,8 +184,25 @@ def heat_grid(
     values = np.full((columns, len(rows)), np.nan, dtype=np.float32)
     values[cells.column("col").to_numpy(), which] = cells.column("factor").to_numpy()
     return HeatGrid(
-        t0, width, values, rows, _hosts_in_bursts(findings, t0, width, columns), change_s
-    )
+        t0, width, values, rows, _hosts_in_bursts(findings, t0, width, columns), change_s,
+        _extra_rows(findings),
+    )  # fmt: skip
+
+
+def _extra_rows(findings: pa.Table) -> dict[str | None, int]:
+    """Per host, the extra rows of its duplicate bursts."""
+    bursts = findings.filter(pc.equal(findings.column("kind"), "duplicate_burst"))
+    if not bursts.num_rows:
+        return {}
+    per_host = bursts.group_by("host").aggregate([("extra_rows", "sum")])
+    return {
+        h: int(n or 0)
+        for h, n in zip(
+            per_host.column("host").to_pylist(),
+            per_host.column("extra_rows_sum").to_pylist(),
+            strict=True,
+        )
+    }
 
 
 def _hosts_in_bursts(findings: pa.Table, t0: float, width: int, columns: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow.compute as pc
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -215,3 +216,66 @@ def test_opening_a_dataset_without_a_finished_ingest_says_why(qtbot, fleet_datas
     assert title == "Cannot open the fleet dataset" and "holds no finished ingest" in text
     assert opened == []
     main.loader.cancel()
+
+
+@pytest.fixture(scope="module")
+def many_hosts(fleet_dataset, tmp_path_factory) -> str:
+    """The demo fleet's four hosts copied under new names 30 times: 120 hosts, more lanes
+    than a heat map has pixel rows."""
+    from benchmarks.fleet_data import replicate
+
+    out = str(tmp_path_factory.mktemp("many") / "ds")
+    replicate(fleet_dataset, out, 30)
+    return out
+
+
+def test_more_lanes_than_pixels_draw_each_host_whole_duplicating_first(qtbot, many_hosts):
+    """At 120 hosts the rows no longer fit: each pixel row shows its hosts' highest factor
+    (a duplicating host is never sampled away or drawn over by the lines between hosts), the
+    duplicating hosts on top; another order redraws without a scan; zooming in shows lanes."""
+    window = FleetWindow(many_hosts)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    with qtbot.waitSignal(window.scanned, timeout=120_000):
+        window.scan()
+    heatmap = window.heatmap
+    qtbot.waitUntil(lambda: heatmap.cells_per_pixel[1] > 1, timeout=5_000)
+    assert not heatmap.separators.isVisible()
+    grid = heatmap.grid
+    duplicating = {h for h, n in grid.extra_rows.items() if n}
+    dup_rows = sum(h in duplicating for h in grid.row_hosts)
+    assert len(duplicating) == 60 and set(grid.row_hosts[:dup_rows]) == duplicating
+    # The drawn picture: the duplicating hosts' rows are mostly red, the others' hardly.
+    image = heatmap.grab().toImage()
+    top_left = heatmap.mapFromScene(heatmap.cells.vb.mapViewToScene(QPointF(grid.t0, 0)))
+    bottom = heatmap.mapFromScene(heatmap.cells.vb.mapViewToScene(
+        QPointF(grid.t0 + grid.values.shape[0] * grid.width_s, len(grid.rows))))  # fmt: skip
+
+    def reds(y0: int, y1: int) -> float:
+        """The share of red (×2 and more) pixels in these pixel rows."""
+        seen = [image.pixelColor(x, y) for y in range(y0, y1, 3)
+                for x in range(top_left.x() + 2, bottom.x() - 2, 4)]  # fmt: skip
+        return sum(c.red() > 100 and c.green() < 90 for c in seen) / len(seen)
+
+    middle = heatmap.mapFromScene(heatmap.cells.vb.mapViewToScene(QPointF(grid.t0, dup_rows))).y()
+    # the duplicating hosts are red for most of the hour; a healthy host's rare ×2 minute
+    assert reds(top_left.y() + 2, middle - 2) > 0.4 and reds(middle + 2, bottom.y() - 2) < 0.05
+    # Pointing reads the host, not one lane a pixel row hides among others.
+    col = int(np.nanargmax(np.nanmax(grid.values[:, :dup_rows], axis=1)))
+    at = QPointF(grid.t0 + (col + 0.5) * grid.width_s, 0.5)
+    QTest.mouseMove(heatmap.viewport(), heatmap.mapFromScene(heatmap.cells.vb.mapViewToScene(at)))
+    qtbot.waitUntil(lambda: "highest duplication factor ×" in window.message.text(), timeout=5_000)
+    assert (
+        window.message.text().startswith(grid.row_hosts[0]) and "zoom in" in window.message.text()
+    )
+    heatmap.cells.setYRange(0, 14, padding=0)  # zoomed in on it: the lane pointed at
+    qtbot.waitUntil(lambda: window.message.text().startswith(f"{grid.label(0)} at "), timeout=5_000)
+    scans = []
+    window.scanned.connect(scans.append)
+    window.order_box.setCurrentIndex(window.order_box.findData("name"))
+    assert heatmap.grid.row_hosts[0] == "mac-000-00" and scans == []
+    heatmap.cells.setYRange(0, 14, padding=0)  # two hosts' lanes
+    qtbot.waitUntil(lambda: heatmap.cells_per_pixel[1] == 1, timeout=5_000)
+    assert heatmap.separators.isVisible()
+    window.close()

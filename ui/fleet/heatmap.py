@@ -1,19 +1,22 @@
 """The fleet heat map: host × subscriber rows, time columns, a cell's colour its duplication
 factor; and under it the rollout lane (hosts duplicating per column, config changes drawn).
 
-One ``ImageItem`` holds every cell and one curve each lane: nothing per cell is a Qt item, so
-thousands of rows cost what a picture of them costs.
+One ``ImageItem`` holds the cells in view and one curve each lane: nothing per cell is a Qt
+item, so thousands of rows cost what a picture of them costs. Where the view holds more cells
+than the screen has pixels (a fleet of hundreds of hosts), each pixel shows the highest factor
+of the cells it covers (``heat_grid.pooled``): a duplicating lane is never sampled away.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF, QTimer, Signal
 
-from inspector.fleet.heat_grid import HeatGrid
+from inspector.fleet.heat_grid import HeatGrid, pooled
 
 NO_EVENTS = (236, 236, 236)
 # factor → colour: healthy green-grey at 1, orange at 1.5, red at 2, dark red from 3 on
@@ -40,6 +43,7 @@ def _legend() -> str:
 
 LEGEND = _legend()
 LABEL_PIXELS = 14  # a row label needs this much height
+SEPARATOR_PIXELS = 6  # lines between hosts only where a host's rows are this tall on screen
 
 
 def cell_colours(values: np.ndarray) -> np.ndarray:
@@ -122,16 +126,58 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         self.rollout.addLegend(offset=(8, 4)).addItem(self.changes, "config change")
         self.scene().sigMouseClicked.connect(self._clicked)
         self.scene().sigMouseMoved.connect(self._hovered)
-        self.cells.vb.sigResized.connect(self._update_ticks)
-        self.cells.vb.sigYRangeChanged.connect(self._update_ticks)
+        # Zooming, panning and resizing redraw the cells in view, once the gesture pauses.
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(15)
+        self._redraw.timeout.connect(self.draw_view)
+        self.cells.vb.sigResized.connect(self._redraw.start)
+        self.cells.vb.sigRangeChanged.connect(self._redraw.start)
+        self._span = ""
+        self.cells_per_pixel = (1, 1)  # columns, rows: what one pixel of the view shows
 
-    def _update_ticks(self, *_args) -> None:
+    def _update_ticks(self, lo: float, hi: float, per_row: float) -> None:
         """Row labels for the rows in view, as many as fit."""
-        if self.grid is None or not self.grid.rows:
-            return
-        lo, hi = self.cells.vb.viewRange()[1]
-        per_row = self.cells.vb.height() / max(hi - lo, 1e-9)
+        assert self.grid is not None
         self.cells.getAxis("left").setTicks([row_ticks(self.grid, lo, hi, per_row), []])
+
+    def draw_view(self) -> None:
+        """Draw the cells in view: one image pixel per cell while they fit on the screen, else
+        each pixel the highest factor of the cells it covers; row labels and the lines
+        between hosts as fit."""
+        grid = self.grid
+        if grid is None or not grid.rows:
+            return
+        columns, rows = grid.values.shape
+        (x0, x1), (y0, y1) = self.cells.vb.viewRange()
+        c0 = min(max(math.floor((x0 - grid.t0) / grid.width_s), 0), columns)
+        c1 = min(max(math.ceil((x1 - grid.t0) / grid.width_s), 0), columns)
+        r0, r1 = min(max(math.floor(y0), 0), rows), min(max(math.ceil(y1), 0), rows)
+        if c1 <= c0 or r1 <= r0:
+            self.image.clear()
+            return
+        width_px, height_px = max(self.cells.vb.width(), 1.0), max(self.cells.vb.height(), 1.0)
+        kx, ky = math.ceil((c1 - c0) / width_px), math.ceil((r1 - r0) / height_px)
+        c0, r0 = c0 - c0 % kx, r0 - r0 % ky  # blocks fixed to the grid: panning keeps them
+        hosts = (grid.host_starts, grid.host_values)
+        block = pooled(grid.values, (c0, c1), (r0, r1), (kx, ky), hosts)
+        self.image.setImage(cell_colours(block), autoLevels=False)
+        self.image.setRect(
+            QRectF(grid.t0 + c0 * grid.width_s, r0, block.shape[0] * kx * grid.width_s,
+                   block.shape[1] * ky)
+        )  # fmt: skip
+        was_pooled, self.cells_per_pixel = self.cells_per_pixel[1] > 1, (kx, ky)
+        if self._pointed is not None and was_pooled != (ky > 1):  # zoomed across: host ↔ lane
+            self.cell_pointed.emit(self.describe(*self._pointed))
+        per_row = height_px / max(y1 - y0, 1e-9)
+        self.separators.setVisible(per_row * rows / len(grid.host_starts) >= SEPARATOR_PIXELS)
+        self._update_ticks(y0, y1, per_row)
+        pooled_note = (  # more lanes than pixel rows: hosts are drawn whole
+            f" · {ky:,} lanes a pixel row: each host's highest factor (zoom in for its lanes)"
+            if ky > 1
+            else ""
+        )
+        self.cells.setTitle(f"{TITLE} · {self._span} UTC{pooled_note}{LEGEND}")
 
     def show_grid(self, grid: HeatGrid) -> None:
         """Draw ``grid`` (replacing what was drawn)."""
@@ -142,14 +188,12 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
             self.image.clear()
             self.curve.setData([], [])
             self.changes.setData([], [])
+            self.separators.setData([], [])
+            self.cells.getAxis("left").setTicks([[], []])
             return
-        self.image.setImage(cell_colours(grid.values), autoLevels=False)
-        self.image.setRect(QRectF(grid.t0, 0, columns * grid.width_s, rows))
-        hosts = grid.row_hosts
-        between = [i for i in range(1, rows) if hosts[i] != hosts[i - 1]]
         ends = (grid.t0, grid.t0 + columns * grid.width_s)
+        between = grid.host_starts[1:]  # a line where each host after the first begins
         self.separators.setData(np.tile(ends, len(between)), np.repeat(between, 2).astype(float))
-        self._update_ticks()
         edges = grid.t0 + grid.width_s * np.arange(columns + 1)
         self.curve.setData(edges, grid.hosts_duplicating.astype(float))
         top = max(float(grid.hosts_duplicating.max(initial=0)), 1.0) * 1.1
@@ -162,9 +206,11 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         self.rollout.getAxis("left").setTickSpacing(major=step, minor=step)
         first = dt.datetime.fromtimestamp(grid.t0, dt.UTC)
         last = dt.datetime.fromtimestamp(grid.t0 + columns * grid.width_s - 1, dt.UTC)
-        span = f"{first:%Y-%m-%d}" + (f" – {last:%Y-%m-%d}" if last.date() != first.date() else "")
-        self.cells.setTitle(f"{TITLE} · {span} UTC{LEGEND}")
+        self._span = f"{first:%Y-%m-%d}" + (
+            f" – {last:%Y-%m-%d}" if last.date() != first.date() else ""
+        )
         self.cells.setRange(xRange=(edges[0], edges[-1]), yRange=(0, rows), padding=0)
+        self.draw_view()
 
     def _cell_at(self, scene_pos) -> tuple[int, int] | None:
         if self.grid is None or not self.cells.sceneBoundingRect().contains(scene_pos):
@@ -199,8 +245,23 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
     def describe(self, col: int, row: int) -> str:
         """A cell in words: its lane, its time, its factor."""
         assert self.grid is not None
-        value = self.grid.values[col, row]
-        at = dt.datetime.fromtimestamp(self.grid.t0 + col * self.grid.width_s, dt.UTC)
+        grid = self.grid
+        at = dt.datetime.fromtimestamp(grid.t0 + col * grid.width_s, dt.UTC)
+        when = f"at {at:%Y-%m-%d %H:%M} UTC ({grid.width_s // 60:,} min)"
+        if self.cells_per_pixel[1] > 1:  # hosts drawn whole: the host's highest lane
+            starts = grid.host_starts
+            i = int(np.searchsorted(starts, row, side="right")) - 1
+            first = int(starts[i])
+            last = int(starts[i + 1]) if i + 1 < len(starts) else len(grid.rows)
+            lanes = grid.values[col, first:last]
+            if np.all(np.isnan(lanes)):
+                what = "no events"
+            else:
+                top = first + int(np.nanargmax(lanes))
+                what = (f"highest duplication factor ×{grid.values[col, top]:.2f} "
+                        f"({grid.label(top).split(' · ', 1)[1]})")  # fmt: skip
+            return (f"{grid.rows[row]['host'] or '?'} {when}: {what} — zoom in for its lanes; "
+                    "double-click opens the host")  # fmt: skip
+        value = grid.values[col, row]
         what = "no events" if np.isnan(value) else f"duplication factor ×{value:.2f}"
-        return (f"{self.grid.label(row)} at {at:%Y-%m-%d %H:%M} UTC "
-                f"({self.grid.width_s // 60:,} min): {what} — double-click opens the host")  # fmt: skip
+        return f"{grid.label(row)} {when}: {what} — double-click opens the host"

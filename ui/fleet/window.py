@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.analysis.burst_rules import BurstOptions
-from inspector.fleet.heat_grid import heat_grid
+from inspector.fleet.heat_grid import heat_grid, ordered
 from inspector.fleet.host_run import host_workspace
 from inspector.fleet.scan import fleet_scan
 from inspector.progress import Progress
@@ -39,6 +39,7 @@ FINDING_COLUMNS = [
     "extra_rows", "marker", "config_change_at", "signature", "query",
 ]  # fmt: skip
 BUCKETS = (60, 300, 900, 3600)
+ROW_ORDER_CHOICES = (("duplicating first", "duplicating"), ("by host name", "name"))
 
 
 class _Relay(QObject):
@@ -94,6 +95,16 @@ class FleetWindow(QMainWindow):
         self.bucket_box = QComboBox(self)
         for seconds in BUCKETS:
             self.bucket_box.addItem(f"{seconds // 60} min" if seconds < 3600 else "1 h", seconds)
+        # The rows' order is the picture's alone: another order redraws, it does not rescan.
+        self.order_box = QComboBox(self)
+        for text, order in ROW_ORDER_CHOICES:
+            self.order_box.addItem(text, order)
+        self.order_box.setToolTip(
+            "Heat-map rows: hosts with duplicate bursts first (most extra rows first), or all "
+            "hosts by name"
+        )
+        self.order_box.currentIndexChanged.connect(self._show_grid)
+        self.grid = None  # the last scan's grid, rows by host name
         self.rescan_button = QPushButton("Scan", self)
         self.rescan_button.clicked.connect(self.scan)
         # A scan's answer is for its engine and bucket: another choice scans again at once.
@@ -102,7 +113,8 @@ class FleetWindow(QMainWindow):
         tools = QToolBar("Fleet", self)
         tools.setMovable(False)
         for widget in (QLabel(" Engine ", self), self.engine_box, QLabel("  Bucket ", self),
-                       self.bucket_box, QLabel(" ", self), self.rescan_button):  # fmt: skip
+                       self.bucket_box, QLabel(" ", self), self.rescan_button,
+                       QLabel("   Rows ", self), self.order_box):  # fmt: skip
             tools.addWidget(widget)
         self.addToolBar(tools)
 
@@ -211,6 +223,7 @@ class FleetWindow(QMainWindow):
             grid = heat_grid(
                 result.factors, result.findings, result.markers, options.bucket_seconds
             )
+            grid.host_values  # noqa: B018 — computed here, not on the GUI thread's first draw
             return result, grid
 
         self.job.start(work)
@@ -244,7 +257,8 @@ class FleetWindow(QMainWindow):
     def _on_scanned(self, answer) -> None:
         result, grid = answer
         self.result = result
-        self.heatmap.show_grid(grid)
+        self.grid = grid
+        self._show_grid()
         findings = result.findings
         hosts = plural(result.hosts.num_rows, "host")
         self.findings_panel.show_table(
@@ -259,6 +273,11 @@ class FleetWindow(QMainWindow):
             f"({result.engine}); double-click a host to open its records"
         )
         self.scanned.emit(result)
+
+    def _show_grid(self, _index: int = 0) -> None:
+        """The scan's grid, its rows in the chosen order."""
+        if self.grid is not None:
+            self.heatmap.show_grid(ordered(self.grid, self.order_box.currentData()))
 
     # -- one host -------------------------------------------------------------------------------
     def _open_row(self, panel: TablePanel, row: int) -> None:
