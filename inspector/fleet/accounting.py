@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inspector.fleet.manifest_rows import standing
 from inspector.fleet.scan import read_small
 from inspector.views.overview import plural
 
@@ -50,7 +51,7 @@ def ingest_accounting(dataset: str, ingests: list[str] | None = None) -> IngestA
     m = read_small(dataset, "manifest")
     if ingests is not None:
         m = m.filter(pc.is_in(m.column("ingest"), pa.array(ingests, pa.string())))
-    m = m.take(_not_retried(m.column("path").to_pylist(), m.column("status").to_pylist()))
+    m = standing(m)
     status = m.column("status").to_pylist()
     rejected = [int(x or 0) for x in m.column("lines_rejected").to_pylist()]
     return IngestAccounting(
@@ -60,16 +61,3 @@ def ingest_accounting(dataset: str, ingests: list[str] | None = None) -> IngestA
         files_with_rejected=sum(1 for x in rejected if x),
         files_not_read=sum(1 for x in status if x not in ("loaded", "duplicate")),
     )
-
-
-def _not_retried(paths: list[str], status: list[str]) -> list[int]:
-    """The manifest rows that still stand: a failed read that a later run tried again (the
-    file's next row) no longer counts as not read. Other repeats of a path stay (a new file
-    at a known path — rotation — is read again and both files' lines count)."""
-    later: set[str] = set()
-    keep = []
-    for i in range(len(paths) - 1, -1, -1):
-        if status[i] != "error" or paths[i] not in later:
-            keep.append(i)
-        later.add(paths[i])
-    return keep[::-1]

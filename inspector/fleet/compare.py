@@ -256,7 +256,12 @@ def _changed_pairs_text(pairs: pa.Table, most: int = PAIRS_SHOWN) -> list[str]:
     rank = {c: i for i, c in enumerate(_SHOWN_CHANGES)}
     changed = sorted(
         (p for p in pairs.to_pylist() if p["change"] in rank),
-        key=lambda p: (rank[p["change"]], p["host"] or "", p["subscriber"] or p["query"] or ""),
+        key=lambda p: (
+            p["host"] is None,
+            p["host"] or "",
+            rank[p["change"]],
+            p["subscriber"] or p["query"] or "",
+        ),
     )
     if not changed:
         return []
@@ -274,8 +279,10 @@ def _changed_pairs_text(pairs: pa.Table, most: int = PAIRS_SHOWN) -> list[str]:
             if any(f is not None for f in factors)
             else ""
         )
+        # The roll-up counts a rate change as unchanged duplication: said so here too.
+        change = "rate (duplication as before)" if p["change"] == "rate" else p["change"]
         out.append(
-            f"  {p['host'] or '(unknown host)'}  {what}{where}: {p['change']} — rows "
+            f"  {p['host'] or '(unknown host)'}  {what}{where}: {change} — rows "
             f"{_count(p['rows_before'])} → {_count(p['rows_after'])}{factor}"
         )
     if len(changed) > most:

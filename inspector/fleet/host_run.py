@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspector.fleet.engines import DuckDBEngine, Scope
+from inspector.fleet.manifest_rows import standing
 from inspector.fleet.scan import distinct_rows, one_per_host, read_small
 from inspector.model import SourceReport, Workspace
 from inspector.schema import BAD_LINES, LOADED_RECORDS, QUERIES, STATUS, SUBSCRIPTIONS
@@ -41,7 +42,7 @@ def host_workspace(dataset: str, host: str) -> Workspace:
     files = set(records.column("source").to_pylist()) | set(status.column("source").to_pylist())
     # The host's own files, and the other files of its folder (its config, say).
     folders = {os.path.dirname(f) for f in files if f}
-    manifest = read_small(dataset, "manifest").to_pylist()
+    manifest = standing(read_small(dataset, "manifest")).to_pylist()
     manifest = [r for r in manifest if r["path"] in files
                 or (r["unit"] == "host_folder" and os.path.dirname(r["path"]) in folders)]  # fmt: skip
     files |= {r["path"] for r in manifest}

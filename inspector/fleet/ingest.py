@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from inspector.fleet import layout, shared_knowledge, sources
+from inspector.fleet.manifest_rows import tried_again
 from inspector.fleet.scan import read_small
 from inspector.fleet.units import UnitOutput, run_unit
 from inspector.fleet.writer import DatasetWriter, conform, remove_unfinished, write_small
@@ -77,23 +78,30 @@ class FillsRecords(Protocol):
         ...
 
 
-def new_ingest_id() -> str:
-    """A sortable id without dashes (file names split on them): UTC time + random hex."""
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + secrets.token_hex(3)
+def new_ingest_id(after: str = "") -> str:
+    """A sortable id without dashes (file names split on them): UTC time + random hex, sorting
+    after ``after`` (the dataset's latest run: two runs in one second keep their order, which
+    says which of a file's manifest rows is the later)."""
+    candidate = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + secrets.token_hex(3)
+    return candidate if candidate > after else after + secrets.token_hex(1)
 
 
 def known_files(dataset: str) -> dict[str, str]:
     """path → identity of every file an earlier finished run read. A file it could not read
-    (status ``error``: permission denied, an I/O error — nothing of it was loaded) is left out,
-    so that the next run tries it again once it can be read."""
+    for a passing reason (permission denied, an I/O error: nothing of it was loaded) is left
+    out, so that this run tries it again (``manifest_rows.tried_again``)."""
     folder = layout.table_dir(dataset, "manifest")
     if not os.path.isdir(folder):
         return {}
     out: dict[str, str] = {}
     for name in sorted(os.listdir(folder)):
         if name.endswith(".parquet"):
-            t = pq.read_table(os.path.join(folder, name), columns=["path", "identity", "status"])
-            t = t.filter(pc.fill_null(pc.not_equal(t.column("status"), "error"), True))
+            t = pq.read_table(
+                os.path.join(folder, name), columns=["path", "identity", "status", "reason"]
+            )
+            again = [tried_again(s, r) for s, r in zip(t.column("status").to_pylist(),
+                                                      t.column("reason").to_pylist(), strict=True)]  # fmt: skip
+            t = t.filter(pc.invert(pa.array(again, pa.bool_())))
             out.update(
                 zip(t.column("path").to_pylist(), t.column("identity").to_pylist(), strict=True)
             )
@@ -308,9 +316,10 @@ def _ingest(
     runner: UnitRunner | None,
 ) -> IngestResult:
     """``ingest`` with the dataset's lock held."""
-    ingest_id = new_ingest_id()
+    removed = remove_unfinished(dataset)
+    ingest_id = new_ingest_id(after=max(layout.finished_ingests(dataset), default=""))
     result = IngestResult(dataset, ingest_id, engine, layout.MANIFEST.empty_table())
-    result.removed_unfinished = remove_unfinished(dataset)
+    result.removed_unfinished = removed
     plan = sources.plan(paths)
     result.problems.extend(plan.problems)
     result.repeated = plan.repeated

@@ -240,9 +240,9 @@ def test_compare_text_lists_the_changed_pairs_per_host_queries_too():
     lines = compare_text(result).splitlines()
     at = lines.index("changed per host (2 pairs):")
     assert lines[at + 1 :] == [
-        "  web-1  inotify → file_events: duplication — rows 100 → 200, factor ×1.00 → ×2.00",
         "  db-1  query pack_deb_packages: appeared — rows – → 1,200",
-    ]
+        "  web-1  inotify → file_events: duplication — rows 100 → 200, factor ×1.00 → ×2.00",
+    ]  # by host, then the most telling change first
 
 
 def _rollup(pairs: pa.Table) -> pa.Table:

@@ -265,10 +265,8 @@ def test_more_lanes_than_pixels_draw_each_host_whole_duplicating_first(qtbot, ma
     col = int(np.nanargmax(np.nanmax(grid.values[:, :dup_rows], axis=1)))
     at = QPointF(grid.t0 + (col + 0.5) * grid.width_s, 0.5)
     QTest.mouseMove(heatmap.viewport(), heatmap.mapFromScene(heatmap.cells.vb.mapViewToScene(at)))
-    qtbot.waitUntil(lambda: "highest duplication factor ×" in window.message.text(), timeout=5_000)
-    assert (
-        window.message.text().startswith(grid.row_hosts[0]) and "zoom in" in window.message.text()
-    )
+    qtbot.waitUntil(lambda: "the highest this pixel covers" in window.message.text(), timeout=5_000)
+    assert window.message.text().startswith(grid.row_hosts[0]) and "×3.00" in window.message.text()
     heatmap.cells.setYRange(0, 14, padding=0)  # zoomed in on it: the lane pointed at
     qtbot.waitUntil(lambda: window.message.text().startswith(f"{grid.label(0)} at "), timeout=5_000)
     scans = []
@@ -279,3 +277,33 @@ def test_more_lanes_than_pixels_draw_each_host_whole_duplicating_first(qtbot, ma
     qtbot.waitUntil(lambda: heatmap.cells_per_pixel[1] == 1, timeout=5_000)
     assert heatmap.separators.isVisible()
     window.close()
+
+
+def test_a_pooled_pixel_is_read_and_opened_as_the_host_it_is_drawn_for(qtbot):
+    """1,000 one-lane hosts, one duplicating: the pixel row drawn dark red for it names that
+    host wherever in the pixel the pointer is, and a double-click opens it."""
+    from inspector.fleet.heat_grid import HeatGrid
+    from ui.fleet.heatmap import FleetHeatmap
+
+    rows = [{"host": f"h{k:04d}", "publisher": "inotify", "subscriber": "file_events",
+             "stream": "results"} for k in range(1000)]  # fmt: skip
+    values = np.ones((4, 1000), dtype=np.float32)
+    values[1, 2] = 3.0
+    heatmap = FleetHeatmap()
+    qtbot.addWidget(heatmap)
+    heatmap.resize(800, 400)
+    heatmap.show()
+    heatmap.show_grid(HeatGrid(0.0, 60, values, rows, np.zeros(4), np.zeros(0)))
+    qtbot.waitUntil(lambda: heatmap.cells_per_pixel[1] > 2, timeout=5_000)
+    assert heatmap.strongest(1, 0) == (1, 2)
+    assert heatmap.describe(1, 0).startswith("h0002 · file_events at ")
+    assert heatmap.describe(0, 0).startswith("h0000 · ")  # another minute: all ×1, as pointed
+    heatmap.cells.setYRange(0, 20, padding=0)  # zoomed in: every row is its own
+    qtbot.waitUntil(lambda: heatmap.cells_per_pixel == (1, 1), timeout=5_000)
+    assert heatmap.strongest(1, 0) == (1, 0) and heatmap.separators.isVisible()
+    heatmap.cells.setYRange(-1000, 2000, padding=0)  # zoomed out past the grid
+    qtbot.waitUntil(lambda: heatmap.cells_per_pixel[1] >= 3000 / heatmap.cells.vb.height(),
+                    timeout=5_000)  # fmt: skip
+    heatmap.show_grid(HeatGrid(0.0, 60, np.zeros((0, 0), np.float32), [], np.zeros(0),
+                               np.zeros(0)))  # fmt: skip
+    assert heatmap.cells_per_pixel == (1, 1) and "no events" in heatmap.cells.titleLabel.text

@@ -320,11 +320,39 @@ def _deny_reading(monkeypatch, denied: str) -> None:
     monkeypatch.setattr(small_files, "open_regular", deny_open)
 
 
-def test_an_object_that_could_not_be_read_is_read_by_the_next_ingest(tmp_path, monkeypatch):
+def _one_second(monkeypatch) -> None:
+    """Every ingest in the same second, its random part sorting lower each time: the order of
+    the runs is then what ``new_ingest_id`` makes of it."""
+    import datetime as dt
+
+    frozen = dt.datetime(2026, 12, 7, 9, 0, 0, tzinfo=dt.UTC)
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return frozen
+
+    falling = iter(f"{n:06x}" for n in range(0xFFFFFF, 0, -1))
+    monkeypatch.setattr(ingest_module.dt, "datetime", Frozen)
+    monkeypatch.setattr(ingest_module.secrets, "token_hex", lambda n: next(falling)[: 2 * n])
+
+
+def test_ingest_ids_keep_the_runs_order_within_a_second():
+    later = ingest_module.new_ingest_id(after="20991231T000000Zffffff")
+    assert later > "20991231T000000Zffffff" and "-" not in later
+
+
+@pytest.mark.parametrize("same_second", [False, True])
+def test_an_object_that_could_not_be_read_is_read_by_the_next_ingest(
+    tmp_path, monkeypatch, same_second
+):
     """Permission denied once is no reason to leave the file out for ever: the manifest keeps
-    the failure (the scan's accounting counts it) until a later run reads the file."""
+    the failure (the scan's accounting counts it) until a later run reads the file — also
+    when both runs fall in one second."""
     from inspector.fleet.accounting import ingest_accounting
 
+    if same_second:
+        _one_second(monkeypatch)
     root = str(tmp_path / "pipe")
     write_hourly_pipeline(root)
     denied = os.path.join(root, "2026", "11", "02", "01", "b1.gz")
@@ -359,3 +387,42 @@ def test_an_hour_folder_that_cannot_be_listed_is_named(tmp_path, monkeypatch):
     done = ingest([root], str(tmp_path / "ds"))
     assert done.manifest.num_rows == 2
     assert done.problems == [(hidden, "cannot list directory: Permission denied")]
+
+
+def test_a_file_that_crashed_the_reader_is_not_read_again_and_again(tmp_path, monkeypatch):
+    """Only a passing failure (the file system's) is tried again: a parser crash would crash
+    the same way, logging its traceback each time."""
+    from inspector.fleet import manifest_rows
+
+    assert manifest_rows.tried_again("error", "permission denied: /x")
+    assert manifest_rows.tried_again("error", "cannot read /x: Input/output error")
+    assert not manifest_rows.tried_again("error", "could not be read (ValueError: x); please …")
+    assert not manifest_rows.tried_again("skipped", "permission denied")
+    root = str(tmp_path / "pipe")
+    write_hourly_pipeline(root)
+    dataset = str(tmp_path / "ds")
+    import inspector.loading.pipeline as pipeline
+
+    real = pipeline._read_file
+    crashed = os.path.join(root, "2026", "11", "02", "01", "b1.gz")
+
+    def crash(path, *args, **kwargs):
+        if path == crashed:
+            raise ValueError("a reader bug")
+        return real(path, *args, **kwargs)
+
+    from inspector.loading import small_files
+
+    real_open = small_files.open_regular
+
+    def alone(path):  # not joined to a batch: read on its own, by _read_file
+        if path == crashed:
+            raise OSError(5, "Input/output error", path)
+        return real_open(path)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "_read_file", crash)
+        patch.setattr(small_files, "open_regular", alone)
+        first = ingest([root], dataset)
+    assert [r["status"] for r in first.manifest.to_pylist() if r["path"] == crashed] == ["error"]
+    assert ingest([root], dataset).manifest.num_rows == 0

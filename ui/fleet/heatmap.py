@@ -126,15 +126,21 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         self.rollout.addLegend(offset=(8, 4)).addItem(self.changes, "config change")
         self.scene().sigMouseClicked.connect(self._clicked)
         self.scene().sigMouseMoved.connect(self._hovered)
-        # Zooming, panning and resizing redraw the cells in view, once the gesture pauses.
+        # Zooming, panning and resizing redraw the cells in view: at most every 15 ms, also
+        # in the middle of a drag (a timer restarted on each move would wait for its end).
         self._redraw = QTimer(self)
         self._redraw.setSingleShot(True)
         self._redraw.setInterval(15)
         self._redraw.timeout.connect(self.draw_view)
-        self.cells.vb.sigResized.connect(self._redraw.start)
-        self.cells.vb.sigRangeChanged.connect(self._redraw.start)
+        self.cells.vb.sigResized.connect(self._schedule_draw)
+        self.cells.vb.sigRangeChanged.connect(self._schedule_draw)
         self._span = ""
         self.cells_per_pixel = (1, 1)  # columns, rows: what one pixel of the view shows
+        self._origin = (0, 0)  # the first column and row of the drawn blocks
+
+    def _schedule_draw(self, *_args) -> None:
+        if not self._redraw.isActive():
+            self._redraw.start()
 
     def _update_ticks(self, lo: float, hi: float, per_row: float) -> None:
         """Row labels for the rows in view, as many as fit."""
@@ -153,12 +159,17 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         c0 = min(max(math.floor((x0 - grid.t0) / grid.width_s), 0), columns)
         c1 = min(max(math.ceil((x1 - grid.t0) / grid.width_s), 0), columns)
         r0, r1 = min(max(math.floor(y0), 0), rows), min(max(math.ceil(y1), 0), rows)
-        if c1 <= c0 or r1 <= r0:
+        if c1 <= c0 or r1 <= r0:  # panned off the grid
             self.image.clear()
+            self.cells_per_pixel = (1, 1)
             return
         width_px, height_px = max(self.cells.vb.width(), 1.0), max(self.cells.vb.height(), 1.0)
-        kx, ky = math.ceil((c1 - c0) / width_px), math.ceil((r1 - r0) / height_px)
+        # Cells a pixel covers, from the view's span (zoomed out past the grid, a pixel covers
+        # more cells than the grid's part in view says).
+        kx = math.ceil(max(c1 - c0, (x1 - x0) / grid.width_s) / width_px)
+        ky = math.ceil(max(r1 - r0, y1 - y0) / height_px)
         c0, r0 = c0 - c0 % kx, r0 - r0 % ky  # blocks fixed to the grid: panning keeps them
+        self._origin = (c0, r0)
         hosts = (grid.host_starts, grid.host_values)
         block = pooled(grid.values, (c0, c1), (r0, r1), (kx, ky), hosts)
         self.image.setImage(cell_colours(block), autoLevels=False)
@@ -166,11 +177,16 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
             QRectF(grid.t0 + c0 * grid.width_s, r0, block.shape[0] * kx * grid.width_s,
                    block.shape[1] * ky)
         )  # fmt: skip
-        was_pooled, self.cells_per_pixel = self.cells_per_pixel[1] > 1, (kx, ky)
-        if self._pointed is not None and was_pooled != (ky > 1):  # zoomed across: host ↔ lane
+        before, self.cells_per_pixel = self.cells_per_pixel, (kx, ky)
+        if self._pointed is not None and before != (kx, ky):  # what its pixel shows changed
             self.cell_pointed.emit(self.describe(*self._pointed))
         per_row = height_px / max(y1 - y0, 1e-9)
-        self.separators.setVisible(per_row * rows / len(grid.host_starts) >= SEPARATOR_PIXELS)
+        # Lines between hosts only while the shortest host in view is tall enough for them.
+        starts = grid.host_starts
+        heights = np.diff(np.append(starts, rows))
+        first = int(np.searchsorted(starts, r0, side="right")) - 1
+        shortest = heights[first : int(np.searchsorted(starts, r1, side="left"))].min()
+        self.separators.setVisible(bool(shortest * per_row >= SEPARATOR_PIXELS))
         self._update_ticks(y0, y1, per_row)
         pooled_note = (  # more lanes than pixel rows: hosts are drawn whole
             f" · {ky:,} lanes a pixel row: each host's highest factor (zoom in for its lanes)"
@@ -190,6 +206,8 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
             self.changes.setData([], [])
             self.separators.setData([], [])
             self.cells.getAxis("left").setTicks([[], []])
+            self.cells.setTitle(f"{TITLE} · no events in the scan{LEGEND}")
+            self.cells_per_pixel = (1, 1)
             return
         ends = (grid.t0, grid.t0 + columns * grid.width_s)
         between = grid.host_starts[1:]  # a line where each host after the first begins
@@ -227,7 +245,7 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
         cell = self._cell_at(event.scenePos())
         if cell is None or self.grid is None:
             return
-        col, row = cell
+        col, row = self.strongest(*cell)  # the host a pooled pixel is drawn for
         host = self.grid.row_hosts[row]
         if event.double():
             if host:
@@ -242,26 +260,40 @@ class FleetHeatmap(pg.GraphicsLayoutWidget):
             if cell is not None:
                 self.cell_pointed.emit(self.describe(*cell))
 
+    def strongest(self, col: int, row: int) -> tuple[int, int]:
+        """The cell a pixel shows: ``(col, row)`` itself, or where cells are pooled the one
+        with the highest factor among those its pixel covers (rows: whole hosts)."""
+        grid = self.grid
+        assert grid is not None
+        kx, ky = self.cells_per_pixel
+        if kx == ky == 1:
+            return col, row
+        columns, rows = grid.values.shape
+        (c_origin, r_origin), starts = self._origin, grid.host_starts
+        c0 = c_origin + (col - c_origin) // kx * kx
+        r0 = r_origin + (row - r_origin) // ky * ky
+        r1 = min(r0 + ky, rows)
+        if ky > 1:  # the pixel row is drawn for every host it touches: their lanes
+            r0 = int(starts[np.searchsorted(starts, r0, side="right") - 1])
+            after = int(np.searchsorted(starts, r1 - 1, side="right"))
+            r1 = int(starts[after]) if after < len(starts) else rows
+        cells = grid.values[c0 : min(c0 + kx, columns), r0:r1]
+        if np.all(np.isnan(cells)):
+            return col, row
+        i, j = np.unravel_index(int(np.nanargmax(cells)), cells.shape)
+        return c0 + int(i), r0 + int(j)
+
     def describe(self, col: int, row: int) -> str:
-        """A cell in words: its lane, its time, its factor."""
+        """A cell in words: its lane, its time, its factor; where cells are pooled, the cell
+        its pixel is drawn for (the highest factor among them)."""
         assert self.grid is not None
         grid = self.grid
+        pooled_here = self.cells_per_pixel != (1, 1)
+        col, row = self.strongest(col, row)
         at = dt.datetime.fromtimestamp(grid.t0 + col * grid.width_s, dt.UTC)
         when = f"at {at:%Y-%m-%d %H:%M} UTC ({grid.width_s // 60:,} min)"
-        if self.cells_per_pixel[1] > 1:  # hosts drawn whole: the host's highest lane
-            starts = grid.host_starts
-            i = int(np.searchsorted(starts, row, side="right")) - 1
-            first = int(starts[i])
-            last = int(starts[i + 1]) if i + 1 < len(starts) else len(grid.rows)
-            lanes = grid.values[col, first:last]
-            if np.all(np.isnan(lanes)):
-                what = "no events"
-            else:
-                top = first + int(np.nanargmax(lanes))
-                what = (f"highest duplication factor ×{grid.values[col, top]:.2f} "
-                        f"({grid.label(top).split(' · ', 1)[1]})")  # fmt: skip
-            return (f"{grid.rows[row]['host'] or '?'} {when}: {what} — zoom in for its lanes; "
-                    "double-click opens the host")  # fmt: skip
         value = grid.values[col, row]
         what = "no events" if np.isnan(value) else f"duplication factor ×{value:.2f}"
+        if pooled_here:
+            what += " — the highest this pixel covers; zoom in for each lane"
         return f"{grid.label(row)} {when}: {what} — double-click opens the host"
