@@ -27,6 +27,7 @@ from inspector.cli.fleet_options import (
     parse_range,
     parse_time,
     range_problem,
+    ranges_overlap,
     unmatched_hosts_warnings,
 )
 from inspector.cli.options import add_time_options
@@ -350,6 +351,8 @@ def run_compare(args: argparse.Namespace) -> int:
     if problem := output_file_problem("--out", args.out):
         return _fail("compare", problem)
     patterns = _hosts("compare", args)
+    if (overlap := ranges_overlap(args.before, args.after)) is not None:
+        _warn("compare", f"warning: {overlap}")
     _note_ingests(args)
     try:
         result = fleet_compare(

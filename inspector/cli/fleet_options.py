@@ -89,6 +89,16 @@ def parse_range(text: str) -> tuple[int, int]:
     return a, b
 
 
+def ranges_overlap(before: tuple[int, int], after: tuple[int, int]) -> str | None:
+    """A word when ``--before`` and ``--after`` share time (the same records on both sides:
+    a change between them is then partly hidden), else None."""
+    lo, hi = max(before[0], after[0]), min(before[1], after[1])
+    if lo >= hi:
+        return None
+    same = "are the same range" if before == after else f"overlap ({shown(lo)}..{shown(hi)})"
+    return f"--before and --after {same}: records in both are on both sides of the comparison"
+
+
 def shown(us: int) -> str:
     """µs since the epoch as an ISO 8601 UTC time, for messages."""
     return dt.datetime.fromtimestamp(us / 1e6, dt.UTC).isoformat().replace("+00:00", "Z")

@@ -102,12 +102,40 @@ def run_unit(spec: dict[str, Any], dataset: str, ingest: str, writer: DatasetWri
                       "line": bad.column("line"), "reason": bad.column("reason"),
                       "lines": bad.column("lines")})
         )  # fmt: skip
-    out.manifest = [_manifest_row(s, spec, ingest) for s in reports]
+    hostless = _hostless(records)
+    out.manifest = [_manifest_row(s, spec, ingest, hostless.get(s.path, 0)) for s in reports]
     return out
 
 
-def _manifest_row(s: SourceReport, spec: dict[str, Any], ingest: str) -> dict[str, Any]:
+def _hostless(records: pa.Table) -> dict[str, int]:
+    """Per source file, its records that name no host (no ``hostIdentifier``, or null): a
+    pipeline that strips it leaves rows no host pattern selects, said in the file's notes."""
+    if not records.num_rows or "host" not in records.column_names:
+        return {}
+    missing = records.filter(pc.is_null(records.column("host"))).select(["source"])
+    if not missing.num_rows:
+        return {}
+    counts = (
+        pa.table({"source": missing.column("source").cast(pa.string())})
+        .group_by("source")
+        .aggregate([("source", "count")])
+    )
+    return dict(
+        zip(counts.column("source").to_pylist(), counts.column("source_count").to_pylist(),
+            strict=True)
+    )  # fmt: skip
+
+
+def _manifest_row(
+    s: SourceReport, spec: dict[str, Any], ingest: str, hostless: int = 0
+) -> dict[str, Any]:
     size, identity = spec["identity"].get(s.path, (s.size, ""))
+    notes = list(s.notes)
+    if hostless:
+        notes.append(
+            f"{hostless:,} record{'s' if hostless != 1 else ''} name no host (no hostIdentifier, "
+            "or null): kept under no host, which --hosts patterns do not select"
+        )
     return {
         "ingest": ingest,
         "path": s.path,
@@ -121,5 +149,5 @@ def _manifest_row(s: SourceReport, spec: dict[str, Any], ingest: str) -> dict[st
         "lines_rejected": s.lines_rejected,
         "rows": s.rows,
         "reason": s.reason,
-        "notes": "; ".join(s.notes) or None,
+        "notes": "; ".join(notes) or None,
     }

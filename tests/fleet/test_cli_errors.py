@@ -451,3 +451,16 @@ def test_a_dataset_given_as_a_source_is_named_not_read_part_by_part(
     err = capsys.readouterr().err
     assert f"{fleet_dataset}: a fleet dataset (written by fleet ingest), not logs" in err
     assert "binary" not in err
+
+
+def test_overlapping_compare_ranges_are_warned_about(fleet_dataset, capsys):
+    assert fleet("compare", fleet_dataset, "--before", "2026-11-02T00:00Z..2026-11-02T00:30Z",
+                 "--after", "2026-11-02T00:20Z..2026-11-02T00:50Z", "-q") == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "--before and --after overlap (2026-11-02T00:20:00Z..2026-11-02T00:30:00Z)" in err
+    same = "2026-11-02T00:00Z..2026-11-02T00:30Z"
+    assert fleet("compare", fleet_dataset, "--before", same, "--after", same, "-q") == 0
+    assert "are the same range" in capsys.readouterr().err
+    assert fleet("compare", fleet_dataset, "--before", "2026-11-02T00:00Z..2026-11-02T00:30Z",
+                 "--after", "2026-11-02T00:30Z..2026-11-02T00:50Z", "-q") == 0  # fmt: skip
+    assert "warning" not in capsys.readouterr().err  # touching is not overlapping

@@ -426,3 +426,21 @@ def test_a_file_that_crashed_the_reader_is_not_read_again_and_again(tmp_path, mo
         first = ingest([root], dataset)
     assert [r["status"] for r in first.manifest.to_pylist() if r["path"] == crashed] == ["error"]
     assert ingest([root], dataset).manifest.num_rows == 0
+
+
+def test_records_naming_no_host_are_said_in_their_files_notes(tmp_path):
+    """A pipeline that strips hostIdentifier (or writes null) leaves rows no --hosts pattern
+    selects: the ingest says how many, per file; the rows are kept."""
+    rows = [_event("web-1", T0 + 60, 1, 1), _event("web-1", T0 + 120, 2, 2)]
+    rows[1]["hostIdentifier"] = None
+    stripped = _event("web-1", T0 + 180, 3, 3)
+    del stripped["hostIdentifier"]
+    root = str(tmp_path / "pipe")
+    path = _object(root, 0, "a.gz", [*rows, stripped])
+    done = ingest([root], str(tmp_path / "ds"))
+    (row,) = done.manifest.to_pylist()
+    assert row["path"] == path and row["rows"] == 3
+    assert "2 records name no host (no hostIdentifier, or null)" in row["notes"]
+    clean = str(tmp_path / "clean")
+    _object(clean, 0, "b.gz", [_event("web-1", T0 + 60, 1, 1)])
+    assert ingest([clean], str(tmp_path / "ds2")).manifest.to_pylist()[0]["notes"] is None
