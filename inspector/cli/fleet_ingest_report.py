@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from inspector.cli.summary import MAX_BAD_LINES_SHOWN
+from inspector.cli.summary import MAX_BAD_LINES_SHOWN, bad_line_text
+from inspector.model.workspace import bad_line_entry
 from inspector.views.overview import plural
 
 if TYPE_CHECKING:
@@ -43,21 +44,14 @@ def rejected_by_file(rejected: pa.Table) -> dict[str, list[dict[str, Any]]]:
     rejected for one reason is one entry with its length in ``lines``)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rejected.to_pylist():
-        count = r["lines"] or 1
-        entry = {"line": r["line"], "reason": r["reason"]} | ({"lines": count} if count > 1 else {})
-        out.setdefault(r["path"], []).append(entry)
+        out.setdefault(r["path"], []).append(bad_line_entry(r["line"], r["reason"], r["lines"]))
     return out
 
 
 def _bad_lines_text(path: str, bad: list[dict[str, Any]], all_bad_lines: bool) -> list[str]:
     """``file:line: reason`` lines, as ``scan`` prints them (the first few unless all)."""
     listed = bad if all_bad_lines else bad[:MAX_BAD_LINES_SHOWN]
-    out = []
-    for b in listed:
-        where, reason = b["line"], b["reason"]
-        if (count := b.get("lines", 1)) > 1:
-            where, reason = f"{where}–{where + count - 1}", f"{reason} ({count:,} lines)"
-        out.append(f"    {path}:{where}: {reason}")
+    out = [f"    {bad_line_text(path, b['line'], b['reason'], b.get('lines'))}" for b in listed]
     if len(listed) < len(bad):
         more = sum(b.get("lines", 1) for b in bad[len(listed) :])
         out.append(f"    … and {more:,} more in {path} (--all-bad-lines or --json)")

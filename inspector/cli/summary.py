@@ -149,14 +149,18 @@ def _rejected_section(ws: Workspace, shown: dict[str, str], all_bad_lines: bool)
         mine = bad.filter(pc.equal(bad.column("source"), source))
         listed = mine if all_bad_lines else mine.slice(0, MAX_BAD_LINES_SHOWN)
         for row in listed.to_pylist():
-            where, count, reason = row["line"], row["lines"], row["reason"]
-            if count > 1:  # a run of lines rejected for one reason
-                where, reason = f"{where}–{where + count - 1}", f"{reason} ({count:,} lines)"
-            out.append(f"  {name}:{where}: {reason}")
+            out.append(f"  {bad_line_text(name, row['line'], row['reason'], row['lines'])}")
         if listed.num_rows < mine.num_rows:
             more = rejected_count(mine) - rejected_count(listed)
             out.append(f"  … and {more:,} more in {name} (--all-bad-lines or --json)")
     return out
+
+
+def bad_line_text(name: str, line: int, reason: str, count: int | None) -> str:
+    """``name:line: reason``; a run of ``count`` lines rejected for one reason as a range."""
+    if count is not None and count > 1:
+        return f"{name}:{line}–{line + count - 1}: {reason} ({count:,} lines)"
+    return f"{name}:{line}: {reason}"
 
 
 def _span_section(ws: Workspace, ov: Overview) -> list[str]:

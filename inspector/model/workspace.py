@@ -60,7 +60,7 @@ class SourceReport:
             mine = bad_lines.filter(pc.equal(bad_lines.column("source"), self.path))
             # A run of lines rejected for one reason is one entry with its length in "lines".
             out["bad_lines"] = [
-                {"line": line, "reason": reason} | ({"lines": count} if count > 1 else {})
+                bad_line_entry(line, reason, count)
                 for line, reason, count in zip(
                     mine.column("line").to_pylist(),
                     mine.column("reason").to_pylist(),
@@ -127,3 +127,10 @@ class Workspace:
     def readable(self) -> bool:
         """At least one input could be opened (even if it held nothing osquery wrote)."""
         return any(s.status in ("loaded", "skipped", "duplicate") for s in self.sources)
+
+
+def bad_line_entry(line: int, reason: str, count: int | None) -> dict[str, Any]:
+    """A rejected line as ``scan --json`` lists it: a run of ``count`` lines rejected for one
+    reason is one entry with its length in ``lines``."""
+    count = count or 1
+    return {"line": line, "reason": reason} | ({"lines": count} if count > 1 else {})
